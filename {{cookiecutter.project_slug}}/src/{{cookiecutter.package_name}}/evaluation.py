@@ -1,0 +1,84 @@
+"""Metrics per task, the dummy baseline, and how a model compares with it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics
+from sklearn.base import BaseEstimator
+from sklearn.dummy import DummyClassifier, DummyRegressor
+
+# name -> (function of (y_true, fitted model, X), whether greater is better)
+Metric = tuple[Callable[[pd.Series, BaseEstimator, pd.DataFrame], float], bool]
+
+
+def _roc_auc(y_true: pd.Series, model: BaseEstimator, features: pd.DataFrame) -> float:
+    probabilities = model.predict_proba(features)
+    if probabilities.shape[1] == 2:
+        return metrics.roc_auc_score(y_true, probabilities[:, 1])
+    return metrics.roc_auc_score(y_true, probabilities, multi_class="ovr", labels=model.classes_)
+
+
+def _on_predictions(score: Callable[..., float], **options) -> Callable[..., float]:
+    return lambda y_true, model, features: score(y_true, model.predict(features), **options)
+
+
+METRICS: dict[str, dict[str, Metric]] = {
+    "classification": {
+        "roc_auc": (_roc_auc, True),
+        "accuracy": (_on_predictions(metrics.accuracy_score), True),
+        "balanced_accuracy": (_on_predictions(metrics.balanced_accuracy_score), True),
+        "f1_macro": (_on_predictions(metrics.f1_score, average="macro", zero_division=0), True),
+        "log_loss": (
+            lambda y, model, x: metrics.log_loss(y, model.predict_proba(x), labels=model.classes_),
+            False,
+        ),
+    },
+    "regression": {
+        "r2": (_on_predictions(metrics.r2_score), True),
+        "rmse": (_on_predictions(metrics.root_mean_squared_error), False),
+        "mae": (_on_predictions(metrics.mean_absolute_error), False),
+    },
+}
+
+
+def metric_names(task: str) -> list[str]:
+    """Names of the metrics reported for a task."""
+    return list(METRICS.get(task, {}))
+
+
+def greater_is_better(task: str, metric: str) -> bool:
+    """Whether a larger value of the metric means a better model."""
+    return METRICS[task][metric][1]
+
+
+def score(task: str, model: BaseEstimator, features: pd.DataFrame, y_true: pd.Series) -> dict:
+    """Every metric of the task for a fitted model on held-out rows."""
+    return {
+        name: float(function(y_true, model, features))
+        for name, (function, _) in METRICS[task].items()
+    }
+
+
+def fit_baseline(task: str, features: pd.DataFrame, y_train: pd.Series) -> BaseEstimator:
+    """The dummy model every real model must beat: class priors, or the mean."""
+    dummy = DummyClassifier(strategy="prior") if task == "classification" else DummyRegressor()
+    return dummy.fit(features, y_train)
+
+
+def lift(task: str, metric: str, model_value: float, baseline_value: float) -> float:
+    """How much better the model is than the baseline, positive when better."""
+    difference = model_value - baseline_value
+    return difference if greater_is_better(task, metric) else -difference
+
+
+def is_better(task: str, metric: str, candidate: float, incumbent: float) -> bool:
+    """Whether the candidate's metric value beats the incumbent's."""
+    return lift(task, metric, candidate, incumbent) > 0
+
+
+def finite(values: dict[str, float]) -> dict[str, float | None]:
+    """Metric values for JSON: NaN and infinities become null."""
+    return {name: (value if np.isfinite(value) else None) for name, value in values.items()}

@@ -1,0 +1,40 @@
+"""Shared fixtures: the project's configs, and one test-mode run reused by many tests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.package_name }}.compute import limit_threads
+from {{ cookiecutter.package_name }}.config import Config, load_config
+from {{ cookiecutter.package_name }}.pipeline import TrainingResult, train
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CONFIG_DIR = PROJECT_ROOT / "configs"
+
+
+@pytest.fixture(scope="session")
+def test_config() -> Config:
+    """The project's own test-mode configuration."""
+    return load_config("test", CONFIG_DIR)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_mode_threads(test_config: Config):
+    """Run every test on the threads test mode allows (see compute.py for why)."""
+    with limit_threads(test_config.compute.n_jobs):
+        yield
+
+
+@pytest.fixture(scope="session")
+def test_run(test_config: Config, tmp_path_factory: pytest.TempPathFactory) -> TrainingResult:
+    """The whole pipeline, run once in test mode, writing into a temporary folder."""
+    return train(test_config, workdir=tmp_path_factory.mktemp("test-run"))
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    """A copy of configs/ that a test may edit."""
+    return Path(shutil.copytree(CONFIG_DIR, tmp_path / "configs"))

@@ -1,0 +1,66 @@
+"""The command line: help everywhere, outputs per mode, one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from {{ cookiecutter.package_name }}.cli import main
+
+from .conftest import CONFIG_DIR
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"), [(["--help"], "train"), (["train", "--help"], "--mode")]
+)
+def test_help(argv, expected, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 0
+    assert expected in capsys.readouterr().out
+
+
+def test_train_test_mode_writes_outputs(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--mode", "test", "--config-dir", str(CONFIG_DIR)]) == 0
+    assert "outputs/test" in capsys.readouterr().out
+    record = json.loads((tmp_path / "outputs" / "test" / "metrics.json").read_text())
+    assert record["mode"] == "test"
+
+
+def assert_one_line_error(capsys, expected):
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert expected in err
+
+
+def test_missing_config_is_one_line(tmp_path, capsys):
+    code = main(["train", "--mode", "test", "--config-dir", str(tmp_path / "nowhere")])
+    assert code == 2
+    assert_one_line_error(capsys, "base.toml: config file not found")
+
+
+def test_unknown_model_is_one_line(capsys):
+    code = main(["train", "--mode", "test", "--config-dir", str(CONFIG_DIR), "--model", "nope"])
+    assert code == 2
+    assert_one_line_error(capsys, "unknown model 'nope'")
+
+
+def test_missing_target_column_is_one_line(config_dir, tmp_path, monkeypatch, capsys):
+    (tmp_path / "rows.csv").write_text("a,b\n1,x\n2,y\n")
+    test_toml = config_dir / "test.toml"
+    source = (tmp_path / "rows.csv").as_posix()
+    test_toml.write_text(
+        test_toml.read_text().replace("[data]\n", f"[data]\nsource = '{source}'\ncache = false\n")
+    )
+    monkeypatch.chdir(tmp_path)
+    code = main(["train", "--mode", "test", "--config-dir", str(config_dir)])
+    assert code == 2
+    assert_one_line_error(capsys, "no target column")
+
+
+def test_verbose_shows_the_traceback(tmp_path):
+    with pytest.raises(Exception, match="config file not found"):
+        main(["--verbose", "train", "--mode", "test", "--config-dir", str(tmp_path)])
