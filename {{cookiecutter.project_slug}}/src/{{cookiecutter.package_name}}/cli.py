@@ -19,9 +19,16 @@ EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, pointing at --help."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see --help)\n")
+
+
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog=prog,
         description="One pipeline, three modes: test (seconds, on every commit), "
         "human (a local sample, to inspect and compare), production (all the data, "

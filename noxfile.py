@@ -1,0 +1,95 @@
+"""Sessions for the trimode template repository: tests, demo, lint.
+
+Run them with `uvx nox -s <session>`; environments are made with uv.
+"""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import nox
+from packaging.requirements import Requirement
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv"
+nox.options.sessions = ["lint", "tests"]
+
+ROOT = Path(__file__).resolve().parent
+DEV = nox.project.dependency_groups(nox.project.load_toml(ROOT / "pyproject.toml"), "dev")
+DEMO = ROOT / "build" / "demo" / "ml-project"
+
+
+def dev_requirements(*names: str) -> list[str]:
+    """Return the dev group's requirements for the named distributions (their pins included)."""
+    return [line for line in DEV if Requirement(line).name in names]
+
+
+def git_identity_if_missing() -> dict[str, str]:
+    """Return a git identity for copier's commit of uncommitted template changes, if git has none.
+
+    copier renders a local git template from a temporary commit of the working tree.
+    """
+    configured = subprocess.run(
+        ["git", "config", "user.email"], cwd=ROOT, capture_output=True, check=False
+    )
+    if configured.returncode == 0:
+        return {}
+    identity = {"NAME": "trimode demo", "EMAIL": "demo@example.invalid"}
+    return {
+        f"GIT_{role}_{key}": value
+        for role in ("AUTHOR", "COMMITTER")
+        for key, value in identity.items()
+    }
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the template's test suite; arguments go to pytest (e.g. -m "not slow").
+
+    pytest-xdist spreads the tests over the cores; the slow tests stay on one worker,
+    which owns their shared environment.
+    """
+    session.install(*DEV)
+    session.run("python", "-m", "pytest", "-n", "auto", "--dist", "loadgroup", *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Generate the default project into build/demo/ml-project; train it in test and human mode."""
+    session.install(*dev_requirements("copier"))
+    if DEMO.exists():
+        shutil.rmtree(DEMO)
+    session.run(
+        "copier",
+        "copy",
+        "--trust",
+        "--defaults",
+        "--vcs-ref=HEAD",
+        str(ROOT),
+        str(DEMO),
+        env=git_identity_if_missing(),
+    )
+    # The project's own environment (.venv), as its README tells users to make it; nox's uv
+    # backend points UV_PROJECT_ENVIRONMENT and VIRTUAL_ENV at the session's venv instead.
+    venv = str(DEMO / ".venv")
+    project_env = {"VIRTUAL_ENV": venv, "UV_PROJECT_ENVIRONMENT": venv}
+    with session.chdir(DEMO):
+        session.run("uv", "sync", external=True, env=project_env)
+        for mode in ("test", "human"):
+            session.run(
+                "uv", "run", "ml-project", "train", "--mode", mode, external=True, env=project_env
+            )
+    for mode in ("test", "human"):
+        outputs = DEMO / "outputs" / mode
+        session.log(f"{mode} mode outputs are in {outputs}:")
+        for path in sorted(outputs.rglob("*")):
+            if path.is_file():
+                session.log(f"  {path.relative_to(outputs)}")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check the template repository's own Python files with ruff (lint and format)."""
+    session.install(*dev_requirements("ruff"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")

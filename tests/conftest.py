@@ -1,0 +1,84 @@
+"""Fixtures shared by the template's tests: a git repository of the template and renders."""
+
+import os
+from pathlib import Path
+
+import pytest
+from rendering import Case, make_template_repo, render_with_cookiecutter, render_with_copier
+
+
+@pytest.fixture(scope="session", autouse=True)
+def engine_homes(tmp_path_factory: pytest.TempPathFactory):
+    """Keep cookiecutter's clones and replays and copier's git cache out of $HOME.
+
+    Set in the environment, so the CLIs the tests run as subprocesses see them too.
+    """
+    home = tmp_path_factory.mktemp("engine-homes")
+    config = home / "cookiecutter-config.yaml"
+    config.write_text(
+        f"cookiecutters_dir: {home / 'cookiecutters'}\nreplay_dir: {home / 'replay'}\n",
+        encoding="utf-8",
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COOKIECUTTER_CONFIG", str(config))
+        patch.setenv("COPIER_CACHE_DIR", str(home / "copier-cache"))
+        yield home
+
+
+@pytest.fixture(scope="session")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git repository (one commit, one PEP 440 tag) of the template's working tree."""
+    return make_template_repo(tmp_path_factory.mktemp("template") / "trimode")
+
+
+class Renders:
+    """Projects rendered from the template repository, made once per case and engine."""
+
+    def __init__(self, template: Path, workspace: Path):
+        self.template = template
+        self.workspace = workspace
+        self.made: dict[tuple[str, str], Path] = {}
+
+    def get(self, case: Case, engine: str) -> Path:
+        """Return the project the engine ("copier" or "cookiecutter") makes for the case."""
+        key = (case.id, engine)
+        if key not in self.made:
+            folder = self.workspace / engine / case.id
+            if engine == "copier":
+                project = render_with_copier(self.template, folder / "project", case.given)
+            else:
+                project = render_with_cookiecutter(self.template, folder, case.given)
+            self.made[key] = project
+        return self.made[key]
+
+
+@pytest.fixture(scope="session")
+def renders(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Renders:
+    """Render cases lazily and share the results across the session."""
+    return Renders(template_repo, tmp_path_factory.mktemp("renders"))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Print the wall times the slow tests recorded (they are printed, never asserted)."""
+    timings = [
+        (report.nodeid, value)
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", [])
+        if name == "wall_time"
+    ]
+    if timings:
+        terminalreporter.section("wall times")
+        for nodeid, value in timings:
+            terminalreporter.write_line(f"{value}    ({nodeid})")
+
+
+def pytest_report_header(config):
+    """Say which engines the tests drive."""
+    import cookiecutter
+    import copier
+
+    return f"engines: copier {copier.__version__}, cookiecutter {cookiecutter.__version__}; " + (
+        "CI" if os.environ.get("CI") else "local run"
+    )

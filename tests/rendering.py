@@ -1,0 +1,246 @@
+"""Render the template with copier and cookiecutter, and compare what they make.
+
+The tests import these helpers; conftest.py wraps them in fixtures.
+"""
+
+import difflib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import copier
+from cookiecutter.generate import generate_context
+from cookiecutter.main import cookiecutter
+from cookiecutter.prompt import prompt_for_config
+
+ROOT = Path(__file__).resolve().parents[1]
+# Never part of the template, whatever git says about them.
+NOT_TEMPLATE = {".venv", ".git", ".nox", "build", "__pycache__", ".pytest_cache", ".ruff_cache"}
+# The tag the template repository fixture carries: copier renders the latest PEP 440 tag.
+TEMPLATE_TAG = "0.1.0"
+ANSWERS_FILE = ".copier-answers.yml"
+# The questions, in the order cookiecutter.json asks them (test_questions.py checks copier.yml).
+QUESTIONS = [
+    name
+    for name in json.loads((ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
+    if not name.startswith("_")
+]
+# Files every generated project has ({package} is the package name).
+EXPECTED_FILES = [
+    "pyproject.toml",
+    "README.md",
+    ".gitignore",
+    "noxfile.py",
+    "configs/base.toml",
+    "configs/test.toml",
+    "configs/human.toml",
+    "configs/production.toml",
+    "src/{package}/__init__.py",
+    "src/{package}/__main__.py",
+]
+EXPECTED_DIRS = ["tests", ".git"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One set of answers, given to both engines."""
+
+    id: str
+    given: dict[str, str] = field(default_factory=dict)
+    derived: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def answers(self) -> dict[str, str]:
+        """Every answer the project is made with, as cookiecutter works them out."""
+        answers = expected_answers(self.given)
+        assert self.derived.items() <= answers.items(), "derived names changed"
+        return answers
+
+
+# Every task, python_version and license value appears at least once (a test checks it);
+# names and texts stress quoting: apostrophes, colons, double quotes, non-ASCII.
+MATRIX = [
+    Case("defaults", derived={"project_slug": "ml-project", "package_name": "ml_project"}),
+    Case(
+        "regression-py312-bsd-derived-names",
+        given={
+            "project_name": "Churn_Model v2",
+            "task": "regression",
+            "python_version": "3.12",
+            "license": "BSD-3-Clause",
+        },
+        derived={"project_slug": "churn-model-v2", "package_name": "churn_model_v2"},
+    ),
+    Case(
+        "classification-py313-apache-quoting",
+        given={
+            "project_name": "Zoë's Churn: Model",
+            "project_slug": "zoes-churn",
+            "package_name": "zoes_churn",
+            "description": "Predicts churn: who'll leave, and why (für Zoë).",
+            "author_name": "Zoë O'Brien",
+            "author_email": "zoe.obrien@example.org",
+            "python_version": "3.13",
+            "license": "Apache-2.0",
+        },
+    ),
+    Case(
+        "regression-no-license-double-quotes",
+        given={
+            "project_name": "Fraud Detection 2025",
+            "description": 'Flags "odd" payments: it\'s fast.',
+            "author_name": "Ana Müller-Łukasik",
+            "author_email": "ana+ml@example.co.uk",
+            "task": "regression",
+            "license": "none",
+        },
+        derived={"project_slug": "fraud-detection-2025", "package_name": "fraud_detection_2025"},
+    ),
+]
+
+
+def expected_answers(given: dict[str, str]) -> dict[str, str]:
+    """Work out every answer from the given ones, with cookiecutter's rendering of defaults."""
+    context = generate_context(str(ROOT / "cookiecutter.json"), extra_context=given)
+    answers = prompt_for_config(context, no_input=True)
+    return {name: answers[name] for name in QUESTIONS}
+
+
+def tool(name: str) -> Path:
+    """Return the path of a command installed next to the running Python (copier, ...)."""
+    return Path(sys.executable).parent / name
+
+
+def git(*args: str, cwd: Path) -> str:
+    """Run git quietly in cwd with a fixed identity; return its standard output."""
+    command = [
+        "git",
+        "-c",
+        "user.name=trimode tests",
+        "-c",
+        "user.email=tests@example.invalid",
+        "-c",
+        "commit.gpgsign=false",
+        "-c",
+        "tag.gpgsign=false",
+        *args,
+    ]
+    return subprocess.run(command, cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def template_files(root: Path = ROOT) -> list[Path]:
+    """List the template's files: tracked, untracked-but-not-ignored, present on disk."""
+    if (root / ".git").exists():
+        listed = git("ls-files", "--cached", "--others", "--exclude-standard", "-z", cwd=root)
+        paths = [Path(name) for name in listed.split("\0") if name]
+    else:
+        paths = [
+            (Path(folder) / name).relative_to(root)
+            for folder, dirs, names in os.walk(root)
+            for name in names
+        ]
+    return sorted(
+        path
+        for path in paths
+        if not NOT_TEMPLATE.intersection(path.parts) and (root / path).is_file()
+    )
+
+
+def make_template_repo(destination: Path, source: Path = ROOT) -> Path:
+    """Copy the template's working tree into a new git repository, committed and tagged."""
+    destination.mkdir(parents=True)
+    for path in template_files(source):
+        target = destination / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / path, target)
+    git("init", "--quiet", "--initial-branch=main", cwd=destination)
+    git("add", "--all", cwd=destination)
+    git("commit", "--quiet", "--no-verify", "-m", "template snapshot", cwd=destination)
+    git("tag", TEMPLATE_TAG, cwd=destination)
+    return destination
+
+
+def render_with_copier(template: Path | str, destination: Path, answers: dict) -> Path:
+    """Generate a project with copier's Python API; return the project folder."""
+    copier.run_copy(
+        str(template), str(destination), data=answers, defaults=True, unsafe=True, quiet=True
+    )
+    return destination
+
+
+def render_with_cookiecutter(template: Path | str, output_dir: Path, answers: dict) -> Path:
+    """Generate a project with cookiecutter's Python API; return the project folder."""
+    project = cookiecutter(
+        str(template), no_input=True, extra_context=answers, output_dir=str(output_dir)
+    )
+    return Path(project)
+
+
+def generated_entries(project: Path) -> dict[str, tuple]:
+    """Describe a generated tree (path: kind, bytes, executable), without git and answers."""
+    entries = {}
+    for folder, dirs, names in os.walk(project):
+        dirs[:] = sorted(name for name in dirs if name != ".git")
+        here = Path(folder)
+        for name in dirs:
+            entries[(here / name).relative_to(project).as_posix()] = ("dir",)
+        for name in names:
+            path = here / name
+            relative = path.relative_to(project).as_posix()
+            if relative == ANSWERS_FILE:
+                continue
+            executable = bool(path.stat().st_mode & stat.S_IXUSR)
+            entries[relative] = ("file", path.read_bytes(), executable)
+    return entries
+
+
+def describe_differences(left: dict[str, tuple], right: dict[str, tuple]) -> str:
+    """Explain how two generated trees differ (empty when they are identical)."""
+    lines = []
+    for path in sorted(left.keys() - right.keys()):
+        lines.append(f"only from copier: {path}")
+    for path in sorted(right.keys() - left.keys()):
+        lines.append(f"only from cookiecutter: {path}")
+    for path in sorted(left.keys() & right.keys()):
+        if left[path] == right[path]:
+            continue
+        lines.append(f"differs: {path}")
+        if left[path][0] == right[path][0] == "file" and left[path][1] != right[path][1]:
+            diff = difflib.unified_diff(
+                left[path][1].decode(errors="replace").splitlines(),
+                right[path][1].decode(errors="replace").splitlines(),
+                "copier",
+                "cookiecutter",
+                lineterm="",
+            )
+            lines.extend(list(diff)[:40])
+        elif left[path][0] == "file":
+            lines.append("  executable bit differs")
+    return "\n".join(lines)
+
+
+def leftover_template_syntax(project: Path) -> list[str]:
+    """List generated names and lines that still hold template syntax or the engine's name.
+
+    GitHub workflow expressions (`${{ ... }}`) are allowed inside `.github/`.
+    """
+    found = []
+    for relative, entry in generated_entries(project).items():
+        if "{{" in relative or "{%" in relative or "cookiecutter" in relative.lower():
+            found.append(f"{relative}: in the file name")
+        if entry[0] != "file":
+            continue
+        try:
+            text = entry[1].decode()
+        except UnicodeDecodeError:
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            checked = line.replace("${{", "") if relative.startswith(".github/") else line
+            if "{{" in checked or "{%" in checked or "cookiecutter" in checked.lower():
+                found.append(f"{relative}:{number}: {line.strip()}")
+    return found

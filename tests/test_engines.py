@@ -1,0 +1,118 @@
+"""copier and cookiecutter make byte-identical projects from the one template folder."""
+
+import ast
+import json
+import tomllib
+
+import pytest
+import yaml
+from rendering import (
+    ANSWERS_FILE,
+    EXPECTED_DIRS,
+    EXPECTED_FILES,
+    MATRIX,
+    QUESTIONS,
+    ROOT,
+    TEMPLATE_TAG,
+    describe_differences,
+    generated_entries,
+    leftover_template_syntax,
+)
+
+ENGINES = ["copier", "cookiecutter"]
+# Words each license text contains (its name as the text itself spells it).
+LICENSE_WORDS = {
+    "MIT": "MIT License",
+    "BSD-3-Clause": "BSD 3-Clause",
+    "Apache-2.0": "Apache License",
+}
+
+cases = pytest.mark.parametrize("case", MATRIX, ids=[case.id for case in MATRIX])
+engines = pytest.mark.parametrize("engine", ENGINES)
+
+
+def test_matrix_covers_every_choice_and_both_engines_defaults():
+    choices = json.loads((ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
+    for name, values in choices.items():
+        if isinstance(values, list) and not name.startswith("_"):
+            used = {case.answers[name] for case in MATRIX}
+            assert used == set(values), name
+    assert MATRIX[0].given == {}, "the first case is the all-defaults project"
+
+
+@cases
+def test_both_engines_make_identical_trees(case, renders):
+    from_copier = generated_entries(renders.get(case, "copier"))
+    from_cookiecutter = generated_entries(renders.get(case, "cookiecutter"))
+    assert describe_differences(from_copier, from_cookiecutter) == ""
+
+
+@cases
+@engines
+def test_no_template_syntax_left(case, engine, renders):
+    assert leftover_template_syntax(renders.get(case, engine)) == []
+
+
+@cases
+@engines
+def test_expected_files_and_a_git_repository(case, engine, renders):
+    project = renders.get(case, engine)
+    package = case.answers["package_name"]
+    for name in EXPECTED_FILES:
+        assert (project / name.format(package=package)).is_file(), name
+    for name in EXPECTED_DIRS:
+        assert (project / name).is_dir(), name
+    if engine == "cookiecutter":
+        assert project.name == case.answers["project_slug"]
+
+
+@cases
+def test_structured_files_parse(case, renders):
+    project = renders.get(case, "copier")
+    for relative, entry in generated_entries(project).items():
+        if entry[0] != "file":
+            continue
+        text = entry[1].decode()
+        if relative.endswith(".toml"):
+            tomllib.loads(text)
+        elif relative.endswith(".py"):
+            ast.parse(text, filename=relative)
+        elif relative.endswith((".yml", ".yaml")):
+            yaml.safe_load(text)
+        elif relative.endswith((".json", ".ipynb")):
+            json.loads(text)
+
+
+@cases
+def test_answers_reach_the_project_metadata(case, renders):
+    answers = case.answers
+    project = renders.get(case, "copier")
+    metadata = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert metadata["name"] == answers["project_slug"]
+    assert metadata["description"] == answers["description"]
+    assert answers["python_version"] in metadata["requires-python"]
+    assert {"name": answers["author_name"], "email": answers["author_email"]} in metadata["authors"]
+    assert answers["project_slug"] in metadata["scripts"]
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert answers["project_name"] in readme
+
+
+@cases
+def test_copier_records_every_answer_and_where_from(case, renders, template_repo):
+    recorded = yaml.safe_load((renders.get(case, "copier") / ANSWERS_FILE).read_text("utf-8"))
+    assert recorded["_src_path"] == str(template_repo)
+    assert recorded["_commit"] == TEMPLATE_TAG
+    assert set(recorded) == {"_src_path", "_commit", *QUESTIONS}
+    assert {name: recorded[name] for name in QUESTIONS} == case.answers
+    assert not (renders.get(case, "cookiecutter") / ANSWERS_FILE).exists()
+
+
+@cases
+@engines
+def test_license_file_follows_the_answer(case, engine, renders):
+    license_file = renders.get(case, engine) / "LICENSE"
+    chosen = case.answers["license"]
+    if chosen == "none":
+        assert not license_file.exists()
+    else:
+        assert LICENSE_WORDS[chosen] in license_file.read_text(encoding="utf-8")
