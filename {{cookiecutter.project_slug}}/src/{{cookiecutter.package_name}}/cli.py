@@ -81,10 +81,10 @@ def run_train(arguments: argparse.Namespace) -> int:
     primary = record["primary_metric"]
     verdict = "beats" if record["beats_baseline"] else "does NOT beat"
     print(
-        f"[{record['mode']}] {record['model']} on {record['n_rows']} rows: "
-        f"{primary} {record['metrics'][primary]:.4f} vs baseline "
-        f"{record['baseline'][primary]:.4f} ({verdict} it by the required "
-        f"{record['min_lift_over_baseline']}) in {record['duration_s']:.1f}s"
+        f"[{record['mode']}] {record['model']} on {record['n_rows']} rows in "
+        f"{record['duration_s']:.1f}s: {primary} {record['metrics'][primary]:.4f}, dummy baseline "
+        f"{record['baseline'][primary]:.4f}; {verdict} it by the required "
+        f"{record['min_lift_over_baseline']} (lift {record['lift_over_baseline']:.4f})"
     )
     print(f"outputs: {result.output_dir}/")
     return 0
