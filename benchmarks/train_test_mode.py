@@ -36,7 +36,9 @@ def make_project(workdir: Path) -> tuple[Path, Path]:
     subprocess.run(["uv", "venv", "--quiet", str(venv)], check=True)
     python = venv / "bin" / "python"
     subprocess.run(
-        ["uv", "pip", "install", "--quiet", "--python", str(python), "-e", str(project)],
+        # Compiled bytecode, as pip leaves it: the import floor must not include compiling.
+        ["uv", "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python)]
+        + ["-e", str(project)],
         check=True,
     )
     return project, python
