@@ -31,16 +31,15 @@ def make_project(workdir: Path) -> tuple[Path, Path]:
     import copier
 
     project = workdir / "ml-project"
-    copier.run_copy(str(TEMPLATE), project, defaults=True, unsafe=True, quiet=True)
+    # No environment or hooks from the post-generation step: this script makes its own.
+    answers = {"install_hooks": False}
+    copier.run_copy(str(TEMPLATE), project, data=answers, defaults=True, unsafe=True, quiet=True)
     venv = workdir / "venv"
     subprocess.run(["uv", "venv", "--quiet", str(venv)], check=True)
     python = venv / "bin" / "python"
-    subprocess.run(
-        # Compiled bytecode, as pip leaves it: the import floor must not include compiling.
-        ["uv", "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python)]
-        + ["-e", str(project)],
-        check=True,
-    )
+    # Compiled bytecode, as pip leaves it: the import floor must not include compiling.
+    install = ["uv", "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python)]
+    subprocess.run([*install, "-e", str(project)], check=True)
     return project, python
 
 

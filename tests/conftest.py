@@ -4,7 +4,14 @@ import os
 from pathlib import Path
 
 import pytest
-from rendering import Case, make_template_repo, render_with_cookiecutter, render_with_copier
+from rendering import (
+    Case,
+    engine_environment,
+    make_template_repo,
+    path_without_uv,
+    render_with_cookiecutter,
+    render_with_copier,
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -31,12 +38,23 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_template_repo(tmp_path_factory.mktemp("template") / "trimode")
 
 
+@pytest.fixture(scope="session")
+def no_uv_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A PATH on which the post-generation step finds everything (git...) but uv.
+
+    Fast tests render with it: install_hooks=true then sets up git only and prints the
+    command to run, instead of making an environment for every render.
+    """
+    return path_without_uv(tmp_path_factory.mktemp("no-uv"))
+
+
 class Renders:
     """Projects rendered from the template repository, made once per case and engine."""
 
-    def __init__(self, template: Path, workspace: Path):
+    def __init__(self, template: Path, workspace: Path, path: str):
         self.template = template
         self.workspace = workspace
+        self.path = path
         self.made: dict[tuple[str, str], Path] = {}
 
     def get(self, case: Case, engine: str) -> Path:
@@ -44,18 +62,21 @@ class Renders:
         key = (case.id, engine)
         if key not in self.made:
             folder = self.workspace / engine / case.id
-            if engine == "copier":
-                project = render_with_copier(self.template, folder / "project", case.given)
-            else:
-                project = render_with_cookiecutter(self.template, folder, case.given)
+            with engine_environment({"PATH": self.path}):
+                if engine == "copier":
+                    project = render_with_copier(self.template, folder / "project", case.given)
+                else:
+                    project = render_with_cookiecutter(self.template, folder, case.given)
             self.made[key] = project
         return self.made[key]
 
 
 @pytest.fixture(scope="session")
-def renders(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Renders:
-    """Render cases lazily and share the results across the session."""
-    return Renders(template_repo, tmp_path_factory.mktemp("renders"))
+def renders(
+    template_repo: Path, tmp_path_factory: pytest.TempPathFactory, no_uv_path: str
+) -> Renders:
+    """Render cases lazily (with no uv on PATH) and share the results across the session."""
+    return Renders(template_repo, tmp_path_factory.mktemp("renders"), no_uv_path)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

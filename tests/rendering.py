@@ -10,10 +10,13 @@ import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import copier
+import plumbum
 from cookiecutter.generate import generate_context
 from cookiecutter.main import cookiecutter
 from cookiecutter.prompt import prompt_for_config
@@ -44,6 +47,16 @@ EXPECTED_FILES = [
     "src/{package}/__main__.py",
 ]
 EXPECTED_DIRS = ["tests", ".git"]
+# Variables that point uv or Python at an environment other than a project's own .venv
+# (nox sets the first three for the commands of its sessions, the tests included).
+FOREIGN_ENVIRONMENT = (
+    "VIRTUAL_ENV",
+    "UV_PROJECT_ENVIRONMENT",
+    "UV_PYTHON",
+    "CONDA_PREFIX",
+    "PYTHONPATH",
+    "PYTHONHOME",
+)
 
 
 @dataclass(frozen=True)
@@ -51,28 +64,32 @@ class Case:
     """One set of answers, given to both engines."""
 
     id: str
-    given: dict[str, str] = field(default_factory=dict)
+    given: dict[str, str | bool] = field(default_factory=dict)
     derived: dict[str, str] = field(default_factory=dict)
 
     @property
-    def answers(self) -> dict[str, str]:
+    def answers(self) -> dict[str, str | bool]:
         """Every answer the project is made with, as cookiecutter works them out."""
         answers = expected_answers(self.given)
         assert self.derived.items() <= answers.items(), "derived names changed"
         return answers
 
 
-# Every task, python_version and license value appears at least once (a test checks it);
-# names and texts stress quoting: apostrophes, colons, double quotes, non-ASCII.
+# Every task, python_version and license value and both values of every yes/no question
+# appear at least once (a test checks it); names and texts stress quoting: apostrophes,
+# colons, double quotes, non-ASCII. The fast tests render them with no uv on PATH
+# (see Renders in conftest.py), so install_hooks=true sets up nothing but git there.
 MATRIX = [
     Case("defaults", derived={"project_slug": "ml-project", "package_name": "ml_project"}),
     Case(
-        "regression-py312-bsd-derived-names",
+        "regression-py312-bsd-derived-names-no-hooks-no-ci",
         given={
             "project_name": "Churn_Model v2",
             "task": "regression",
             "python_version": "3.12",
             "license": "BSD-3-Clause",
+            "install_hooks": False,
+            "github_actions": False,
         },
         derived={"project_slug": "churn-model-v2", "package_name": "churn_model_v2"},
     ),
@@ -87,6 +104,7 @@ MATRIX = [
             "author_email": "zoe.obrien@example.org",
             "python_version": "3.13",
             "license": "Apache-2.0",
+            "github_actions": False,
         },
     ),
     Case(
@@ -98,13 +116,14 @@ MATRIX = [
             "author_email": "ana+ml@example.co.uk",
             "task": "regression",
             "license": "none",
+            "install_hooks": False,
         },
         derived={"project_slug": "fraud-detection-2025", "package_name": "fraud_detection_2025"},
     ),
 ]
 
 
-def expected_answers(given: dict[str, str]) -> dict[str, str]:
+def expected_answers(given: dict[str, str | bool]) -> dict[str, str | bool]:
     """Work out every answer from the given ones, with cookiecutter's rendering of defaults."""
     context = generate_context(str(ROOT / "cookiecutter.json"), extra_context=given)
     answers = prompt_for_config(context, no_input=True)
@@ -114,6 +133,18 @@ def expected_answers(given: dict[str, str]) -> dict[str, str]:
 def tool(name: str) -> Path:
     """Return the path of a command installed next to the running Python (copier, ...)."""
     return Path(sys.executable).parent / name
+
+
+def find_uv() -> str | None:
+    """Return uv's path: on PATH, or the one the `uv` Python package ships (None: neither)."""
+    found = shutil.which("uv")
+    if found:
+        return found
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        return None
+    return find_uv_bin()
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -131,6 +162,53 @@ def git(*args: str, cwd: Path) -> str:
         *args,
     ]
     return subprocess.run(command, cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def path_without_uv(folder: Path) -> str:
+    """Return a PATH on which every command but uv is found: a value for the PATH variable.
+
+    A folder of PATH that holds uv is replaced by a folder under `folder` of links to
+    everything else it holds (git's own scripts need the usual commands).
+    """
+    entries = []
+    for index, entry in enumerate(os.environ.get("PATH", "").split(os.pathsep)):
+        source = Path(entry)
+        if not entry or not (source / "uv").exists():
+            entries.append(entry)
+            continue
+        copy = folder / str(index)
+        copy.mkdir(parents=True, exist_ok=True)
+        for item in source.iterdir():
+            if item.name != "uv" and not (copy / item.name).exists():
+                (copy / item.name).symlink_to(item)
+        entries.append(str(copy))
+    return os.pathsep.join(entries)
+
+
+@contextmanager
+def engine_environment(changes: dict[str, str | None]) -> Iterator[None]:
+    """Change the environment the engines give the post-generation step (None removes).
+
+    cookiecutter runs its hook with os.environ; copier runs its task with plumbum's copy
+    of the environment, taken when copier was imported: both are changed, then restored.
+    """
+    saved = {name: os.environ.get(name) for name in changes}
+    with plumbum.local.env():
+        for name, value in changes.items():
+            if value is None:
+                os.environ.pop(name, None)
+                plumbum.local.env.pop(name, None)
+            else:
+                os.environ[name] = value
+                plumbum.local.env[name] = value
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def template_files(root: Path = ROOT) -> list[Path]:

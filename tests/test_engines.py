@@ -34,9 +34,13 @@ engines = pytest.mark.parametrize("engine", ENGINES)
 def test_matrix_covers_every_choice_and_both_engines_defaults():
     choices = json.loads((ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
     for name, values in choices.items():
-        if isinstance(values, list) and not name.startswith("_"):
-            used = {case.answers[name] for case in MATRIX}
+        if name.startswith("_"):
+            continue
+        used = {case.answers[name] for case in MATRIX}
+        if isinstance(values, list):
             assert used == set(values), name
+        elif isinstance(values, bool):
+            assert used == {True, False}, name
     assert MATRIX[0].given == {}, "the first case is the all-defaults project"
 
 

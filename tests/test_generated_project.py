@@ -111,7 +111,8 @@ def environment(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -
     root = tmp_path_factory.mktemp("generated")
     folders = {}
     for item in PROJECTS:
-        answers = {"project_name": item.project_name, "task": item.task}
+        # This fixture makes the environment itself: one for both projects.
+        answers = {"project_name": item.project_name, "task": item.task, "install_hooks": False}
         if item.engine == "copier":
             folders[item.slug] = render_with_copier(template_repo, root / item.slug, answers)
         else:

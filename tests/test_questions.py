@@ -67,9 +67,10 @@ def test_same_plain_defaults():
             assert spec["default"] == expected, name
 
 
-def test_every_question_is_a_string_question():
+def test_yes_no_questions_are_booleans_in_both_engines_and_the_rest_strings():
     for name, spec in copier_questions().items():
-        assert spec.get("type") == "str", name
+        value = cookiecutter_questions()[name]
+        assert spec.get("type") == ("bool" if isinstance(value, bool) else "str"), name
 
 
 @pytest.mark.parametrize(

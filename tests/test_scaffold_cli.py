@@ -10,6 +10,12 @@ import yaml
 from rendering import ANSWERS_FILE, EXPECTED_DIRS, EXPECTED_FILES, TEMPLATE_TAG, tool
 
 
+@pytest.fixture(autouse=True)
+def no_uv(no_uv_path, monkeypatch):
+    """Scaffold with the defaults (install_hooks=true) but no uv on PATH: git init only."""
+    monkeypatch.setenv("PATH", no_uv_path)
+
+
 def run(*command, cwd) -> subprocess.CompletedProcess:
     """Run a command line, failing the test with its output when it fails."""
     result = subprocess.run(

@@ -9,10 +9,19 @@ import pytest
 
 from {{ cookiecutter.package_name }}.compute import limit_threads
 from {{ cookiecutter.package_name }}.config import Config, load_config
+from {{ cookiecutter.package_name }}.errors import ConfigError
 from {{ cookiecutter.package_name }}.pipeline import TrainingResult, train
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = PROJECT_ROOT / "configs"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Stop at once, in one line, when test mode's own config is broken."""
+    try:
+        load_config("test", CONFIG_DIR)
+    except ConfigError as error:
+        raise pytest.UsageError(f"test mode cannot run: {error}") from None
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,9 @@ def test_help(argv, expected, capsys):
     assert expected in capsys.readouterr().out
 
 
+# The pipeline run itself is tested once, in conftest's test_run; this repeats it
+# through the command line, so the commit hook leaves it to the full suite.
+@pytest.mark.slow
 def test_train_test_mode_writes_outputs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["train", "--mode", "test", "--config-dir", str(CONFIG_DIR)]) == 0

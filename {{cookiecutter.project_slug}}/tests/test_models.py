@@ -26,6 +26,8 @@ def splits():
     return result
 
 
+# Every entry, both tasks: a few seconds, so the commit hook leaves it to the full suite.
+@pytest.mark.slow
 @pytest.mark.parametrize(("task", "name"), ENTRIES, ids=[f"{t}-{n}" for t, n in ENTRIES])
 def test_model_fits_predicts_and_beats_the_dummy(task, name, splits):
     schema, x_train, x_test, y_train, y_test = splits[task]

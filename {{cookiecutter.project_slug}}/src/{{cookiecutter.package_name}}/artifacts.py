@@ -31,9 +31,17 @@ def git_commit(workdir: Path | str = ".") -> str | None:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
-def save_outputs(output_dir: Path, model: Pipeline, metrics: dict[str, Any]) -> None:
-    """Write the model and metrics.json; each file appears whole or not at all."""
-    model_bytes = sio.dumps(model)
-    write_atomically(output_dir / MODEL_FILE, lambda path: path.write_bytes(model_bytes))
-    text = json.dumps(metrics, indent=2) + "\n"
-    write_atomically(output_dir / METRICS_FILE, lambda path: path.write_text(text))
+def save_model(output_dir: Path, model: Pipeline) -> Path:
+    """Write the fitted pipeline with skops; the file appears whole or not at all."""
+    path = output_dir / MODEL_FILE
+    content = sio.dumps(model)
+    write_atomically(path, lambda temporary: temporary.write_bytes(content))
+    return path
+
+
+def save_metrics(output_dir: Path, record: dict[str, Any]) -> Path:
+    """Write metrics.json; the file appears whole or not at all."""
+    path = output_dir / METRICS_FILE
+    text = json.dumps(record, indent=2) + "\n"
+    write_atomically(path, lambda temporary: temporary.write_text(text))
+    return path

@@ -86,6 +86,7 @@ def run_train(arguments: argparse.Namespace) -> int:
         f"{record['baseline'][primary]:.4f}; {verdict} it by the required "
         f"{record['min_lift_over_baseline']} (lift {record['lift_over_baseline']:.4f})"
     )
+    print(f"steps: {result.timer.summary()}")
     print(f"outputs: {result.output_dir}/")
     return 0
 

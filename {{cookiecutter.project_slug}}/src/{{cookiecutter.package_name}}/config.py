@@ -45,13 +45,15 @@ class EvaluationConfig:
 
     primary_metric: str
     min_lift_over_baseline: float
+    leakage_threshold: float
 
 
 @dataclass(frozen=True)
 class ComputeConfig:
-    """How many cores a run may use: -1 for all of them, or a count."""
+    """How many cores a run may use (-1: all), and how long it may take (0: no limit)."""
 
     n_jobs: int
+    time_budget_s: float
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,12 @@ class Config:
     outputs: OutputsConfig
     # The merged settings as plain data, for manifests and reports.
     raw: dict[str, Any]
+    # Which file set each key ("data.max_rows" -> configs/test.toml), for error messages.
+    origin: dict[str, Path]
+
+    def where(self, key: str) -> str:
+        """Name the key with the file that set it, e.g. "data.max_rows in configs/test.toml"."""
+        return f"{key} in {self.origin[key]}" if key in self.origin else key
 
 
 SECTIONS: dict[str, type] = {
@@ -194,7 +202,7 @@ def _build(mode: str, merged: dict[str, Any], origin: dict[str, Path], base: Pat
         raise ConfigError(
             f"{where('task')}: key 'task' must be one of {', '.join(TASKS)}, got {task!r}"
         )
-    config = Config(mode=mode, task=task, raw=merged, **sections)
+    config = Config(mode=mode, task=task, raw=merged, origin=origin, **sections)
     _check_ranges(config, where)
     return config
 
@@ -226,6 +234,16 @@ def _check_ranges(config: Config, where: Any) -> None:
         raise ConfigError(
             f"{where('compute.n_jobs')}: key 'compute.n_jobs' must be -1 (all cores) or a "
             f"count of at least 1, got {n_jobs}"
+        )
+    if config.compute.time_budget_s < 0:
+        raise ConfigError(
+            f"{where('compute.time_budget_s')}: key 'compute.time_budget_s' must be 0 (no "
+            f"limit) or a number of seconds, got {config.compute.time_budget_s}"
+        )
+    if not 0 < config.evaluation.leakage_threshold <= 1:
+        raise ConfigError(
+            f"{where('evaluation.leakage_threshold')}: key 'evaluation.leakage_threshold' "
+            f"must lie in (0, 1], got {config.evaluation.leakage_threshold}"
         )
     known_models = model_names(config.task)
     for name in config.train.models:

@@ -14,7 +14,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
-from .artifacts import git_commit, save_outputs
+from .artifacts import git_commit, save_metrics, save_model
 from .compute import limit_threads
 from .config import Config
 from .data import load_dataset
@@ -43,6 +43,7 @@ class TrainingResult:
     record: dict[str, Any]
     output_dir: Path
     split: Split
+    timer: StepTimer
 
 
 def train(
@@ -54,7 +55,7 @@ def train(
 
 
 def _train(config: Config, workdir: Path, models: list[str] | None) -> TrainingResult:
-    timer = StepTimer()
+    timer = StepTimer(config.compute.time_budget_s, config.where("compute.time_budget_s"))
     started = datetime.now(UTC)
     with timer.step("load"):
         loaded = load_dataset(config, workdir)
@@ -88,12 +89,15 @@ def _train(config: Config, workdir: Path, models: list[str] | None) -> TrainingR
         "seed": config.train.seed,
         "git_commit": git_commit(workdir),
         "started_at": started.isoformat(timespec="seconds"),
-        "timings_s": dict(timer.durations),
-        "duration_s": timer.total,
     }
     output_dir = workdir / config.outputs.root
-    save_outputs(output_dir, model, record)
-    return TrainingResult(model=model, record=record, output_dir=output_dir, split=split)
+    with timer.step("save"):
+        save_model(output_dir, model)
+    record.update(timings_s=dict(timer.durations), duration_s=timer.total)
+    save_metrics(output_dir, record)
+    return TrainingResult(
+        model=model, record=record, output_dir=output_dir, split=split, timer=timer
+    )
 
 
 def split_rows(frame: pd.DataFrame, config: Config) -> Split:

@@ -1,9 +1,10 @@
 """The data set built into the package: customers of a subscription service.
 
-Deterministic for a seed, any number of rows, offline. Rows are made in fixed
-blocks, each from its own seed, so the first n rows are the same whatever the
-total size: the test sample is the head of the human sample, which is the head
-of the full data set.
+Deterministic for a seed, any number of rows, offline. Rows are made in blocks,
+and within a block every column draws from its own random stream, so the first
+n rows are the same whatever the total size (the test sample is the head of the
+human sample, which is the head of the full data set) and a small sample costs
+only its own rows.
 
 The schema is what real tabular data looks like: numeric and categorical
 columns, missing values, a skewed amount, and a target with a learnable but
@@ -12,6 +13,8 @@ regression predicts `lifetime_value` (a positive, right-skewed amount).
 """
 
 from __future__ import annotations
+
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -31,24 +34,29 @@ def make_dataset(task: str, n_rows: int, seed: int = 0) -> pd.DataFrame:
         raise ValueError(f"unknown task {task!r} (expected one of: {', '.join(TARGETS)})")
     if n_rows < 1:
         raise ValueError(f"n_rows must be at least 1, got {n_rows}")
-    n_blocks = -(-n_rows // BLOCK_ROWS)
-    blocks = [_make_block(task, np.random.default_rng([seed, i])) for i in range(n_blocks)]
-    return pd.concat(blocks, ignore_index=True).head(n_rows)
+    sizes = [min(BLOCK_ROWS, n_rows - start) for start in range(0, n_rows, BLOCK_ROWS)]
+    blocks = [_make_block(task, size, seed, block) for block, size in enumerate(sizes)]
+    return pd.concat(blocks, ignore_index=True)
 
 
-def _make_block(task: str, rng: np.random.Generator) -> pd.DataFrame:
-    n = BLOCK_ROWS
-    plan = rng.choice(PLANS, size=n, p=[0.5, 0.35, 0.15])
-    region = rng.choice(REGIONS, size=n, p=[0.3, 0.3, 0.25, 0.15])
-    payment = rng.choice(PAYMENT_METHODS, size=n, p=[0.45, 0.25, 0.15, 0.15])
-    device = rng.choice(DEVICES, size=n, p=[0.55, 0.35, 0.10])
-    age = rng.normal(42, 13, n).clip(18, 90).round()
-    tenure_months = rng.gamma(2.0, 14.0, n).clip(0, 120).round()
+def _make_block(task: str, n: int, seed: int, block: int) -> pd.DataFrame:
+    """The first n rows of a block; each column has its own stream, so n does not change them."""
+
+    def draw(name: str) -> np.random.Generator:
+        return np.random.default_rng([seed, block, zlib.crc32(name.encode())])
+
+    plan = draw("plan").choice(PLANS, size=n, p=[0.5, 0.35, 0.15])
+    region = draw("region").choice(REGIONS, size=n, p=[0.3, 0.3, 0.25, 0.15])
+    payment = draw("payment").choice(PAYMENT_METHODS, size=n, p=[0.45, 0.25, 0.15, 0.15])
+    device = draw("device").choice(DEVICES, size=n, p=[0.55, 0.35, 0.10])
+    age = draw("age").normal(42, 13, n).clip(18, 90).round()
+    tenure_months = draw("tenure_months").gamma(2.0, 14.0, n).clip(0, 120).round()
     plan_price = pd.Series(plan).map({"basic": 20.0, "standard": 45.0, "premium": 90.0})
-    monthly_charges = (plan_price.to_numpy() * rng.lognormal(0, 0.15, n)).round(2)
-    support_calls = rng.poisson(1.2 + 0.8 * (plan == "basic"), n)
-    usage_gb = rng.lognormal(2.5 + 0.4 * (device == "desktop"), 0.8, n).round(1)
-    days_since_last_login = rng.exponential(12, n).round()
+    price_noise = draw("monthly_charges").lognormal(0, 0.15, n)
+    monthly_charges = (plan_price.to_numpy() * price_noise).round(2)
+    support_calls = draw("support_calls").poisson(1.2 + 0.8 * (plan == "basic"), n)
+    usage_gb = draw("usage_gb").lognormal(2.5 + 0.4 * (device == "desktop"), 0.8, n).round(1)
+    days_since_last_login = draw("days_since_last_login").exponential(12, n).round()
 
     # A latent risk with main effects, an interaction and a threshold, so that
     # linear models learn part of it and tree ensembles learn more.
@@ -83,14 +91,14 @@ def _make_block(task: str, rng: np.random.Generator) -> pd.DataFrame:
     )
     if task == "classification":
         probability = 1 / (1 + np.exp(-risk))
-        frame[TARGETS[task]] = (rng.random(n) < probability).astype("int64")
+        frame[TARGETS[task]] = (draw("churned").random(n) < probability).astype("int64")
     else:
         expected_months = 60 * np.exp(-0.5 * risk)
-        value = monthly_charges * expected_months * rng.lognormal(0, 0.35, n)
+        value = monthly_charges * expected_months * draw("lifetime_value").lognormal(0, 0.35, n)
         frame[TARGETS[task]] = value.round(2)
 
     # Missing values as real exports have them: a few ages and usage figures
     # unknown, some payment methods not recorded.
     for column, share in (("age", 0.04), ("usage_gb", 0.06), ("payment_method", 0.03)):
-        frame.loc[rng.random(n) < share, column] = np.nan
+        frame.loc[draw(f"missing {column}").random(n) < share, column] = np.nan
     return frame

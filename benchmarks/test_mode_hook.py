@@ -1,0 +1,148 @@
+"""Time the test-mode pre-commit hook on a commit, next to the import floor.
+
+In a generated project with its own environment (`uv sync --compile-bytecode`), a git
+repository and the hooks installed, each round (interleaved, repeated) times:
+
+- the import floor: `.venv/bin/python -c "import pandas, sklearn.ensemble"`;
+- `git commit` of a one-line change to configs/test.toml, the only file staged: the
+  test-mode hook runs (the ruff and notebook hooks have no files to check);
+- `uv run pre-commit run test-mode --files configs/test.toml`: the hook alone;
+- `.venv/bin/python -m pytest -m "not slow"`: the hook's tests without uv and pre-commit.
+
+Commits are made as from a shell where the environment is not activated (uv on PATH).
+It prints the medians and their ratios to the import floor (the issue's target for the
+hook on a commit: at most 2x). Run it with: uv run python benchmarks/test_mode_hook.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+# Variables that would point uv or Python at another environment than the project's.
+FOREIGN_ENVIRONMENT = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "CONDA_PREFIX")
+
+
+def shell_environment(workdir: Path) -> dict[str, str]:
+    """A user's shell with no virtual environment activated; pre-commit's cache in workdir."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in FOREIGN_ENVIRONMENT and not name.startswith(("PYTHON", "PRE_COMMIT"))
+    }
+    kept = [
+        entry
+        for entry in env.get("PATH", "").split(os.pathsep)
+        if entry and not (Path(entry).parent / "pyvenv.cfg").exists()
+    ]
+    uv = shutil.which("uv")
+    if uv is None:
+        sys.exit("uv is needed: python3 -m pip install uv")
+    env["PATH"] = os.pathsep.join([str(Path(uv).parent), *kept])
+    env.update(PRE_COMMIT_HOME=str(workdir / "pre-commit-home"), PRE_COMMIT_COLOR="never")
+    return env
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str]) -> None:
+    """Run a command; fail loudly, with its output, if it fails."""
+    result = subprocess.run(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{result.stdout}")
+
+
+def wall_time(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    """Seconds one run of the command takes; fails loudly if the command fails."""
+    start = time.perf_counter()
+    run(command, cwd, env)
+    return time.perf_counter() - start
+
+
+def make_project(workdir: Path, env: dict[str, str]) -> Path:
+    """Generate the default project (the working tree of the template) and set it up."""
+    import copier
+
+    project = workdir / "ml-project"
+    copier.run_copy(
+        str(TEMPLATE),
+        project,
+        data={"install_hooks": False},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref="HEAD",
+    )
+    if not (project / ".git").is_dir():
+        run(["git", "init", "--quiet", "--initial-branch=main"], project, env)
+    for key, value in {
+        "user.name": "trimode benchmark",
+        "user.email": "benchmark@example.invalid",
+        "commit.gpgsign": "false",
+    }.items():
+        run(["git", "config", key, value], project, env)
+    # Compiled bytecode, as pip leaves it: the import floor must not include compiling.
+    run(["uv", "sync", "--quiet", "--compile-bytecode"], project, env)
+    run(["uv", "run", "--quiet", "pre-commit", "install"], project, env)
+    run(["git", "add", "--all"], project, env)
+    # The first commit runs every hook on every file: it warms the caches too.
+    run(["git", "commit", "--quiet", "--message", "Fresh project"], project, env)
+    return project
+
+
+def commit_a_config_change(project: Path, env: dict[str, str], number: int) -> float:
+    """Append a comment line to configs/test.toml, stage only it, time `git commit`."""
+    config = project / "configs" / "test.toml"
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(f"# benchmark change {number}\n")
+    run(["git", "add", "configs/test.toml"], project, env)
+    return wall_time(["git", "commit", "--quiet", "--message", f"Change {number}"], project, env)
+
+
+def main() -> None:
+    """Measure and print the medians and the ratios to the import floor."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    repeats = parser.parse_args().repeats
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        env = shell_environment(workdir)
+        project = make_project(workdir, env)
+        python = str(project / ".venv" / "bin" / "python")
+        floor_command = [python, "-c", "import pandas, sklearn.ensemble"]
+        hook_command = ["uv", "run", "--quiet", "pre-commit", "run", "test-mode"]
+        hook_command += ["--files", "configs/test.toml"]
+        pytest_command = [python, "-m", "pytest", "-q", "-m", "not slow", "-p", "no:cacheprovider"]
+        times: dict[str, list[float]] = {"floor": [], "commit": [], "hook": [], "pytest": []}
+        for number in range(repeats):
+            times["floor"].append(wall_time(floor_command, project, env))
+            times["commit"].append(commit_a_config_change(project, env, number))
+            times["hook"].append(wall_time(hook_command, project, env))
+            times["pytest"].append(wall_time(pytest_command, project, env))
+    median = {name: statistics.median(values) for name, values in times.items()}
+    floor = median["floor"]
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, "
+        f"{repeats} interleaved runs each (median)"
+    )
+    print(f"import floor (import pandas, sklearn.ensemble):       {floor:6.2f} s")
+    rows = [
+        ("commit", "git commit, test-mode hook running:"),
+        ("hook", "pre-commit run test-mode --files configs/test.toml:"),
+        ("pytest", 'pytest -m "not slow" alone (no uv, no pre-commit):'),
+    ]
+    for name, label in rows:
+        print(f"{label:<52} {median[name]:6.2f} s   {median[name] / floor:5.2f} x the floor")
+    print("target: git commit with the test-mode hook at most 2 x the import floor")
+
+
+if __name__ == "__main__":
+    main()

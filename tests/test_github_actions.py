@@ -1,0 +1,61 @@
+"""The generated GitHub Actions workflow: there when asked, valid, and running the checks.
+
+Validated against GitHub's workflow schema as vendored in check-jsonschema (offline).
+"""
+
+import subprocess
+
+import pytest
+import yaml
+from rendering import MATRIX, tool
+
+WORKFLOW = ".github/workflows/ci.yml"
+ENGINES = ["copier", "cookiecutter"]
+cases = pytest.mark.parametrize("case", MATRIX, ids=[case.id for case in MATRIX])
+WITH_WORKFLOW = [case for case in MATRIX if case.answers["github_actions"]]
+
+
+def run_commands(workflow: dict) -> list[str]:
+    """Every `run:` command of every step of every job, in order."""
+    return [
+        step["run"]
+        for job in workflow["jobs"].values()
+        for step in job.get("steps", [])
+        if "run" in step
+    ]
+
+
+def test_the_matrix_has_projects_with_and_without_a_workflow():
+    assert {case.answers["github_actions"] for case in MATRIX} == {True, False}
+
+
+@cases
+def test_workflow_follows_the_answer_and_is_valid(case, renders):
+    projects = [renders.get(case, engine) for engine in ENGINES]
+    if not case.answers["github_actions"]:
+        for project in projects:
+            assert not (project / WORKFLOW).exists()
+            assert not (project / ".github").exists(), "an empty .github folder is left"
+        return
+    files = [str(project / WORKFLOW) for project in projects]
+    check = subprocess.run(
+        [str(tool("check-jsonschema")), "--builtin-schema", "vendor.github-workflows", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.parametrize("case", WITH_WORKFLOW, ids=[case.id for case in WITH_WORKFLOW])
+def test_workflow_runs_lint_test_mode_and_the_full_test_suite(case, renders):
+    workflow = yaml.safe_load((renders.get(case, "copier") / WORKFLOW).read_text("utf-8"))
+    commands = run_commands(workflow)
+    assert any("ruff check" in command for command in commands), commands
+    assert any("ruff format --check" in command for command in commands), commands
+    assert any("train --mode test" in command for command in commands), commands
+    # The full suite: pytest with no marker selection, so the slow tests run too.
+    assert any("pytest" in command and " -m " not in f"{command} " for command in commands), (
+        commands
+    )
+    assert any("uv sync --locked" in command for command in commands), commands

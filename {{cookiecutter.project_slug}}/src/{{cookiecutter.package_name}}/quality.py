@@ -1,0 +1,84 @@
+"""Checks that a trained model is not garbage, used by the tests on every commit.
+
+Test mode does not expect a good model, but it must not be garbage: better than
+a dummy baseline, predictions of the right shape and range, the same model for
+the same seed, and no feature that gives the answer away on its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.pipeline import Pipeline
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from .evaluation import METRICS
+from .preprocessing import FeatureSchema, build_preprocessor
+
+# The single-feature score of each task: bounded above by 1, so one threshold reads the same.
+LEAKAGE_METRIC = {"classification": "roc_auc", "regression": "r2"}
+
+
+def prediction_problems(task: str, model: BaseEstimator, features: pd.DataFrame) -> list[str]:
+    """What is wrong with the model's predictions on these rows; empty when nothing is."""
+    problems = []
+    predictions = np.asarray(model.predict(features))
+    if predictions.shape != (len(features),):
+        problems.append(f"predict returned shape {predictions.shape}, expected ({len(features)},)")
+    if task == "regression":
+        if not np.issubdtype(predictions.dtype, np.number):
+            problems.append(f"regression predictions have dtype {predictions.dtype}")
+        elif not np.all(np.isfinite(predictions)):
+            problems.append("some regression predictions are NaN or infinite")
+        return problems
+    classes = model.classes_
+    if not set(np.unique(predictions)) <= set(classes):
+        problems.append("predict returned labels that are not among the model's classes")
+    probabilities = model.predict_proba(features)
+    if probabilities.shape != (len(features), len(classes)):
+        problems.append(
+            f"predict_proba returned shape {probabilities.shape}, "
+            f"expected ({len(features)}, {len(classes)})"
+        )
+    elif not np.all((probabilities >= 0) & (probabilities <= 1)):
+        problems.append("some probabilities lie outside [0, 1]")
+    elif not np.allclose(probabilities.sum(axis=1), 1.0):
+        problems.append("class probabilities do not sum to 1")
+    return problems
+
+
+def single_feature_scores(
+    task: str,
+    schema: FeatureSchema,
+    train: tuple[pd.DataFrame, pd.Series],
+    test: tuple[pd.DataFrame, pd.Series],
+    seed: int = 0,
+) -> dict[str, float]:
+    """How well each feature alone predicts the target on held-out rows.
+
+    A shallow decision tree per feature (after the shared preprocessing of that one
+    column) catches thresholds and category lookups, not only linear relations.
+    """
+    metric = METRICS[task][LEAKAGE_METRIC[task]][0]
+    tree = DecisionTreeClassifier if task == "classification" else DecisionTreeRegressor
+    scores = {}
+    for column in schema.columns:
+        one = FeatureSchema(
+            numeric=(column,) if column in schema.numeric else (),
+            categorical=(column,) if column in schema.categorical else (),
+        )
+        model = Pipeline(
+            [
+                ("preprocess", build_preprocessor(one)),
+                ("model", tree(max_depth=6, min_samples_leaf=10, random_state=seed)),
+            ]
+        )
+        model.fit(train[0][[column]], train[1])
+        scores[column] = float(metric(test[1], model, test[0][[column]]))
+    return scores
+
+
+def leaking_features(scores: dict[str, float], threshold: float) -> dict[str, float]:
+    """The features whose score alone reaches the threshold: likely leakage."""
+    return {column: score for column, score in scores.items() if score >= threshold}
