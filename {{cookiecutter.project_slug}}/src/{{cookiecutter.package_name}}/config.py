@@ -49,6 +49,22 @@ class EvaluationConfig:
 
 
 @dataclass(frozen=True)
+class CompareConfig:
+    """Which registry models `compare` evaluates, on how many identical CV folds."""
+
+    models: list[str]
+    cv_folds: int
+
+
+@dataclass(frozen=True)
+class InspectionConfig:
+    """How much of the error analysis the report and notebooks show."""
+
+    min_slice_rows: int
+    top_n: int
+
+
+@dataclass(frozen=True)
 class ComputeConfig:
     """How many cores a run may use (-1: all), and how long it may take (0: no limit)."""
 
@@ -72,6 +88,8 @@ class Config:
     data: DataConfig
     train: TrainConfig
     evaluation: EvaluationConfig
+    compare: CompareConfig
+    inspection: InspectionConfig
     compute: ComputeConfig
     outputs: OutputsConfig
     # The merged settings as plain data, for manifests and reports.
@@ -88,6 +106,8 @@ SECTIONS: dict[str, type] = {
     "data": DataConfig,
     "train": TrainConfig,
     "evaluation": EvaluationConfig,
+    "compare": CompareConfig,
+    "inspection": InspectionConfig,
     "compute": ComputeConfig,
     "outputs": OutputsConfig,
 }
@@ -246,12 +266,23 @@ def _check_ranges(config: Config, where: Any) -> None:
             f"must lie in (0, 1], got {config.evaluation.leakage_threshold}"
         )
     known_models = model_names(config.task)
-    for name in config.train.models:
-        if name not in known_models:
-            raise ConfigError(
-                f"{where('train.models')}: key 'train.models' names unknown model {name!r} "
-                f"for task {config.task} (expected one of: {', '.join(known_models)})"
-            )
+    for key, names in (
+        ("train.models", config.train.models),
+        ("compare.models", config.compare.models),
+    ):
+        for name in names:
+            if name not in known_models:
+                raise ConfigError(
+                    f"{where(key)}: key '{key}' names unknown model {name!r} "
+                    f"for task {config.task} (expected one of: {', '.join(known_models)})"
+                )
+    for key, value, least in (
+        ("compare.cv_folds", config.compare.cv_folds, 2),
+        ("inspection.min_slice_rows", config.inspection.min_slice_rows, 1),
+        ("inspection.top_n", config.inspection.top_n, 1),
+    ):
+        if value < least:
+            raise ConfigError(f"{where(key)}: key '{key}' must be at least {least}, got {value}")
     known_metrics = metric_names(config.task)
     if config.evaluation.primary_metric not in known_metrics:
         raise ConfigError(
