@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -37,10 +38,19 @@ def test_mode_threads(test_config: Config):
         yield
 
 
+def with_outputs_in(config: Config, folder: Path) -> Config:
+    """The config with its outputs redirected into folder (an absolute path)."""
+    return dataclasses.replace(
+        config, outputs=dataclasses.replace(config.outputs, root=str(folder))
+    )
+
+
 @pytest.fixture(scope="session")
 def test_run(test_config: Config, tmp_path_factory: pytest.TempPathFactory) -> TrainingResult:
-    """The whole pipeline, run once in test mode, writing into a temporary folder."""
-    return train(test_config, workdir=tmp_path_factory.mktemp("test-run"))
+    """The whole pipeline, run once in test mode on the project's cached test sample
+    (data/test/, fetched on first use), writing its outputs into a temporary folder."""
+    outputs = tmp_path_factory.mktemp("test-run") / "outputs" / "test"
+    return train(with_outputs_in(test_config, outputs), workdir=PROJECT_ROOT)
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ def test_missing_target_column_is_one_line(config_dir, tmp_path, monkeypatch, ca
     test_toml = config_dir / "test.toml"
     source = (tmp_path / "rows.csv").as_posix()
     test_toml.write_text(
-        test_toml.read_text().replace("[data]\n", f"[data]\nsource = '{source}'\ncache = false\n")
+        test_toml.read_text().replace("[data]\n", f"[data]\nsource = '{source}'\n")
     )
     monkeypatch.chdir(tmp_path)
     code = main(["train", "--mode", "test", "--config-dir", str(config_dir)])

@@ -30,7 +30,8 @@ def test_modes_differ_in_size():
         ("[data]\nmax_row = 10", r"test\.toml: unknown key 'data\.max_row' \(expected one of: "),
         ("colour = 'blue'", r"test\.toml: unknown key 'colour'"),
         ("[data]\nmax_rows = 'many'", r"test\.toml: key 'data\.max_rows' must be an integer"),
-        ("[data]\ncache = 1", r"test\.toml: key 'data\.cache' must be true or false"),
+        ("[data]\nstratify = 1", r"test\.toml: key 'data\.stratify' must be true or false"),
+        ("[data]\ntable = 3", r"test\.toml: key 'data\.table' must be a string"),
         ("[train]\nmodels = 'forest'", r"key 'train\.models' must be a non-empty list"),
         (
             "[train]\nmodels = ['no_such_model']",

@@ -1,15 +1,19 @@
-"""The data sources: the built-in data set, and CSV or Parquet files, folders and URLs."""
+"""The data sources (built-in, CSV/Parquet files and URLs, SQL) and the local sample."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import sqlite3
 
 import fsspec
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.data import load_dataset, read_table
+from {{ cookiecutter.package_name }}.data import load_dataset
 from {{ cookiecutter.package_name }}.errors import DataError
+from {{ cookiecutter.package_name }}.sampling import META_FILE, fetch_sample, sample_dir
+from {{ cookiecutter.package_name }}.sources import read_all
 from {{ cookiecutter.package_name }}.synthetic import TARGETS, make_dataset
 
 
@@ -32,67 +36,156 @@ def test_synthetic_data_has_any_size_beyond_one_block():
 
 
 @pytest.fixture
-def sample() -> pd.DataFrame:
+def rows() -> pd.DataFrame:
     return make_dataset("classification", 300)
 
 
-def test_reads_csv_file(tmp_path, sample):
+def configured(config, **data_changes):
+    """The test-mode config with some data settings changed."""
+    return dataclasses.replace(config, data=dataclasses.replace(config.data, **data_changes))
+
+
+def read(config, source, **changes):
+    return read_all(configured(config, source=str(source), **changes).data, config.task)
+
+
+def test_reads_csv_file(test_config, tmp_path, rows):
     path = tmp_path / "rows.csv"
-    sample.to_csv(path, index=False)
-    frame = read_table(str(path))
-    assert list(frame.columns) == list(sample.columns)
-    assert len(frame) == len(sample)
-    assert read_table(str(path), max_rows=50).shape == (50, sample.shape[1])
+    rows.to_csv(path, index=False)
+    table = read(test_config, path, batch_rows=64)
+    assert table.column_names == list(rows.columns)
+    assert table.num_rows == len(rows)
 
 
-def test_reads_parquet_file_and_folder(tmp_path, sample):
+def test_reads_parquet_file_and_folder(test_config, tmp_path, rows):
     path = tmp_path / "rows.parquet"
-    sample.to_parquet(path, index=False)
-    pd.testing.assert_frame_equal(read_table(str(path)), sample, check_dtype=False)
-
+    rows.to_parquet(path, index=False)
+    pd.testing.assert_frame_equal(read(test_config, path).to_pandas(), rows, check_dtype=False)
     folder = tmp_path / "parts"
     folder.mkdir()
-    sample.iloc[:100].to_parquet(folder / "part-0.parquet", index=False)
-    sample.iloc[100:].to_parquet(folder / "part-1.parquet", index=False)
-    assert len(read_table(str(folder))) == len(sample)
+    rows.iloc[:100].to_parquet(folder / "part-0.parquet", index=False)
+    rows.iloc[100:].to_parquet(folder / "part-1.parquet", index=False)
+    assert read(test_config, folder).num_rows == len(rows)
 
 
-def test_reads_fsspec_urls(tmp_path, sample):
+def test_reads_fsspec_urls(test_config, tmp_path, rows):
     local = tmp_path / "rows.parquet"
-    sample.to_parquet(local, index=False)
-    assert len(read_table(local.as_uri())) == len(sample)  # file:// URL
+    rows.to_parquet(local, index=False)
+    assert read(test_config, local.as_uri()).num_rows == len(rows)  # file:// URL
     with fsspec.open("memory://bucket/rows.csv", "w") as handle:
-        sample.to_csv(handle, index=False)
-    assert len(read_table("memory://bucket/rows.csv", max_rows=10)) == 10
+        rows.to_csv(handle, index=False)
+    assert read(test_config, "memory://bucket/rows.csv").num_rows == len(rows)
 
 
-def test_refuses_missing_and_unknown_sources(tmp_path):
+@pytest.mark.slow  # importing SQLAlchemy alone takes a third of a second
+def test_reads_a_sqlite_table_and_query(test_config, tmp_path, rows):
+    database = tmp_path / "shop.db"
+    with sqlite3.connect(database) as connection:
+        rows.to_sql("customers", connection, index=False)
+    url = f"sqlite:///{database}"
+    assert read(test_config, url, table="customers", batch_rows=64).num_rows == len(rows)
+    query = "SELECT age, plan, churned FROM customers WHERE plan = 'premium'"
+    table = read(test_config, url, query=query)
+    assert table.column_names == ["age", "plan", "churned"]
+    assert table.num_rows == (rows["plan"] == "premium").sum()
+    with pytest.raises(DataError, match=r"set exactly one of data\.table and data\.query"):
+        read(test_config, url)
+
+
+def test_refuses_missing_and_unknown_sources(test_config, tmp_path):
     with pytest.raises(DataError, match="does not exist"):
-        read_table(str(tmp_path / "absent.csv"))
+        read(test_config, tmp_path / "absent.csv")
     (tmp_path / "rows.xlsx").write_text("not a table")
     with pytest.raises(DataError, match=r"expected CSV \(\.csv\) or Parquet"):
-        read_table(str(tmp_path / "rows.xlsx"))
+        read(test_config, tmp_path / "rows.xlsx")
 
 
-def with_source(config, tmp_path, **changes):
-    return dataclasses.replace(config, data=dataclasses.replace(config.data, **changes))
+@pytest.fixture
+def csv_source(tmp_path) -> tuple:
+    """A CSV source of 5,000 rows and the test-mode settings to sample 500 of them."""
+    frame = make_dataset("classification", 5_000, seed=11)
+    path = tmp_path / "source.csv"
+    frame.to_csv(path, index=False)
+    return frame, path
 
 
-def test_caches_what_it_read_and_reads_the_cache_next_time(test_config, tmp_path, sample):
-    source = tmp_path / "rows.csv"
-    sample.to_csv(source, index=False)
-    config = with_source(test_config, tmp_path, source=str(source), target="churned", cache=True)
+def test_sample_is_deterministic_sized_and_described(test_config, tmp_path, csv_source):
+    frame, path = csv_source
+    config = configured(test_config, source=str(path), target="churned", max_rows=500)
+    first = fetch_sample(config, tmp_path / "a", progress=False)
+    again = fetch_sample(config, tmp_path / "b", progress=False)
+    assert first.meta["content_hash"] == again.meta["content_hash"]
+    sample = pd.read_parquet(first.path)
+    assert len(sample) == 500 and list(sample.columns) == list(frame.columns)
+    meta = json.loads((first.path.parent / META_FILE).read_text())
+    assert meta["rows_seen"] == 5_000 and meta["rows_kept"] == 500
+    assert meta["seed"] == test_config.train.seed and meta["source"] == str(path)
+    assert set(meta["schema"]) == set(frame.columns) and meta["fetched_at"]
+    other_seed = dataclasses.replace(config, train=dataclasses.replace(config.train, seed=99))
+    assert (
+        fetch_sample(other_seed, tmp_path / "c", progress=False).meta["content_hash"]
+        != (first.meta["content_hash"])
+    )
+
+
+@pytest.mark.slow
+def test_sample_does_not_depend_on_batch_size(test_config, tmp_path, csv_source):
+    _, path = csv_source
+    hashes = {
+        fetch_sample(
+            configured(
+                test_config, source=str(path), target="churned", max_rows=500, batch_rows=size
+            ),
+            tmp_path / str(size),
+            progress=False,
+        ).meta["content_hash"]
+        for size in (97, 5_000)
+    }
+    assert len(hashes) == 1
+
+
+def test_stratified_sample_keeps_class_shares(test_config, tmp_path, csv_source):
+    frame, path = csv_source
+    config = configured(test_config, source=str(path), target="churned", max_rows=500)
+    sample = pd.read_parquet(fetch_sample(config, tmp_path, progress=False).path)
+    expected = frame["churned"].value_counts(normalize=True) * 500
+    counts = sample["churned"].value_counts()
+    assert all(abs(counts[label] - expected[label]) <= 1 for label in expected.index)
+
+
+def test_schema_drift_is_reported(test_config, tmp_path, csv_source):
+    frame, path = csv_source
+    config = configured(test_config, source=str(path), target="churned", max_rows=200)
+    assert not fetch_sample(config, tmp_path, progress=False).drift
+    changed = frame.drop(columns="region").assign(
+        referrer="friend", support_calls=frame["support_calls"].astype(str) + " calls"
+    )
+    changed.to_csv(path, index=False)
+    drift = fetch_sample(config, tmp_path, progress=False).drift
+    assert drift.added == {"referrer": "string"} or set(drift.added) == {"referrer"}
+    assert set(drift.removed) == {"region"}
+    assert set(drift.retyped) == {"support_calls"}
+    text = drift.describe()
+    assert (
+        "added: referrer" in text and "removed: region" in text and "retyped: support_calls" in text
+    )
+
+
+def test_runs_read_the_local_sample_not_the_source(test_config, tmp_path, csv_source):
+    _, path = csv_source
+    config = configured(test_config, source=str(path), target="churned", max_rows=300)
     first = load_dataset(config, workdir=tmp_path)
-    assert first.cache_path is not None and first.cache_path.exists()
-    assert first.cache_path.parent == tmp_path / "data" / "test"
-    source.write_text("changed,content\n1,2\n")  # the next run must not read the source
+    assert first.fetched is not None
+    assert first.sample_path.parent == sample_dir(config, tmp_path) == tmp_path / "data" / "test"
+    path.unlink()  # the next run must not need the source
     second = load_dataset(config, workdir=tmp_path)
+    assert second.fetched is None
     pd.testing.assert_frame_equal(first.frame, second.frame)
 
 
-def test_missing_target_column_is_named_with_the_columns(test_config, tmp_path, sample):
+def test_missing_target_column_is_named_with_the_columns(test_config, tmp_path, rows):
     source = tmp_path / "rows.parquet"
-    sample.drop(columns="churned").to_parquet(source, index=False)
-    config = with_source(test_config, tmp_path, source=str(source), target="churned", cache=False)
+    rows.drop(columns="churned").to_parquet(source, index=False)
+    config = configured(test_config, source=str(source), target="churned", stratify=False)
     with pytest.raises(DataError, match=r"no target column 'churned' \(columns: age, "):
         load_dataset(config, workdir=tmp_path)

@@ -13,6 +13,8 @@ from {{ cookiecutter.package_name }}.artifacts import METRICS_FILE, MODEL_FILE
 from {{ cookiecutter.package_name }}.pipeline import train
 from {{ cookiecutter.package_name }}.timing import BudgetExceeded
 
+from .conftest import PROJECT_ROOT, with_outputs_in
+
 REQUIRED_KEYS = {
     "mode",
     "model",
@@ -36,6 +38,7 @@ def test_writes_model_and_metrics(test_run, test_config):
     assert record["metrics"].keys() == record["baseline"].keys()
     assert list(record["timings_s"]) == ["load", "split", "fit", "evaluate", "save"]
     assert test_run.output_dir.name == "test"
+    assert test_run.record["source"] == test_config.data.source
     assert (test_run.output_dir / MODEL_FILE).stat().st_size > 0
 
 
@@ -53,7 +56,8 @@ def test_a_run_over_its_time_budget_fails_naming_the_step_and_the_budget(test_co
     tight = dataclasses.replace(
         test_config, compute=dataclasses.replace(test_config.compute, time_budget_s=1e-6)
     )
+    outputs = tmp_path / "outputs"
     with pytest.raises(BudgetExceeded, match=r"by the end of step 'load', over its budget") as info:
-        train(tight, workdir=tmp_path)
+        train(with_outputs_in(tight, outputs), workdir=PROJECT_ROOT)
     assert "compute.time_budget_s in" in str(info.value)
-    assert not (tmp_path / test_config.outputs.root).exists()  # nothing half-written
+    assert not outputs.exists()  # nothing half-written

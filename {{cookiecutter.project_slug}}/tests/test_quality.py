@@ -16,6 +16,8 @@ from {{ cookiecutter.package_name }}.quality import (
     single_feature_scores,
 )
 
+from .conftest import PROJECT_ROOT
+
 
 def test_model_beats_dummy_baseline_by_the_configured_margin(test_run, test_config):
     record = test_run.record
@@ -33,8 +35,8 @@ def test_predictions_have_the_right_shape_type_and_range(test_run, test_config):
     assert prediction_problems(test_config.task, test_run.model, test_run.split.x_test) == []
 
 
-def test_training_is_deterministic_for_a_fixed_seed(test_run, test_config, tmp_path):
-    split = split_rows(load_dataset(test_config, workdir=tmp_path).frame, test_config)
+def test_training_is_deterministic_for_a_fixed_seed(test_run, test_config):
+    split = split_rows(load_dataset(test_config, workdir=PROJECT_ROOT).frame, test_config)
     assert split.x_test.index.equals(test_run.split.x_test.index)
     schema = infer_schema(split.x_train, target=test_config.data.target)
     model_name, seed = test_run.record["model"], test_config.train.seed

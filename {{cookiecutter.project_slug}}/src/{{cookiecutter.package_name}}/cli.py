@@ -39,26 +39,49 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    train = commands.add_parser(
+    train = add_command(
+        commands,
         "train",
+        run_train,
+        MODES,
         help="train and evaluate the mode's models, write outputs/<mode>/",
-        description="Load the mode's data, fit its models, evaluate the best against a "
-        "dummy baseline, and write the model and metrics.json under the mode's output root.",
+        description="Load the mode's data (its local sample in test and human mode, every "
+        "row in production), fit its models, evaluate the best against a dummy baseline, "
+        "and write the model and metrics.json under the mode's output root.",
     )
-    train.add_argument("--mode", required=True, choices=MODES, help="which configuration to run")
     train.add_argument(
         "--model",
         metavar="NAME",
         help="train this registry model instead of the ones the config names",
     )
-    train.add_argument(
+    add_command(
+        commands,
+        "fetch-sample",
+        run_fetch_sample,
+        ("test", "human"),
+        help="stream a sample of the source into data/<mode>/",
+        description="Stream the configured source in batches and keep a deterministic, "
+        "uniform sample of data.max_rows rows (stratified by the target when data.stratify) "
+        "as data/<mode>/sample.parquet, with sample.meta.json beside it. Reports columns "
+        "added, removed or retyped since the last fetch.",
+    )
+    return parser
+
+
+def add_command(
+    commands, name: str, handler, modes: Sequence[str], **texts: str
+) -> argparse.ArgumentParser:
+    """Add a subcommand taking --mode and --config-dir, run by handler(arguments)."""
+    command = commands.add_parser(name, **texts)
+    command.add_argument("--mode", required=True, choices=modes, help="which configuration to use")
+    command.add_argument(
         "--config-dir",
         type=Path,
         default=Path("configs"),
         help="folder holding base.toml and <mode>.toml (default: configs)",
     )
-    train.set_defaults(handler=run_train)
-    return parser
+    command.set_defaults(handler=handler)
+    return command
 
 
 def run_train(arguments: argparse.Namespace) -> int:
@@ -77,6 +100,8 @@ def run_train(arguments: argparse.Namespace) -> int:
             )
         models = [arguments.model]
     result = train(config, models=models)
+    if result.fetched is not None:
+        print_fetch(result.fetched)
     record = result.record
     primary = record["primary_metric"]
     verdict = "beats" if record["beats_baseline"] else "does NOT beat"
@@ -89,6 +114,28 @@ def run_train(arguments: argparse.Namespace) -> int:
     print(f"steps: {result.timer.summary()}")
     print(f"outputs: {result.output_dir}/")
     return 0
+
+
+def run_fetch_sample(arguments: argparse.Namespace) -> int:
+    """Fetch the mode's sample and say what was kept and what changed."""
+    from .config import load_config
+    from .sampling import fetch_sample
+
+    print_fetch(fetch_sample(load_config(arguments.mode, arguments.config_dir)))
+    return 0
+
+
+def print_fetch(fetched) -> None:
+    """Say what a fetch kept, where it went, and how the source's schema drifted."""
+    meta = fetched.meta
+    how = "stratified by the target, " if meta["stratify"] else ""
+    print(
+        f"sample: {meta['rows_kept']:,} of {meta['rows_seen']:,} rows from "
+        f"{meta['source_description']}; {how}seed {meta['seed']} -> {fetched.path}"
+    )
+    if fetched.drift:
+        drift = fetched.drift.describe()
+        print(f"warning: the source's columns changed since the last fetch: {drift}")
 
 
 def one_line(error: BaseException) -> str:

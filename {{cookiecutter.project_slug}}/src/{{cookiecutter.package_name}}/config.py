@@ -15,6 +15,8 @@ from typing import Any
 from .errors import ConfigError
 
 MODES = ("test", "human", "production")
+# A string that may be empty ("" leaves an optional setting unset: TOML has no null).
+Text = str
 TASKS = ("classification", "regression")
 
 
@@ -23,10 +25,13 @@ class DataConfig:
     """Where the rows come from and how many of them a run uses."""
 
     source: str
+    table: Text
+    query: Text
     target: str
     synthetic_rows: int
     max_rows: int
-    cache: bool
+    stratify: bool
+    batch_rows: int
     cache_dir: str
     test_fraction: float
 
@@ -115,6 +120,7 @@ SECTIONS: dict[str, type] = {
 # it fails. The annotations are strings (postponed evaluation), hence the keys.
 _EXPECTED: dict[str, tuple[Any, str]] = {
     "str": (lambda v: isinstance(v, str) and v.strip() != "", "a non-empty string"),
+    "Text": (lambda v: isinstance(v, str), "a string"),
     "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
     "float": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
     "bool": (lambda v: isinstance(v, bool), "true or false"),
@@ -238,6 +244,11 @@ def _check_ranges(config: Config, where: Any) -> None:
         raise ConfigError(
             f"{where('data.max_rows')}: key 'data.max_rows' must be 0 (all rows) or more, "
             f"got {data.max_rows}"
+        )
+    if data.batch_rows < 1:
+        raise ConfigError(
+            f"{where('data.batch_rows')}: key 'data.batch_rows' must be at least 1, "
+            f"got {data.batch_rows}"
         )
     if data.synthetic_rows < 1:
         raise ConfigError(

@@ -22,6 +22,7 @@ from .errors import DataError
 from .evaluation import finite, fit_baseline, is_better, lift, score
 from .models import build_model
 from .preprocessing import FeatureSchema, infer_schema
+from .sampling import FetchResult
 from .timing import StepTimer
 
 
@@ -44,6 +45,8 @@ class TrainingResult:
     output_dir: Path
     split: Split
     timer: StepTimer
+    # The sample fetched before training, when there was no up-to-date one.
+    fetched: FetchResult | None = None
 
 
 def train(
@@ -96,7 +99,12 @@ def _train(config: Config, workdir: Path, models: list[str] | None) -> TrainingR
     record.update(timings_s=dict(timer.durations), duration_s=timer.total)
     save_metrics(output_dir, record)
     return TrainingResult(
-        model=model, record=record, output_dir=output_dir, split=split, timer=timer
+        model=model,
+        record=record,
+        output_dir=output_dir,
+        split=split,
+        timer=timer,
+        fetched=loaded.fetched,
     )
 
 

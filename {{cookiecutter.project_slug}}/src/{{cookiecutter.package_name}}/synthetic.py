@@ -15,6 +15,7 @@ regression predicts `lifetime_value` (a positive, right-skewed amount).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -34,9 +35,13 @@ def make_dataset(task: str, n_rows: int, seed: int = 0) -> pd.DataFrame:
         raise ValueError(f"unknown task {task!r} (expected one of: {', '.join(TARGETS)})")
     if n_rows < 1:
         raise ValueError(f"n_rows must be at least 1, got {n_rows}")
-    sizes = [min(BLOCK_ROWS, n_rows - start) for start in range(0, n_rows, BLOCK_ROWS)]
-    blocks = [_make_block(task, size, seed, block) for block, size in enumerate(sizes)]
-    return pd.concat(blocks, ignore_index=True)
+    return pd.concat(iter_blocks(task, n_rows, seed), ignore_index=True)
+
+
+def iter_blocks(task: str, n_rows: int, seed: int = 0) -> Iterator[pd.DataFrame]:
+    """The same rows as make_dataset, a block of at most BLOCK_ROWS rows at a time."""
+    for block, start in enumerate(range(0, n_rows, BLOCK_ROWS)):
+        yield _make_block(task, min(BLOCK_ROWS, n_rows - start), seed, block)
 
 
 def _make_block(task: str, n: int, seed: int, block: int) -> pd.DataFrame:

@@ -1,0 +1,242 @@
+"""Fetch a local sample of the source: streamed, deterministic, schema-checked.
+
+The sample is a bottom-k hash sample: every row gets a pseudo-random key, a hash
+of its content and the seed, and the sample is the k rows with the smallest keys.
+It is a uniform sample without replacement; it depends on the rows and the seed
+only, not on batch sizes or row order; and it is computed while streaming, keeping
+at most k rows (per class, when stratified) plus one batch in memory.
+
+The sample goes to data/<mode>/sample.parquet, with sample.meta.json beside it:
+source, rows seen and kept, seed, schema, content hash and time. A later fetch
+compares the source's schema with the stored one and reports what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from .config import Config
+from .errors import DataError
+from .files import write_atomically
+from .sources import Source, open_source
+
+SAMPLE_FILE = "sample.parquet"
+META_FILE = "sample.meta.json"
+_KEY = "__sample_key"
+
+
+@dataclass(frozen=True)
+class SchemaDrift:
+    """How the source's columns changed since the last fetch."""
+
+    added: dict[str, str] = field(default_factory=dict)
+    removed: dict[str, str] = field(default_factory=dict)
+    retyped: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.retyped)
+
+    def describe(self) -> str:
+        """One line per kind of change, e.g. "added: plan (string)"."""
+        lines = []
+        if self.added:
+            lines.append("added: " + ", ".join(f"{n} ({t})" for n, t in self.added.items()))
+        if self.removed:
+            lines.append("removed: " + ", ".join(f"{n} ({t})" for n, t in self.removed.items()))
+        if self.retyped:
+            lines.append(
+                "retyped: " + ", ".join(f"{n} ({a} -> {b})" for n, (a, b) in self.retyped.items())
+            )
+        return "; ".join(lines)
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """Where the sample went, what its metadata says, and how the schema drifted."""
+
+    path: Path
+    meta: dict[str, Any]
+    drift: SchemaDrift
+
+
+def sample_dir(config: Config, workdir: Path | str = ".") -> Path:
+    """The folder of a mode's local sample: <cache_dir>/<mode>/."""
+    return Path(workdir) / config.data.cache_dir / config.mode
+
+
+def sample_settings(config: Config) -> dict[str, Any]:
+    """The settings that decide a sample's content; a change means a new fetch."""
+    data = config.data
+    return {
+        "source": data.source,
+        "table": data.table,
+        "query": data.query,
+        "sample_rows": data.max_rows,
+        "seed": config.train.seed,
+        "stratify": data.stratify and config.task == "classification",
+        "synthetic_rows": data.synthetic_rows if data.source == "synthetic" else None,
+    }
+
+
+def read_meta(folder: Path) -> dict[str, Any] | None:
+    """The metadata of the sample in folder, or None when there is none."""
+    path = folder / META_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def fetch_sample(config: Config, workdir: Path | str = ".", progress: bool = True) -> FetchResult:
+    """Stream the source and write the mode's sample and its metadata; return both."""
+    if config.data.max_rows < 1:
+        raise DataError(
+            f"{config.mode} mode samples no rows: set data.max_rows to the sample size "
+            f"({config.where('data.max_rows')})"
+        )
+    folder = sample_dir(config, workdir)
+    settings = sample_settings(config)
+    source = open_source(config.data, config.task)
+    schema = _schema_of(source.schema)
+    previous = read_meta(folder)
+    drift = schema_drift(previous["schema"], schema) if previous else SchemaDrift()
+    target = config.data.target if settings["stratify"] else None
+    if target is not None and target not in source.schema.names:
+        raise DataError(
+            f"data source {source.description} has no target column {target!r} to "
+            f"stratify by (columns: {', '.join(source.schema.names)})"
+        )
+    sample, rows_seen = _bottom_k(source, config.data.max_rows, config.train.seed, target, progress)
+    content_hash = hashlib.sha256(
+        pd.util.hash_pandas_object(sample, index=False).to_numpy().tobytes()
+    ).hexdigest()
+    meta = {
+        **settings,
+        "source_description": source.description,
+        "rows_seen": rows_seen,
+        "rows_kept": len(sample),
+        "schema": schema,
+        "content_hash": content_hash,
+        "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    table = pa.Table.from_pandas(sample, schema=source.schema, preserve_index=False)
+    write_atomically(folder / SAMPLE_FILE, lambda path: _write_parquet(table, path))
+    write_atomically(folder / META_FILE, lambda path: path.write_text(json.dumps(meta, indent=2)))
+    return FetchResult(folder / SAMPLE_FILE, meta, drift)
+
+
+def schema_drift(old: dict[str, str], new: dict[str, str]) -> SchemaDrift:
+    """Columns added, removed and retyped between two schemas (name -> type)."""
+    return SchemaDrift(
+        added={name: kind for name, kind in new.items() if name not in old},
+        removed={name: kind for name, kind in old.items() if name not in new},
+        retyped={
+            name: (old[name], kind)
+            for name, kind in new.items()
+            if name in old and old[name] != kind
+        },
+    )
+
+
+def _schema_of(schema: pa.Schema) -> dict[str, str]:
+    return {item.name: str(item.type) for item in schema}
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path)
+
+
+def _bottom_k(
+    source: Source, k: int, seed: int, stratum: str | None, progress: bool
+) -> tuple[pd.DataFrame, int]:
+    """Keep the k rows with the smallest keys (per stratum, then allocated by share)."""
+    hash_key = hashlib.sha256(str(seed).encode()).hexdigest()[:16]
+    kept: dict[Any, pd.DataFrame] = {}
+    seen: dict[Any, int] = {}
+    rows_seen = 0
+    with _progress(source, progress) as advance:
+        for batch in source.batches:
+            frame = batch.to_pandas()
+            if frame.empty:
+                continue
+            frame[_KEY] = pd.util.hash_pandas_object(frame, index=False, hash_key=hash_key)
+            groups = (
+                frame.groupby(stratum, dropna=False, sort=False) if stratum else [(None, frame)]
+            )
+            for value, group in groups:
+                value = value[0] if isinstance(value, tuple) else value
+                seen[value] = seen.get(value, 0) + len(group)
+                if value in kept:
+                    if len(kept[value]) >= k:  # only rows that can enter the bottom k
+                        group = group[group[_KEY] < kept[value][_KEY].max()]
+                    group = pd.concat([kept[value], group])
+                kept[value] = group.nsmallest(k, _KEY)
+            rows_seen += len(frame)
+            advance(len(frame))
+    if not rows_seen:
+        raise DataError(f"data source {source.description} holds no rows")
+    quotas = _allocate(k, seen)
+    parts = [kept[value].nsmallest(quotas[value], _KEY) for value in kept]
+    sample = pd.concat(parts).sort_values(_KEY, kind="stable").drop(columns=_KEY)
+    return sample.reset_index(drop=True), rows_seen
+
+
+def _allocate(k: int, seen: dict[Any, int]) -> dict[Any, int]:
+    """Split k rows over strata in proportion to their sizes (largest remainders)."""
+    total = sum(seen.values())
+    if total <= k:
+        return dict(seen)
+    exact = {value: k * count / total for value, count in seen.items()}
+    quotas = {value: int(share) for value, share in exact.items()}
+    by_remainder = sorted(exact, key=lambda value: exact[value] - quotas[value], reverse=True)
+    for value in by_remainder[: k - sum(quotas.values())]:
+        quotas[value] += 1
+    return quotas
+
+
+class _progress:
+    """A rich progress line of rows read, shown only on a terminal."""
+
+    def __init__(self, source: Source, enabled: bool) -> None:
+        self.source = source
+        self.enabled = enabled and sys.stderr.isatty()
+        self.bar = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda rows: None
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(
+            TextColumn("reading {task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,} rows"),
+            TimeElapsedColumn(),
+            transient=True,
+        )
+        self.bar.__enter__()
+        task = self.bar.add_task(self.source.description, total=self.source.total_rows)
+        return lambda rows: self.bar.advance(task, rows)
+
+    def __exit__(self, *exc_info) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc_info)
+
+
+def ensure_sample(config: Config, workdir: Path | str = ".") -> FetchResult | None:
+    """Fetch the mode's sample unless an up-to-date one is there; None when nothing was done."""
+    meta = read_meta(sample_dir(config, workdir))
+    up_to_date = meta is not None and all(
+        meta.get(key) == value for key, value in sample_settings(config).items()
+    )
+    if up_to_date and (sample_dir(config, workdir) / SAMPLE_FILE).exists():
+        return None
+    return fetch_sample(config, workdir)

@@ -1,0 +1,149 @@
+"""Open a data source as a stream of Arrow record batches.
+
+Three kinds of source, chosen by the `data.source` config key:
+- "synthetic": the data set built into the package, made block by block;
+- a SQLAlchemy URL (sqlite:///..., postgresql+psycopg://...) with `data.table`
+  or `data.query`; rows are fetched with a server-side cursor, a batch at a time;
+- anything else: a CSV or Parquet file or folder of files, as a local path or an
+  fsspec URL (https://..., s3://... once its filesystem package is installed).
+
+Reading in batches keeps memory bounded by one batch, whatever the source's size.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from .config import DataConfig
+from .errors import DataError
+
+SYNTHETIC = "synthetic"
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+SQL_URL = re.compile(r"^(sqlite|postgresql|postgres|mysql|mariadb|mssql|oracle)(\+\w+)?://")
+
+
+@dataclass
+class Source:
+    """A source opened for reading: its description, its schema and its batches."""
+
+    description: str
+    schema: pa.Schema
+    batches: Iterator[pa.RecordBatch]
+    # Rows in the source when it is cheap to know (Parquet metadata, synthetic), else None.
+    total_rows: int | None = None
+
+
+def open_source(data: DataConfig, task: str) -> Source:
+    """Open the configured source; errors name the source and what went wrong."""
+    if data.source == SYNTHETIC:
+        return _open_synthetic(data, task)
+    if SQL_URL.match(data.source):
+        return _open_sql(data)
+    return _open_files(data.source, data.batch_rows)
+
+
+def read_all(data: DataConfig, task: str) -> pa.Table:
+    """Every row of the source as one Arrow table (production reads everything)."""
+    source = open_source(data, task)
+    return pa.Table.from_batches(list(source.batches), schema=source.schema)
+
+
+def _open_synthetic(data: DataConfig, task: str) -> Source:
+    from .synthetic import iter_blocks, make_dataset
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for block in iter_blocks(task, data.synthetic_rows):
+            yield from pa.Table.from_pandas(block, preserve_index=False).to_batches()
+
+    schema = pa.Schema.from_pandas(make_dataset(task, 1), preserve_index=False)
+    described = f"synthetic ({data.synthetic_rows:,} rows)"
+    return Source(described, schema, batches(), data.synthetic_rows)
+
+
+def _open_files(source: str, batch_rows: int) -> Source:
+    import fsspec
+    import pyarrow.dataset as pads
+
+    try:
+        filesystem, path = fsspec.core.url_to_fs(source)
+    except (ImportError, ValueError) as error:
+        raise DataError(f"data source {source!r}: cannot open it: {error}") from None
+    if not filesystem.exists(path):
+        raise DataError(f"data source {source!r} does not exist")
+    data_format = _format_of(filesystem, path, source)
+    try:
+        dataset = pads.dataset(path, format=data_format, filesystem=filesystem)
+        total = dataset.count_rows() if data_format == "parquet" else None
+        batches = dataset.to_batches(batch_size=batch_rows, batch_readahead=1, fragment_readahead=1)
+    except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
+        raise DataError(
+            f"data source {source!r}: cannot read it as {data_format}: {error}"
+        ) from None
+    return Source(source, dataset.schema, batches, total)
+
+
+def _format_of(filesystem, path: str, source: str) -> str:
+    """Tell CSV from Parquet by the file name, or by the names of the files in a folder."""
+    if filesystem.isdir(path):
+        names = [name for name in filesystem.find(path) if not Path(name).name.startswith(".")]
+        names = [name for name in names if not Path(name).name.startswith("_")]
+    else:
+        names = [path]
+    formats = {FORMATS.get(Path(name.removesuffix(".gz")).suffix.lower()) for name in names}
+    formats.discard(None)
+    if len(formats) != 1:
+        raise DataError(
+            f"data source {source!r}: expected CSV (.csv) or Parquet (.parquet, .pq) files "
+            f"of one kind, found {sorted(formats) or 'none'}"
+        )
+    return formats.pop()
+
+
+def _open_sql(data: DataConfig) -> Source:
+    import pandas as pd
+    import sqlalchemy as sa
+
+    if bool(data.table) == bool(data.query):
+        raise DataError(
+            f"data source {data.source!r} is a database: set exactly one of data.table "
+            "and data.query in configs/"
+        )
+    try:
+        engine = sa.create_engine(data.source)
+    except (ImportError, sa.exc.ArgumentError) as error:
+        raise DataError(f"data source {data.source!r}: cannot connect: {error}") from None
+    if data.table:
+        quote = engine.dialect.identifier_preparer.quote
+        statement = sa.text(f"SELECT * FROM {'.'.join(map(quote, data.table.split('.')))}")
+    else:
+        statement = sa.text(data.query)
+    described = f"{engine.url.render_as_string(hide_password=True)} ({data.table or 'query'})"
+    try:
+        # A server-side cursor: the database sends one batch at a time.
+        connection = engine.connect().execution_options(
+            stream_results=True, max_row_buffer=data.batch_rows
+        )
+        chunks = pd.read_sql(statement, connection, chunksize=data.batch_rows)
+        first = next(chunks, None)
+    except sa.exc.SQLAlchemyError as error:
+        raise DataError(f"data source {described}: {' '.join(str(error).split())}") from None
+    if first is None:
+        connection.close()
+        raise DataError(f"data source {described} holds no rows")
+    schema = pa.Schema.from_pandas(first, preserve_index=False)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            for chunk in itertools.chain([first], chunks):
+                table = pa.Table.from_pandas(chunk, preserve_index=False)
+                yield from table.cast(schema, safe=False).to_batches()
+        finally:
+            connection.close()
+
+    return Source(described, schema, batches())
