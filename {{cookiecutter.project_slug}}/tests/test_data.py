@@ -147,6 +147,7 @@ def test_sample_does_not_depend_on_batch_size(test_config, tmp_path, csv_source)
 def test_stratified_sample_keeps_class_shares(test_config, tmp_path, csv_source):
     frame, path = csv_source
     config = configured(test_config, source=str(path), target="churned", max_rows=500)
+    config = dataclasses.replace(config, task="classification")  # stratifying needs classes
     sample = pd.read_parquet(fetch_sample(config, tmp_path, progress=False).path)
     expected = frame["churned"].value_counts(normalize=True) * 500
     counts = sample["churned"].value_counts()
