@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from generated import Environment, make_environment
 from rendering import (
     Case,
     engine_environment,
@@ -77,6 +78,15 @@ def renders(
 ) -> Renders:
     """Render cases lazily (with no uv on PATH) and share the results across the session."""
     return Renders(template_repo, tmp_path_factory.mktemp("renders"), no_uv_path)
+
+
+@pytest.fixture(scope="session")
+def environment(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Environment:
+    """Both generated projects installed (extras and dev groups) in one venv, once a session.
+
+    Slow tests only; they carry generated.XDIST_GROUP so that one xdist worker makes it.
+    """
+    return make_environment(template_repo, tmp_path_factory.mktemp("generated"))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

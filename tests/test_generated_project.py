@@ -1,23 +1,20 @@
 """Generated projects install into a fresh environment and work: tests, CLI, lint.
 
 One classification project (copier, all defaults) and one regression project
-(cookiecutter, another name) share ONE environment made with uv, once per session.
+(cookiecutter, another name) share ONE environment made with uv, once per session
+(see generated.py).
 """
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from rendering import render_with_cookiecutter, render_with_copier
+from generated import PROJECTS, XDIST_GROUP, ok, projects
 
 # One worker owns the shared environment when the suite runs under pytest-xdist (-n).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated-environment")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(XDIST_GROUP)]
 
 METRICS_KEYS = {
     "mode",
@@ -33,97 +30,12 @@ METRICS_KEYS = {
 MODEL_SUFFIXES = {".skops", ".joblib", ".pkl", ".pickle", ".onnx"}
 
 
-@dataclass(frozen=True)
-class Generated:
-    """A generated project and the answers that matter to run it."""
-
-    task: str
-    engine: str
-    slug: str
-    package: str
-    project_name: str
-
-
-PROJECTS = [
-    Generated("classification", "copier", "ml-project", "ml_project", "ML Project"),
-    Generated("regression", "cookiecutter", "sales-forecast", "sales_forecast", "Sales Forecast"),
-]
-projects = pytest.mark.parametrize(
-    "generated", PROJECTS, ids=[f"{item.task}-{item.engine}" for item in PROJECTS]
-)
-
-
-@dataclass(frozen=True)
-class Environment:
-    """The shared virtual environment and the generated projects installed in it."""
-
-    venv: Path
-    folders: dict[str, Path]
-
-    def command(self, name: str) -> str:
-        """Return the path of a command installed in the environment."""
-        return str(self.venv / "bin" / name)
-
-    def run(self, *command: str, cwd: Path) -> subprocess.CompletedProcess:
-        """Run a command with the environment activated (and nothing from the outer one)."""
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("PYTEST_", "PYTHON", "VIRTUAL_ENV", "UV_PROJECT"))
-        }
-        env["VIRTUAL_ENV"] = str(self.venv)
-        env["PATH"] = f"{self.venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-        return subprocess.run(
-            list(command), cwd=cwd, env=env, capture_output=True, text=True, check=False
-        )
-
-
-def uv() -> str:
-    """Find uv: on PATH, or the one the `uv` Python package ships."""
-    found = shutil.which("uv")
-    if found:
-        return found
-    try:
-        from uv import find_uv_bin
-    except ImportError:
-        pytest.fail("uv is needed: python3 -m pip install uv")
-    return find_uv_bin()
-
-
-def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
-    """Assert a command succeeded, showing its output when it did not."""
-    output = f"{result.args}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
-    assert result.returncode == 0, output
-    return result
-
-
 def timed(record_property, label: str, run) -> subprocess.CompletedProcess:
     """Run a command, record its wall time for the session summary, and return its result."""
     start = time.perf_counter()
     result = run()
     record_property("wall_time", f"{time.perf_counter() - start:6.2f} s  python {label}")
     return result
-
-
-@pytest.fixture(scope="session")
-def environment(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Environment:
-    """Generate both projects, then install them and their dev groups into one venv."""
-    root = tmp_path_factory.mktemp("generated")
-    folders = {}
-    for item in PROJECTS:
-        # This fixture makes the environment itself: one for both projects.
-        answers = {"project_name": item.project_name, "task": item.task, "install_hooks": False}
-        if item.engine == "copier":
-            folders[item.slug] = render_with_copier(template_repo, root / item.slug, answers)
-        else:
-            folders[item.slug] = render_with_cookiecutter(template_repo, root, answers)
-    venv = root / "venv"
-    subprocess.run([uv(), "venv", "--quiet", "--python", sys.executable, venv], check=True)
-    install = [uv(), "pip", "install", "--quiet", "--python", venv / "bin" / "python"]
-    for folder in folders.values():
-        install += ["--editable", folder, "--group", f"{folder / 'pyproject.toml'}:dev"]
-    subprocess.run([str(part) for part in install], check=True)
-    return Environment(venv, folders)
 
 
 @projects

@@ -67,3 +67,31 @@ def test_missing_target_column_is_one_line(config_dir, tmp_path, monkeypatch, ca
 def test_verbose_shows_the_traceback(tmp_path):
     with pytest.raises(Exception, match="config file not found"):
         main(["--verbose", "train", "--mode", "test", "--config-dir", str(tmp_path)])
+
+
+def test_compare_names_the_unknown_model_in_one_line(capsys):
+    argv = ["compare", "--mode", "test", "--config-dir", str(CONFIG_DIR), "--models"]
+    assert main([*argv, "hist_gradient_boosting,nope"]) == 2
+    assert_one_line_error(capsys, "unknown model 'nope'")
+
+
+@pytest.mark.slow
+def test_compare_test_mode_prints_and_writes_the_leaderboard(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = ["compare", "--mode", "test", "--config-dir", str(CONFIG_DIR)]
+    assert main([*argv, "--models", "hist_gradient_boosting"]) == 0
+    out = capsys.readouterr().out
+    assert "dummy_baseline" in out and "outputs/test/leaderboard.csv" in out
+    record = json.loads((tmp_path / "outputs" / "test" / "leaderboard.json").read_text())
+    assert [row["model"] for row in record["rows"]] == ["hist_gradient_boosting", "dummy_baseline"]
+
+
+@pytest.mark.slow
+def test_report_after_train_writes_html(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = ["--mode", "test", "--config-dir", str(CONFIG_DIR)]
+    assert main(["train", *argv]) == 0
+    assert main(["report", *argv]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()[-1]
+    assert printed.endswith("outputs/test/report.html")
+    assert (tmp_path / printed).read_text().lstrip().lower().startswith("<!doctype html")

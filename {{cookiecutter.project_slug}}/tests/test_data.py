@@ -190,3 +190,34 @@ def test_missing_target_column_is_named_with_the_columns(test_config, tmp_path, 
     config = configured(test_config, source=str(source), target="churned", stratify=False)
     with pytest.raises(DataError, match=r"no target column 'churned' \(columns: age, "):
         load_dataset(config, workdir=tmp_path)
+
+
+def test_the_same_rows_in_csv_and_parquet_give_the_same_sample(test_config, tmp_path, rows):
+    assert rows.select_dtypes(exclude="number").isna().any().any()  # empty CSV fields: missing
+    paths = [tmp_path / "rows.csv", tmp_path / "rows.parquet"]
+    rows.to_csv(paths[0], index=False)
+    rows.to_parquet(paths[1], index=False)
+    hashes = {
+        fetch_sample(
+            configured(test_config, source=str(path), target="churned", max_rows=100),
+            tmp_path / path.suffix,
+            progress=False,
+        ).meta["content_hash"]
+        for path in paths
+    }
+    assert len(hashes) == 1
+
+
+def test_the_seed_changes_samples_of_numbers_only(test_config, tmp_path, rows):
+    path = tmp_path / "numbers.parquet"
+    rows.select_dtypes("number").to_parquet(path, index=False)
+    config = configured(test_config, source=str(path), target="churned", max_rows=100)
+    hashes = {
+        fetch_sample(
+            dataclasses.replace(config, train=dataclasses.replace(config.train, seed=seed)),
+            tmp_path / str(seed),
+            progress=False,
+        ).meta["content_hash"]
+        for seed in (1, 2)
+    }
+    assert len(hashes) == 2

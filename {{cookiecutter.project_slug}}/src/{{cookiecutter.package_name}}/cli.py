@@ -65,6 +65,34 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         "as data/<mode>/sample.parquet, with sample.meta.json beside it. Reports columns "
         "added, removed or retyped since the last fetch.",
     )
+    compare = add_command(
+        commands,
+        "compare",
+        run_compare,
+        MODES,
+        help="cross-validate several models side by side, write a leaderboard",
+        description="Load the mode's data, cross-validate the chosen registry models and the "
+        "dummy baseline on identical folds (in parallel across the mode's cores), print the "
+        "leaderboard (mean ± std of every metric, fit and score times, best first) and write "
+        "it as leaderboard.csv and leaderboard.json under the mode's output root.",
+    )
+    compare.add_argument(
+        "--models",
+        metavar="A,B,C",
+        help="comma-separated registry models to compare instead of those in compare.models",
+    )
+    add_command(
+        commands,
+        "report",
+        run_report,
+        MODES,
+        help="write outputs/<mode>/report.html: metrics, leaderboard, data, errors",
+        description="Load the mode's saved model and metrics.json, recompute its held-out "
+        "rows, and write one self-contained HTML file (plots embedded, opens offline): the "
+        "metrics against the dummy baseline, the leaderboard if `compare` ran, a summary of "
+        "the data, and the error analysis (confusion matrix or residuals, which features set "
+        "false positives and false negatives apart, worst slices, worst predictions).",
+    )
     return parser
 
 
@@ -122,6 +150,39 @@ def run_fetch_sample(arguments: argparse.Namespace) -> int:
     from .sampling import fetch_sample
 
     print_fetch(fetch_sample(load_config(arguments.mode, arguments.config_dir)))
+    return 0
+
+
+def run_compare(arguments: argparse.Namespace) -> int:
+    """Compare models in the chosen mode; print the leaderboard and where it was saved."""
+    from .compare import compare, print_leaderboard
+    from .config import load_config
+    from .models import model_names
+
+    config = load_config(arguments.mode, arguments.config_dir)
+    models = None
+    if arguments.models is not None:
+        known = model_names(config.task)
+        models = [name.strip() for name in arguments.models.split(",") if name.strip()]
+        # An empty list ("--models ,") is reported as the unknown name it is.
+        for name in models or [arguments.models]:
+            if name not in known:
+                raise ProjectError(
+                    f"--models: unknown model {name!r} for task {config.task} "
+                    f"(expected one or more of: {', '.join(known)})"
+                )
+    leaderboard, paths = compare(config, models=models)
+    print_leaderboard(leaderboard)
+    print(f"outputs: {', '.join(map(str, paths))}")
+    return 0
+
+
+def run_report(arguments: argparse.Namespace) -> int:
+    """Write the mode's HTML report and print its path."""
+    from .config import load_config
+    from .report import build_report
+
+    print(build_report(load_config(arguments.mode, arguments.config_dir)))
     return 0
 
 

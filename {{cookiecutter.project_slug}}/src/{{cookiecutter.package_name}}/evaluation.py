@@ -54,18 +54,49 @@ def greater_is_better(task: str, metric: str) -> bool:
     return METRICS[task][metric][1]
 
 
+class _PredictedOnce:
+    """A fitted model whose predictions on one set of rows are made once, however many
+    metrics read them."""
+
+    def __init__(self, model: BaseEstimator, features: pd.DataFrame) -> None:
+        self._model, self._features, self._cache = model, features, {}
+        self.classes_ = getattr(model, "classes_", None)
+
+    def _call(self, method: str, features: pd.DataFrame) -> np.ndarray:
+        if features is not self._features:
+            return getattr(self._model, method)(features)
+        if method not in self._cache:
+            self._cache[method] = getattr(self._model, method)(features)
+        return self._cache[method]
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        return self._call("predict", features)
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        return self._call("predict_proba", features)
+
+
 def score(task: str, model: BaseEstimator, features: pd.DataFrame, y_true: pd.Series) -> dict:
-    """Every metric of the task for a fitted model on held-out rows."""
+    """Every metric of the task for a fitted model on held-out rows.
+
+    With the task bound (functools.partial(score, task)) this is a scikit-learn scorer
+    returning a dict of metrics, which cross_validate takes as its `scoring`.
+    """
+    predicted = _PredictedOnce(model, features)
     return {
-        name: float(function(y_true, model, features))
+        name: float(function(y_true, predicted, features))
         for name, (function, _) in METRICS[task].items()
     }
 
 
+def baseline_model(task: str) -> BaseEstimator:
+    """The unfitted dummy model every real model must beat: class priors, or the mean."""
+    return DummyClassifier(strategy="prior") if task == "classification" else DummyRegressor()
+
+
 def fit_baseline(task: str, features: pd.DataFrame, y_train: pd.Series) -> BaseEstimator:
-    """The dummy model every real model must beat: class priors, or the mean."""
-    dummy = DummyClassifier(strategy="prior") if task == "classification" else DummyRegressor()
-    return dummy.fit(features, y_train)
+    """The dummy baseline, fitted on the training rows."""
+    return baseline_model(task).fit(features, y_train)
 
 
 def lift(task: str, metric: str, model_value: float, baseline_value: float) -> float:

@@ -17,6 +17,8 @@ from .evaluation import METRICS
 from .preprocessing import FeatureSchema, build_preprocessor
 
 # The single-feature score of each task: bounded above by 1, so one threshold reads the same.
+# Regression scores R² on the target's ranks: a skewed target's extremes, which a tree
+# cannot reach, would otherwise hide a perfect leak.
 LEAKAGE_METRIC = {"classification": "roc_auc", "regression": "r2"}
 
 
@@ -62,6 +64,8 @@ def single_feature_scores(
     """
     metric = METRICS[task][LEAKAGE_METRIC[task]][0]
     tree = DecisionTreeClassifier if task == "classification" else DecisionTreeRegressor
+    if task == "regression":
+        train, test = _as_ranks(train, test)
     scores = {}
     for column in schema.columns:
         one = FeatureSchema(
@@ -82,3 +86,17 @@ def single_feature_scores(
 def leaking_features(scores: dict[str, float], threshold: float) -> dict[str, float]:
     """The features whose score alone reaches the threshold: likely leakage."""
     return {column: score for column, score in scores.items() if score >= threshold}
+
+
+def _as_ranks(
+    train: tuple[pd.DataFrame, pd.Series], test: tuple[pd.DataFrame, pd.Series]
+) -> tuple[tuple[pd.DataFrame, pd.Series], tuple[pd.DataFrame, pd.Series]]:
+    """Replace the target by its rank among the training targets, a share in [0, 1]."""
+    ordered = np.sort(train[1].to_numpy())
+
+    def rank(y: pd.Series) -> pd.Series:
+        return pd.Series(
+            np.searchsorted(ordered, y.to_numpy(), side="right") / len(ordered), y.index
+        )
+
+    return (train[0], rank(train[1])), (test[0], rank(test[1]))

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -167,7 +168,7 @@ def _bottom_k(
             frame = batch.to_pandas()
             if frame.empty:
                 continue
-            frame[_KEY] = pd.util.hash_pandas_object(frame, index=False, hash_key=hash_key)
+            frame[_KEY] = _row_keys(frame, hash_key)
             groups = (
                 frame.groupby(stratum, dropna=False, sort=False) if stratum else [(None, frame)]
             )
@@ -187,6 +188,16 @@ def _bottom_k(
     parts = [kept[value].nsmallest(quotas[value], _KEY) for value in kept]
     sample = pd.concat(parts).sort_values(_KEY, kind="stable").drop(columns=_KEY)
     return sample.reset_index(drop=True), rows_seen
+
+
+def _row_keys(frame: pd.DataFrame, hash_key: str) -> np.ndarray:
+    """A pseudo-random 64-bit key per row, from its content and the seed's hash_key.
+
+    pandas uses hash_key for text only; hashing the row hashes once more, mixed with
+    the key, makes the seed count for rows that hold only numbers too.
+    """
+    hashes = pd.util.hash_pandas_object(frame, index=False, hash_key=hash_key).to_numpy()
+    return pd.util.hash_array(hashes ^ np.uint64(int(hash_key, 16)))
 
 
 def _allocate(k: int, seen: dict[Any, int]) -> dict[Any, int]:

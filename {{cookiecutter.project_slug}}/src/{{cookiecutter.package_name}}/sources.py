@@ -78,7 +78,7 @@ def _open_files(source: str, batch_rows: int) -> Source:
         raise DataError(f"data source {source!r} does not exist")
     data_format = _format_of(filesystem, path, source)
     try:
-        dataset = pads.dataset(path, format=data_format, filesystem=filesystem)
+        dataset = pads.dataset(path, format=_file_format(data_format), filesystem=filesystem)
         total = dataset.count_rows() if data_format == "parquet" else None
         batches = dataset.to_batches(batch_size=batch_rows, batch_readahead=1, fragment_readahead=1)
     except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
@@ -86,6 +86,16 @@ def _open_files(source: str, batch_rows: int) -> Source:
             f"data source {source!r}: cannot read it as {data_format}: {error}"
         ) from None
     return Source(source, dataset.schema, batches, total)
+
+
+def _file_format(data_format: str):
+    """pyarrow's reader of the format; in CSV, an empty field is a missing value, as in pandas."""
+    if data_format != "csv":
+        return data_format
+    import pyarrow.csv as pacsv
+    import pyarrow.dataset as pads
+
+    return pads.CsvFileFormat(convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
 
 
 def _format_of(filesystem, path: str, source: str) -> str:

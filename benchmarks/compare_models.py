@@ -1,0 +1,143 @@
+"""Time `compare` in a generated project next to plain scikit-learn cross_validate calls.
+
+The work is the same on both sides: the three registry models of the default
+(classification) project and the dummy baseline, 5-fold cross-validation on the
+same folds of 50,000 synthetic rows, the same estimators (built by the project's
+registry), the same metrics and the same n_jobs. The plain side calls
+cross_validate once per model with scikit-learn's own scorers. Both run
+interleaved in one process inside the project's environment; the script prints
+the medians and their ratio (target: at most 1.1).
+Run it with: uv run python benchmarks/compare_models.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import tempfile
+from pathlib import Path
+
+from train_test_mode import make_project
+
+# Runs inside the generated project's environment, from the project's folder.
+DRIVER = '''
+import statistics
+import sys
+import time
+
+import numpy as np
+from sklearn.model_selection import cross_validate
+
+from ml_project.compare import TIMES, compare_models, make_folds
+from ml_project.config import load_config
+from ml_project.evaluation import baseline_model
+from ml_project.models import build_model, model_names
+from ml_project.preprocessing import infer_schema
+from ml_project.synthetic import make_dataset
+
+rows, repeats = int(sys.argv[1]), int(sys.argv[2])
+config = load_config("human")
+task, target, seed = config.task, config.data.target, config.train.seed
+# scikit-learn's scorer for each metric of evaluation.METRICS, and its sign.
+SKLEARN_SCORERS = {
+    "classification": {
+        "roc_auc": ("roc_auc", 1),
+        "accuracy": ("accuracy", 1),
+        "balanced_accuracy": ("balanced_accuracy", 1),
+        "f1_macro": ("f1_macro", 1),
+        "log_loss": ("neg_log_loss", -1),
+    },
+    "regression": {
+        "r2": ("r2", 1),
+        "rmse": ("neg_root_mean_squared_error", -1),
+        "mae": ("neg_mean_absolute_error", -1),
+    },
+}[task]
+names = model_names(task)
+
+
+def plain(frame):
+    """The same work with plain cross_validate calls: one per model, same folds."""
+    labelled = frame[frame[target].notna()]
+    features, y = labelled.drop(columns=[target]), labelled[target]
+    folds = make_folds(config, features, y)
+    schema = infer_schema(features, target)
+    estimators = {name: build_model(task, name, schema, seed, n_jobs=1) for name in names}
+    estimators["dummy_baseline"] = baseline_model(task)
+    scoring = {metric: scorer for metric, (scorer, _) in SKLEARN_SCORERS.items()}
+    return {
+        name: cross_validate(
+            estimator, features, y, cv=folds, scoring=scoring, n_jobs=config.compute.n_jobs
+        )
+        for name, estimator in estimators.items()
+    }
+
+
+def timed(function, *arguments):
+    start = time.perf_counter()
+    result = function(*arguments)
+    return time.perf_counter() - start, result
+
+
+# Start the worker processes and warm the caches on a small frame first.
+small = make_dataset(task, 2_000)
+compare_models(config, small, names)
+plain(small)
+frame = make_dataset(task, rows)
+compare_times, plain_times = [], []
+# Seconds spent fitting and scoring, summed over models and folds: the same work on
+# both sides, so a gap in these is the machine's noise, not overhead of either side.
+compare_work, plain_work = [], []
+for repeat in range(repeats):
+    # Alternate which side goes first, so drift in the machine's load hits both.
+    order = ["compare", "plain"] if repeat % 2 == 0 else ["plain", "compare"]
+    for side in order:
+        if side == "compare":
+            seconds, leaderboard = timed(compare_models, config, frame, names)
+            compare_times.append(seconds)
+            compare_work.append(
+                [leaderboard.cv_folds * leaderboard.rows[f"{kind}_mean"].sum() for kind in TIMES]
+            )
+        else:
+            seconds, results = timed(plain, frame)
+            plain_times.append(seconds)
+            plain_work.append(
+                [sum(result[kind].sum() for result in results.values()) for kind in TIMES]
+            )
+# The two sides did the same work: the same scores, model by model.
+primary = config.evaluation.primary_metric
+scorer, sign = SKLEARN_SCORERS[primary]
+ours = leaderboard.rows.set_index("model")[f"{primary}_mean"]
+theirs = {name: sign * np.mean(result[f"test_{primary}"]) for name, result in results.items()}
+gap = max(abs(ours[name] - theirs[name]) for name in theirs)
+compare_s, plain_s = statistics.median(compare_times), statistics.median(plain_times)
+print(f"{task}: {len(theirs)} models (with the dummy baseline), {config.compare.cv_folds}-fold "
+      f"CV, {rows} rows, n_jobs={config.compute.n_jobs}; {repeats} interleaved runs (median)")
+print(f"largest difference in mean {primary} between the two sides: {gap:.2e}")
+print(f"plain cross_validate calls: {plain_s:7.2f} s   (runs: "
+      + ", ".join(f"{t:.2f}" for t in plain_times) + ")")
+print(f"compare_models:             {compare_s:7.2f} s   (runs: "
+      + ", ".join(f"{t:.2f}" for t in compare_times) + ")")
+print(f"ratio compare / plain:      {compare_s / plain_s:7.2f}   (target: at most 1.1)")
+for side, work in (("plain", plain_work), ("compare", compare_work)):
+    fit_s, score_s = (statistics.median(run[i] for run in work) for i in range(2))
+    print(f"{side:>7}: fitting {fit_s:7.2f} s, scoring {score_s:6.2f} s (over all folds, median)")
+'''
+
+
+def main() -> None:
+    """Generate and install the project, then run the measurements inside it."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        project, python = make_project(Path(folder))
+        driver = Path(folder) / "driver.py"
+        driver.write_text(DRIVER, encoding="utf-8")
+        command = [str(python), str(driver), str(arguments.rows), str(arguments.repeats)]
+        subprocess.run(command, cwd=project, check=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,308 @@
+"""`fetch-sample` in generated projects, from every kind of source, made in the test.
+
+For both generated projects (the shared environment of generated.py, installed with
+the `http` and `postgres` extras), configs/test.toml is pointed at a source of a few
+thousand synthetic rows: a CSV file, a folder of Parquet files, a Parquet file served
+over http by a server on 127.0.0.1, a SQLite table and a table in a real PostgreSQL
+server. The real command line fetches a sample (twice: the same hash), then the
+source's columns change (one dropped, one added, one retyped) and a fetch warns about
+each; `train --mode test` trains on the fetched sample.
+
+PostgreSQL: TRIMODE_TEST_POSTGRES_URL (.ci/run sets it) or, when it is not set, a
+server these tests start (postgres_server.py). When none can be started the
+PostgreSQL tests skip, saying why, except under CI, where they fail.
+"""
+
+import functools
+import http.server
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import postgres_server
+import pytest
+from generated import PROJECTS, XDIST_GROUP, Environment, Generated, ok, projects
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(XDIST_GROUP)]
+
+SOURCE_ROWS = 6_000
+TEST_ROWS = 3_000  # data.max_rows in configs/test.toml
+HUMAN_ROWS = 50_000  # data.max_rows in configs/human.toml: more than the source holds
+DROPPED, ADDED, RETYPED = "device", "referral_code", "age"
+KINDS = ["csv", "parquet-folder", "parquet-http", "sqlite", "postgres"]
+
+# Run by the environment's python: write the source (original or drifted), print its columns.
+MAKE_SOURCE = """
+import json, shutil, sys
+from pathlib import Path
+import pandas as pd
+from {package}.synthetic import make_dataset
+
+task, kind, where, variant, rows = sys.argv[1:6]
+frame = make_dataset(task, int(rows), seed=5)
+if variant == "drifted":
+    frame = frame.drop(columns="{dropped}")
+    frame["{added}"] = [f"R{{index % 97}}" for index in range(len(frame))]
+    frame["{retyped}"] = frame["{retyped}"].map(lambda v: f"{{v:.0f}}y", na_action="ignore")
+if kind == "csv":
+    frame.to_csv(where, index=False)
+elif kind == "parquet-folder":
+    shutil.rmtree(where, ignore_errors=True)
+    Path(where).mkdir()
+    step = len(frame) // 4 + 1
+    for part, start in enumerate(range(0, len(frame), step)):
+        frame.iloc[start : start + step].to_parquet(f"{{where}}/part-{{part}}.parquet", index=False)
+elif kind == "parquet-http":
+    frame.to_parquet(where, index=False)
+else:  # a SQLAlchemy URL and a table name
+    import sqlalchemy as sa
+
+    url, table = where.rsplit("#", 1)
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        frame.to_sql(table, connection, index=False, if_exists="replace", chunksize=1_000)
+    engine.dispose()
+print(json.dumps(list(frame.columns)))
+"""
+
+
+class RangeRequestHandler(http.server.SimpleHTTPRequestHandler):
+    """Serve a folder, honouring `Range: bytes=...` (fsspec reads Parquet by ranges)."""
+
+    def send_head(self):
+        wanted = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", ""))
+        path = Path(self.translate_path(self.path))
+        if wanted is None or not path.is_file():
+            return super().send_head()
+        data = path.read_bytes()
+        first, last = wanted.groups()
+        if first:
+            start, end = int(first), min(int(last or len(data) - 1), len(data) - 1)
+        else:  # a suffix: the last N bytes
+            start, end = max(len(data) - int(last), 0), len(data) - 1
+        if start > end:
+            self.send_error(416)
+            return None
+        self.send_response(206)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.end_headers()
+        return io.BytesIO(data[start : end + 1])
+
+    def end_headers(self):
+        self.send_header("Accept-Ranges", "bytes")
+        super().end_headers()
+
+    def log_message(self, format, *args):
+        """Quiet: the tests' output is for failures."""
+
+
+@contextmanager
+def http_server(folder: Path) -> Iterator[str]:
+    """Serve folder on 127.0.0.1 (a free port) from a thread; yield its base URL."""
+    handler = functools.partial(RangeRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def in_ci() -> bool:
+    """True when the CI variable says this is a CI run (where nothing may be skipped)."""
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL: TRIMODE_TEST_POSTGRES_URL, or a server started for this session."""
+    given = os.environ.get(postgres_server.URL_VARIABLE)
+    if given:
+        yield given
+        return
+    # Not under pytest's tmp_path: its folders are private to root, the server is not root.
+    folder = Path(tempfile.mkdtemp(prefix="trimode-postgres-"))
+    try:
+        url = postgres_server.start(folder)
+    except postgres_server.ServerError as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        reason = (
+            f"no PostgreSQL server: {postgres_server.URL_VARIABLE} is not set and none could "
+            f"be started ({' '.join(str(error).split())})"
+        )
+        if in_ci():
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        yield url
+    finally:
+        postgres_server.stop(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def pointed_at(folder: Path, mode: str, source: str, table: str = "") -> Iterator[None]:
+    """Set data.source (and data.table) in configs/<mode>.toml; restore the file after."""
+    path = folder / "configs" / f"{mode}.toml"
+    pristine = path.read_text(encoding="utf-8")
+    assert "\n[data]\n" in pristine, f"{path} has no [data] table to add the source to"
+    settings = f"source = {json.dumps(source)}\ntable = {json.dumps(table)}\n"
+    path.write_text(pristine.replace("\n[data]\n", f"\n[data]\n{settings}", 1), encoding="utf-8")
+    try:
+        yield
+    finally:
+        path.write_text(pristine, encoding="utf-8")
+        shutil.rmtree(folder / "data" / mode, ignore_errors=True)
+        shutil.rmtree(folder / "outputs" / mode, ignore_errors=True)
+
+
+class Sources:
+    """Make the sources of one kind for one generated project, original or drifted."""
+
+    def __init__(self, environment: Environment, generated: Generated, kind: str, root: Path):
+        self.environment = environment
+        self.generated = generated
+        self.kind = kind
+        self.root = root
+
+    def make(self, where: str, variant: str) -> list[str]:
+        """Write the source at where (a path, or URL#table); return its columns."""
+        script = MAKE_SOURCE.format(
+            package=self.generated.package, dropped=DROPPED, added=ADDED, retyped=RETYPED
+        )
+        python = self.environment.command("python")
+        arguments = [self.generated.task, self.kind, where, variant, str(SOURCE_ROWS)]
+        made = ok(self.environment.run(python, "-c", script, *arguments, cwd=self.root))
+        return json.loads(made.stdout.strip().splitlines()[-1])
+
+
+def fetch(environment: Environment, generated: Generated, mode: str = "test") -> tuple[str, dict]:
+    """Run `fetch-sample --mode <mode>`; return its standard output and the sample's metadata."""
+    folder = environment.folders[generated.slug]
+    command = [environment.command("python"), "-m", generated.package, "fetch-sample"]
+    result = ok(environment.run(*command, "--mode", mode, cwd=folder))
+    meta_path = folder / "data" / mode / "sample.meta.json"
+    return result.stdout, json.loads(meta_path.read_text(encoding="utf-8"))
+
+
+def read_sample(environment: Environment, generated: Generated, mode: str) -> dict:
+    """Rows and columns of data/<mode>/sample.parquet, read by the environment's pyarrow."""
+    folder = environment.folders[generated.slug]
+    script = (
+        "import json, sys, pyarrow.parquet as pq; table = pq.read_table(sys.argv[1]); "
+        "print(json.dumps({'rows': table.num_rows, 'columns': table.column_names}))"
+    )
+    path = folder / "data" / mode / "sample.parquet"
+    result = ok(environment.run(environment.command("python"), "-c", script, str(path), cwd=folder))
+    return json.loads(result.stdout)
+
+
+@contextmanager
+def source_of(kind: str, sources: Sources, request) -> Iterator[tuple[str, str, str]]:
+    """Yield (data.source, data.table, where the source is written) for a kind of source."""
+    root = sources.root
+    if kind == "csv":
+        yield str(root / "customers.csv"), "", str(root / "customers.csv")
+    elif kind == "parquet-folder":
+        yield str(root / "customers"), "", str(root / "customers")
+    elif kind == "parquet-http":
+        served = root / "served"
+        served.mkdir()
+        with http_server(served) as base:
+            yield f"{base}/customers.parquet", "", str(served / "customers.parquet")
+    elif kind == "sqlite":
+        url = f"sqlite:///{root / 'shop.db'}"
+        yield url, "customers", f"{url}#customers"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        table = f"customers_{sources.generated.task}"
+        yield url, table, f"{url}#{table}"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@projects
+def test_fetch_sample_then_train(generated, kind, environment, tmp_path, request):
+    folder = environment.folders[generated.slug]
+    sources = Sources(environment, generated, kind, tmp_path)
+    with source_of(kind, sources, request) as (source, table, where):
+        columns = sources.make(where, "original")
+        with pointed_at(folder, "test", source, table):
+            stdout, meta = fetch(environment, generated)
+            assert "warning" not in stdout.lower(), stdout
+            assert f"{TEST_ROWS:,} of {SOURCE_ROWS:,} rows" in stdout, stdout
+            assert read_sample(environment, generated, "test") == {
+                "rows": TEST_ROWS,
+                "columns": columns,
+            }
+            assert (meta["rows_seen"], meta["rows_kept"]) == (SOURCE_ROWS, TEST_ROWS)
+            assert meta["source"] == source and meta["table"] == table
+            assert isinstance(meta["seed"], int)
+            assert list(meta["schema"]) == columns
+            assert re.fullmatch(r"[0-9a-f]{64}", meta["content_hash"]), meta["content_hash"]
+
+            # The same source and seed: the same sample, and no drift to report.
+            again_stdout, again = fetch(environment, generated)
+            assert again["content_hash"] == meta["content_hash"]
+            assert "warning" not in again_stdout.lower(), again_stdout
+
+            # Training in test mode reads the fetched sample (it is up to date: no new fetch).
+            train = [environment.command("python"), "-m", generated.package, "train"]
+            trained = ok(environment.run(*train, "--mode", "test", cwd=folder))
+            assert "sample:" not in trained.stdout, trained.stdout
+            metrics_path = folder / "outputs" / "test" / "metrics.json"
+            metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+            assert (metrics["n_rows"], metrics["source"]) == (TEST_ROWS, source)
+
+            # The source changes: a column dropped, one added, one retyped.
+            drifted_columns = sources.make(where, "drifted")
+            drift_stdout, drifted = fetch(environment, generated)
+            warning = [line for line in drift_stdout.splitlines() if "warning" in line.lower()]
+            assert len(warning) == 1, drift_stdout
+            assert re.search(rf"added: [^;]*\b{ADDED}\b", warning[0]), warning[0]
+            assert re.search(rf"removed: [^;]*\b{DROPPED}\b", warning[0]), warning[0]
+            assert re.search(rf"retyped: [^;]*\b{RETYPED}\b", warning[0]), warning[0]
+            assert list(drifted["schema"]) == drifted_columns
+            assert drifted["schema"][RETYPED] in {"string", "large_string"}
+            assert drifted["content_hash"] != meta["content_hash"]
+
+
+@projects
+def test_fetch_sample_in_human_mode_keeps_every_row_of_a_small_source(
+    generated, environment, tmp_path
+):
+    folder = environment.folders[generated.slug]
+    sources = Sources(environment, generated, "csv", tmp_path)
+    path = tmp_path / "customers.csv"
+    columns = sources.make(str(path), "original")
+    with pointed_at(folder, "human", str(path)):
+        stdout, meta = fetch(environment, generated, "human")
+        assert (meta["rows_seen"], meta["rows_kept"]) == (SOURCE_ROWS, SOURCE_ROWS), stdout
+        assert meta["sample_rows"] == HUMAN_ROWS
+        assert read_sample(environment, generated, "human") == {
+            "rows": SOURCE_ROWS,
+            "columns": columns,
+        }
+        assert not (folder / "data" / "test").exists()
+
+
+def test_the_same_rows_in_csv_and_parquet_give_the_same_sample(environment, tmp_path):
+    generated = PROJECTS[0]
+    folder = environment.folders[generated.slug]
+    hashes = {}
+    for kind, where in [("csv", "customers.csv"), ("parquet-http", "customers.parquet")]:
+        Sources(environment, generated, kind, tmp_path).make(str(tmp_path / where), "original")
+        with pointed_at(folder, "test", str(tmp_path / where)):
+            hashes[where] = fetch(environment, generated)[1]["content_hash"]
+    assert len(set(hashes.values())) == 1, hashes

@@ -1,0 +1,236 @@
+"""Compare registry models side by side on identical cross-validation folds.
+
+This is how human mode tries many models through one interface. Every model, and
+always the dummy baseline, is scored by scikit-learn's cross_validate on the same
+folds (so differences come from the models, not from the rows each one happened to
+see), with the folds fitted in parallel across the configured cores. The
+leaderboard holds the mean and spread of every metric and of the fit and scoring
+times, best first, and is written as CSV and JSON under the mode's output root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich import box
+from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+
+from .compute import limit_threads
+from .config import Config
+from .data import load_dataset
+from .errors import DataError
+from .evaluation import baseline_model, greater_is_better, metric_names, score
+from .files import write_atomically
+from .models import build_model
+from .preprocessing import infer_schema
+
+BASELINE = "dummy_baseline"
+TIMES = ("fit_time", "score_time")
+# A fold: the row positions (in the labelled rows) a model is fitted on, and scored on.
+Fold = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """Cross-validated scores of several models on the same folds, best first."""
+
+    mode: str
+    task: str
+    primary_metric: str
+    n_rows: int
+    cv_folds: int
+    seed: int
+    # One row per model: `model`, then `<name>_mean` and `<name>_std` for every
+    # metric and for fit_time and score_time (seconds per fold).
+    rows: pd.DataFrame
+    # The folds every model was given.
+    folds: list[Fold]
+    # Per model, the fingerprint of the test rows cross_validate actually scored it on.
+    fold_hashes: dict[str, str]
+
+    def to_json(self) -> dict[str, Any]:
+        """The leaderboard as plain data; NaN and infinities become null."""
+        return {
+            "mode": self.mode,
+            "task": self.task,
+            "n_rows": self.n_rows,
+            "cv_folds": self.cv_folds,
+            "seed": self.seed,
+            "primary_metric": self.primary_metric,
+            "greater_is_better": greater_is_better(self.task, self.primary_metric),
+            "folds_sha256": folds_hash(self.folds),
+            "fold_test_sizes": [len(test) for _, test in self.folds],
+            "fold_hashes": self.fold_hashes,
+            "rows": [
+                {key: (value if _is_finite(value) else None) for key, value in row.items()}
+                for row in self.rows.to_dict(orient="records")
+            ],
+        }
+
+
+def compare_models(
+    config: Config, frame: pd.DataFrame, models: list[str] | None = None
+) -> Leaderboard:
+    """Cross-validate the named registry models (default: compare.models) and the dummy
+    baseline on identical folds of the frame's labelled rows."""
+    task, target, seed = config.task, config.data.target, config.train.seed
+    labelled = frame[frame[target].notna()]
+    features, y = labelled.drop(columns=[target]), labelled[target]
+    folds = make_folds(config, features, y)
+    schema = infer_schema(features, target)
+    # The cores go to the folds, which cross_validate fits in parallel; a model that
+    # could use several cores itself gets one, so that the two do not compete.
+    estimators: dict[str, BaseEstimator] = {
+        name: build_model(task, name, schema, seed, n_jobs=1)
+        for name in (models or config.compare.models)
+    }
+    estimators[BASELINE] = baseline_model(task)
+    results, fold_hashes = {}, {}
+    with limit_threads(config.compute.n_jobs):
+        for name, estimator in estimators.items():
+            result = cross_validate(
+                estimator,
+                features,
+                y,
+                cv=folds,
+                scoring=partial(score, task),
+                n_jobs=config.compute.n_jobs,
+                return_train_score=False,
+                return_indices=True,
+                error_score="raise",
+            )
+            fold_hashes[name] = folds_hash(
+                list(zip(result["indices"]["train"], result["indices"]["test"], strict=True))
+            )
+            results[name] = result
+    primary = config.evaluation.primary_metric
+    return Leaderboard(
+        mode=config.mode,
+        task=task,
+        primary_metric=primary,
+        n_rows=len(labelled),
+        cv_folds=len(folds),
+        seed=seed,
+        rows=_rank(task, primary, results),
+        folds=folds,
+        fold_hashes=fold_hashes,
+    )
+
+
+def make_folds(config: Config, features: pd.DataFrame, y: pd.Series) -> list[Fold]:
+    """Shuffled folds for the seed; classes keep their shares in every fold when they can."""
+    n_folds = config.compare.cv_folds
+    if len(y) < n_folds:
+        raise DataError(
+            f"{len(y)} labelled rows cannot be split into {n_folds} folds "
+            f"({config.where('compare.cv_folds')}); use more rows or fewer folds"
+        )
+    stratified = config.task == "classification" and y.value_counts().min() >= n_folds
+    splitter = (StratifiedKFold if stratified else KFold)(
+        n_splits=n_folds, shuffle=True, random_state=config.train.seed
+    )
+    return list(splitter.split(features, y))
+
+
+def folds_hash(folds: list[Fold]) -> str:
+    """A fingerprint of the folds: equal exactly when every fold has the same rows."""
+    digest = hashlib.sha256()
+    for train, test in folds:
+        for positions in (train, test):
+            digest.update(np.asarray(positions, dtype=np.int64).tobytes())
+            digest.update(b"|")
+    return digest.hexdigest()
+
+
+def _rank(task: str, primary: str, results: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """One row per model with the mean and spread over folds, best primary metric first."""
+    columns = [f"test_{name}" for name in metric_names(task)] + list(TIMES)
+    records = []
+    for model, result in results.items():
+        record: dict[str, Any] = {"model": model}
+        for column in columns:
+            values = np.asarray(result[column], dtype=float)
+            name = column.removeprefix("test_")
+            record[f"{name}_mean"], record[f"{name}_std"] = values.mean(), values.std()
+        records.append(record)
+    rows = pd.DataFrame(records)
+    return rows.sort_values(
+        f"{primary}_mean",
+        ascending=not greater_is_better(task, primary),
+        na_position="last",
+        kind="stable",
+        ignore_index=True,
+    )
+
+
+def save_leaderboard(leaderboard: Leaderboard, output_dir: Path) -> list[Path]:
+    """Write leaderboard.csv and leaderboard.json into output_dir; return their paths."""
+    csv_path, json_path = output_dir / "leaderboard.csv", output_dir / "leaderboard.json"
+    write_atomically(csv_path, lambda path: leaderboard.rows.to_csv(path, index=False))
+    text = json.dumps(leaderboard.to_json(), indent=2) + "\n"
+    write_atomically(json_path, lambda path: path.write_text(text, encoding="utf-8"))
+    return [csv_path, json_path]
+
+
+def compare(
+    config: Config, workdir: Path | str = ".", models: list[str] | None = None
+) -> tuple[Leaderboard, list[Path]]:
+    """Load the mode's rows, compare the models on them, and save the leaderboard."""
+    workdir = Path(workdir)
+    leaderboard = compare_models(config, load_dataset(config, workdir).frame, models)
+    return leaderboard, save_leaderboard(leaderboard, workdir / config.outputs.root)
+
+
+def render_leaderboard(leaderboard: Leaderboard) -> Table:
+    """The leaderboard as a rich table: "mean ± std" per metric, best model first."""
+    task, primary = leaderboard.task, leaderboard.primary_metric
+    table = Table(
+        title=f"{leaderboard.mode} mode: {leaderboard.n_rows} rows, {leaderboard.cv_folds}-fold "
+        f"cross-validation, best {primary} first",
+        caption="↑ greater is better, ↓ smaller is better; times are seconds per fold",
+        box=box.SIMPLE_HEAD,
+    )
+    table.add_column("model", no_wrap=True)
+    metrics = metric_names(task)
+    for name in metrics:
+        arrow = "↑" if greater_is_better(task, name) else "↓"
+        style = "bold" if name == primary else ""
+        table.add_column(f"{name} {arrow}", justify="right", style=style)
+    for name in TIMES:
+        table.add_column(name.replace("_", " "), justify="right")
+    for row in leaderboard.rows.to_dict(orient="records"):
+        cells = [row["model"]]
+        cells += [_mean_std(row, name, 4) for name in metrics]
+        cells += [_mean_std(row, name, 2) for name in TIMES]
+        table.add_row(*cells, style="dim" if row["model"] == BASELINE else None)
+    return table
+
+
+def print_leaderboard(leaderboard: Leaderboard) -> None:
+    """Print the leaderboard table whole, wider than the terminal if need be, never squeezed."""
+    table = render_leaderboard(leaderboard)
+    console = Console()
+    needed = Measurement.get(console, console.options.update_width(1_000), table).maximum
+    Console(width=max(console.width, needed)).print(table)
+
+
+def _mean_std(row: dict[str, Any], name: str, digits: int) -> str:
+    mean, std = row[f"{name}_mean"], row[f"{name}_std"]
+    if not _is_finite(mean):
+        return "n/a"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def _is_finite(value: Any) -> bool:
+    return not isinstance(value, float) or bool(np.isfinite(value))

@@ -1,0 +1,369 @@
+"""Inspect data and results beyond metrics: where the model fails, and on what.
+
+Pure functions on DataFrames and fitted models that return DataFrames: the
+report and the notebooks show them, the tests check them. Nothing here plots.
+
+- data_summary: types, missing values, distributions, target balance;
+- confusion, contrast_groups: for classification, which features set false
+  positives apart from true negatives, and false negatives from true positives;
+- residuals_by_feature: for regression, the residuals per value range and category;
+- worst_slices: value ranges and categories where the error is highest;
+- worst_predictions: the individual rows the model got most wrong.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.metrics import confusion_matrix
+
+from .preprocessing import infer_schema
+
+MISSING = "(missing)"
+# A numeric target with at most this many distinct integer values is summarised as classes.
+MAX_TARGET_CLASSES = 20
+
+
+@dataclass(frozen=True)
+class DataSummary:
+    """What a data set holds: one row per column, and the target's balance or distribution."""
+
+    n_rows: int
+    columns: pd.DataFrame
+    target: pd.DataFrame
+    target_is_categorical: bool
+
+
+def data_summary(frame: pd.DataFrame, target: str, top_categories: int = 5) -> DataSummary:
+    """Per column: type, missing values, distinct values, numeric distribution, top categories.
+
+    The target is summarised as class counts and shares when it is categorical
+    (or integer with few values), as a distribution otherwise.
+    """
+    schema = infer_schema(frame, target)
+    rows = []
+    for column in frame.columns:
+        values = frame[column]
+        row = {
+            "column": column,
+            "role": "target" if column == target else "feature",
+            "dtype": str(values.dtype),
+            "missing": int(values.isna().sum()),
+            "missing_share": float(values.isna().mean()) if len(values) else 0.0,
+            "n_unique": int(values.nunique()),
+        }
+        if column in schema.numeric or (column == target and _is_numeric(values)):
+            row.update(_distribution(values))
+        else:
+            shares = values.value_counts(normalize=True).head(top_categories)
+            row["top_categories"] = ", ".join(f"{k} ({v:.0%})" for k, v in shares.items())
+        rows.append(row)
+    columns = pd.DataFrame(rows).set_index("column")
+    y = frame[target]
+    categorical = not _is_numeric(y) or (
+        pd.api.types.is_integer_dtype(y) and y.nunique() <= MAX_TARGET_CLASSES
+    )
+    if categorical:
+        counts = y.value_counts(dropna=False).sort_index()
+        target_table = pd.DataFrame({"rows": counts, "share": counts / counts.sum()})
+        target_table.index = target_table.index.map(_label)
+        target_table.index.name = target
+    else:
+        target_table = pd.DataFrame({target: _distribution(y)}).rename_axis("statistic")
+    return DataSummary(len(frame), columns, target_table, categorical)
+
+
+def _is_numeric(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
+def _distribution(values: pd.Series) -> dict[str, float]:
+    """Mean, standard deviation, minimum, quartiles and maximum of the non-missing values."""
+    described = values.astype("float64").describe()
+    return {name: float(described[name]) for name in described.index if name != "count"}
+
+
+def _label(value: object) -> str:
+    return MISSING if pd.isna(value) else str(value)
+
+
+def confusion(model: BaseEstimator, x: pd.DataFrame, y: pd.Series) -> pd.DataFrame:
+    """The confusion matrix as rows of actual classes and columns of predicted classes."""
+    labels = list(model.classes_)
+    matrix = confusion_matrix(y, model.predict(x), labels=labels)
+    names = [str(label) for label in labels]
+    return pd.DataFrame(
+        matrix,
+        index=pd.Index(names, name="actual"),
+        columns=pd.Index(names, name="predicted"),
+    )
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """How the rows of one group (e.g. false positives) differ from a reference group.
+
+    `features` has one row per feature, largest effect first: Cohen's d for a
+    numeric feature (difference of means over the pooled standard deviation),
+    Cohen's h for a categorical one (the same scale for the share of the category
+    whose share differs most). `shares` holds, per categorical feature, the share
+    of each category in both groups.
+    """
+
+    group: str
+    reference: str
+    n_group: int
+    n_reference: int
+    features: pd.DataFrame
+    shares: dict[str, pd.DataFrame]
+
+    @property
+    def title(self) -> str:
+        """E.g. "false positives (12 rows) vs true negatives (340 rows)"."""
+        return f"{self.group} ({self.n_group} rows) vs {self.reference} ({self.n_reference} rows)"
+
+
+CONTRAST_COLUMNS = ["feature", "kind", "category", "group", "reference", "effect", "magnitude"]
+
+
+def contrast_features(
+    group: pd.DataFrame, reference: pd.DataFrame, group_name: str, reference_name: str
+) -> Contrast:
+    """Rank the features by how much they differ between two sets of rows."""
+    schema = infer_schema(reference, target="")
+    rows: list[dict[str, object]] = []
+    shares: dict[str, pd.DataFrame] = {}
+    for column in schema.numeric:
+        a, b = group[column].dropna(), reference[column].dropna()
+        rows.append(
+            {
+                "feature": column,
+                "kind": "numeric",
+                "category": None,
+                "group": a.mean() if len(a) else np.nan,
+                "reference": b.mean() if len(b) else np.nan,
+                "effect": cohens_d(a.to_numpy(float), b.to_numpy(float)),
+            }
+        )
+    for column in schema.categorical:
+        table = pd.DataFrame(
+            {
+                "group": _categories(group[column]).value_counts(normalize=True),
+                "reference": _categories(reference[column]).value_counts(normalize=True),
+            }
+        ).fillna(0.0)
+        table["difference"] = table["group"] - table["reference"]
+        table = table.reindex(table["difference"].abs().sort_values(ascending=False).index)
+        table.index.name = column
+        shares[column] = table
+        row: dict[str, object] = {"feature": column, "kind": "categorical"}
+        if len(group) and len(reference) and len(table):
+            category = table.index[0]
+            p, q = table.loc[category, "group"], table.loc[category, "reference"]
+            row.update(category=category, group=p, reference=q, effect=cohens_h(p, q))
+        else:
+            row.update(category=None, group=np.nan, reference=np.nan, effect=np.nan)
+        rows.append(row)
+    features = pd.DataFrame(rows, columns=CONTRAST_COLUMNS[:-1])
+    features["magnitude"] = features["effect"].abs()
+    features = features.sort_values("magnitude", ascending=False, na_position="last")
+    return Contrast(
+        group_name,
+        reference_name,
+        len(group),
+        len(reference),
+        features.reset_index(drop=True),
+        shares,
+    )
+
+
+def _categories(values: pd.Series) -> pd.Series:
+    return values.astype("object").where(values.notna(), MISSING).astype(str)
+
+
+def cohens_d(a: np.ndarray, b: np.ndarray) -> float:
+    """Standardised difference of means: (mean a - mean b) / pooled standard deviation."""
+    if len(a) < 2 or len(b) < 2:
+        return float("nan")
+    pooled = ((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / (len(a) + len(b) - 2)
+    difference = a.mean() - b.mean()
+    if pooled == 0:
+        return 0.0 if difference == 0 else float(np.sign(difference) * np.inf)
+    return float(difference / np.sqrt(pooled))
+
+
+def cohens_h(p: float, q: float) -> float:
+    """Standardised difference of two shares, on the scale of Cohen's d."""
+    return float(2 * np.arcsin(np.sqrt(p)) - 2 * np.arcsin(np.sqrt(q)))
+
+
+def contrast_groups(
+    model: BaseEstimator, x: pd.DataFrame, y: pd.Series, positive: object = None
+) -> list[Contrast]:
+    """False positives vs true negatives, and false negatives vs true positives.
+
+    The positive class is `positive`, by default the second of model.classes_ for
+    two classes and the most frequent class of y for more (one class vs the rest).
+    """
+    if positive is None:
+        positive = model.classes_[1] if len(model.classes_) == 2 else y.value_counts().index[0]
+    actual = (y == positive).to_numpy()
+    predicted = model.predict(x) == positive
+    # With more than two classes, say which class is the positive one.
+    of = "" if len(model.classes_) == 2 else f" (class {positive} vs the rest)"
+    fp, tn, fn, tp = (
+        f"{name}{of}"
+        for name in ("false positives", "true negatives", "false negatives", "true positives")
+    )
+    return [
+        contrast_features(x[predicted & ~actual], x[~predicted & ~actual], fp, tn),
+        contrast_features(x[~predicted & actual], x[predicted & actual], fn, tp),
+    ]
+
+
+def slice_keys(x: pd.DataFrame, bins: int = 5) -> dict[str, pd.Series]:
+    """Per feature, the slice each row falls in, as an ordered categorical.
+
+    A numeric feature is cut at its quantiles into at most `bins` value ranges
+    (or one slice per value when it has at most `bins` of them), in increasing
+    order; a categorical feature gives one slice per category, the most frequent
+    first. Missing values are a slice of their own, last.
+    """
+    schema = infer_schema(x, target="")
+    keys = {}
+    for column in schema.numeric:
+        values = x[column]
+        present = values.notna().to_numpy()
+        distinct = np.sort(values.dropna().unique())
+        if len(distinct) <= bins:
+            codes = np.searchsorted(distinct, values.fillna(0).to_numpy())
+            labels = [f"= {value:g}" for value in distinct]
+        else:
+            edges = np.unique(np.quantile(values.dropna(), np.linspace(0, 1, bins + 1)))
+            cut = pd.cut(values, edges, include_lowest=True, labels=False)
+            codes = cut.fillna(0).to_numpy(int)
+            labels = _range_labels(edges)
+        codes = np.where(present, codes, len(labels))
+        categories = [*labels, MISSING]
+        keys[column] = pd.Series(
+            pd.Categorical.from_codes(codes, categories=categories), index=x.index
+        )
+    for column in schema.categorical:
+        names = _categories(x[column])
+        order = names.value_counts().index
+        order = [*order.drop(MISSING, errors="ignore"), *([MISSING] if MISSING in order else [])]
+        keys[column] = names.astype(pd.CategoricalDtype(order, ordered=True))
+    return keys
+
+
+def _range_labels(edges: np.ndarray) -> list[str]:
+    """Label the ranges between edges: [a, b] for the first, then (b, c] and so on,
+    with as many digits as keep the labels apart."""
+    for digits in range(4, 18):
+        labels = [
+            f"{'[' if i == 0 else '('}{low:.{digits}g}, {high:.{digits}g}]"
+            for i, (low, high) in enumerate(itertools.pairwise(edges))
+        ]
+        if len(set(labels)) == len(labels):
+            break
+    return labels
+
+
+def residuals_by_feature(
+    model: BaseEstimator, x: pd.DataFrame, y: pd.Series, bins: int = 5
+) -> pd.DataFrame:
+    """Summary of the residuals (actual - predicted) per value range and per category."""
+    residual = pd.Series(y.to_numpy(float) - model.predict(x), index=x.index)
+    tables = []
+    for feature, key in slice_keys(x, bins).items():
+        grouped = residual.groupby(key, observed=True)
+        table = pd.DataFrame(
+            {
+                "rows": grouped.size(),
+                "mean_residual": grouped.mean(),
+                "median_residual": grouped.median(),
+                "mean_abs_residual": grouped.apply(lambda r: r.abs().mean()),
+                "std_residual": grouped.std(),
+            }
+        )
+        table = table.rename_axis("slice").reset_index()
+        tables.append(table.assign(feature=feature, slice=table["slice"].astype(str)))
+    result = pd.concat(tables, ignore_index=True)
+    return result[["feature", "slice", *result.columns.drop(["feature", "slice"])]]
+
+
+def errors_of(task: str, y: pd.Series, predicted: np.ndarray) -> pd.Series:
+    """Per row: 1.0 for a wrong class, 0.0 for a right one; the absolute residual in regression."""
+    if task == "classification":
+        return pd.Series((y.to_numpy() != np.asarray(predicted)).astype(float), index=y.index)
+    return pd.Series(np.abs(y.to_numpy(float) - np.asarray(predicted, float)), index=y.index)
+
+
+def worst_slices(
+    x: pd.DataFrame,
+    y: pd.Series,
+    predicted: np.ndarray,
+    task: str,
+    min_rows: int = 30,
+    top_n: int = 10,
+    bins: int = 5,
+) -> pd.DataFrame:
+    """The value ranges and categories with the highest error, of at least min_rows rows.
+
+    The error is the error rate for classification and the mean absolute error for
+    regression; `overall_error` is the same over all rows, for comparison.
+    """
+    error = errors_of(task, y, predicted)
+    tables = []
+    for feature, key in slice_keys(x, bins).items():
+        grouped = error.groupby(key, observed=True).agg(["size", "mean"])
+        tables.append(
+            pd.DataFrame(
+                {
+                    "feature": feature,
+                    "slice": grouped.index.astype(str),
+                    "rows": grouped["size"].to_numpy(),
+                    "error": grouped["mean"].to_numpy(),
+                }
+            )
+        )
+    slices = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    if slices.empty:
+        return pd.DataFrame(columns=["feature", "slice", "rows", "share", "error", "overall_error"])
+    slices = slices[slices["rows"] >= min_rows]
+    slices = slices.assign(share=slices["rows"] / len(error), overall_error=error.mean())
+    slices = slices.sort_values(["error", "rows"], ascending=[False, False]).head(top_n)
+    return slices[["feature", "slice", "rows", "share", "error", "overall_error"]].reset_index(
+        drop=True
+    )
+
+
+def worst_predictions(
+    x: pd.DataFrame, y: pd.Series, model: BaseEstimator, task: str, top_n: int = 10
+) -> pd.DataFrame:
+    """The rows the model got most wrong, with their features, truth and prediction.
+
+    Classification: the lowest probability given to the actual class; regression:
+    the largest absolute residual.
+    """
+    predicted = model.predict(x)
+    columns = {"actual": y.to_numpy(), "predicted": predicted}
+    if task == "classification":
+        probabilities = model.predict_proba(x)
+        index = pd.Index(model.classes_).get_indexer(y)
+        chosen = probabilities[np.arange(len(y)), np.maximum(index, 0)]
+        # A class the model never saw in training has probability 0.
+        columns["p_actual"] = np.where(index >= 0, chosen, 0.0)
+        order = np.argsort(columns["p_actual"], kind="stable")
+    else:
+        columns["residual"] = y.to_numpy(float) - predicted
+        order = np.argsort(-np.abs(columns["residual"]), kind="stable")
+    rows = order[:top_n]
+    table = x.iloc[rows].copy()
+    for position, (name, values) in enumerate(columns.items()):
+        table.insert(position, name, np.asarray(values)[rows], allow_duplicates=True)
+    return table

@@ -1,0 +1,97 @@
+"""`compare`: every model and the dummy baseline on identical folds, saved as CSV and JSON."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.compare import (
+    BASELINE,
+    compare_models,
+    folds_hash,
+    print_leaderboard,
+    save_leaderboard,
+)
+from {{ cookiecutter.package_name }}.evaluation import lift, metric_names
+from {{ cookiecutter.package_name }}.models import model_names
+from {{ cookiecutter.package_name }}.synthetic import make_dataset
+
+FAST_MODELS = {
+    "classification": ["logistic_regression", "hist_gradient_boosting"],
+    "regression": ["ridge", "hist_gradient_boosting"],
+}
+
+
+@pytest.fixture(scope="module")
+def frame(test_config) -> pd.DataFrame:
+    return make_dataset(test_config.task, 1_500)
+
+
+@pytest.fixture(scope="module")
+def leaderboard(test_config, frame):
+    return compare_models(test_config, frame, FAST_MODELS[test_config.task])
+
+
+def check_leaderboard(leaderboard, config, models):
+    assert sorted(leaderboard.rows["model"]) == sorted([*models, BASELINE])
+    columns = [f"{name}_{stat}" for name in metric_names(config.task) for stat in ("mean", "std")]
+    values = leaderboard.rows[[*columns, "fit_time_mean", "score_time_mean"]].to_numpy(float)
+    assert np.isfinite(values).all()
+    # Every model, the baseline included, was scored on the very folds compare made.
+    assert len(leaderboard.folds) == config.compare.cv_folds
+    assert set(leaderboard.fold_hashes) == set(leaderboard.rows["model"])
+    assert set(leaderboard.fold_hashes.values()) == {folds_hash(leaderboard.folds)}
+    primary = leaderboard.primary_metric
+    best = leaderboard.rows.iloc[0]
+    baseline = leaderboard.rows.set_index("model").loc[BASELINE]
+    assert best["model"] != BASELINE
+    assert lift(config.task, primary, best[f"{primary}_mean"], baseline[f"{primary}_mean"]) > 0
+
+
+def test_every_model_and_the_baseline_are_scored_on_the_same_folds(leaderboard, test_config):
+    check_leaderboard(leaderboard, test_config, FAST_MODELS[test_config.task])
+
+
+def test_folds_cover_every_labelled_row_once_and_repeat_for_the_seed(
+    leaderboard, test_config, frame
+):
+    labelled = frame[test_config.data.target].notna().sum()
+    tested = np.concatenate([test for _, test in leaderboard.folds])
+    assert sorted(tested) == list(range(labelled))
+    again = compare_models(test_config, frame, FAST_MODELS[test_config.task][:1])
+    assert folds_hash(again.folds) == folds_hash(leaderboard.folds)
+
+
+def test_rows_with_a_missing_target_are_left_out(test_config, frame):
+    target = test_config.data.target
+    holes = frame.assign(**{target: frame[target].where(frame.index % 10 != 0)})
+    leaderboard = compare_models(test_config, holes, FAST_MODELS[test_config.task][:1])
+    assert leaderboard.n_rows == holes[target].notna().sum()
+
+
+def test_the_leaderboard_is_saved_as_csv_and_json(leaderboard, tmp_path):
+    csv_path, json_path = save_leaderboard(leaderboard, tmp_path / "outputs")
+    table = pd.read_csv(csv_path)
+    assert list(table["model"]) == list(leaderboard.rows["model"])
+    record = json.loads(json_path.read_text())
+    assert record["cv_folds"] == leaderboard.cv_folds
+    assert record["primary_metric"] == leaderboard.primary_metric
+    assert record["folds_sha256"] == folds_hash(leaderboard.folds)
+    assert [row["model"] for row in record["rows"]] == list(table["model"])
+
+
+def test_the_table_shows_every_model_with_mean_and_spread(leaderboard, capsys):
+    print_leaderboard(leaderboard)
+    lines = capsys.readouterr().out.splitlines()
+    for model in leaderboard.rows["model"]:
+        row = next(line for line in lines if f" {model} " in line)
+        assert row.count(" ± ") == len(metric_names(leaderboard.task)) + 2
+
+
+@pytest.mark.slow
+def test_every_registry_model_can_be_compared(test_config, frame):
+    models = model_names(test_config.task)
+    check_leaderboard(compare_models(test_config, frame, models), test_config, models)

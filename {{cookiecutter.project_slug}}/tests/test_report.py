@@ -1,0 +1,114 @@
+"""The report is one valid, self-contained HTML file whose images are real PNGs."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib.image
+import pytest
+
+from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.report import LEADERBOARD_FILE, REPORT_FILE, build_report
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+VOID_ELEMENTS = {"meta", "img", "br", "hr", "link", "input", "col", "wbr", "source"}
+
+
+class StrictParser(HTMLParser):
+    """Records every tag, and every end tag that does not close the innermost open one."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag not in VOID_ELEMENTS:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.open or self.open[-1] != tag:
+            self.problems.append(f"</{tag}> at {self.getpos()} closes {self.open[-1:]}")
+        else:
+            self.open.pop()
+
+
+def parse(page: str) -> StrictParser:
+    parser = StrictParser()
+    parser.feed(page)
+    parser.close()
+    return parser
+
+
+def workdir_of(output_dir: Path, root: str) -> Path:
+    """The folder a run wrote `root` (e.g. outputs/test) into."""
+    for _ in Path(root).parts:
+        output_dir = output_dir.parent
+    return output_dir
+
+
+@pytest.fixture(scope="module")
+def reports(test_run, test_config, tmp_path_factory) -> dict[str, str]:
+    """The test-mode report made without a leaderboard, and with one."""
+    workdir = tmp_path_factory.mktemp("report")
+    output_dir = workdir / test_config.outputs.root
+    shutil.copytree(test_run.output_dir, output_dir)
+    pages = {"without leaderboard": build_report(test_config, workdir).read_text()}
+    rows = [{"model": "<b>bold</b> & model", "score_mean": 0.5}]
+    (output_dir / LEADERBOARD_FILE).write_text(json.dumps({"rows": rows}))
+    path = build_report(test_config, workdir)
+    assert path == output_dir / REPORT_FILE
+    pages["with leaderboard"] = path.read_text()
+    return pages
+
+
+@pytest.mark.slow
+def test_report_is_valid_html_with_tables(reports):
+    for page in reports.values():
+        parser = parse(page)
+        assert parser.problems == []
+        assert parser.open == []
+        tags = [tag for tag, _ in parser.tags]
+        assert tags[0] == "html" and "body" in tags
+        assert tags.count("table") >= 5
+
+
+@pytest.mark.slow
+def test_every_image_is_an_embedded_png(reports):
+    page = reports["with leaderboard"]
+    sources = [attrs["src"] for tag, attrs in parse(page).tags if tag == "img"]
+    assert len(sources) >= 3  # at least the target, the errors and the worst slices
+    for source in sources:
+        prefix = "data:image/png;base64,"
+        assert source.startswith(prefix)
+        data = base64.b64decode(source.removeprefix(prefix), validate=True)
+        assert data.startswith(PNG_SIGNATURE)
+        pixels = matplotlib.image.imread(io.BytesIO(data), format="png")
+        assert pixels.ndim == 3 and min(pixels.shape[:2]) > 50
+
+
+@pytest.mark.slow
+def test_report_opens_offline_and_escapes_text(reports):
+    for page in reports.values():
+        attributes = [
+            value for _, attrs in parse(page).tags for key, value in attrs.items() if value
+        ]
+        assert not [value for value in attributes if re.match(r"(https?:)?//", value)]
+        assert "<script" not in page and "<link" not in page and "url(" not in page
+    assert "compare` was not run" in reports["without leaderboard"]
+    with_leaderboard = reports["with leaderboard"]
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; model" in with_leaderboard
+    assert "<b>bold</b>" not in with_leaderboard
+
+
+def test_report_without_a_trained_model_says_to_train_first(test_config, tmp_path):
+    with pytest.raises(ProjectError, match=r"run `train --mode test` first"):
+        build_report(test_config, tmp_path)
