@@ -165,23 +165,43 @@ def _bottom_k(
     rows_seen = 0
     with _progress(source, progress) as advance:
         for batch in source.batches:
-            frame = batch.to_pandas()
-            if frame.empty:
+            if not batch.num_rows:
                 continue
-            frame[_KEY] = _row_keys(frame, hash_key)
+            keys = _arrow_row_keys(batch, hash_key)
+            if stratum:
+                codes, values = pd.factorize(
+                    batch.column(stratum).to_numpy(zero_copy_only=False), use_na_sentinel=False
+                )
+                values = list(values)
+            else:
+                codes, values = np.zeros(len(keys), dtype=np.intp), [None]
+            counts = np.bincount(codes, minlength=len(values))
+            limits = np.array(
+                [
+                    kept[v][_KEY].max()
+                    if v in kept and len(kept[v]) >= k
+                    else np.iinfo(np.uint64).max
+                    for v in values
+                ],
+                dtype=np.uint64,
+            )
+            for value, count in zip(values, counts, strict=True):
+                seen[value] = seen.get(value, 0) + int(count)
+            mask = keys < limits[codes]
+            rows_seen += batch.num_rows
+            advance(batch.num_rows)
+            if not mask.any():
+                continue
+            frame = batch.filter(pa.array(mask)).to_pandas()
+            frame[_KEY] = keys[mask]
             groups = (
                 frame.groupby(stratum, dropna=False, sort=False) if stratum else [(None, frame)]
             )
             for value, group in groups:
                 value = value[0] if isinstance(value, tuple) else value
-                seen[value] = seen.get(value, 0) + len(group)
                 if value in kept:
-                    if len(kept[value]) >= k:  # only rows that can enter the bottom k
-                        group = group[group[_KEY] < kept[value][_KEY].max()]
                     group = pd.concat([kept[value], group])
                 kept[value] = group.nsmallest(k, _KEY)
-            rows_seen += len(frame)
-            advance(len(frame))
     if not rows_seen:
         raise DataError(f"data source {source.description} holds no rows")
     quotas = _allocate(k, seen)
@@ -190,14 +210,23 @@ def _bottom_k(
     return sample.reset_index(drop=True), rows_seen
 
 
-def _row_keys(frame: pd.DataFrame, hash_key: str) -> np.ndarray:
-    """A pseudo-random 64-bit key per row, from its content and the seed's hash_key.
+def _arrow_row_keys(batch: pa.RecordBatch, hash_key: str) -> np.ndarray:
+    """A pseudo-random 64-bit key per row from its values and the seed, computed in Arrow/numpy."""
+    keys = np.full(batch.num_rows, np.uint64(int(hash_key, 16)), dtype=np.uint64)
+    for column in batch.columns:  # column hashes are mixed already: a multiply chains them
+        keys = (keys ^ _column_hashes(column, hash_key)) * np.uint64(0x9E3779B97F4A7C15)
+    return pd.util.hash_array(keys)
 
-    pandas uses hash_key for text only; hashing the row hashes once more, mixed with
-    the key, makes the seed count for rows that hold only numbers too.
-    """
-    hashes = pd.util.hash_pandas_object(frame, index=False, hash_key=hash_key).to_numpy()
-    return pd.util.hash_array(hashes ^ np.uint64(int(hash_key, 16)))
+
+def _column_hashes(column: pa.Array, hash_key: str) -> np.ndarray:
+    kind = column.type
+    if pa.types.is_dictionary(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        encoded = column if pa.types.is_dictionary(kind) else column.dictionary_encode()
+        words = np.asarray([*encoded.dictionary.to_pylist(), None], dtype=object)
+        hashes = pd.util.hash_array(words, hash_key=hash_key)
+        indices = encoded.indices.fill_null(len(words) - 1).to_numpy()
+        return hashes[indices]
+    return pd.util.hash_array(column.to_numpy(zero_copy_only=False), hash_key=hash_key)
 
 
 def _allocate(k: int, seen: dict[Any, int]) -> dict[Any, int]:

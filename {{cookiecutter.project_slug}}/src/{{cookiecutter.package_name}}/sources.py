@@ -80,12 +80,30 @@ def _open_files(source: str, batch_rows: int) -> Source:
     try:
         dataset = pads.dataset(path, format=_file_format(data_format), filesystem=filesystem)
         total = dataset.count_rows() if data_format == "parquet" else None
-        batches = dataset.to_batches(batch_size=batch_rows, batch_readahead=1, fragment_readahead=1)
+        if data_format == "parquet":
+            batches = _parquet_batches(dataset, batch_rows)
+        else:
+            batches = dataset.to_batches(
+                batch_size=batch_rows, batch_readahead=1, fragment_readahead=1, use_threads=False
+            )
     except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
         raise DataError(
             f"data source {source!r}: cannot read it as {data_format}: {error}"
         ) from None
     return Source(source, dataset.schema, batches, total)
+
+
+def _parquet_batches(dataset, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """Each file's row groups in turn, read on this thread.
+
+    The dataset scanner reads ahead without bound when its consumer is slower than the
+    disk: fetching 10,000 of 5 million rows peaked at 930 MiB with it, 340 MiB without.
+    """
+    import pyarrow.parquet as pq
+
+    for fragment in dataset.get_fragments():
+        with fragment.filesystem.open_input_file(fragment.path) as handle:
+            yield from pq.ParquetFile(handle, pre_buffer=False).iter_batches(batch_size=batch_rows)
 
 
 def _file_format(data_format: str):
