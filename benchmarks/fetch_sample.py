@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-TEMPLATE = Path(__file__).resolve().parents[1]
+from train_test_mode import make_project
 
 WRITE_SOURCE = """
 import sys
@@ -73,22 +73,6 @@ seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": seconds, "peak_mib": peak, "rows_seen": table.num_rows}))
 """
-
-
-def make_project(workdir: Path) -> tuple[Path, Path]:
-    """Generate the default project with copier and install it; return it and its python."""
-    import copier
-
-    project = workdir / "ml-project"
-    # No environment or hooks from the post-generation step: this script makes its own.
-    answers = {"install_hooks": False}
-    copier.run_copy(str(TEMPLATE), project, data=answers, defaults=True, unsafe=True, quiet=True)
-    venv = workdir / "venv"
-    subprocess.run(["uv", "venv", "--quiet", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    install = ["uv", "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python)]
-    subprocess.run([*install, "-e", str(project)], check=True)
-    return project, python
 
 
 def measure(command: list[str], cwd: Path) -> dict[str, float]:
