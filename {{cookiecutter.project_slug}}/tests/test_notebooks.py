@@ -6,10 +6,10 @@ import json
 import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
+# The slow tests import nbformat and nbclient themselves: the commit hook collects
+# this module too, and should not pay for imports it does not use.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 
@@ -33,6 +33,9 @@ def test_notebook_is_committed_without_outputs(path: Path):
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
 def test_notebook_runs_in_test_mode(path: Path, tmp_path: Path):
+    import nbformat
+    from nbclient import NotebookClient
+
     # A copy of the project's notebooks and configs, so that what a notebook writes
     # (outputs/test/) lands in the temporary folder, not in the project.
     shutil.copytree(PROJECT_ROOT / "configs", tmp_path / "configs")
