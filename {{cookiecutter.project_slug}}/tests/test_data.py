@@ -35,6 +35,10 @@ def test_synthetic_data_has_any_size_beyond_one_block():
     assert len(make_dataset("regression", 50_001)) == 50_001
 
 
+# Sources and samples are human mode's tools: their tests run in the full suite
+# (uv run pytest, nox, CI), not in the commit hook, which reads the cached sample.
+
+
 @pytest.fixture
 def rows() -> pd.DataFrame:
     return make_dataset("classification", 300)
@@ -49,6 +53,7 @@ def read(config, source, **changes):
     return read_all(configured(config, source=str(source), **changes).data, config.task)
 
 
+@pytest.mark.slow
 def test_reads_csv_file(test_config, tmp_path, rows):
     path = tmp_path / "rows.csv"
     rows.to_csv(path, index=False)
@@ -57,6 +62,7 @@ def test_reads_csv_file(test_config, tmp_path, rows):
     assert table.num_rows == len(rows)
 
 
+@pytest.mark.slow
 def test_reads_parquet_file_and_folder(test_config, tmp_path, rows):
     path = tmp_path / "rows.parquet"
     rows.to_parquet(path, index=False)
@@ -68,6 +74,7 @@ def test_reads_parquet_file_and_folder(test_config, tmp_path, rows):
     assert read(test_config, folder).num_rows == len(rows)
 
 
+@pytest.mark.slow
 def test_reads_fsspec_urls(test_config, tmp_path, rows):
     local = tmp_path / "rows.parquet"
     rows.to_parquet(local, index=False)
@@ -77,7 +84,7 @@ def test_reads_fsspec_urls(test_config, tmp_path, rows):
     assert read(test_config, "memory://bucket/rows.csv").num_rows == len(rows)
 
 
-@pytest.mark.slow  # importing SQLAlchemy alone takes a third of a second
+@pytest.mark.slow
 def test_reads_a_sqlite_table_and_query(test_config, tmp_path, rows):
     database = tmp_path / "shop.db"
     with sqlite3.connect(database) as connection:
@@ -92,6 +99,7 @@ def test_reads_a_sqlite_table_and_query(test_config, tmp_path, rows):
         read(test_config, url)
 
 
+@pytest.mark.slow
 def test_refuses_missing_and_unknown_sources(test_config, tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         read(test_config, tmp_path / "absent.csv")
@@ -109,6 +117,7 @@ def csv_source(tmp_path) -> tuple:
     return frame, path
 
 
+@pytest.mark.slow
 def test_sample_is_deterministic_sized_and_described(test_config, tmp_path, csv_source):
     frame, path = csv_source
     config = configured(test_config, source=str(path), target="churned", max_rows=500)
@@ -144,6 +153,7 @@ def test_sample_does_not_depend_on_batch_size(test_config, tmp_path, csv_source)
     assert len(hashes) == 1
 
 
+@pytest.mark.slow
 def test_stratified_sample_keeps_class_shares(test_config, tmp_path, csv_source):
     frame, path = csv_source
     config = configured(test_config, source=str(path), target="churned", max_rows=500)
@@ -154,6 +164,7 @@ def test_stratified_sample_keeps_class_shares(test_config, tmp_path, csv_source)
     assert all(abs(counts[label] - expected[label]) <= 1 for label in expected.index)
 
 
+@pytest.mark.slow
 def test_schema_drift_is_reported(test_config, tmp_path, csv_source):
     frame, path = csv_source
     config = configured(test_config, source=str(path), target="churned", max_rows=200)
@@ -172,6 +183,7 @@ def test_schema_drift_is_reported(test_config, tmp_path, csv_source):
     )
 
 
+@pytest.mark.slow
 def test_runs_read_the_local_sample_not_the_source(test_config, tmp_path, csv_source):
     _, path = csv_source
     config = configured(test_config, source=str(path), target="churned", max_rows=300)
@@ -184,6 +196,7 @@ def test_runs_read_the_local_sample_not_the_source(test_config, tmp_path, csv_so
     pd.testing.assert_frame_equal(first.frame, second.frame)
 
 
+@pytest.mark.slow
 def test_missing_target_column_is_named_with_the_columns(test_config, tmp_path, rows):
     source = tmp_path / "rows.parquet"
     rows.drop(columns="churned").to_parquet(source, index=False)
@@ -192,6 +205,7 @@ def test_missing_target_column_is_named_with_the_columns(test_config, tmp_path, 
         load_dataset(config, workdir=tmp_path)
 
 
+@pytest.mark.slow
 def test_the_same_rows_in_csv_and_parquet_give_the_same_sample(test_config, tmp_path, rows):
     assert rows.select_dtypes(exclude="number").isna().any().any()  # empty CSV fields: missing
     paths = [tmp_path / "rows.csv", tmp_path / "rows.parquet"]
@@ -208,6 +222,7 @@ def test_the_same_rows_in_csv_and_parquet_give_the_same_sample(test_config, tmp_
     assert len(hashes) == 1
 
 
+@pytest.mark.slow
 def test_the_seed_changes_samples_of_numbers_only(test_config, tmp_path, rows):
     path = tmp_path / "numbers.parquet"
     rows.select_dtypes("number").to_parquet(path, index=False)

@@ -20,6 +20,9 @@ from {{ cookiecutter.package_name }}.inspection import (
     worst_slices,
 )
 
+# Human mode's error analysis: in the full suite, not in the commit hook.
+pytestmark = pytest.mark.slow
+
 N_ROWS = 2_000
 
 
