@@ -55,7 +55,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Generate the default project into build/demo/ml-project; train it in test and human mode."""
+    """Generate the default project into build/demo/ml-project; run test and human mode."""
     session.install(*dev_requirements("copier"))
     if DEMO.exists():
         shutil.rmtree(DEMO)
@@ -75,9 +75,16 @@ def demo(session: nox.Session) -> None:
     project_env = {"VIRTUAL_ENV": venv, "UV_PROJECT_ENVIRONMENT": venv}
     with session.chdir(DEMO):
         session.run("uv", "sync", external=True, env=project_env)
-        for mode in ("test", "human"):
+        # Test mode trains; human mode also compares the models and writes the HTML report.
+        commands = [
+            ("train", "test"),
+            ("compare", "human"),
+            ("train", "human"),
+            ("report", "human"),
+        ]
+        for command, mode in commands:
             session.run(
-                "uv", "run", "ml-project", "train", "--mode", mode, external=True, env=project_env
+                "uv", "run", "ml-project", command, "--mode", mode, external=True, env=project_env
             )
     for mode in ("test", "human"):
         outputs = DEMO / "outputs" / mode
