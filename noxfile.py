@@ -55,7 +55,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Generate the default project into build/demo/ml-project; run test and human mode."""
+    """Generate the default project into build/demo/ml-project; run the three modes."""
     session.install(*dev_requirements("copier"))
     if DEMO.exists():
         shutil.rmtree(DEMO)
@@ -81,12 +81,22 @@ def demo(session: nox.Session) -> None:
             ("compare", "human"),
             ("train", "human"),
             ("report", "human"),
+            ("train", "production"),
         ]
         for command, mode in commands:
             session.run(
                 "uv", "run", "ml-project", command, "--mode", mode, external=True, env=project_env
             )
-    for mode in ("test", "human"):
+        # Batch scoring with the production model: 10,000 unseen rows of the built-in data.
+        new_rows = "outputs/new_rows.parquet"
+        write_rows = (
+            "from ml_project.synthetic import make_dataset; "
+            f"make_dataset('classification', 10_000, seed=1).to_parquet('{new_rows}')"
+        )
+        session.run("uv", "run", "python", "-c", write_rows, external=True, env=project_env)
+        predict = ["predict", "--input", new_rows, "--output", "outputs/predictions.parquet"]
+        session.run("uv", "run", "ml-project", *predict, external=True, env=project_env)
+    for mode in ("test", "human", "production"):
         outputs = DEMO / "outputs" / mode
         session.log(f"{mode} mode outputs are in {outputs}:")
         for path in sorted(outputs.rglob("*")):

@@ -16,8 +16,8 @@ import pytest
 from rendering import find_uv, render_with_cookiecutter, render_with_copier
 
 XDIST_GROUP = "generated-environment"
-# Extras of the generated projects the environment installs: http(s) sources and PostgreSQL.
-EXTRAS = "http,postgres"
+# Extras of the generated projects the environment installs: http(s) sources, PostgreSQL, Dask.
+EXTRAS = "http,postgres,dask"
 
 
 @dataclass(frozen=True)

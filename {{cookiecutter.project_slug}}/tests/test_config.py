@@ -44,6 +44,24 @@ def test_modes_differ_in_size():
         ("task = 'clustering'", r"test\.toml: key 'task' must be one of classification"),
         ("data = 3", r"test\.toml: key 'data' must be a \[data\] table"),
         ("[data", r"test\.toml: not valid TOML"),
+        (
+            "[train.params.hist_gradient_boosting]\nlearning_rat = 0.1",
+            r"test\.toml: key 'train\.params\.hist_gradient_boosting' sets unknown "
+            r"hyper-parameter\(s\) 'learning_rat' \(the estimator takes: .*learning_rate",
+        ),
+        (
+            "[train.params.no_such_model]\nalpha = 1",
+            r"test\.toml: key 'train\.params\.no_such_model' names unknown model",
+        ),
+        ("[train]\nparams = 3", r"key 'train\.params' must be a table of model names"),
+        (
+            "[evaluation.thresholds]\nnope = 0.5",
+            r"test\.toml: key 'evaluation\.thresholds' names unknown metric 'nope'",
+        ),
+        ("[evaluation]\nthresholds = { r = 'x' }", r"must be a table of metric names to numbers"),
+        ("[compute]\nengine = 'spark'", r"key 'compute\.engine' must be one of local, dask"),
+        ("[search]\ncv_folds = 1", r"key 'search\.cv_folds' must be at least 2"),
+        ("[dask]\nthreads_per_worker = 0", r"key 'dask\.threads_per_worker' must be at least 1"),
     ],
 )
 def test_bad_values_name_the_file_and_the_key(config_dir, text, expected):

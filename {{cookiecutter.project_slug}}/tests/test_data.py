@@ -121,8 +121,8 @@ def csv_source(tmp_path) -> tuple:
 def test_sample_is_deterministic_sized_and_described(test_config, tmp_path, csv_source):
     frame, path = csv_source
     config = configured(test_config, source=str(path), target="churned", max_rows=500)
-    first = fetch_sample(config, tmp_path / "a", progress=False)
-    again = fetch_sample(config, tmp_path / "b", progress=False)
+    first = fetch_sample(config, tmp_path / "a")
+    again = fetch_sample(config, tmp_path / "b")
     assert first.meta["content_hash"] == again.meta["content_hash"]
     sample = pd.read_parquet(first.path)
     assert len(sample) == 500 and list(sample.columns) == list(frame.columns)
@@ -132,7 +132,7 @@ def test_sample_is_deterministic_sized_and_described(test_config, tmp_path, csv_
     assert set(meta["schema"]) == set(frame.columns) and meta["fetched_at"]
     other_seed = dataclasses.replace(config, train=dataclasses.replace(config.train, seed=99))
     assert (
-        fetch_sample(other_seed, tmp_path / "c", progress=False).meta["content_hash"]
+        fetch_sample(other_seed, tmp_path / "c").meta["content_hash"]
         != (first.meta["content_hash"])
     )
 
@@ -146,7 +146,6 @@ def test_sample_does_not_depend_on_batch_size(test_config, tmp_path, csv_source)
                 test_config, source=str(path), target="churned", max_rows=500, batch_rows=size
             ),
             tmp_path / str(size),
-            progress=False,
         ).meta["content_hash"]
         for size in (97, 5_000)
     }
@@ -158,7 +157,7 @@ def test_stratified_sample_keeps_class_shares(test_config, tmp_path, csv_source)
     frame, path = csv_source
     config = configured(test_config, source=str(path), target="churned", max_rows=500)
     config = dataclasses.replace(config, task="classification")  # stratifying needs classes
-    sample = pd.read_parquet(fetch_sample(config, tmp_path, progress=False).path)
+    sample = pd.read_parquet(fetch_sample(config, tmp_path).path)
     expected = frame["churned"].value_counts(normalize=True) * 500
     counts = sample["churned"].value_counts()
     assert all(abs(counts[label] - expected[label]) <= 1 for label in expected.index)
@@ -168,12 +167,12 @@ def test_stratified_sample_keeps_class_shares(test_config, tmp_path, csv_source)
 def test_schema_drift_is_reported(test_config, tmp_path, csv_source):
     frame, path = csv_source
     config = configured(test_config, source=str(path), target="churned", max_rows=200)
-    assert not fetch_sample(config, tmp_path, progress=False).drift
+    assert not fetch_sample(config, tmp_path).drift
     changed = frame.drop(columns="region").assign(
         referrer="friend", support_calls=frame["support_calls"].astype(str) + " calls"
     )
     changed.to_csv(path, index=False)
-    drift = fetch_sample(config, tmp_path, progress=False).drift
+    drift = fetch_sample(config, tmp_path).drift
     assert drift.added == {"referrer": "string"} or set(drift.added) == {"referrer"}
     assert set(drift.removed) == {"region"}
     assert set(drift.retyped) == {"support_calls"}
@@ -215,7 +214,6 @@ def test_the_same_rows_in_csv_and_parquet_give_the_same_sample(test_config, tmp_
         fetch_sample(
             configured(test_config, source=str(path), target="churned", max_rows=100),
             tmp_path / path.suffix,
-            progress=False,
         ).meta["content_hash"]
         for path in paths
     }
@@ -231,7 +229,6 @@ def test_the_seed_changes_samples_of_numbers_only(test_config, tmp_path, rows):
         fetch_sample(
             dataclasses.replace(config, train=dataclasses.replace(config.train, seed=seed)),
             tmp_path / str(seed),
-            progress=False,
         ).meta["content_hash"]
         for seed in (1, 2)
     }

@@ -7,9 +7,8 @@ import json
 
 import numpy as np
 import pytest
-import skops.io as sio
 
-from {{ cookiecutter.package_name }}.artifacts import METRICS_FILE, MODEL_FILE
+from {{ cookiecutter.package_name }}.artifacts import METRICS_FILE, MODEL_FILE, load_model, read_manifest
 from {{ cookiecutter.package_name }}.pipeline import train
 from {{ cookiecutter.package_name }}.timing import BudgetExceeded
 
@@ -43,11 +42,7 @@ def test_writes_model_and_metrics(test_run, test_config):
 
 
 def test_saved_model_predicts_like_the_trained_one(test_run):
-    path = test_run.output_dir / MODEL_FILE
-    # Trust exactly the types skops lists: all come from the libraries the project uses.
-    untrusted = sio.get_untrusted_types(file=path)
-    assert all(name.split(".")[0] in {"sklearn", "numpy", "builtins"} for name in untrusted)
-    loaded = sio.load(path, trusted=untrusted)
+    loaded = load_model(test_run.output_dir / MODEL_FILE, read_manifest(test_run.output_dir))
     x_test = test_run.split.x_test
     np.testing.assert_array_equal(loaded.predict(x_test), test_run.model.predict(x_test))
 

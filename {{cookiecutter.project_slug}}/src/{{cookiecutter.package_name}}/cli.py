@@ -1,8 +1,9 @@
-"""Command line: `python -m {{ cookiecutter.package_name }} train --mode {test,human,production}`.
+"""Command line: `python -m {{ cookiecutter.package_name }} COMMAND --mode {test,human,production}`.
 
-Bad input (a missing or invalid config, a missing target column, an unknown
-model) ends the command with a one-line reason and a non-zero exit status; the
-traceback is shown only with --verbose.
+Exit statuses: 0 success; 1 an unexpected failure; 2 bad input (a missing or
+invalid config, a missing column, an unknown model, an artifact that cannot be
+trusted); 3 the quality gate refused the model (nothing was published). Errors
+are one line; the traceback is shown only with --verbose.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .config import MODES
-from .errors import ProjectError
+from .errors import ProjectError, QualityGateFailed
 
-EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+EXIT_GATE_FAILED = 3
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -93,15 +95,54 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         "the data, and the error analysis (confusion matrix or residuals, which features set "
         "false positives and false negatives apart, worst slices, worst predictions).",
     )
+    predict = add_command(
+        commands,
+        "predict",
+        run_predict,
+        None,
+        help="score a CSV or Parquet file with the production model, in batches",
+        description="Stream the input in batches through the model and write its predictions "
+        "(and class probabilities for classification) to the output, .csv or .parquet, in the "
+        "input's row order. The input's columns are checked against the training schema first: "
+        "missing ones are an error, extra ones are ignored. The model's sha256 and types are "
+        "checked before it is loaded; an artifact trained in test or human mode is refused "
+        "unless --allow-non-production.",
+    )
+    predict.add_argument("--input", required=True, help="CSV or Parquet file or folder, or URL")
+    predict.add_argument("--output", required=True, type=Path, help="a .csv or .parquet file")
+    predict.add_argument(
+        "--model",
+        type=Path,
+        help="model file, or the folder holding it and its manifest.json "
+        "(default: the production output root from configs/production.toml)",
+    )
+    predict.add_argument(
+        "--allow-non-production",
+        action="store_true",
+        help="accept a model trained in test or human mode",
+    )
+    predict.add_argument(
+        "--keep",
+        metavar="A,B",
+        default="",
+        help="input columns to copy into the output beside the predictions (e.g. an ID)",
+    )
+    predict.add_argument(
+        "--batch-rows", type=int, default=100_000, help="rows scored at a time (default 100000)"
+    )
     return parser
 
 
 def add_command(
-    commands, name: str, handler, modes: Sequence[str], **texts: str
+    commands, name: str, handler, modes: Sequence[str] | None, **texts: str
 ) -> argparse.ArgumentParser:
-    """Add a subcommand taking --mode and --config-dir, run by handler(arguments)."""
+    """Add a subcommand taking --mode (unless modes is None) and --config-dir, run by
+    handler(arguments)."""
     command = commands.add_parser(name, **texts)
-    command.add_argument("--mode", required=True, choices=modes, help="which configuration to use")
+    if modes is not None:
+        command.add_argument(
+            "--mode", required=True, choices=modes, help="which configuration to use"
+        )
     command.add_argument(
         "--config-dir",
         type=Path,
@@ -139,6 +180,12 @@ def run_train(arguments: argparse.Namespace) -> int:
         f"{record['baseline'][primary]:.4f}; {verdict} it by the required "
         f"{record['min_lift_over_baseline']} (lift {record['lift_over_baseline']:.4f})"
     )
+    gate = record["gate"]
+    if gate["enforced"]:
+        checks = "; ".join(
+            f"{check['check']} {check['value']:.4g} {check['required']}" for check in gate["checks"]
+        )
+        print(f"quality gate passed: {checks}")
     print(f"steps: {result.timer.summary()}")
     print(f"outputs: {result.output_dir}/")
     return 0
@@ -186,6 +233,40 @@ def run_report(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def run_predict(arguments: argparse.Namespace) -> int:
+    """Score the input file with the model; say how many rows went where."""
+    from .predict import predict_file
+
+    if arguments.batch_rows < 1:
+        raise ProjectError(f"--batch-rows must be at least 1, got {arguments.batch_rows}")
+    model = arguments.model
+    if model is None:
+        from .config import load_config
+
+        model = Path(load_config("production", arguments.config_dir).outputs.root)
+    keep = tuple(name.strip() for name in arguments.keep.split(",") if name.strip())
+    result = predict_file(
+        arguments.input,
+        arguments.output,
+        model,
+        allow_non_production=arguments.allow_non_production,
+        batch_rows=arguments.batch_rows,
+        keep=keep,
+    )
+    if result.ignored_columns:
+        print(
+            f"note: ignored input column(s) the model does not use: "
+            f"{', '.join(result.ignored_columns)}",
+            file=sys.stderr,
+        )
+    manifest = result.manifest
+    print(
+        f"predicted {result.rows:,} rows with {result.model} ({manifest['model']}, "
+        f"{manifest['mode']} mode, trained {manifest.get('finished_at')}) -> {result.output}"
+    )
+    return 0
+
+
 def print_fetch(fetched) -> None:
     """Say what a fetch kept, where it went, and how the source's schema drifted."""
     meta = fetched.meta
@@ -210,6 +291,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser(prog).parse_args(argv)
     try:
         return arguments.handler(arguments)
+    except QualityGateFailed as error:
+        if arguments.verbose:
+            raise
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return EXIT_GATE_FAILED
     except ProjectError as error:
         if arguments.verbose:
             raise

@@ -24,13 +24,12 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+from sklearn.model_selection import cross_validate
 
-from .compute import limit_threads
+from .compute import compute_engine
 from .config import Config
 from .data import load_dataset
-from .errors import DataError
-from .evaluation import baseline_model, greater_is_better, metric_names, score
+from .evaluation import baseline_model, greater_is_better, make_folds, metric_names, score
 from .files import write_atomically
 from .models import build_model
 from .preprocessing import infer_schema
@@ -87,7 +86,7 @@ def compare_models(
     task, target, seed = config.task, config.data.target, config.train.seed
     labelled = frame[frame[target].notna()]
     features, y = labelled.drop(columns=[target]), labelled[target]
-    folds = make_folds(config, features, y)
+    folds = make_folds(config, features, y, "compare.cv_folds")
     schema = infer_schema(features, target)
     # The cores go to the folds, which cross_validate fits in parallel; a model that
     # could use several cores itself gets one, so that the two do not compete.
@@ -97,7 +96,7 @@ def compare_models(
     }
     estimators[BASELINE] = baseline_model(task)
     results, fold_hashes = {}, {}
-    with limit_threads(config.compute.n_jobs):
+    with compute_engine(config):
         for name, estimator in estimators.items():
             result = cross_validate(
                 estimator,
@@ -126,21 +125,6 @@ def compare_models(
         folds=folds,
         fold_hashes=fold_hashes,
     )
-
-
-def make_folds(config: Config, features: pd.DataFrame, y: pd.Series) -> list[Fold]:
-    """Shuffled folds for the seed; classes keep their shares in every fold when they can."""
-    n_folds = config.compare.cv_folds
-    if len(y) < n_folds:
-        raise DataError(
-            f"{len(y)} labelled rows cannot be split into {n_folds} folds "
-            f"({config.where('compare.cv_folds')}); use more rows or fewer folds"
-        )
-    stratified = config.task == "classification" and y.value_counts().min() >= n_folds
-    splitter = (StratifiedKFold if stratified else KFold)(
-        n_splits=n_folds, shuffle=True, random_state=config.train.seed
-    )
-    return list(splitter.split(features, y))
 
 
 def folds_hash(folds: list[Fold]) -> str:

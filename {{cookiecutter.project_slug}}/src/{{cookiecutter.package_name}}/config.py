@@ -17,7 +17,12 @@ from .errors import ConfigError
 MODES = ("test", "human", "production")
 # A string that may be empty ("" leaves an optional setting unset: TOML has no null).
 Text = str
+# Hyper-parameters per registry model: {"model name": {"parameter": value}}.
+Params = dict
+# A number per metric name: {"roc_auc": 0.7}.
+Thresholds = dict
 TASKS = ("classification", "regression")
+ENGINES = ("local", "dask")
 
 
 @dataclass(frozen=True)
@@ -42,15 +47,33 @@ class TrainConfig:
 
     models: list[str]
     seed: int
+    # Hyper-parameters that replace a registry model's defaults, per model name.
+    params: Params
+    # After evaluation on the held-out rows, refit the kept model on every labelled row.
+    refit_on_all_rows: bool
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """The optional hyper-parameter search over each model's registry search space."""
+
+    enabled: bool
+    # Candidates drawn at random from the space; 0 tries the whole grid.
+    iterations: int
+    cv_folds: int
 
 
 @dataclass(frozen=True)
 class EvaluationConfig:
-    """How a model is judged against the dummy baseline."""
+    """How a model is judged against the dummy baseline, and whether it may be published."""
 
     primary_metric: str
     min_lift_over_baseline: float
     leakage_threshold: float
+    # Refuse to publish a model that fails the baseline or a threshold.
+    gate: bool
+    # Per metric, the least acceptable value (the most, for metrics where lower is better).
+    thresholds: Thresholds
 
 
 @dataclass(frozen=True)
@@ -75,6 +98,19 @@ class ComputeConfig:
 
     n_jobs: int
     time_budget_s: float
+    # Where parallel work runs: "local" (this machine's cores) or "dask" (a Dask cluster).
+    engine: str
+
+
+@dataclass(frozen=True)
+class DaskConfig:
+    """The Dask cluster used when compute.engine = "dask"."""
+
+    # An existing scheduler, e.g. "tcp://10.0.0.5:8786"; "" starts a local cluster for the run.
+    scheduler_address: Text
+    # Size of the local cluster started when there is no scheduler address (0: one per core).
+    n_workers: int
+    threads_per_worker: int
 
 
 @dataclass(frozen=True)
@@ -92,10 +128,12 @@ class Config:
     task: str
     data: DataConfig
     train: TrainConfig
+    search: SearchConfig
     evaluation: EvaluationConfig
     compare: CompareConfig
     inspection: InspectionConfig
     compute: ComputeConfig
+    dask: DaskConfig
     outputs: OutputsConfig
     # The merged settings as plain data, for manifests and reports.
     raw: dict[str, Any]
@@ -110,10 +148,12 @@ class Config:
 SECTIONS: dict[str, type] = {
     "data": DataConfig,
     "train": TrainConfig,
+    "search": SearchConfig,
     "evaluation": EvaluationConfig,
     "compare": CompareConfig,
     "inspection": InspectionConfig,
     "compute": ComputeConfig,
+    "dask": DaskConfig,
     "outputs": OutputsConfig,
 }
 # What a field of each annotated type must hold: the check and the words used when
@@ -127,6 +167,17 @@ _EXPECTED: dict[str, tuple[Any, str]] = {
     "list[str]": (
         lambda v: isinstance(v, list) and v and all(isinstance(i, str) for i in v),
         "a non-empty list of strings",
+    ),
+    "Params": (
+        lambda v: isinstance(v, dict) and all(isinstance(i, dict) for i in v.values()),
+        "a table of model names to tables of hyper-parameters",
+    ),
+    "Thresholds": (
+        lambda v: (
+            isinstance(v, dict)
+            and all(isinstance(i, int | float) and not isinstance(i, bool) for i in v.values())
+        ),
+        "a table of metric names to numbers",
     ),
 }
 TOP_LEVEL_KEYS = {"task": "str"}
@@ -237,7 +288,7 @@ def _check_ranges(config: Config, where: Any) -> None:
     """Check values whose validity depends on the task or on a range."""
     # Imported here: the registries import scikit-learn, which `--help` does not need.
     from .evaluation import metric_names
-    from .models import model_names
+    from .models import model_names, unknown_params
 
     data = config.data
     if data.max_rows < 0:
@@ -289,8 +340,12 @@ def _check_ranges(config: Config, where: Any) -> None:
                 )
     for key, value, least in (
         ("compare.cv_folds", config.compare.cv_folds, 2),
+        ("search.cv_folds", config.search.cv_folds, 2),
+        ("search.iterations", config.search.iterations, 0),
         ("inspection.min_slice_rows", config.inspection.min_slice_rows, 1),
         ("inspection.top_n", config.inspection.top_n, 1),
+        ("dask.n_workers", config.dask.n_workers, 0),
+        ("dask.threads_per_worker", config.dask.threads_per_worker, 1),
     ):
         if value < least:
             raise ConfigError(f"{where(key)}: key '{key}' must be at least {least}, got {value}")
@@ -300,4 +355,28 @@ def _check_ranges(config: Config, where: Any) -> None:
             f"{where('evaluation.primary_metric')}: key 'evaluation.primary_metric' must be "
             f"one of {', '.join(known_metrics)} for task {config.task}, "
             f"got {config.evaluation.primary_metric!r}"
+        )
+    for metric in config.evaluation.thresholds:
+        if metric not in known_metrics:
+            raise ConfigError(
+                f"{where('evaluation.thresholds')}: key 'evaluation.thresholds' names unknown "
+                f"metric {metric!r} (expected {', '.join(known_metrics)} for task {config.task})"
+            )
+    for name, params in config.train.params.items():
+        key = f"train.params.{name}"
+        if name not in known_models:
+            raise ConfigError(
+                f"{where('train.params')}: key '{key}' names unknown model {name!r} "
+                f"for task {config.task} (expected one of: {', '.join(known_models)})"
+            )
+        unknown, known = unknown_params(config.task, name, params)
+        if unknown:
+            raise ConfigError(
+                f"{where('train.params')}: key '{key}' sets unknown hyper-parameter(s) "
+                f"{', '.join(map(repr, unknown))} (the estimator takes: {', '.join(known)})"
+            )
+    if config.compute.engine not in ENGINES:
+        raise ConfigError(
+            f"{where('compute.engine')}: key 'compute.engine' must be one of "
+            f"{', '.join(ENGINES)}, got {config.compute.engine!r}"
         )

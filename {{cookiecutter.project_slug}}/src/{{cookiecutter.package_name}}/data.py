@@ -16,7 +16,7 @@ import pandas as pd
 from .config import Config
 from .errors import DataError
 from .sampling import SAMPLE_FILE, FetchResult, ensure_sample, sample_dir
-from .sources import read_all
+from .sources import is_file_source, read_all, read_all_with_dask
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,16 @@ def load_dataset(config: Config, workdir: Path | str = ".") -> LoadedData:
         path = sample_dir(config, workdir) / SAMPLE_FILE
         loaded = LoadedData(pd.read_parquet(path), config.data.source, path, fetched)
     else:
-        frame = read_all(config.data, config.task).to_pandas()
+        if config.compute.engine == "dask" and is_file_source(config.data):
+            table = read_all_with_dask(config.data)
+        else:
+            table = read_all(config.data, config.task)
+        # Without the pandas metadata a writer stored, columns get pandas' default types
+        # (text as `str`, missing as NaN), whoever wrote the files. self_destruct frees
+        # each Arrow column once converted: the rows are not held twice.
+        table = table.replace_schema_metadata(None)
+        frame = table.to_pandas(self_destruct=True, split_blocks=True)
+        del table
         loaded = LoadedData(frame, config.data.source, None)
     check_target(loaded.frame, config.data.target, config.data.source)
     return loaded

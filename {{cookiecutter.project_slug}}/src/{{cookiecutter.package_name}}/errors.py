@@ -11,3 +11,11 @@ class ConfigError(ProjectError):
 
 class DataError(ProjectError):
     """The data source cannot be read or lacks what the pipeline needs."""
+
+
+class ArtifactError(ProjectError):
+    """A saved model cannot be trusted: missing, altered, or holding unexpected types."""
+
+
+class QualityGateFailed(ProjectError):
+    """The trained model missed the baseline or a threshold, so nothing was published."""

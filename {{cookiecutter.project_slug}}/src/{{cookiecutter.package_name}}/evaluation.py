@@ -9,6 +9,10 @@ import pandas as pd
 from sklearn import metrics
 from sklearn.base import BaseEstimator
 from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.model_selection import KFold, StratifiedKFold
+
+from .config import Config
+from .errors import DataError
 
 # name -> (function of (y_true, fitted model, X), whether greater is better)
 Metric = tuple[Callable[[pd.Series, BaseEstimator, pd.DataFrame], float], bool]
@@ -113,3 +117,65 @@ def is_better(task: str, metric: str, candidate: float, incumbent: float) -> boo
 def finite(values: dict[str, float]) -> dict[str, float | None]:
     """Metric values for JSON: NaN and infinities become null."""
     return {name: (value if np.isfinite(value) else None) for name, value in values.items()}
+
+
+def make_folds(
+    config: Config, features: pd.DataFrame, y: pd.Series, key: str
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Shuffled cross-validation folds for the seed, as many as the config key says
+    ("compare.cv_folds", "search.cv_folds"); classes keep their shares in every fold
+    when they can."""
+    section, _, name = key.partition(".")
+    n_folds = getattr(getattr(config, section), name)
+    if len(y) < n_folds:
+        raise DataError(
+            f"{len(y)} labelled rows cannot be split into {n_folds} folds "
+            f"({config.where(key)}); use more rows or fewer folds"
+        )
+    stratified = config.task == "classification" and y.value_counts().min() >= n_folds
+    splitter = (StratifiedKFold if stratified else KFold)(
+        n_splits=n_folds, shuffle=True, random_state=config.train.seed
+    )
+    return list(splitter.split(features, y))
+
+
+class PrimaryScorer:
+    """A scikit-learn scorer of one metric, signed so that greater is always better
+    (what the hyper-parameter search maximises)."""
+
+    def __init__(self, task: str, metric: str) -> None:
+        self.task, self.metric = task, metric
+
+    def __call__(self, model: BaseEstimator, features: pd.DataFrame, y_true: pd.Series) -> float:
+        function, greater = METRICS[self.task][self.metric]
+        value = float(function(y_true, model, features))
+        return value if greater else -value
+
+
+def gate_checks(
+    config: Config, metrics: dict[str, float], primary_lift: float
+) -> list[dict[str, object]]:
+    """Each requirement a model must meet to be published, with its value and verdict:
+    the lift over the baseline, then every threshold in evaluation.thresholds."""
+    required_lift = config.evaluation.min_lift_over_baseline
+    checks: list[dict[str, object]] = [
+        {
+            "check": f"lift of {config.evaluation.primary_metric} over the dummy baseline",
+            "value": primary_lift,
+            "required": f">= {required_lift:g}",
+            "passed": bool(np.isfinite(primary_lift) and primary_lift >= required_lift),
+        }
+    ]
+    for metric, bound in config.evaluation.thresholds.items():
+        value = metrics[metric]
+        greater = greater_is_better(config.task, metric)
+        passed = np.isfinite(value) and (value >= bound if greater else value <= bound)
+        checks.append(
+            {
+                "check": metric,
+                "value": value,
+                "required": f"{'>=' if greater else '<='} {bound:g}",
+                "passed": bool(passed),
+            }
+        )
+    return checks

@@ -8,6 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+def usual_mode(directory: bool = False) -> int:
+    """The permissions a plain open() or mkdir() would give under the current umask
+    (temporary files and folders are private; published ones should not be)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
+
+
 def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """Call write(temporary_path) beside `path`, then rename the result over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -16,6 +24,7 @@ def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     temporary = Path(name)
     try:
         write(temporary)
+        temporary.chmod(usual_mode())
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)

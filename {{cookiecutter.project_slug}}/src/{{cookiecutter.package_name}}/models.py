@@ -77,10 +77,22 @@ def model_names(task: str) -> list[str]:
     return list(MODELS.get(task, {}))
 
 
+def unknown_params(task: str, name: str, params: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The parameters the named model does not take, and the ones it does."""
+    known = sorted(MODELS[task][name].make(0, 1).get_params(deep=False))
+    return [key for key in params if key not in known], known
+
+
 def build_model(
-    task: str, name: str, schema: FeatureSchema, seed: int, n_jobs: int = -1
+    task: str,
+    name: str,
+    schema: FeatureSchema,
+    seed: int,
+    n_jobs: int = -1,
+    params: dict[str, Any] | None = None,
 ) -> Pipeline:
-    """Return the unfitted pipeline: the shared preprocessing, then the named model."""
+    """Return the unfitted pipeline: the shared preprocessing, then the named model with
+    its registry defaults, overridden by params (e.g. from train.params in configs/)."""
     try:
         spec = MODELS[task][name]
     except KeyError:
@@ -88,6 +100,10 @@ def build_model(
             f"unknown model {name!r} for task {task} (expected one of: "
             f"{', '.join(model_names(task))})"
         ) from None
-    return Pipeline(
-        [("preprocess", build_preprocessor(schema)), ("model", spec.make(seed, n_jobs))]
-    )
+    estimator = spec.make(seed, n_jobs).set_params(**(params or {}))
+    return Pipeline([("preprocess", build_preprocessor(schema)), ("model", estimator)])
+
+
+def search_space(task: str, name: str) -> dict[str, list[Any]]:
+    """The named model's search space, keyed as the pipeline's parameters (`model__...`)."""
+    return {f"model__{key}": values for key, values in MODELS[task][name].search_space.items()}

@@ -11,19 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
-from .artifacts import git_commit, save_metrics, save_model
-from .compute import limit_threads
+from .artifacts import MANIFEST_FILE, save_metrics, save_model
+from .compute import compute_engine
 from .config import Config
 from .data import load_dataset
-from .errors import DataError
-from .evaluation import finite, fit_baseline, is_better, lift, score
-from .models import build_model
+from .errors import DataError, QualityGateFailed
+from .evaluation import finite, fit_baseline, gate_checks, is_better, lift, score
+from .manifest import build_manifest, data_fingerprint, git_state, library_versions, plain
 from .preprocessing import FeatureSchema, infer_schema
-from .sampling import FetchResult
+from .publish import publishing
+from .sampling import FetchResult, frame_hash
 from .timing import StepTimer
+from .tuning import fit_model
 
 
 @dataclass(frozen=True)
@@ -38,10 +41,12 @@ class Split:
 
 @dataclass(frozen=True)
 class TrainingResult:
-    """What a run produced: the fitted model, its metrics record and where both went."""
+    """What a run produced: the fitted model, its metrics record, its manifest and where
+    they went."""
 
     model: Pipeline
     record: dict[str, Any]
+    manifest: dict[str, Any]
     output_dir: Path
     split: Split
     timer: StepTimer
@@ -52,28 +57,48 @@ class TrainingResult:
 def train(
     config: Config, workdir: Path | str = ".", models: list[str] | None = None
 ) -> TrainingResult:
-    """Run the pipeline in the configured mode and write its outputs; return the result."""
-    with limit_threads(config.compute.n_jobs):
-        return _train(config, Path(workdir), models)
+    """Run the pipeline in the configured mode and publish its outputs; return the result.
+
+    Outputs appear under the mode's output root only when the whole run succeeds (and,
+    with evaluation.gate, passes the quality gate); see publish.py.
+    """
+    with compute_engine(config) as engine:
+        return _train(config, Path(workdir), models, engine)
 
 
-def _train(config: Config, workdir: Path, models: list[str] | None) -> TrainingResult:
+def _train(
+    config: Config, workdir: Path, models: list[str] | None, engine: dict[str, Any]
+) -> TrainingResult:
     timer = StepTimer(config.compute.time_budget_s, config.where("compute.time_budget_s"))
     started = datetime.now(UTC)
     with timer.step("load"):
         loaded = load_dataset(config, workdir)
+        fingerprint = data_fingerprint(loaded.frame, loaded.source, frame_hash(loaded.frame))
     with timer.step("split"):
         split = split_rows(loaded.frame, config)
     schema = infer_schema(loaded.frame, config.data.target)
     names = models or config.train.models
     with timer.step("fit"):
-        name, model, candidates = fit_best(config, names, schema, split)
+        name, model, candidates, search = fit_best(config, names, schema, split)
     with timer.step("evaluate"):
         metrics = score(config.task, model, split.x_test, split.y_test)
         baseline_model = fit_baseline(config.task, split.x_train, split.y_train)
         baseline = score(config.task, baseline_model, split.x_test, split.y_test)
     primary = config.evaluation.primary_metric
     primary_lift = lift(config.task, primary, metrics[primary], baseline[primary])
+    checks = gate_checks(config, metrics, primary_lift)
+    gate = {
+        "enforced": config.evaluation.gate,
+        "passed": all(check["passed"] for check in checks),
+        "checks": checks,
+    }
+    if config.evaluation.gate and not gate["passed"]:
+        raise QualityGateFailed(_gate_failure(config, checks))
+    if config.train.refit_on_all_rows:
+        with timer.step("refit"):
+            model = clone(model).fit(
+                pd.concat([split.x_train, split.x_test]), pd.concat([split.y_train, split.y_test])
+            )
     record = {
         "mode": config.mode,
         "model": name,
@@ -88,23 +113,71 @@ def _train(config: Config, workdir: Path, models: list[str] | None) -> TrainingR
         "lift_over_baseline": primary_lift,
         "min_lift_over_baseline": config.evaluation.min_lift_over_baseline,
         "beats_baseline": bool(primary_lift >= config.evaluation.min_lift_over_baseline),
+        "gate": gate,
         "candidates": candidates,
+        "search": search,
+        "refit_on_all_rows": config.train.refit_on_all_rows,
         "seed": config.train.seed,
-        "git_commit": git_commit(workdir),
+        "git_commit": None,
         "started_at": started.isoformat(timespec="seconds"),
     }
-    output_dir = workdir / config.outputs.root
-    with timer.step("save"):
-        save_model(output_dir, model)
-    record.update(timings_s=dict(timer.durations), duration_s=timer.total)
-    save_metrics(output_dir, record)
+    git = git_state(workdir)
+    record["git_commit"] = git["commit"]
+    output_root = workdir / config.outputs.root
+    with publishing(output_root) as staging:
+        with timer.step("save"):
+            artifact = save_model(staging, model)
+        record.update(timings_s=dict(timer.durations), duration_s=timer.total)
+        manifest = build_manifest(
+            record,
+            target=config.data.target,
+            params=plain(model.named_steps["model"].get_params(deep=False)),
+            features={
+                "numeric": list(schema.numeric),
+                "categorical": list(schema.categorical),
+                "dtypes": {column: fingerprint["schema"][column] for column in schema.columns},
+            },
+            classes=plain(getattr(model, "classes_", None)),
+            config=config.raw,
+            config_files=sorted({str(path) for path in config.origin.values()}),
+            git=git,
+            data=fingerprint,
+            split={
+                "n_train": record["n_train"],
+                "n_test": record["n_test"],
+                "test_fraction": config.data.test_fraction,
+                "seed": config.train.seed,
+            },
+            libraries=library_versions(),
+            compute=engine,
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            artifact=artifact,
+        )
+        save_metrics(staging, record)
+        save_metrics(staging, manifest, MANIFEST_FILE)
     return TrainingResult(
         model=model,
         record=record,
-        output_dir=output_dir,
+        manifest=manifest,
+        output_dir=output_root,
         split=split,
         timer=timer,
         fetched=loaded.fetched,
+    )
+
+
+def _gate_failure(config: Config, checks: list[dict[str, Any]]) -> str:
+    """The one-line reason a run was not published: each failed check, and where to look."""
+    failed = "; ".join(
+        f"{check['check']} is {check['value']:.4g}, required {check['required']}"
+        for check in checks
+        if not check["passed"]
+    )
+    return (
+        f"quality gate failed in {config.mode} mode, nothing was published "
+        f"({config.outputs.root}/ is unchanged): {failed} "
+        f"(see {config.where('evaluation.min_lift_over_baseline')} and "
+        f"{config.where('evaluation.thresholds')})"
     )
 
 
@@ -130,26 +203,24 @@ def split_rows(frame: pd.DataFrame, config: Config) -> Split:
 
 def fit_best(
     config: Config, names: list[str], schema: FeatureSchema, split: Split
-) -> tuple[str, Pipeline, dict[str, dict[str, float]]]:
-    """Fit the named models; with several, keep the best on a validation split.
+) -> tuple[str, Pipeline, dict[str, dict[str, float]], dict[str, Any] | None]:
+    """Fit the named models (tuned when search.enabled); with several, keep the best on a
+    validation split. Return the kept model's name, the model, every candidate's
+    validation scores, and the kept model's search record.
 
     The validation rows come out of the training rows, so the held-out test rows
     judge only the model that was kept. The kept model is refit on all training rows.
     """
     task = config.task
-
-    def build(name: str) -> Pipeline:
-        return build_model(task, name, schema, config.train.seed, config.compute.n_jobs)
-
     if len(names) == 1:
-        model = build(names[0]).fit(split.x_train, split.y_train)
-        return names[0], model, {}
+        model, search = fit_model(config, names[0], schema, split.x_train, split.y_train)
+        return names[0], model, {}, search
     inner = split_rows(pd.concat([split.x_train, split.y_train], axis=1), config)
     primary = config.evaluation.primary_metric
     candidates: dict[str, dict[str, float]] = {}
     best: str | None = None
     for name in names:
-        model = build(name).fit(inner.x_train, inner.y_train)
+        model, _ = fit_model(config, name, schema, inner.x_train, inner.y_train)
         candidates[name] = finite(score(task, model, inner.x_test, inner.y_test))
         value = candidates[name][primary]
         if value is not None and (
@@ -158,5 +229,5 @@ def fit_best(
             best = name
     if best is None:
         raise DataError(f"no model gave a finite {primary} on the validation rows")
-    model = build(best).fit(split.x_train, split.y_train)
-    return best, model, candidates
+    model, search = fit_model(config, best, schema, split.x_train, split.y_train)
+    return best, model, candidates, search

@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import skops.io as sio
 from matplotlib.figure import Figure
 from sklearn.pipeline import Pipeline
 
 from . import plots
-from .artifacts import METRICS_FILE, MODEL_FILE
+from .artifacts import METRICS_FILE, MODEL_FILE, load_model, read_manifest
 from .compute import limit_threads
 from .config import Config
 from .data import load_dataset
@@ -62,7 +61,7 @@ def build_report(config: Config, workdir: Path | str = ".") -> Path:
 
 def _build_report(config: Config, workdir: Path) -> Path:
     output_dir = workdir / config.outputs.root
-    model = load_model(output_dir, config.mode)
+    model = load_mode_model(output_dir, config.mode)
     record = _read_json(output_dir / METRICS_FILE, config.mode)
     split = split_rows(load_dataset(config, workdir).frame, config)
     sections = [
@@ -84,12 +83,12 @@ def _build_report(config: Config, workdir: Path) -> Path:
     return path
 
 
-def load_model(output_dir: Path, mode: str) -> Pipeline:
-    """Load the mode's saved model, trusting the types skops lists in the file."""
+def load_mode_model(output_dir: Path, mode: str) -> Pipeline:
+    """Load the mode's published model, checked against its manifest (see artifacts.py)."""
     path = output_dir / MODEL_FILE
     if not path.exists():
         raise ProjectError(f"no trained model at {path}: run `train --mode {mode}` first")
-    return sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    return load_model(path, read_manifest(output_dir))
 
 
 def _read_json(path: Path, mode: str) -> dict[str, Any]:

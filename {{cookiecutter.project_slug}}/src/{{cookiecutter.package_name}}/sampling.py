@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +27,7 @@ import pyarrow as pa
 from .config import Config
 from .errors import DataError
 from .files import write_atomically
+from .progress import rows as progress_rows
 from .sources import Source, open_source
 
 SAMPLE_FILE = "sample.parquet"
@@ -94,7 +94,7 @@ def read_meta(folder: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def fetch_sample(config: Config, workdir: Path | str = ".", progress: bool = True) -> FetchResult:
+def fetch_sample(config: Config, workdir: Path | str = ".") -> FetchResult:
     """Stream the source and write the mode's sample and its metadata; return both."""
     if config.data.max_rows < 1:
         raise DataError(
@@ -113,10 +113,8 @@ def fetch_sample(config: Config, workdir: Path | str = ".", progress: bool = Tru
             f"data source {source.description} has no target column {target!r} to "
             f"stratify by (columns: {', '.join(source.schema.names)})"
         )
-    sample, rows_seen = _bottom_k(source, config.data.max_rows, config.train.seed, target, progress)
-    content_hash = hashlib.sha256(
-        pd.util.hash_pandas_object(sample, index=False).to_numpy().tobytes()
-    ).hexdigest()
+    sample, rows_seen = _bottom_k(source, config.data.max_rows, config.train.seed, target)
+    content_hash = frame_hash(sample)
     meta = {
         **settings,
         "source_description": source.description,
@@ -130,6 +128,13 @@ def fetch_sample(config: Config, workdir: Path | str = ".", progress: bool = Tru
     write_atomically(folder / SAMPLE_FILE, lambda path: _write_parquet(table, path))
     write_atomically(folder / META_FILE, lambda path: path.write_text(json.dumps(meta, indent=2)))
     return FetchResult(folder / SAMPLE_FILE, meta, drift)
+
+
+def frame_hash(frame: pd.DataFrame) -> str:
+    """The sha256 of a frame's values, row by row (the index is left out)."""
+    return hashlib.sha256(
+        pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+    ).hexdigest()
 
 
 def schema_drift(old: dict[str, str], new: dict[str, str]) -> SchemaDrift:
@@ -155,15 +160,13 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
     pq.write_table(table, path)
 
 
-def _bottom_k(
-    source: Source, k: int, seed: int, stratum: str | None, progress: bool
-) -> tuple[pd.DataFrame, int]:
+def _bottom_k(source: Source, k: int, seed: int, stratum: str | None) -> tuple[pd.DataFrame, int]:
     """Keep the k rows with the smallest keys (per stratum, then allocated by share)."""
     hash_key = hashlib.sha256(str(seed).encode()).hexdigest()[:16]
     kept: dict[Any, pd.DataFrame] = {}
     seen: dict[Any, int] = {}
     rows_seen = 0
-    with _progress(source, progress) as advance:
+    with progress_rows(f"reading {source.description}", source.total_rows) as advance:
         for batch in source.batches:
             if not batch.num_rows:
                 continue
@@ -240,35 +243,6 @@ def _allocate(k: int, seen: dict[Any, int]) -> dict[Any, int]:
     for value in by_remainder[: k - sum(quotas.values())]:
         quotas[value] += 1
     return quotas
-
-
-class _progress:
-    """A rich progress line of rows read, shown only on a terminal."""
-
-    def __init__(self, source: Source, enabled: bool) -> None:
-        self.source = source
-        self.enabled = enabled and sys.stderr.isatty()
-        self.bar = None
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda rows: None
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.bar = Progress(
-            TextColumn("reading {task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed:,} rows"),
-            TimeElapsedColumn(),
-            transient=True,
-        )
-        self.bar.__enter__()
-        task = self.bar.add_task(self.source.description, total=self.source.total_rows)
-        return lambda rows: self.bar.advance(task, rows)
-
-    def __exit__(self, *exc_info) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc_info)
 
 
 def ensure_sample(config: Config, workdir: Path | str = ".") -> FetchResult | None:

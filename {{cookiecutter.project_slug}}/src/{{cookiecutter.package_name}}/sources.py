@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from .config import DataConfig
 from .errors import DataError
+from .progress import rows as progress_rows
 
 SYNTHETIC = "synthetic"
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -45,13 +46,41 @@ def open_source(data: DataConfig, task: str) -> Source:
         return _open_synthetic(data, task)
     if SQL_URL.match(data.source):
         return _open_sql(data)
-    return _open_files(data.source, data.batch_rows)
+    return open_files(data.source, data.batch_rows)
 
 
 def read_all(data: DataConfig, task: str) -> pa.Table:
     """Every row of the source as one Arrow table (production reads everything)."""
     source = open_source(data, task)
-    return pa.Table.from_batches(list(source.batches), schema=source.schema)
+    batches = []
+    with progress_rows(f"reading {source.description}", source.total_rows) as advance:
+        for batch in source.batches:
+            batches.append(batch)
+            advance(batch.num_rows)
+    return pa.Table.from_batches(batches, schema=source.schema)
+
+
+def is_file_source(data: DataConfig) -> bool:
+    """Whether the source is CSV or Parquet files (not the synthetic set, not a database)."""
+    return data.source != SYNTHETIC and not SQL_URL.match(data.source)
+
+
+def read_all_with_dask(data: DataConfig) -> pa.Table:
+    """Every row of a CSV or Parquet file source, read in partitions by the Dask cluster
+    the run is connected to (compute.engine = "dask"), as one Arrow table."""
+    import dask.dataframe as dd
+    import fsspec
+
+    filesystem, path = fsspec.core.url_to_fs(data.source)
+    if not filesystem.exists(path):
+        raise DataError(f"data source {data.source!r} does not exist")
+    data_format = _format_of(filesystem, path, data.source)
+    if data_format == "parquet":
+        frame = dd.read_parquet(data.source)
+    else:
+        pattern = f"{data.source.rstrip('/')}/**/*.csv" if filesystem.isdir(path) else data.source
+        frame = dd.read_csv(pattern, blocksize="64MB")
+    return pa.Table.from_pandas(frame.compute(), preserve_index=False)
 
 
 def _open_synthetic(data: DataConfig, task: str) -> Source:
@@ -66,7 +95,8 @@ def _open_synthetic(data: DataConfig, task: str) -> Source:
     return Source(described, schema, batches(), data.synthetic_rows)
 
 
-def _open_files(source: str, batch_rows: int) -> Source:
+def open_files(source: str, batch_rows: int) -> Source:
+    """Open CSV or Parquet files (a file, a folder, an fsspec URL) as a stream of batches."""
     import fsspec
     import pyarrow.dataset as pads
 

@@ -1,0 +1,173 @@
+"""Batch scoring: a published model applied to a CSV or Parquet file, a batch at a time.
+
+The input is streamed in batches of `batch_rows` rows and each batch's predictions
+are appended to the output as soon as they are made, so memory stays bounded by one
+batch whatever the input's size. Before the first row is scored, the input's
+columns are checked against the training schema recorded in the manifest: missing
+columns are an error that lists them, extra columns are ignored (and named),
+values that cannot take the training type are an error naming the column, the
+value and the row. The output is written beside its final path and moved there
+only when every row has been scored, so a failed run leaves no output file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .artifacts import MODEL_FILE, load_model, read_manifest
+from .errors import ArtifactError, DataError
+from .files import write_atomically
+from .progress import rows as progress_rows
+from .sources import FORMATS, Source, open_files
+
+PREDICTION = "prediction"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What a batch-scoring run did: rows scored, where they went, columns it ignored."""
+
+    rows: int
+    output: Path
+    model: Path
+    manifest: dict[str, Any]
+    ignored_columns: list[str]
+
+
+def resolve_model(path: Path) -> Path:
+    """The model file: the path itself, or model.skops inside it when it is a folder."""
+    return path / MODEL_FILE if path.is_dir() else path
+
+
+def predict_file(
+    input_path: str,
+    output: Path,
+    model_path: Path,
+    allow_non_production: bool = False,
+    batch_rows: int = 100_000,
+    keep: tuple[str, ...] = (),
+) -> Prediction:
+    """Score every row of input_path with the model at model_path; write output.
+
+    keep names input columns copied into the output beside the predictions (an ID).
+    """
+    model_path = resolve_model(model_path)
+    if not model_path.is_file():
+        raise ArtifactError(f"no trained model at {model_path} (train --mode production first)")
+    manifest = read_manifest(model_path.parent)
+    if manifest.get("mode") != "production" and not allow_non_production:
+        raise ArtifactError(
+            f"{model_path} was trained in {manifest.get('mode')} mode, not production; "
+            "train --mode production, or pass --allow-non-production to score with it anyway"
+        )
+    model = load_model(model_path, manifest)
+    writer = _writer_for(output)
+    source = open_files(input_path, batch_rows)
+    features = manifest["features"]
+    columns = [*features["numeric"], *features["categorical"]]
+    missing = [name for name in [*columns, *keep] if name not in source.schema.names]
+    if missing:
+        raise DataError(
+            f"{input_path}: missing column(s) the model needs: {', '.join(missing)} "
+            f"(it was trained on: {', '.join(columns)})"
+        )
+    ignored = [name for name in source.schema.names if name not in columns and name not in keep]
+    classes = manifest.get("classes")
+    rows = 0
+
+    def score_all(temporary: Path) -> None:
+        nonlocal rows
+        with (
+            progress_rows(f"predicting {input_path}", source.total_rows) as advance,
+            writer(temporary) as write,
+        ):
+            for batch in _batches(source):
+                frame = conform(batch.select(columns).to_pandas(), features, input_path, rows)
+                scored = {name: batch.column(name) for name in keep}
+                scored[PREDICTION] = model.predict(frame)
+                if classes is not None:
+                    probabilities = model.predict_proba(frame)
+                    for index, label in enumerate(classes):
+                        scored[f"probability_{label}"] = probabilities[:, index]
+                write(pa.table(scored))
+                rows += batch.num_rows
+                advance(batch.num_rows)
+        if not rows:
+            raise DataError(f"{input_path}: holds no rows to predict")
+
+    write_atomically(output, score_all)
+    return Prediction(rows, output, model_path, manifest, ignored)
+
+
+def conform(
+    frame: pd.DataFrame, features: dict[str, Any], input_path: str, first_row: int
+) -> pd.DataFrame:
+    """Give each column the kind it had in training: numbers for numeric features,
+    text for categorical ones. A value that cannot be a number is an error naming it."""
+    for name in features["numeric"]:
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            continue
+        numbers = pd.to_numeric(column, errors="coerce")
+        bad = numbers.isna() & column.notna()
+        if bad.any():
+            position = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(
+                f"{input_path}: column {name!r} must hold numbers (it was "
+                f"{features['dtypes'][name]} in training), got {column.iloc[position]!r} "
+                f"in data row {first_row + position + 1}"
+            )
+        frame[name] = numbers.astype("float64")
+    for name in features["categorical"]:
+        if not pd.api.types.is_string_dtype(frame[name]):
+            frame[name] = frame[name].astype(str)  # missing values stay missing
+    return frame
+
+
+def _batches(source: Source):
+    """The source's non-empty batches."""
+    return (batch for batch in source.batches if batch.num_rows)
+
+
+def _writer_for(output: Path):
+    """A context manager factory writing Arrow tables to output's format, by its suffix."""
+    data_format = FORMATS.get(output.suffix.lower())
+    if data_format is None:
+        raise DataError(
+            f"--output {output}: expected a .csv or .parquet file name, got {output.suffix!r}"
+        )
+    return _ParquetWriter if data_format == "parquet" else _CsvWriter
+
+
+class _ParquetWriter:
+    def __init__(self, path: Path) -> None:
+        self.path, self.writer = path, None
+
+    def __enter__(self):
+        return self.write
+
+    def write(self, table: pa.Table) -> None:
+        import pyarrow.parquet as pq
+
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, table.schema)
+        self.writer.write_table(table)
+
+    def __exit__(self, *exc_info) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+class _CsvWriter(_ParquetWriter):
+    def write(self, table: pa.Table) -> None:
+        import pyarrow.csv as pacsv
+
+        if self.writer is None:
+            self.writer = pacsv.CSVWriter(self.path, table.schema)
+        self.writer.write_table(table)

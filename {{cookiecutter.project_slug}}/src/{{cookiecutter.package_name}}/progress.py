@@ -1,0 +1,51 @@
+"""Progress on long work (reading a source, fitting, searching, predicting).
+
+Shown with rich on the error stream, and only when it is a terminal: logs, CI and
+tests get no control characters. Every helper is a context manager, so the line
+disappears cleanly whether the work succeeds or fails.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+def enabled() -> bool:
+    """Whether progress is shown: only when the error stream is a terminal."""
+    return sys.stderr.isatty()
+
+
+@contextmanager
+def rows(description: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+    """A bar of rows processed (a counter when the total is unknown); yields advance(n)."""
+    if not enabled():
+        yield lambda count: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda count: bar.advance(task, count)
+
+
+@contextmanager
+def activity(description: str) -> Iterator[None]:
+    """A spinner with the time elapsed, for work whose length is unknown (a fit, a search)."""
+    if not enabled():
+        yield
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True
+    ) as spinner:
+        spinner.add_task(description, total=None)
+        yield

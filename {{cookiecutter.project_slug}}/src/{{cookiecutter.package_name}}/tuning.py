@@ -1,0 +1,75 @@
+"""Fit one registry model, tuning its hyper-parameters first when search.enabled.
+
+The search covers the model's search space in the registry (models.py), starting
+from its defaults and train.params, scored on the primary metric by
+cross-validation on the training rows only: the held-out rows still judge the
+result. With search.iterations > 0 (and fewer than the grid's size) it tries
+that many random candidates, else the whole grid. Its candidate fits run in
+parallel through joblib, so on a Dask cluster (compute.engine = "dask") they
+spread over the cluster's workers.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+from sklearn.pipeline import Pipeline
+
+from .config import Config
+from .evaluation import PrimaryScorer, greater_is_better, make_folds
+from .manifest import plain
+from .models import build_model, search_space
+from .preprocessing import FeatureSchema
+from .progress import activity
+
+
+def fit_model(
+    config: Config, name: str, schema: FeatureSchema, x: pd.DataFrame, y: pd.Series
+) -> tuple[Pipeline, dict[str, Any] | None]:
+    """Fit the named model on x, y; return it and the search's record (None without one)."""
+    task, seed, n_jobs = config.task, config.train.seed, config.compute.n_jobs
+    model = build_model(task, name, schema, seed, n_jobs, config.train.params.get(name))
+    space = search_space(task, name)
+    if not (config.search.enabled and space):
+        with activity(f"fitting {name} on {len(y):,} rows"):
+            return model.fit(x, y), None
+    grid_size = math.prod(len(values) for values in space.values())
+    iterations = config.search.iterations
+    primary = config.evaluation.primary_metric
+    common = {
+        "scoring": PrimaryScorer(task, primary),
+        "cv": make_folds(config, x, y, "search.cv_folds"),
+        "n_jobs": n_jobs,
+        "error_score": "raise",
+    }
+    if 0 < iterations < grid_size:
+        search = RandomizedSearchCV(model, space, n_iter=iterations, random_state=seed, **common)
+    else:
+        search = GridSearchCV(model, space, **common)
+    candidates = iterations if 0 < iterations < grid_size else grid_size
+    folds = config.search.cv_folds
+    with activity(f"searching {candidates} {name} candidates x {folds} folds on {len(y):,} rows"):
+        search.fit(x, y)
+    sign = 1 if greater_is_better(task, primary) else -1
+    results = pd.DataFrame(search.cv_results_)
+    record = {
+        "method": type(search).__name__,
+        "candidates": candidates,
+        "cv_folds": folds,
+        "metric": primary,
+        "best_params": plain(search.best_params_),
+        "best_score": sign * float(search.best_score_),
+        "results": [
+            {"params": plain(params), "mean": sign * mean, "std": std}
+            for params, mean, std in zip(
+                results["params"],
+                results["mean_test_score"].astype(float),
+                results["std_test_score"].astype(float),
+                strict=True,
+            )
+        ],
+    }
+    return search.best_estimator_, record

@@ -1,0 +1,305 @@
+"""Production mode: the quality gate, the publish-all-or-nothing outputs, the manifest,
+the trusted artifact, and batch prediction.
+
+These runs use production's own configs on a smaller synthetic set (the template's
+tests run the real thing on 200,000 rows), so they belong to the full suite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+import skops.io as sio
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from {{ cookiecutter.package_name }} import pipeline
+from {{ cookiecutter.package_name }}.artifacts import (
+    MANIFEST_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    load_model,
+    read_manifest,
+)
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.config import Config, load_config
+from {{ cookiecutter.package_name }}.errors import ArtifactError, DataError
+from {{ cookiecutter.package_name }}.manifest import FIELDS
+from {{ cookiecutter.package_name }}.models import MODELS
+from {{ cookiecutter.package_name }}.pipeline import TrainingResult, train
+from {{ cookiecutter.package_name }}.predict import predict_file
+from {{ cookiecutter.package_name }}.synthetic import make_dataset
+
+from .conftest import CONFIG_DIR
+
+pytestmark = pytest.mark.slow
+
+ROWS = 6_000
+
+
+def production_configs(folder: Path, outputs: Path, *edits: tuple[str, str]) -> Path:
+    """A copy of configs/ in folder whose production.toml reads ROWS synthetic rows,
+    publishes into outputs, and has each (pattern, replacement) regex edit applied."""
+    configs = Path(shutil.copytree(CONFIG_DIR, folder / "configs"))
+    path = configs / "production.toml"
+    text = path.read_text().replace("[data]\n", f"[data]\nsynthetic_rows = {ROWS}\n", 1)
+    text = text.replace('root = "outputs/production"', f'root = "{outputs.as_posix()}"')
+    for pattern, replacement in edits:
+        text, count = re.subn(pattern, replacement, text)
+        assert count == 1, f"{pattern!r} not found in production.toml"
+    path.write_text(text)
+    return configs
+
+
+def impossible_threshold(config: Config) -> tuple[str, str]:
+    """An edit making production's threshold on the primary metric unreachable."""
+    primary = config.evaluation.primary_metric
+    return (r"(\[evaluation\.thresholds\]\n)\w+ = [\d.]+", rf"\g<1>{primary} = 0.9999")
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("production")
+
+
+@pytest.fixture(scope="module")
+def outputs(workspace: Path) -> Path:
+    return workspace / "outputs" / "production"
+
+
+@pytest.fixture(scope="module")
+def production_run(workspace: Path, outputs: Path) -> TrainingResult:
+    """One production run, published into the workspace."""
+    configs = production_configs(workspace / "good", outputs)
+    return train(load_config("production", configs), workdir=workspace)
+
+
+def published_files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_manifest_records_every_field(production_run, outputs):
+    manifest = json.loads((outputs / MANIFEST_FILE).read_text())
+    assert list(manifest) == list(FIELDS)
+    assert (manifest["mode"], manifest["task"]) == ("production", production_run.record["task"])
+    assert manifest["artifact"]["file"] == MODEL_FILE
+    model_bytes = (outputs / MODEL_FILE).read_bytes()
+    assert manifest["artifact"]["sha256"] == hashlib.sha256(model_bytes).hexdigest()
+    assert manifest["artifact"]["bytes"] == len(model_bytes)
+    data = manifest["data"]
+    assert data["rows"] == ROWS
+    assert manifest["target"] in data["schema"]
+    assert re.fullmatch(r"[0-9a-f]{64}", data["content_hash"])
+    assert manifest["config"]["data"]["synthetic_rows"] == ROWS
+    assert manifest["split"]["n_train"] + manifest["split"]["n_test"] == ROWS
+    assert manifest["libraries"]["scikit-learn"] == sklearn.__version__
+    assert set(manifest["git"]) == {"commit", "dirty"}
+    assert manifest["compute"]["engine"] == "local"
+    assert manifest["gate"]["enforced"] and manifest["gate"]["passed"]
+    assert manifest["metrics"] == production_run.record["metrics"]
+    assert manifest["started_at"] <= manifest["finished_at"]
+    assert list(manifest["timings_s"]) == ["load", "split", "fit", "evaluate", "save"]
+    features = manifest["features"]
+    assert features["numeric"] + features["categorical"] == list(features["dtypes"])
+    # The hyper-parameters configs/production.toml sets are the ones the model used.
+    for name, value in (
+        load_config("production", CONFIG_DIR).train.params[manifest["model"]].items()
+    ):
+        assert manifest["params"][name] == value
+    assert sorted(path.name for path in outputs.iterdir()) == sorted(
+        [MANIFEST_FILE, METRICS_FILE, MODEL_FILE]
+    )
+
+
+def test_a_failed_gate_exits_3_and_leaves_the_last_good_model(
+    production_run, workspace, outputs, capsys
+):
+    before = published_files(outputs)
+    config = production_run_config(workspace)
+    configs = production_configs(workspace / "failing", outputs, impossible_threshold(config))
+    assert main(["train", "--mode", "production", "--config-dir", str(configs)]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "quality gate failed in production mode, nothing was published" in err
+    assert "required >= 0.9999" in err
+    assert published_files(outputs) == before
+    assert [path.name for path in outputs.parent.iterdir()] == ["production"]  # no leftovers
+
+
+def production_run_config(workspace: Path) -> Config:
+    return load_config("production", workspace / "good" / "configs")
+
+
+def test_an_interrupted_run_leaves_the_last_good_model(
+    production_run, workspace, outputs, monkeypatch
+):
+    before = published_files(outputs)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    # The model is written; the run stops before its records are.
+    monkeypatch.setattr(pipeline, "save_metrics", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(production_run_config(workspace), workdir=workspace)
+    assert published_files(outputs) == before
+    assert [path.name for path in outputs.parent.iterdir()] == ["production"]
+
+
+@pytest.fixture
+def artifact_copy(production_run, outputs, tmp_path) -> Path:
+    """A copy of the published outputs that a test may damage."""
+    return Path(shutil.copytree(outputs, tmp_path / "artifact"))
+
+
+def test_a_tampered_artifact_is_refused(artifact_copy, tmp_path):
+    with (artifact_copy / MODEL_FILE).open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ArtifactError, match=r"sha256 .* differs from .* in manifest\.json"):
+        load_model(artifact_copy / MODEL_FILE, read_manifest(artifact_copy))
+    rows = tmp_path / "rows.csv"
+    make_dataset(read_manifest(artifact_copy)["task"], 10).to_csv(rows, index=False)
+    with pytest.raises(ArtifactError, match="changed after training"):
+        predict_file(str(rows), tmp_path / "out.csv", artifact_copy)
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_an_artifact_holding_an_untrusted_type_is_refused(artifact_copy):
+    # A pipeline that would run a shell command: its hash is right, its types are not.
+    (artifact_copy / MODEL_FILE).write_bytes(
+        sio.dumps(Pipeline([("run", FunctionTransformer(func=os.system))]))
+    )
+    manifest = read_manifest(artifact_copy)
+    manifest["artifact"]["sha256"] = hashlib.sha256(
+        (artifact_copy / MODEL_FILE).read_bytes()
+    ).hexdigest()
+    (artifact_copy / MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError, match=r"holds types this project does not trust: .*system"):
+        load_model(artifact_copy / MODEL_FILE, manifest)
+
+
+def test_an_artifact_without_a_manifest_is_refused(artifact_copy):
+    (artifact_copy / MANIFEST_FILE).unlink()
+    with pytest.raises(ArtifactError, match=r"no manifest\.json"):
+        read_manifest(artifact_copy)
+
+
+def scoring_input(task: str, rows: int) -> pd.DataFrame:
+    """Unseen rows (another seed) with an ID column in front and the target kept."""
+    frame = make_dataset(task, rows, seed=3)
+    frame.insert(0, "customer_id", np.arange(rows))
+    return frame
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_predict_streams_batches_and_matches_the_model(production_run, outputs, tmp_path, suffix):
+    task, target = production_run.record["task"], production_run.manifest["target"]
+    frame = scoring_input(task, 2_500)
+    source = tmp_path / f"rows{suffix}"
+    output = tmp_path / f"predictions{suffix}"
+    if suffix == ".csv":
+        frame.to_csv(source, index=False)
+    else:
+        frame.to_parquet(source, index=False)
+    # 1,000-row batches: the input spans three of them.
+    result = predict_file(str(source), output, outputs, batch_rows=1_000, keep=("customer_id",))
+    assert result.rows == len(frame)
+    assert result.ignored_columns == [target]
+    written = pd.read_csv(output) if suffix == ".csv" else pd.read_parquet(output)
+    assert len(written) == len(frame)
+    np.testing.assert_array_equal(written["customer_id"], frame["customer_id"])
+    expected = production_run.model.predict(frame.drop(columns=["customer_id", target]))
+    if task == "classification":
+        np.testing.assert_array_equal(written["prediction"], expected)
+        probabilities = written[[f"probability_{c}" for c in production_run.manifest["classes"]]]
+        assert ((probabilities >= 0) & (probabilities <= 1)).all().all()
+        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    else:
+        np.testing.assert_allclose(written["prediction"], expected)
+
+
+def test_predict_names_missing_columns_and_writes_nothing(production_run, outputs, tmp_path):
+    features = production_run.manifest["features"]
+    dropped = [features["numeric"][0], features["categorical"][0]]
+    frame = scoring_input(production_run.record["task"], 50).drop(columns=dropped)
+    frame.to_csv(tmp_path / "rows.csv", index=False)
+    with pytest.raises(
+        DataError, match=f"missing column\\(s\\) the model needs: {', '.join(dropped)}"
+    ):
+        predict_file(str(tmp_path / "rows.csv"), tmp_path / "out.csv", outputs)
+    assert list(tmp_path.iterdir()) == [tmp_path / "rows.csv"]
+
+
+def test_predict_names_a_value_that_is_not_a_number(production_run, outputs, tmp_path):
+    column = production_run.manifest["features"]["numeric"][0]
+    frame = scoring_input(production_run.record["task"], 50)
+    frame[column] = frame[column].astype(object)
+    frame.loc[7, column] = "seven"
+    frame.to_csv(tmp_path / "rows.csv", index=False)
+    with pytest.raises(
+        DataError, match=f"column '{column}' must hold numbers .* 'seven' in data row 8"
+    ):
+        predict_file(str(tmp_path / "rows.csv"), tmp_path / "out.parquet", outputs, batch_rows=5)
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def test_predict_refuses_a_test_mode_model_unless_allowed(test_run, tmp_path):
+    frame = scoring_input(test_run.record["task"], 20)
+    frame.to_parquet(tmp_path / "rows.parquet", index=False)
+    output = tmp_path / "out.parquet"
+    with pytest.raises(ArtifactError, match="trained in test mode, not production"):
+        predict_file(str(tmp_path / "rows.parquet"), output, test_run.output_dir)
+    assert not output.exists()
+    result = predict_file(
+        str(tmp_path / "rows.parquet"), output, test_run.output_dir, allow_non_production=True
+    )
+    assert result.rows == len(pd.read_parquet(output)) == 20
+
+
+def test_predict_command_line(production_run, outputs, tmp_path, capsys):
+    frame = scoring_input(production_run.record["task"], 30)
+    frame.to_csv(tmp_path / "rows.csv", index=False)
+    common = ["predict", "--input", str(tmp_path / "rows.csv"), "--model", str(outputs)]
+    assert main([*common, "--output", str(tmp_path / "out.csv")]) == 0
+    captured = capsys.readouterr()
+    assert "predicted 30 rows" in captured.out
+    assert "note: ignored input column(s) the model does not use: customer_id" in captured.err
+    assert main([*common, "--output", str(tmp_path / "out.txt")]) == 2
+    assert "expected a .csv or .parquet file name" in capsys.readouterr().err
+    assert not (tmp_path / "out.txt").exists()
+
+
+def test_search_tunes_within_the_registry_space(workspace, tmp_path):
+    configs = production_configs(
+        tmp_path,
+        tmp_path / "outputs",
+        ("enabled = false\niterations = 8", "enabled = true\niterations = 2"),
+    )
+    config = load_config("production", configs)
+    result = train(config, workdir=tmp_path)
+    search = result.record["search"]
+    assert (search["candidates"], search["cv_folds"], len(search["results"])) == (2, 3, 2)
+    space = MODELS[config.task][result.record["model"]].search_space
+    for key, value in search["best_params"].items():
+        assert value in space[key.removeprefix("model__")]
+        assert result.model.get_params()[key] == value
+    assert search["best_score"] in [row["mean"] for row in search["results"]]
+
+
+def test_refit_on_all_rows_uses_the_held_out_rows_too(tmp_path):
+    configs = production_configs(
+        tmp_path, tmp_path / "outputs", (r"\[train\]\n", "[train]\nrefit_on_all_rows = true\n")
+    )
+    result = train(load_config("production", configs), workdir=tmp_path)
+    assert "refit" in result.record["timings_s"]
+    scaler = result.model.named_steps["preprocess"].named_transformers_["numeric"]["scale"]
+    assert scaler.n_samples_seen_ == result.record["n_train"] + result.record["n_test"]
