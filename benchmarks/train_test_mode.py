@@ -33,7 +33,10 @@ def make_project(workdir: Path) -> tuple[Path, Path]:
     project = workdir / "ml-project"
     # No environment or hooks from the post-generation step: this script makes its own.
     answers = {"install_hooks": False}
-    copier.run_copy(str(TEMPLATE), project, data=answers, defaults=True, unsafe=True, quiet=True)
+    # HEAD with any uncommitted changes: the code being measured, not the newest tag.
+    copier.run_copy(
+        str(TEMPLATE), project, data=answers, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD"
+    )
     venv = workdir / "venv"
     subprocess.run(["uv", "venv", "--quiet", str(venv)], check=True)
     python = venv / "bin" / "python"

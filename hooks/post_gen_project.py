@@ -1,13 +1,19 @@
 """Set up a freshly generated project: git repository, environment, pre-commit hooks.
 
-cookiecutter runs this file as its post-generation hook (rendering it first, which
-fills in INSTALL_HOOKS below); copier runs it as a task on copy only, never during
+cookiecutter (and cruft, which drives cookiecutter) runs this file as its
+post-generation hook, rendering it first, which fills in INSTALL_HOOKS and
+COOKIECUTTER_CONTEXT below; copier runs it as a task on copy only, never during
 an update, passing --install-hooks=yes|no. Both run it inside the new project.
+
+Under cookiecutter it also writes the copier answers file copier itself would
+write (the template's source, its version, the answers), so that every project,
+however it was generated, updates with `copier update`.
 
 It is idempotent and never fails the generation: when a tool is missing or a step
 fails, it prints the one command to run instead.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -18,6 +24,14 @@ from pathlib import Path
 # command-line argument decides.
 INSTALL_HOOKS = "{{ cookiecutter.install_hooks }}"
 SET_UP_BY_HAND = "uv sync && uv run pre-commit install"
+# cookiecutter renders this line into its whole context, as JSON; under copier it
+# stays as written and is not JSON.
+# fmt: off
+COOKIECUTTER_CONTEXT = r'''{{ cookiecutter | tojson }}'''  # tojson escapes ' itself
+# fmt: on
+ANSWERS_FILE = ".copier-answers.yml"
+# The first line of the answers file, as the template's answers file writes it.
+ANSWERS_HEADER = "# Written by copier; `copier update` reads it. Do not edit by hand.\n"
 
 
 def wants_hooks(arguments: list[str]) -> bool:
@@ -73,13 +87,89 @@ def remove_empty_folders(project: Path) -> None:
             folder.rmdir()
 
 
+def cookiecutter_context() -> dict | None:
+    """The cookiecutter context this file was rendered with; None when copier runs it."""
+    try:
+        context = json.loads(COOKIECUTTER_CONTEXT)
+    except ValueError:
+        return None
+    return context if isinstance(context, dict) else None
+
+
+def git_output(*arguments: str, cwd: Path) -> str | None:
+    """git's stripped output in cwd; None when git is missing or fails."""
+    if shutil.which("git") is None or not cwd.is_dir():
+        return None
+    result = subprocess.run(
+        ["git", *arguments], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def template_folder(context: dict) -> Path | None:
+    """The local folder of the template: cruft passes an absolute _template; cookiecutter
+    a _repo_dir that, for a local template given as a relative path, is relative to
+    where cookiecutter was started (this hook runs in the new project)."""
+    candidates = []
+    for key in ("_template", "_repo_dir"):
+        value = context.get(key)
+        if not value:
+            continue
+        given = Path(value)
+        if given.is_absolute():
+            candidates.append(given)
+        elif key == "_repo_dir":
+            for start in (os.environ.get("PWD"), context.get("_output_dir")):
+                if start:
+                    candidates.append(Path(start) / given)
+    for folder in candidates:
+        if (folder / "cookiecutter.json").is_file() and (folder / "copier.yml").is_file():
+            return folder.resolve()
+    return None
+
+
+def write_copier_answers(project: Path, context: dict) -> None:
+    """Write the answers file copier would have written: source, version, answers."""
+    import yaml  # cookiecutter depends on PyYAML
+
+    folder = template_folder(context)
+    template = str(context.get("_template", ""))
+    is_url = "://" in template or template.startswith(("gh:", "gl:", "git@"))
+    source = template if is_url or folder is None else str(folder)
+    # cruft passes the commit it rendered; cookiecutter renders a local folder as it is
+    # (HEAD), and a git URL from its clone in _repo_dir, checked out at --checkout.
+    revision = context.get("_commit") or "HEAD"
+    commit = None
+    for where in (folder, Path(str(context.get("_repo_dir") or "/nonexistent"))):
+        if where is not None and commit is None:
+            commit = git_output("describe", "--tags", "--always", revision, cwd=where)
+    commit = commit or context.get("_commit")
+    answers = {"_commit": commit, "_src_path": source} if commit else {"_src_path": source}
+    answers.update((key, value) for key, value in context.items() if not key.startswith("_"))
+    text = yaml.safe_dump(answers, allow_unicode=True, default_flow_style=False)
+    (project / ANSWERS_FILE).write_text(ANSWERS_HEADER + text, encoding="utf-8")
+    if commit is None:
+        print(
+            f"{source} is not a git repository of the template: `copier update` cannot "
+            "update this project; generate from the template's git URL or absolute path"
+        )
+
+
 def main(arguments: list[str]) -> None:
     """Set the project up as the answers ask."""
     project = Path.cwd()
     remove_empty_folders(project)
-    if init_git(project) and wants_hooks(arguments):
+    context = cookiecutter_context()
+    if context is not None:
+        write_copier_answers(project, context)
+    # cruft renders the template again in temporary folders on every `cruft update`: no
+    # environment there (its context has cruft's _commit and no _output_dir).
+    rendered_by_cruft = (
+        context is not None and "_commit" in context and "_output_dir" not in context
+    )
+    if init_git(project) and wants_hooks(arguments) and not rendered_by_cruft:
         install_hooks(project)
-    elif not wants_hooks(arguments):
+    else:
         print(f"To install the pre-commit hooks later, run: {SET_UP_BY_HAND}")
 
 

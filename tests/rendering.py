@@ -45,6 +45,9 @@ EXPECTED_FILES = [
     "configs/production.toml",
     "src/{package}/__init__.py",
     "src/{package}/__main__.py",
+    "notebooks/1-inspect-data.ipynb",
+    "notebooks/2-compare-models.ipynb",
+    "notebooks/3-inspect-results.ipynb",
 ]
 EXPECTED_DIRS = ["tests", ".git"]
 # Variables that point uv or Python at an environment other than a project's own .venv
@@ -229,18 +232,27 @@ def template_files(root: Path = ROOT) -> list[Path]:
     )
 
 
-def make_template_repo(destination: Path, source: Path = ROOT) -> Path:
-    """Copy the template's working tree into a new git repository, committed and tagged."""
+def make_template_repo(
+    destination: Path, source: Path = ROOT, tag: str | None = TEMPLATE_TAG
+) -> Path:
+    """Copy the template's working tree into a new git repository, committed and tagged
+    (with no tag: left uncommitted, for the caller to change and `release`)."""
     destination.mkdir(parents=True)
     for path in template_files(source):
         target = destination / path
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source / path, target)
     git("init", "--quiet", "--initial-branch=main", cwd=destination)
-    git("add", "--all", cwd=destination)
-    git("commit", "--quiet", "--no-verify", "-m", "template snapshot", cwd=destination)
-    git("tag", TEMPLATE_TAG, cwd=destination)
+    if tag is not None:
+        release(destination, tag, "template snapshot")
     return destination
+
+
+def release(repo: Path, version: str, message: str) -> None:
+    """Commit everything in the template repository and tag it as a version."""
+    git("add", "--all", cwd=repo)
+    git("commit", "--quiet", "--no-verify", "--allow-empty", "-m", message, cwd=repo)
+    git("tag", version, cwd=repo)
 
 
 def render_with_copier(template: Path | str, destination: Path, answers: dict) -> Path:

@@ -102,13 +102,23 @@ def test_answers_reach_the_project_metadata(case, renders):
 
 
 @cases
-def test_copier_records_every_answer_and_where_from(case, renders, template_repo):
-    recorded = yaml.safe_load((renders.get(case, "copier") / ANSWERS_FILE).read_text("utf-8"))
+@engines
+def test_both_engines_record_every_answer_and_where_from(case, engine, renders, template_repo):
+    # cookiecutter's post-generation step writes the file copier writes, so that every
+    # project updates with `copier update` however it was generated.
+    recorded = yaml.safe_load((renders.get(case, engine) / ANSWERS_FILE).read_text("utf-8"))
     assert recorded["_src_path"] == str(template_repo)
     assert recorded["_commit"] == TEMPLATE_TAG
     assert set(recorded) == {"_src_path", "_commit", *QUESTIONS}
     assert {name: recorded[name] for name in QUESTIONS} == case.answers
-    assert not (renders.get(case, "cookiecutter") / ANSWERS_FILE).exists()
+
+
+@cases
+def test_both_engines_write_the_same_answers_file(case, renders):
+    copier_file, cookiecutter_file = (
+        (renders.get(case, engine) / ANSWERS_FILE).read_bytes() for engine in ENGINES
+    )
+    assert cookiecutter_file == copier_file
 
 
 @cases

@@ -96,6 +96,13 @@ def test_production_run_on_the_embedded_data_then_predict(generated, environment
     assert "quality gate passed" in trained.stdout
 
     manifest = read_json(outputs / "manifest.json")
+    python = environment.command("python")
+    fields = (
+        f"import json; from {generated.package}.manifest import FIELDS; print(json.dumps(FIELDS))"
+    )
+    assert list(manifest) == json.loads(
+        ok(environment.run(python, "-c", fields, cwd=folder)).stdout
+    )
     assert (manifest["mode"], manifest["task"]) == ("production", generated.task)
     assert manifest["data"]["rows"] == EMBEDDED_ROWS
     assert manifest["data"]["source"] == "synthetic"
@@ -109,7 +116,6 @@ def test_production_run_on_the_embedded_data_then_predict(generated, environment
     assert set(manifest["metrics"]) == set(manifest["baseline"])
     assert manifest["started_at"] <= manifest["finished_at"]
     assert {"load", "fit", "evaluate", "save"} <= manifest["timings_s"].keys()
-    python = environment.command("python")
     digest = ok(environment.run(python, "-c", SHA256, str(outputs / "model.skops"), cwd=folder))
     assert manifest["artifact"]["sha256"] == digest.stdout.strip()
 

@@ -74,7 +74,10 @@ def test_cookiecutter_no_input(form, template_repo, tmp_path):
     run(tool("cookiecutter"), "--no-input", source, cwd=tmp_path)
     project = tmp_path / "ml-project"
     assert_scaffolded(project)
-    assert not (project / ANSWERS_FILE).exists()
+    # Written by the post-generation step, for `copier update`: the source and its version.
+    answers = yaml.safe_load((project / ANSWERS_FILE).read_text(encoding="utf-8"))
+    assert answers["_commit"] == TEMPLATE_TAG
+    assert answers["_src_path"] == str(source)
 
 
 def test_cookiecutter_with_an_answer(template_repo, tmp_path):

@@ -37,7 +37,7 @@ class DataConfig:
     max_rows: int
     stratify: bool
     batch_rows: int
-    cache_dir: str
+    sample_dir: str
     test_fraction: float
 
 
@@ -181,6 +181,9 @@ _EXPECTED: dict[str, tuple[Any, str]] = {
     ),
 }
 TOP_LEVEL_KEYS = {"task": "str"}
+# Keys a template version renamed: old key -> (new key, template version). An old key
+# gets an error saying what to do instead of a bare "unknown key".
+RENAMED_KEYS = {"data.cache_dir": ("data.sample_dir", "1.0.0")}
 
 
 def _field_types(section: type) -> dict[str, str]:
@@ -211,6 +214,12 @@ def _check_file(path: Path, content: dict[str, Any]) -> None:
                 raise ConfigError(f"{path}: key '{key}' must be a [{key}] table")
             types = _field_types(SECTIONS[key])
             for name, item in value.items():
+                if f"{key}.{name}" in RENAMED_KEYS:
+                    renamed, version = RENAMED_KEYS[f"{key}.{name}"]
+                    raise ConfigError(
+                        f"{path}: key '{key}.{name}' was renamed '{renamed}' in template "
+                        f"version {version}: rename it (`copier update` does it for you)"
+                    )
                 if name not in types:
                     raise ConfigError(
                         f"{path}: unknown key '{key}.{name}' "

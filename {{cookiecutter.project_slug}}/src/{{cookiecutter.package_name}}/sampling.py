@@ -70,8 +70,8 @@ class FetchResult:
 
 
 def sample_dir(config: Config, workdir: Path | str = ".") -> Path:
-    """The folder of a mode's local sample: <cache_dir>/<mode>/."""
-    return Path(workdir) / config.data.cache_dir / config.mode
+    """The folder of a mode's local sample: <sample_dir>/<mode>/."""
+    return Path(workdir) / config.data.sample_dir / config.mode
 
 
 def sample_settings(config: Config) -> dict[str, Any]:
