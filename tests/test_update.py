@@ -153,6 +153,23 @@ def assert_template_changes_arrived(project: Project, version: str) -> None:
     assert (answers["task"], answers["install_hooks"]) == ("classification", False)
 
 
+def assert_the_updated_project_works(project: Project) -> None:
+    """Its environment builds, its own tests pass, the update commits through every hook
+    (the new one included), and every hook passes on every file."""
+    project.run("uv", "sync", "--quiet")
+    tests = project.run(
+        "uv", "run", "--quiet", "pytest", "-q", "-p", "no:cacheprovider", check=False
+    )
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    project.run("uv", "run", "--quiet", "pre-commit", "install")
+    project.run("git", "add", "--all")
+    committed = project.commit("Update the template")
+    assert committed.returncode == 0, committed.output
+    every = project.pre_commit("run", "--all-files")
+    assert every.returncode == 0, every.output
+    assert every.status("check-toml") == "Passed", every.output
+
+
 def conflicted(project: Project) -> list[str]:
     """Paths git reports as unmerged (both sides changed them)."""
     status = project.run("git", "status", "--porcelain").stdout.splitlines()
@@ -184,6 +201,8 @@ def generate(engine: str, template: Path, tmp_path: Path, version: str = "1.0.0"
         command = ["create", "--no-input", "--checkout", version, *context, str(template)]
         made = run_tool("cruft", *command, cwd=tmp_path, env=env)
     assert made.returncode == 0, made.stdout + made.stderr
+    # The post-generation step ran (with install_hooks=false it says how to install them).
+    assert "pre-commit hooks later" in made.stdout + made.stderr
     project = make_project(tmp_path / "ml-project", env)
     commit_all(project, "Fresh project")
     return project
@@ -214,23 +233,13 @@ def test_copier_project_update_keeps_the_users_work(template, tmp_path):
     updated = update("copier", project, "1.1.0")
     assert updated.returncode == 0, updated.stderr
     assert MIGRATION_LINE not in updated.stderr  # 1.0.0 -> 1.1.0 does not cross 1.0.0
+    # The post-generation task ran on copy (it prints this with install_hooks=false), not now.
+    assert "pre-commit hooks later" not in updated.stdout + updated.stderr
     assert conflicted(project) == []
     assert_user_work_survived(project)
     assert_template_changes_arrived(project, "1.1.0")
 
-    # The updated project works: its environment, its own tests, every hook on every file.
-    project.run("uv", "sync", "--quiet")
-    tests = project.run(
-        "uv", "run", "--quiet", "pytest", "-q", "-p", "no:cacheprovider", check=False
-    )
-    assert tests.returncode == 0, tests.stdout[-3000:]
-    project.run("uv", "run", "--quiet", "pre-commit", "install")
-    project.run("git", "add", "--all")
-    committed = project.commit("Update the template to 1.1.0")
-    assert committed.returncode == 0, committed.output
-    every = project.pre_commit("run", "--all-files")
-    assert every.returncode == 0, every.output
-    assert every.status("check-toml") == "Passed", every.output
+    assert_the_updated_project_works(project)
 
     # 1.2.0 changes the line the user changed: inline markers, and the guard refuses them.
     updated = update("copier", project, "1.2.0")
@@ -265,6 +274,7 @@ def test_other_engines_projects_update_keeping_the_users_work(engine, template, 
         assert json.loads(project.read(".cruft.json"))["checkout"] == "1.1.0"
         # cruft renders the template again on update: no environment was made for it.
         assert not (project.folder / ".venv").exists()
+    assert_the_updated_project_works(project)
 
 
 def test_the_migration_runs_only_across_its_version(template, tmp_path):
