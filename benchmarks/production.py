@@ -11,7 +11,7 @@ and repeated, each run in its own process:
   estimator (the project's preprocessing and HistGradientBoostingClassifier with the
   production parameters and seed), fitted and scored (ROC AUC) on the held-out rows;
 - `python -m ml_project predict` of a Parquet file of N rows (other seed, no target,
-  written by pandas' `to_parquet`) with the model A published, and of one of N/10 rows.
+  in row groups of 100,000 rows) with the model A published, and of one of N/10 rows.
 
 Wall time is the whole process (imports included); peak memory is the process's own
 maximum resident set size, read from its rusage when it is reaped (`os.wait4`). It
@@ -107,8 +107,9 @@ with threadpool_limits(None if settings["n_jobs"] == -1 else settings["n_jobs"])
 print(json.dumps({"roc_auc": roc_auc, "rows": len(frame), "steps": steps}))
 """
 
-# The file to score: make_dataset's rows of another seed, without the target, written as
-# a user would write it (pandas' to_parquet, pyarrow's default row groups).
+# The file to score: make_dataset's rows of another seed, without the target, in row
+# groups of 100,000 rows (as a pipeline writing batches leaves them; pyarrow's default
+# is one group of up to 1Mi rows, which a reader must hold whole).
 WRITE_INPUT = """
 import sys
 import pyarrow.parquet as pq
@@ -116,7 +117,7 @@ from ml_project.synthetic import TARGETS, make_dataset
 
 path, rows = sys.argv[1], int(sys.argv[2])
 frame = make_dataset("classification", rows, seed=1).drop(columns=TARGETS["classification"])
-frame.to_parquet(path, index=False)
+frame.to_parquet(path, index=False, row_group_size=100_000)
 print(pq.ParquetFile(path).metadata.num_row_groups)
 """
 

@@ -40,6 +40,9 @@ def test_model_fits_predicts_and_beats_the_dummy(task, name, splits):
     if task == "classification":
         probabilities = model.predict_proba(x_test)
         np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+        # The label metrics (accuracy, F1) score the most probable class: it must be
+        # what predict returns.
+        np.testing.assert_array_equal(model.classes_[probabilities.argmax(axis=1)], predictions)
     else:
         assert np.all(np.isfinite(predictions))
 

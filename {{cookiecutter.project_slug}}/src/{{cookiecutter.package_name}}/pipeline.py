@@ -184,7 +184,8 @@ def _gate_failure(config: Config, checks: list[dict[str, Any]]) -> str:
 def split_rows(frame: pd.DataFrame, config: Config) -> Split:
     """Hold out rows for evaluation; classes keep their shares when they can."""
     target = config.data.target
-    labelled = frame[frame[target].notna()]
+    known = frame[target].notna()
+    labelled = frame if known.all() else frame[known]  # no copy when every row is labelled
     features, y = labelled.drop(columns=[target]), labelled[target]
     n_test = round(len(labelled) * config.data.test_fraction)
     if n_test < 1 or n_test >= len(labelled):
