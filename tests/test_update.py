@@ -22,6 +22,7 @@ with uncommitted changes is refused by both tools with nothing changed.
 """
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -272,9 +273,35 @@ def test_other_engines_projects_update_keeping_the_users_work(engine, template, 
     assert_template_changes_arrived(project, "1.1.0")
     if engine == "cruft":
         assert json.loads(project.read(".cruft.json"))["checkout"] == "1.1.0"
-        # cruft renders the template again on update: no environment was made for it.
-        assert not (project.folder / ".venv").exists()
     assert_the_updated_project_works(project)
+
+
+def test_cruft_renders_never_build_an_environment(template, tmp_path):
+    """cruft renders the template again, twice, in temporary folders on every update: the
+    post-generation step must not run `uv sync` there (nor on `cruft create`, which it
+    cannot tell apart). With install_hooks=true and a uv that only logs its calls,
+    neither command calls it."""
+    calls = tmp_path / "uv-calls.log"
+    fake = tmp_path / "fake-uv"
+    fake.mkdir()
+    (fake / "uv").write_text(f'#!/bin/sh\necho "$PWD $*" >> "{calls}"\n', encoding="utf-8")
+    (fake / "uv").chmod(0o755)
+    env = not_activated_environment(tmp_path)
+    env["PATH"] = f"{fake}{os.pathsep}{env['PATH']}"
+    subprocess.run(["uv", "--version"], env=env, check=True)
+    assert calls.read_text(encoding="utf-8").strip().endswith("--version")  # uv is the fake
+    calls.unlink()
+
+    context = json.dumps({**ANSWERS, "install_hooks": True})
+    command = ["create", "--no-input", "--checkout", "1.0.0", "--extra-context", context]
+    made = run_tool("cruft", *command, str(template), cwd=tmp_path, env=env)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "uv sync && uv run pre-commit install" in made.stdout  # what to run instead
+    project = make_project(tmp_path / "ml-project", env)
+    commit_all(project, "Fresh project")
+    updated = update("cruft", project, "1.1.0")
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert not calls.exists(), calls.read_text(encoding="utf-8")
 
 
 def test_the_migration_runs_only_across_its_version(template, tmp_path):
