@@ -142,7 +142,9 @@ def write_copier_answers(project: Path, context: dict) -> None:
     commit = None
     for where in (folder, Path(str(context.get("_repo_dir") or "/nonexistent"))):
         if where is not None and commit is None:
-            commit = git_output("describe", "--tags", "--always", revision, cwd=where)
+            commit = git_output(
+                "describe", "--tags", "--match", "[0-9]*", "--always", revision, cwd=where
+            )
     commit = commit or context.get("_commit")
     answers = {"_commit": commit, "_src_path": source} if commit else {"_src_path": source}
     answers.update((key, value) for key, value in context.items() if not key.startswith("_"))

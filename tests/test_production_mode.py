@@ -53,6 +53,18 @@ import pyarrow.parquet as pq
 metadata = pq.read_metadata(sys.argv[1])
 print(json.dumps({"rows": metadata.num_rows, "columns": metadata.schema.names}))
 """
+# Run by the environment's python: what a Dask scheduler has done so far (its count of
+# task transitions, and the prefixes of the tasks it ran: read_parquet, joblib's batches).
+SCHEDULER_STATE = """
+import json, sys
+from distributed import Client
+
+def state(dask_scheduler):
+    return dask_scheduler.transition_counter, sorted(dask_scheduler.task_prefixes)
+
+with Client(sys.argv[1], timeout=30) as client:
+    print(json.dumps(client.run_on_scheduler(state)))
+"""
 # Run by the environment's python: the sha256 of a file.
 SHA256 = "import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest())"
 
@@ -218,6 +230,15 @@ def test_a_dask_cluster_gives_a_model_of_the_same_quality(
     source = tmp_path / "parquet-source"
     make_rows(environment, generated, 40_000, source, parts=4)
     manifests = {}
+    python = environment.command("python")
+    folder = environment.folders[generated.slug]
+
+    def scheduler_state() -> tuple[int, set[str]]:
+        result = ok(environment.run(python, "-c", SCHEDULER_STATE, dask_cluster, cwd=folder))
+        transitions, prefixes = json.loads(result.stdout)
+        return transitions, set(prefixes)
+
+    transitions_before, _ = scheduler_state()
     for engine in ("local", "dask"):
         outputs = tmp_path / engine / "outputs"
         edits = [
@@ -244,6 +265,11 @@ def test_a_dask_cluster_gives_a_model_of_the_same_quality(
         )
         manifests[engine] = read_json(outputs / "manifest.json")
     local, dask = manifests["local"], manifests["dask"]
+    # The cluster did the work: it read the Parquet source, and ran joblib's batches.
+    transitions_after, prefixes = scheduler_state()
+    assert transitions_after > transitions_before
+    assert "read_parquet" in prefixes
+    assert prefixes - {"read_parquet"}, prefixes
     assert dask["compute"]["engine"] == "dask"
     assert dask["compute"]["scheduler"] == dask_cluster
     assert dask["compute"]["workers"] == 2
@@ -268,6 +294,7 @@ def test_dask_without_a_scheduler_starts_and_stops_a_local_cluster(environment, 
         (r'root = "outputs/production"', f'root = "{outputs.as_posix()}"'),
     ]
     configs = configs_with(generated, environment, tmp_path / "configs", edits)
+    before = worker_processes(environment)
     ok(
         run_cli(
             environment, generated, "train", "--mode", "production", "--config-dir", str(configs)
@@ -278,3 +305,19 @@ def test_dask_without_a_scheduler_starts_and_stops_a_local_cluster(environment, 
     assert manifest["compute"]["scheduler"].startswith(("tcp://127.0.0.1:", "inproc://"))
     assert manifest["compute"]["workers"] == 2
     assert manifest["gate"]["passed"]
+    # The run stopped its cluster: no worker process of the environment outlives it.
+    assert worker_processes(environment) <= before
+
+
+def worker_processes(environment: Environment) -> set[int]:
+    """Running processes of the environment's python started by multiprocessing (the
+    workers of a local Dask cluster are), read from /proc."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+        if command.startswith(str(environment.venv)) and "multiprocessing" in command:
+            found.add(int(entry.name))
+    return found

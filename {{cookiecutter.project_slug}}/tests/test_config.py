@@ -62,6 +62,7 @@ def test_modes_differ_in_size():
         ("[compute]\nengine = 'spark'", r"key 'compute\.engine' must be one of local, dask"),
         ("[search]\ncv_folds = 1", r"key 'search\.cv_folds' must be at least 2"),
         ("[dask]\nthreads_per_worker = 0", r"key 'dask\.threads_per_worker' must be at least 1"),
+        ("[outputs]\nroot = '.'", r"key 'outputs\.root' must name a folder of its own"),
         (
             "[data]\ncache_dir = 'data'",
             r"test\.toml: key 'data\.cache_dir' was renamed 'data\.sample_dir' in template "

@@ -21,8 +21,9 @@ import sklearn
 import skops.io as sio
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.svm import SVC
 
-from {{ cookiecutter.package_name }} import pipeline
+from {{ cookiecutter.package_name }} import pipeline, predict
 from {{ cookiecutter.package_name }}.artifacts import (
     MANIFEST_FILE,
     METRICS_FILE,
@@ -32,7 +33,12 @@ from {{ cookiecutter.package_name }}.artifacts import (
 )
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.config import Config, load_config
-from {{ cookiecutter.package_name }}.errors import ArtifactError, DataError
+from {{ cookiecutter.package_name }}.errors import (
+    ArtifactError,
+    ConfigError,
+    DataError,
+    QualityGateFailed,
+)
 from {{ cookiecutter.package_name }}.manifest import FIELDS
 from {{ cookiecutter.package_name }}.models import MODELS
 from {{ cookiecutter.package_name }}.pipeline import TrainingResult, train
@@ -155,6 +161,28 @@ def test_an_interrupted_run_leaves_the_last_good_model(
     assert [path.name for path in outputs.parent.iterdir()] == ["production"]
 
 
+def test_a_run_that_died_mid_swap_gets_the_last_good_model_back(production_run, workspace, outputs):
+    before = published_files(outputs)
+    # Killed between the swap's two renames: the last good outputs are only set aside.
+    aside = outputs.parent / ".production.previous-killed"
+    aside.mkdir()
+    outputs.rename(aside / outputs.name)
+    config = production_run_config(workspace)
+    failing = production_configs(workspace / "failing-2", outputs, impossible_threshold(config))
+    with pytest.raises(QualityGateFailed):
+        train(load_config("production", failing), workdir=workspace)
+    assert published_files(outputs) == before
+    assert [path.name for path in outputs.parent.iterdir()] == ["production"]
+
+
+def test_an_output_root_shared_with_other_folders_is_refused(production_run, workspace, outputs):
+    before = published_files(outputs)
+    shared = production_configs(workspace / "shared", outputs.parent)
+    with pytest.raises(ConfigError, match=r"holds folders \(production\)"):
+        train(load_config("production", shared), workdir=workspace)
+    assert published_files(outputs) == before
+
+
 @pytest.fixture
 def artifact_copy(production_run, outputs, tmp_path) -> Path:
     """A copy of the published outputs that a test may damage."""
@@ -173,17 +201,26 @@ def test_a_tampered_artifact_is_refused(artifact_copy, tmp_path):
     assert not (tmp_path / "out.csv").exists()
 
 
+def swap_model(folder: Path, model: Pipeline) -> dict:
+    """Replace the published model with another, and its hash in the manifest to match."""
+    (folder / MODEL_FILE).write_bytes(sio.dumps(model))
+    manifest = read_manifest(folder)
+    manifest["artifact"]["sha256"] = hashlib.sha256((folder / MODEL_FILE).read_bytes()).hexdigest()
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
+    return manifest
+
+
 def test_an_artifact_holding_an_untrusted_type_is_refused(artifact_copy):
     # A pipeline that would run a shell command: its hash is right, its types are not.
-    (artifact_copy / MODEL_FILE).write_bytes(
-        sio.dumps(Pipeline([("run", FunctionTransformer(func=os.system))]))
-    )
-    manifest = read_manifest(artifact_copy)
-    manifest["artifact"]["sha256"] = hashlib.sha256(
-        (artifact_copy / MODEL_FILE).read_bytes()
-    ).hexdigest()
-    (artifact_copy / MANIFEST_FILE).write_text(json.dumps(manifest))
-    with pytest.raises(ArtifactError, match=r"holds types this project does not trust: .*system"):
+    manifest = swap_model(artifact_copy, Pipeline([("run", FunctionTransformer(func=os.system))]))
+    with pytest.raises(ArtifactError, match=r"does not produce: .*system.*; refusing"):
+        load_model(artifact_copy / MODEL_FILE, manifest)
+
+
+def test_an_artifact_holding_a_type_the_registry_does_not_produce_is_refused(artifact_copy):
+    # A support-vector machine: a type skops itself trusts, but not this model's.
+    manifest = swap_model(artifact_copy, Pipeline([("model", SVC())]))
+    with pytest.raises(ArtifactError, match=r"does not produce: sklearn\.svm\._classes\.SVC"):
         load_model(artifact_copy / MODEL_FILE, manifest)
 
 
@@ -201,7 +238,9 @@ def scoring_input(task: str, rows: int) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_predict_streams_batches_and_matches_the_model(production_run, outputs, tmp_path, suffix):
+def test_predict_streams_batches_and_matches_the_model(
+    production_run, outputs, tmp_path, suffix, monkeypatch
+):
     task, target = production_run.record["task"], production_run.manifest["target"]
     frame = scoring_input(task, 2_500)
     source = tmp_path / f"rows{suffix}"
@@ -211,20 +250,56 @@ def test_predict_streams_batches_and_matches_the_model(production_run, outputs, 
     else:
         frame.to_parquet(source, index=False)
     # 1,000-row batches: the input spans three of them.
+    batches = []
+    monkeypatch.setattr(predict, "conform", spy(predict.conform, batches))
     result = predict_file(str(source), output, outputs, batch_rows=1_000, keep=("customer_id",))
+    assert [len(batch) for batch in batches] == [1_000, 1_000, 500]
     assert result.rows == len(frame)
     assert result.ignored_columns == [target]
     written = pd.read_csv(output) if suffix == ".csv" else pd.read_parquet(output)
     assert len(written) == len(frame)
     np.testing.assert_array_equal(written["customer_id"], frame["customer_id"])
-    expected = production_run.model.predict(frame.drop(columns=["customer_id", target]))
+    features = frame.drop(columns=["customer_id", target])
+    expected = production_run.model.predict(features)
     if task == "classification":
         np.testing.assert_array_equal(written["prediction"], expected)
-        probabilities = written[[f"probability_{c}" for c in production_run.manifest["classes"]]]
-        assert ((probabilities >= 0) & (probabilities <= 1)).all().all()
-        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+        classes = production_run.manifest["classes"]
+        probabilities = written[[f"probability_{label}" for label in classes]].to_numpy()
+        np.testing.assert_allclose(probabilities, production_run.model.predict_proba(features))
     else:
         np.testing.assert_allclose(written["prediction"], expected)
+
+
+def spy(function, calls: list):
+    """Wrap function so that each call's first argument is recorded in calls."""
+
+    def recorded(first, *args, **kwargs):
+        calls.append(first)
+        return function(first, *args, **kwargs)
+
+    return recorded
+
+
+def test_predict_reads_a_csv_by_the_training_schema_not_by_its_first_rows(
+    production_run, outputs, tmp_path
+):
+    """pyarrow guesses CSV types from the first block (about 1 MB): a categorical column
+    empty there, or a bad number after it, must not trip it."""
+    features = production_run.manifest["features"]
+    categorical, numeric = features["categorical"][0], features["numeric"][0]
+    frame = scoring_input(production_run.record["task"], 30_000)
+    frame.loc[:25_000, categorical] = np.nan  # a null-typed column, for a guesser
+    frame.to_csv(tmp_path / "rows.csv", index=False)
+    result = predict_file(str(tmp_path / "rows.csv"), tmp_path / "out.parquet", outputs)
+    assert result.rows == len(frame) == len(pd.read_parquet(tmp_path / "out.parquet"))
+
+    frame[numeric] = frame[numeric].astype(object)
+    frame.loc[29_000, numeric] = "unknown"
+    frame.to_csv(tmp_path / "rows.csv", index=False)
+    expected = f"column '{numeric}' must hold numbers .* 'unknown' in data row 29001"
+    with pytest.raises(DataError, match=expected):
+        predict_file(str(tmp_path / "rows.csv"), tmp_path / "bad.parquet", outputs)
+    assert not (tmp_path / "bad.parquet").exists()
 
 
 def test_predict_names_missing_columns_and_writes_nothing(production_run, outputs, tmp_path):

@@ -2,37 +2,34 @@
 be trusted.
 
 skops rebuilds objects from a description of their types instead of running pickle's
-arbitrary code, and refuses types nobody trusted. It trusts common scikit-learn and
-numpy types itself; TRUSTED_TYPES adds the few others the registry's models hold.
-Loading also checks the file's sha256 against the run's manifest.json, so an artifact
-altered or half-copied after training is refused.
+arbitrary code. Loading trusts exactly the types the project's own registry and
+preprocessing produce: the types of the artifact's registry model, fitted on a few
+hundred rows of the built-in data set, are the allow-list; any other type in the
+file (even one skops itself would trust) is refused, by name. Loading also checks
+the file's sha256 against the run's manifest.json, so an artifact altered or
+half-copied after training is refused.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import skops.io as sio
 from sklearn.pipeline import Pipeline
 
-from .errors import ArtifactError
+from .errors import ArtifactError, ProjectError
 from .files import write_atomically
 
 MODEL_FILE = "model.skops"
 METRICS_FILE = "metrics.json"
 MANIFEST_FILE = "manifest.json"
-
-# Types the registry's fitted models hold beyond those skops trusts by default. When a
-# new registry model adds others, tests/test_models.py names them: add them here only
-# if they come from a library you trust.
-TRUSTED_TYPES = (
-    "numpy.dtype",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn.tree._tree.Tree",
-)
 
 
 def save_model(output_dir: Path, model: Pipeline) -> dict[str, Any]:
@@ -48,9 +45,72 @@ def save_model(output_dir: Path, model: Pipeline) -> dict[str, Any]:
     }
 
 
-def untrusted_types(content: bytes) -> list[str]:
-    """The types in skops content that neither skops nor TRUSTED_TYPES trusts."""
-    return [name for name in sio.get_untrusted_types(data=content) if name not in TRUSTED_TYPES]
+def types_in(content: bytes) -> set[str]:
+    """Every type a skops file describes (module.name), read from its schema."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            schema = json.loads(archive.read("schema.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise ArtifactError(f"not a readable skops file: {error}") from None
+    found, nodes = set(), [schema]
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, dict):
+            if "__class__" in node and "__module__" in node:
+                found.add(f"{node['__module__']}.{node['__class__']}")
+            nodes.extend(node.values())
+        elif isinstance(node, list):
+            nodes.extend(node)
+    return found
+
+
+# Plain data, whatever the user's columns hold: Python and numpy scalars and arrays.
+BASIC_TYPES = frozenset(
+    [
+        f"builtins.{kind.__name__}"
+        for kind in (bool, int, float, complex, str, bytes, list, tuple, dict, set, slice)
+    ]
+    + [
+        f"numpy.{kind.__name__}"
+        for kind in (
+            np.ndarray,
+            np.dtype,
+            np.bool_,
+            np.str_,
+            np.int8,
+            np.int16,
+            np.int32,
+            np.int64,
+            np.uint8,
+            np.uint16,
+            np.uint32,
+            np.uint64,
+            np.float16,
+            np.float32,
+            np.float64,
+        )
+    ]
+)
+
+
+def allowed_types(task: str, name: str) -> frozenset[str]:
+    """What an artifact of the registry model `name` may hold: plain data, and the types
+    the model and the shared preprocessing produce once fitted."""
+    return BASIC_TYPES | registry_types(task, name)
+
+
+@functools.cache
+def registry_types(task: str, name: str) -> frozenset[str]:
+    """The types the registry model `name` and the shared preprocessing produce once
+    fitted: the model fitted on 500 rows of the built-in data set, as saved by skops."""
+    from .models import build_model
+    from .preprocessing import infer_schema
+    from .synthetic import TARGETS, make_dataset
+
+    frame = make_dataset(task, 500)
+    target = TARGETS[task]
+    model = build_model(task, name, infer_schema(frame, target), seed=0, n_jobs=1)
+    return frozenset(types_in(sio.dumps(model.fit(frame.drop(columns=[target]), frame[target]))))
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -76,23 +136,34 @@ def load_model(path: Path, manifest: dict[str, Any]) -> Pipeline:
     if not path.is_file():
         raise ArtifactError(f"no trained model at {path}")
     content = path.read_bytes()
-    expected = str(manifest.get("artifact", {}).get("sha256"))
+    artifact = manifest.get("artifact")
+    expected = str(artifact.get("sha256") if isinstance(artifact, dict) else None)
     actual = hashlib.sha256(content).hexdigest()
     if actual != expected:
         raise ArtifactError(
             f"{path}: its sha256 {actual[:12]}... differs from {expected[:12]}... in "
             f"{MANIFEST_FILE}: the file changed after training; refusing to load it"
         )
+    task, name = manifest.get("task"), manifest.get("model")
     try:
-        refused = untrusted_types(content)
-    except Exception as error:  # not a skops file at all
-        raise ArtifactError(f"{path}: not a readable skops file: {error}") from None
+        allowed = allowed_types(task, name)
+    except (KeyError, TypeError, ValueError, ProjectError):
+        raise ArtifactError(
+            f"{MANIFEST_FILE} beside {path} names model {name!r} for task {task!r}, which is "
+            "not in this project's registry; refusing to load it"
+        ) from None
+    try:
+        held = types_in(content)
+    except ArtifactError as error:
+        raise ArtifactError(f"{path}: {error}") from None
+    refused = sorted(held - allowed)
     if refused:
         raise ArtifactError(
-            f"{path} holds types this project does not trust: {', '.join(refused)}; "
-            "refusing to load it (see TRUSTED_TYPES in artifacts.py)"
+            f"{path} holds types that this project's registry model {name!r} does not "
+            f"produce: {', '.join(refused)}; refusing to load it"
         )
-    return sio.loads(content, trusted=list(TRUSTED_TYPES))
+    trusted = [kind for kind in sio.get_untrusted_types(data=content) if kind in allowed]
+    return sio.loads(content, trusted=trusted)
 
 
 def save_metrics(output_dir: Path, record: dict[str, Any], name: str = METRICS_FILE) -> Path:

@@ -331,6 +331,12 @@ def _check_ranges(config: Config, where: Any) -> None:
             f"{where('compute.time_budget_s')}: key 'compute.time_budget_s' must be 0 (no "
             f"limit) or a number of seconds, got {config.compute.time_budget_s}"
         )
+    root = Path(config.outputs.root)
+    if root.name in ("", ".", "..") or Path.cwd().resolve().is_relative_to(root.resolve()):
+        raise ConfigError(
+            f"{where('outputs.root')}: key 'outputs.root' must name a folder of its own "
+            f"(a run replaces it whole), got {config.outputs.root!r}"
+        )
     if not 0 < config.evaluation.leakage_threshold <= 1:
         raise ConfigError(
             f"{where('evaluation.leakage_threshold')}: key 'evaluation.leakage_threshold' "

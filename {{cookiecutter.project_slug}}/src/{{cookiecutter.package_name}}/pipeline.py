@@ -23,8 +23,9 @@ from .errors import DataError, QualityGateFailed
 from .evaluation import finite, fit_baseline, gate_checks, is_better, lift, score
 from .manifest import build_manifest, data_fingerprint, git_state, library_versions, plain
 from .preprocessing import FeatureSchema, infer_schema
-from .publish import publishing
+from .publish import publishing, recover
 from .sampling import FetchResult, frame_hash
+from .sources import redact
 from .timing import StepTimer
 from .tuning import fit_model
 
@@ -71,9 +72,12 @@ def _train(
 ) -> TrainingResult:
     timer = StepTimer(config.compute.time_budget_s, config.where("compute.time_budget_s"))
     started = datetime.now(UTC)
+    output_root = workdir / config.outputs.root
+    recover(output_root)
     with timer.step("load"):
         loaded = load_dataset(config, workdir)
-        fingerprint = data_fingerprint(loaded.frame, loaded.source, frame_hash(loaded.frame))
+        source = redact(loaded.source)
+        fingerprint = data_fingerprint(loaded.frame, source, frame_hash(loaded.frame))
     with timer.step("split"):
         split = split_rows(loaded.frame, config)
     schema = infer_schema(loaded.frame, config.data.target)
@@ -106,7 +110,7 @@ def _train(
         "n_rows": len(loaded.frame),
         "n_train": len(split.y_train),
         "n_test": len(split.y_test),
-        "source": loaded.source,
+        "source": source,
         "primary_metric": primary,
         "metrics": finite(metrics),
         "baseline": finite(baseline),
@@ -123,7 +127,6 @@ def _train(
     }
     git = git_state(workdir)
     record["git_commit"] = git["commit"]
-    output_root = workdir / config.outputs.root
     with publishing(output_root) as staging:
         with timer.step("save"):
             artifact = save_model(staging, model)
@@ -138,7 +141,7 @@ def _train(
                 "dtypes": {column: fingerprint["schema"][column] for column in schema.columns},
             },
             classes=plain(getattr(model, "classes_", None)),
-            config=config.raw,
+            config={**config.raw, "data": {**config.raw.get("data", {}), "source": source}},
             config_files=sorted({str(path) for path in config.origin.values()}),
             git=git,
             data=fingerprint,

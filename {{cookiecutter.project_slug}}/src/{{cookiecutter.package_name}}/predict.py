@@ -68,15 +68,23 @@ def predict_file(
         )
     model = load_model(model_path, manifest)
     writer = _writer_for(output)
-    source = open_files(input_path, batch_rows)
     features = manifest["features"]
     columns = [*features["numeric"], *features["categorical"]]
-    missing = [name for name in [*columns, *keep] if name not in source.schema.names]
+    # CSV columns the model reads are read as text and converted by `conform`, which
+    # names a bad value; left to pyarrow, their types would be guessed from the first rows.
+    source = open_files(input_path, batch_rows, {name: pa.string() for name in columns})
+    missing = [name for name in columns if name not in source.schema.names]
     if missing:
         raise DataError(
             f"{input_path}: missing column(s) the model needs: {', '.join(missing)} "
             f"(it was trained on: {', '.join(columns)})"
         )
+    unknown = [name for name in keep if name not in source.schema.names]
+    if unknown:
+        raise DataError(f"--keep: {input_path} has no column(s) {', '.join(unknown)}")
+    clashing = [name for name in keep if name == PREDICTION or name.startswith("probability_")]
+    if clashing:
+        raise DataError(f"--keep: {', '.join(clashing)} would clash with an output column")
     ignored = [name for name in source.schema.names if name not in columns and name not in keep]
     classes = manifest.get("classes")
     rows = 0
@@ -88,7 +96,7 @@ def predict_file(
             writer(temporary) as write,
         ):
             for batch in _batches(source):
-                frame = conform(batch.select(columns).to_pandas(), features, input_path, rows)
+                frame = conform(batch.select(columns), features, input_path, rows)
                 scored = {name: batch.column(name) for name in keep}
                 scored[PREDICTION] = model.predict(frame)
                 if classes is not None:
@@ -106,10 +114,21 @@ def predict_file(
 
 
 def conform(
-    frame: pd.DataFrame, features: dict[str, Any], input_path: str, first_row: int
+    batch: pa.RecordBatch, features: dict[str, Any], input_path: str, first_row: int
 ) -> pd.DataFrame:
-    """Give each column the kind it had in training: numbers for numeric features,
-    text for categorical ones. A value that cannot be a number is an error naming it."""
+    """The batch as the frame the model expects: numbers for numeric features, text for
+    categorical ones (cast in Arrow: 1 becomes "1", missing stays missing). A value that
+    cannot be a number is an error naming the column, the value and the row."""
+    import pyarrow.compute as pc
+
+    categorical = set(features["categorical"])
+    columns = {
+        name: pc.cast(column, pa.string())
+        if name in categorical and not pa.types.is_string(column.type)
+        else column
+        for name, column in zip(batch.schema.names, batch.columns, strict=True)
+    }
+    frame = pa.table(columns).to_pandas()
     for name in features["numeric"]:
         column = frame[name]
         if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
@@ -124,9 +143,6 @@ def conform(
                 f"in data row {first_row + position + 1}"
             )
         frame[name] = numbers.astype("float64")
-    for name in features["categorical"]:
-        if not pd.api.types.is_string_dtype(frame[name]):
-            frame[name] = frame[name].astype(str)  # missing values stay missing
     return frame
 
 

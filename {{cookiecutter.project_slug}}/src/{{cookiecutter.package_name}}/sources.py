@@ -40,6 +40,15 @@ class Source:
     total_rows: int | None = None
 
 
+def redact(source: str) -> str:
+    """The source with any password hidden, for what a run writes down (manifest, metrics)."""
+    if SQL_URL.match(source):
+        from sqlalchemy.engine import make_url
+
+        return make_url(source).render_as_string(hide_password=True)
+    return re.sub(r"^(\w[\w+.-]*://[^/:@]*):[^/@]*@", r"\1:***@", source)
+
+
 def open_source(data: DataConfig, task: str) -> Source:
     """Open the configured source; errors name the source and what went wrong."""
     if data.source == SYNTHETIC:
@@ -75,12 +84,20 @@ def read_all_with_dask(data: DataConfig) -> pa.Table:
     if not filesystem.exists(path):
         raise DataError(f"data source {data.source!r} does not exist")
     data_format = _format_of(filesystem, path, data.source)
-    if data_format == "parquet":
-        frame = dd.read_parquet(data.source)
-    else:
-        pattern = f"{data.source.rstrip('/')}/**/*.csv" if filesystem.isdir(path) else data.source
-        frame = dd.read_csv(pattern, blocksize="64MB")
-    return pa.Table.from_pandas(frame.compute(), preserve_index=False)
+    try:
+        if data_format == "parquet":
+            frame = dd.read_parquet(data.source)
+        else:
+            folder = filesystem.isdir(path)
+            pattern = f"{data.source.rstrip('/')}/**/*.csv*" if folder else data.source
+            # Compressed files cannot be split into blocks: one partition per file.
+            compressed = data.source.endswith(".gz") or folder
+            frame = dd.read_csv(pattern, blocksize=None if compressed else "64MB")
+        return pa.Table.from_pandas(frame.compute(), preserve_index=False)
+    except (OSError, ValueError, TypeError) as error:  # e.g. dtypes differ between files
+        raise DataError(
+            f"data source {data.source!r}: Dask could not read it: {' '.join(str(error).split())}"
+        ) from None
 
 
 def _open_synthetic(data: DataConfig, task: str) -> Source:
@@ -95,8 +112,15 @@ def _open_synthetic(data: DataConfig, task: str) -> Source:
     return Source(described, schema, batches(), data.synthetic_rows)
 
 
-def open_files(source: str, batch_rows: int) -> Source:
-    """Open CSV or Parquet files (a file, a folder, an fsspec URL) as a stream of batches."""
+def open_files(
+    source: str, batch_rows: int, csv_types: dict[str, pa.DataType] | None = None
+) -> Source:
+    """Open CSV or Parquet files (a file, a folder, an fsspec URL) as a stream of batches.
+
+    CSV columns get the types in csv_types; pyarrow infers the others from the first
+    block of rows (about 1 MB), so a later value that does not fit is an error naming
+    the source, the column and the row.
+    """
     import fsspec
     import pyarrow.dataset as pads
 
@@ -108,7 +132,8 @@ def open_files(source: str, batch_rows: int) -> Source:
         raise DataError(f"data source {source!r} does not exist")
     data_format = _format_of(filesystem, path, source)
     try:
-        dataset = pads.dataset(path, format=_file_format(data_format), filesystem=filesystem)
+        file_format = _file_format(data_format, csv_types or {})
+        dataset = pads.dataset(path, format=file_format, filesystem=filesystem)
         total = dataset.count_rows() if data_format == "parquet" else None
         if data_format == "parquet":
             batches = _parquet_batches(dataset, batch_rows)
@@ -120,7 +145,15 @@ def open_files(source: str, batch_rows: int) -> Source:
         raise DataError(
             f"data source {source!r}: cannot read it as {data_format}: {error}"
         ) from None
-    return Source(source, dataset.schema, batches, total)
+    return Source(source, dataset.schema, _reported(batches, source), total)
+
+
+def _reported(batches: Iterator[pa.RecordBatch], source: str) -> Iterator[pa.RecordBatch]:
+    """The batches; a value pyarrow cannot convert becomes an error naming the source."""
+    try:
+        yield from batches
+    except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
+        raise DataError(f"data source {source!r}: {' '.join(str(error).split())}") from None
 
 
 def _parquet_batches(dataset, batch_rows: int) -> Iterator[pa.RecordBatch]:
@@ -136,14 +169,15 @@ def _parquet_batches(dataset, batch_rows: int) -> Iterator[pa.RecordBatch]:
             yield from pq.ParquetFile(handle, pre_buffer=False).iter_batches(batch_size=batch_rows)
 
 
-def _file_format(data_format: str):
+def _file_format(data_format: str, csv_types: dict[str, pa.DataType]):
     """pyarrow's reader of the format; in CSV, an empty field is a missing value, as in pandas."""
     if data_format != "csv":
         return data_format
     import pyarrow.csv as pacsv
     import pyarrow.dataset as pads
 
-    return pads.CsvFileFormat(convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+    options = pacsv.ConvertOptions(strings_can_be_null=True, column_types=csv_types)
+    return pads.CsvFileFormat(convert_options=options)
 
 
 def _format_of(filesystem, path: str, source: str) -> str:

@@ -1,7 +1,8 @@
 """Fit one registry model, tuning its hyper-parameters first when search.enabled.
 
-The search covers the model's search space in the registry (models.py), starting
-from its defaults and train.params, scored on the primary metric by
+The search covers the model's search space in the registry (models.py): the
+parameters it searches replace those train.params sets (the others keep their
+configured values). Candidates are scored on the primary metric by
 cross-validation on the training rows only: the held-out rows still judge the
 result. With search.iterations > 0 (and fewer than the grid's size) it tries
 that many random candidates, else the whole grid. Its candidate fits run in
