@@ -103,6 +103,7 @@ def _train(
             model = clone(model).fit(
                 pd.concat([split.x_train, split.x_test]), pd.concat([split.y_train, split.y_test])
             )
+    git = git_state(workdir)
     record = {
         "mode": config.mode,
         "model": name,
@@ -122,11 +123,9 @@ def _train(
         "search": search,
         "refit_on_all_rows": config.train.refit_on_all_rows,
         "seed": config.train.seed,
-        "git_commit": None,
+        "git_commit": git["commit"],
         "started_at": started.isoformat(timespec="seconds"),
     }
-    git = git_state(workdir)
-    record["git_commit"] = git["commit"]
     with publishing(output_root) as staging:
         with timer.step("save"):
             artifact = save_model(staging, model)

@@ -39,6 +39,7 @@ def fit_model(
             return model.fit(x, y), None
     grid_size = math.prod(len(values) for values in space.values())
     iterations = config.search.iterations
+    candidates = iterations if 0 < iterations < grid_size else grid_size
     primary = config.evaluation.primary_metric
     common = {
         "scoring": PrimaryScorer(task, primary),
@@ -46,11 +47,10 @@ def fit_model(
         "n_jobs": n_jobs,
         "error_score": "raise",
     }
-    if 0 < iterations < grid_size:
-        search = RandomizedSearchCV(model, space, n_iter=iterations, random_state=seed, **common)
+    if candidates < grid_size:
+        search = RandomizedSearchCV(model, space, n_iter=candidates, random_state=seed, **common)
     else:
         search = GridSearchCV(model, space, **common)
-    candidates = iterations if 0 < iterations < grid_size else grid_size
     folds = config.search.cv_folds
     with activity(f"searching {candidates} {name} candidates x {folds} folds on {len(y):,} rows"):
         search.fit(x, y)
