@@ -4,8 +4,10 @@ be trusted.
 skops rebuilds objects from a description of their types instead of running pickle's
 arbitrary code. Loading trusts exactly the types the project's own registry and
 preprocessing produce: the types of the artifact's registry model, fitted on a few
-hundred rows of the built-in data set, are the allow-list; any other type in the
-file (even one skops itself would trust) is refused, by name. Loading also checks
+hundred rows of the built-in data set (with a date and a text column added, and
+with as many classes as the artifact has: a three-class model holds types a
+two-class one does not), are the allow-list; any other type in the file (even one
+skops itself would trust) is refused, by name. Loading also checks
 the file's sha256 against the run's manifest.json, so an artifact altered or
 half-copied after training is refused.
 """
@@ -93,23 +95,32 @@ BASIC_TYPES = frozenset(
 )
 
 
-def allowed_types(task: str, name: str) -> frozenset[str]:
-    """What an artifact of the registry model `name` may hold: plain data, and the types
-    the model and the shared preprocessing produce once fitted."""
-    return BASIC_TYPES | registry_types(task, name)
+def allowed_types(task: str, name: str, n_classes: int = 2) -> frozenset[str]:
+    """What an artifact of the registry model `name`, fitted on n_classes classes (0 for
+    regression), may hold: plain data, and the types the model and the shared
+    preprocessing produce once fitted. Two classes and three or more differ (a
+    multinomial loss); three and more do not."""
+    kind = 0 if task == "regression" else (2 if n_classes <= 2 else 3)
+    return BASIC_TYPES | registry_types(task, name, kind)
 
 
 @functools.cache
-def registry_types(task: str, name: str) -> frozenset[str]:
+def registry_types(task: str, name: str, n_classes: int) -> frozenset[str]:
     """The types the registry model `name` and the shared preprocessing produce once
-    fitted: the model fitted on 500 rows of the built-in data set, as saved by skops."""
+    fitted with n_classes classes (0: regression): the model fitted on 500 rows of the
+    built-in data set, with a date column and a text column added, as saved by skops."""
+    from .config import ColumnsConfig
     from .models import build_model
     from .preprocessing import infer_schema
-    from .synthetic import TARGETS, make_dataset
+    from .synthetic import TARGETS, make_dataset, with_date_and_text
 
-    frame = make_dataset(task, 500)
+    frame = with_date_and_text(make_dataset(task, 500))
     target = TARGETS[task]
-    model = build_model(task, name, infer_schema(frame, target), seed=0, n_jobs=1)
+    if n_classes > 2:  # the plan a customer holds: three classes, as text
+        frame, target = frame.drop(columns=[target]), "plan"
+    columns = ColumnsConfig(dates=["signup_date"], text=["feedback"])
+    schema = infer_schema(frame, target, columns)
+    model = build_model(task, name, schema, seed=0, n_jobs=1)
     return frozenset(types_in(sio.dumps(model.fit(frame.drop(columns=[target]), frame[target]))))
 
 
@@ -145,8 +156,9 @@ def load_model(path: Path, manifest: dict[str, Any]) -> Pipeline:
             f"{MANIFEST_FILE}: the file changed after training; refusing to load it"
         )
     task, name = manifest.get("task"), manifest.get("model")
+    classes = manifest.get("classes")
     try:
-        allowed = allowed_types(task, name)
+        allowed = allowed_types(task, name, len(classes or ()))
     except (KeyError, TypeError, ValueError, ProjectError):
         raise ArtifactError(
             f"{MANIFEST_FILE} beside {path} names model {name!r} for task {task!r}, which is "

@@ -83,6 +83,23 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         metavar="A,B,C",
         help="comma-separated registry models to compare instead of those in compare.models",
     )
+    promote = add_command(
+        commands,
+        "promote",
+        run_promote,
+        None,
+        help="write the model a mode chose, and its hyper-parameters, into production.toml",
+        description="Read the manifest of the last run of --from (human mode by default) and "
+        "write its model into train.models of configs/<--to>.toml, with the hyper-parameters "
+        "that differ from the registry's defaults as [train.params.<model>]. The file keeps "
+        "its comments; it is checked by loading it, and left as it was if that fails.",
+    )
+    promote.add_argument(
+        "--from", dest="source_mode", default="human", choices=MODES, help="default: human"
+    )
+    promote.add_argument(
+        "--to", dest="target_mode", default="production", choices=MODES, help="default: production"
+    )
     add_command(
         commands,
         "report",
@@ -147,19 +164,62 @@ def add_command(
         "--config-dir",
         type=Path,
         default=Path("configs"),
-        help="folder holding base.toml and <mode>.toml (default: configs)",
+        help="folder holding base.toml and <mode>.toml (default: configs); relative paths "
+        "in them are relative to its parent folder, the project root",
     )
+    if modes is not None:
+        command.add_argument(
+            "--set",
+            dest="overrides",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a config key for this run, e.g. --set data.max_rows=1000 "
+            "(a TOML value; repeat for several keys)",
+        )
     command.set_defaults(handler=handler)
     return command
 
 
+def parse_set(items: list[str]) -> dict[str, object]:
+    """--set KEY=VALUE items as {key: value}; the value is read as TOML, else as text."""
+    import tomllib
+
+    overrides: dict[str, object] = {}
+    for item in items:
+        key, separator, text = item.partition("=")
+        if not separator or not key.strip():
+            raise ProjectError(f"--set {item!r}: expected KEY=VALUE, e.g. data.max_rows=1000")
+        try:
+            value = tomllib.loads(f"value = {text}")["value"]
+        except tomllib.TOMLDecodeError:
+            value = text
+        overrides[key.strip()] = value
+    return overrides
+
+
+def mode_config(arguments: argparse.Namespace, mode: str | None = None):
+    """The config of the command's mode, with its --set overrides."""
+    from .config import load_config
+
+    overrides = parse_set(getattr(arguments, "overrides", []))
+    return load_config(mode or arguments.mode, arguments.config_dir, overrides)
+
+
+def print_notes(notes: list[str], warnings: list[str] = ()) -> None:
+    """Print what the run noted and warned about, one line each, on the error stream."""
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
 def run_train(arguments: argparse.Namespace) -> int:
     """Train in the chosen mode and print a summary of the result."""
-    from .config import load_config
     from .models import model_names
     from .pipeline import train
 
-    config = load_config(arguments.mode, arguments.config_dir)
+    config = mode_config(arguments)
     models = None
     if arguments.model is not None:
         if arguments.model not in model_names(config.task):
@@ -171,6 +231,7 @@ def run_train(arguments: argparse.Namespace) -> int:
     result = train(config, models=models)
     if result.fetched is not None:
         print_fetch(result.fetched)
+    print_notes(result.notes, result.warnings)
     record = result.record
     primary = record["primary_metric"]
     verdict = "beats" if record["beats_baseline"] else "does NOT beat"
@@ -187,26 +248,24 @@ def run_train(arguments: argparse.Namespace) -> int:
         )
         print(f"quality gate passed: {checks}")
     print(f"steps: {result.timer.summary()}")
-    print(f"outputs: {result.output_dir}/")
+    print(f"outputs: {shown(result.output_dir)}/")
     return 0
 
 
 def run_fetch_sample(arguments: argparse.Namespace) -> int:
     """Fetch the mode's sample and say what was kept and what changed."""
-    from .config import load_config
     from .sampling import fetch_sample
 
-    print_fetch(fetch_sample(load_config(arguments.mode, arguments.config_dir)))
+    print_fetch(fetch_sample(mode_config(arguments)))
     return 0
 
 
 def run_compare(arguments: argparse.Namespace) -> int:
     """Compare models in the chosen mode; print the leaderboard and where it was saved."""
     from .compare import compare, print_leaderboard
-    from .config import load_config
     from .models import model_names
 
-    config = load_config(arguments.mode, arguments.config_dir)
+    config = mode_config(arguments)
     models = None
     if arguments.models is not None:
         known = model_names(config.task)
@@ -219,17 +278,30 @@ def run_compare(arguments: argparse.Namespace) -> int:
                     f"(expected one or more of: {', '.join(known)})"
                 )
     leaderboard, paths = compare(config, models=models)
+    print_notes(leaderboard.notes)
     print_leaderboard(leaderboard)
-    print(f"outputs: {', '.join(map(str, paths))}")
+    print(f"outputs: {', '.join(map(shown, paths))}")
     return 0
 
 
 def run_report(arguments: argparse.Namespace) -> int:
     """Write the mode's HTML report and print its path."""
-    from .config import load_config
     from .report import build_report
 
-    print(build_report(load_config(arguments.mode, arguments.config_dir)))
+    print(shown(build_report(mode_config(arguments))))
+    return 0
+
+
+def run_promote(arguments: argparse.Namespace) -> int:
+    """Write the chosen model into the target mode's config; say what was written."""
+    from .promote import promote
+
+    promotion = promote(arguments.config_dir, arguments.source_mode, arguments.target_mode)
+    params = ", ".join(f"{key} = {value!r}" for key, value in promotion.params.items())
+    print(
+        f"{promotion.path}: train.models = [{promotion.model!r}] (from {promotion.source_mode} "
+        f"mode), [train.params.{promotion.model}]: {params or 'the registry defaults'}"
+    )
     return 0
 
 
@@ -241,9 +313,7 @@ def run_predict(arguments: argparse.Namespace) -> int:
         raise ProjectError(f"--batch-rows must be at least 1, got {arguments.batch_rows}")
     model = arguments.model
     if model is None:
-        from .config import load_config
-
-        model = Path(load_config("production", arguments.config_dir).outputs.root)
+        model = mode_config(arguments, "production").output_dir
     keep = tuple(name.strip() for name in arguments.keep.split(",") if name.strip())
     result = predict_file(
         arguments.input,
@@ -271,13 +341,22 @@ def print_fetch(fetched) -> None:
     """Say what a fetch kept, where it went, and how the source's schema drifted."""
     meta = fetched.meta
     how = "stratified by the target, " if meta["stratify"] else ""
+    why = f" ({fetched.reason})" if fetched.reason else ""
     print(
-        f"sample: {meta['rows_kept']:,} of {meta['rows_seen']:,} rows from "
-        f"{meta['source_description']}; {how}seed {meta['seed']} -> {fetched.path}"
+        f"sample{why}: {meta['rows_kept']:,} of {meta['rows_seen']:,} rows from "
+        f"{meta['source_description']}; {how}seed {meta['seed']} -> {shown(fetched.path)}"
     )
     if fetched.drift:
         drift = fetched.drift.describe()
         print(f"warning: the source's columns changed since the last fetch: {drift}")
+
+
+def shown(path: Path) -> str:
+    """A path as a user reads it: relative to the current folder when inside it."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def one_line(error: BaseException) -> str:

@@ -1,18 +1,23 @@
 """Compare registry models side by side on identical cross-validation folds.
 
-This is how human mode tries many models through one interface. Every model, and
-always the dummy baseline, is scored by scikit-learn's cross_validate on the same
-folds (so differences come from the models, not from the rows each one happened to
-see), with the folds fitted in parallel across the configured cores. The
-leaderboard holds the mean and spread of every metric and of the fit and scoring
-times, best first, and is written as CSV and JSON under the mode's output root.
+This is how human mode tries many models through one interface. Every model (with
+the hyper-parameters train.params gives it), and always the dummy baseline, is
+scored by scikit-learn's cross_validate on the same folds (so differences come from
+the models, not from the rows each one happened to see), with the folds fitted in
+parallel across the configured cores. The folds are made from the training rows
+only: the rows `train` holds out to judge its model are never seen here, and `train`
+with several models picks its model from this very leaderboard, so the two rank
+models alike. The leaderboard holds the mean and spread of every metric and of the
+fit and scoring times, best first, and is written as CSV and JSON under the mode's
+output root.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -26,13 +31,16 @@ from rich.table import Table
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import cross_validate
 
+from .column_advice import column_notes
 from .compute import compute_engine
 from .config import Config
 from .data import load_dataset
-from .evaluation import baseline_model, greater_is_better, make_folds, metric_names, score
+from .errors import DataError
+from .evaluation import baseline_model, greater_is_better, metric_names, score
 from .files import write_atomically
 from .models import build_model
 from .preprocessing import infer_schema
+from .splitting import make_folds, split_rows
 
 BASELINE = "dummy_baseline"
 TIMES = ("fit_time", "score_time")
@@ -57,6 +65,25 @@ class Leaderboard:
     folds: list[Fold]
     # Per model, the fingerprint of the test rows cross_validate actually scored it on.
     fold_hashes: dict[str, str]
+    # What the user should read about the data (columns that look misassigned).
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def best(self) -> str:
+        """The best model that is not the baseline (its primary metric must be finite)."""
+        primary = f"{self.primary_metric}_mean"
+        for row in self.rows.to_dict(orient="records"):
+            if row["model"] != BASELINE and _is_finite(row[primary]):
+                return row["model"]
+        raise DataError(f"no model gave a finite {self.primary_metric} in cross-validation")
+
+    def scores(self, name: str) -> dict[str, float | None]:
+        """The named model's mean cross-validated metrics."""
+        row = self.rows.set_index("model").loc[name]
+        return {
+            metric: (float(row[f"{metric}_mean"]) if _is_finite(row[f"{metric}_mean"]) else None)
+            for metric in metric_names(self.task)
+        }
 
     def to_json(self) -> dict[str, Any]:
         """The leaderboard as plain data; NaN and infinities become null."""
@@ -79,19 +106,17 @@ class Leaderboard:
 
 
 def compare_models(
-    config: Config, frame: pd.DataFrame, models: list[str] | None = None
+    config: Config, features: pd.DataFrame, y: pd.Series, models: list[str] | None = None
 ) -> Leaderboard:
     """Cross-validate the named registry models (default: compare.models) and the dummy
-    baseline on identical folds of the frame's labelled rows."""
-    task, target, seed = config.task, config.data.target, config.train.seed
-    labelled = frame[frame[target].notna()]
-    features, y = labelled.drop(columns=[target]), labelled[target]
+    baseline on identical folds of these labelled rows (the training rows of a split)."""
+    task, seed = config.task, config.train.seed
     folds = make_folds(config, features, y, "compare.cv_folds")
-    schema = infer_schema(features, target)
+    schema = infer_schema(features, config.data.target, config.columns)
     # The cores go to the folds, which cross_validate fits in parallel; a model that
     # could use several cores itself gets one, so that the two do not compete.
     estimators: dict[str, BaseEstimator] = {
-        name: build_model(task, name, schema, seed, n_jobs=1)
+        name: build_model(task, name, schema, seed, n_jobs=1, params=config.train.params.get(name))
         for name in (models or config.compare.models)
     }
     estimators[BASELINE] = baseline_model(task)
@@ -118,7 +143,7 @@ def compare_models(
         mode=config.mode,
         task=task,
         primary_metric=primary,
-        n_rows=len(labelled),
+        n_rows=len(y),
         cv_folds=len(folds),
         seed=seed,
         rows=_rank(task, primary, results),
@@ -167,13 +192,16 @@ def save_leaderboard(leaderboard: Leaderboard, output_dir: Path) -> list[Path]:
     return [csv_path, json_path]
 
 
-def compare(
-    config: Config, workdir: Path | str = ".", models: list[str] | None = None
-) -> tuple[Leaderboard, list[Path]]:
-    """Load the mode's rows, compare the models on them, and save the leaderboard."""
-    workdir = Path(workdir)
-    leaderboard = compare_models(config, load_dataset(config, workdir).frame, models)
-    return leaderboard, save_leaderboard(leaderboard, workdir / config.outputs.root)
+def compare(config: Config, models: list[str] | None = None) -> tuple[Leaderboard, list[Path]]:
+    """Load the mode's rows, compare the models on their training rows (the split `train`
+    makes), and save the leaderboard."""
+    loaded = load_dataset(config)
+    split = split_rows(loaded.frame, config)
+    leaderboard = compare_models(config, split.x_train, split.y_train, models)
+    schema = infer_schema(loaded.frame, config.data.target, config.columns)
+    notes = [*loaded.notes, *column_notes(loaded.frame, schema, config)]
+    leaderboard = dataclasses.replace(leaderboard, notes=notes)
+    return leaderboard, save_leaderboard(leaderboard, config.output_dir)
 
 
 def render_leaderboard(leaderboard: Leaderboard) -> Table:

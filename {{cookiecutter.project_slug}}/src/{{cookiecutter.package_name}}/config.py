@@ -2,25 +2,34 @@
 
 A mode is configuration only. Every file is checked as it is read (unknown keys,
 wrong types) and the merged result is checked as a whole (known task, model and
-metric names); each error names the file, the key and what was expected.
+metric names); each error names the file, the key and what was expected. A key
+neither file sets takes the default written beside its field below (the values
+configs/base.toml starts with); `task` and `data.target` have none.
+
+Relative paths in the configs are resolved against the project root, the folder
+holding the config folder, so a run means the same files from any current folder.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .locations import resolve_source, under_root
 
 MODES = ("test", "human", "production")
 # A string that may be empty ("" leaves an optional setting unset: TOML has no null).
 Text = str
 # Hyper-parameters per registry model: {"model name": {"parameter": value}}.
 Params = dict
-# A number per metric name: {"roc_auc": 0.7}.
+# A number per metric name: {"roc_auc": 0.7}; "primary" names the primary metric.
 Thresholds = dict
+# A list of names that may be empty: columns, features.
+Names = list
 TASKS = ("classification", "regression")
 ENGINES = ("local", "dask")
 
@@ -29,77 +38,95 @@ ENGINES = ("local", "dask")
 class DataConfig:
     """Where the rows come from and how many of them a run uses."""
 
-    source: str
-    table: Text
-    query: Text
     target: str
-    synthetic_rows: int
-    max_rows: int
-    stratify: bool
-    batch_rows: int
-    sample_dir: str
-    test_fraction: float
+    source: str = "synthetic"
+    table: Text = ""
+    query: Text = ""
+    synthetic_rows: int = 200_000
+    max_rows: int = 0
+    stratify: bool = True
+    batch_rows: int = 100_000
+    sample_dir: str = "data"
+    test_fraction: float = 0.2
+
+
+@dataclass(frozen=True)
+class ColumnsConfig:
+    """What each column of the data is for, beyond what its type says."""
+
+    # Columns the pipeline never reads as features.
+    drop: Names = field(default_factory=list)
+    # Identifiers: not features; shown beside the worst predictions, kept by predict --keep.
+    ids: Names = field(default_factory=list)
+    # Dates and timestamps: become numbers (year, month, day of week, days since 1970).
+    dates: Names = field(default_factory=list)
+    # Free text: becomes TF-IDF word features, at most text_max_features per column.
+    text: Names = field(default_factory=list)
+    text_max_features: int = 100
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Which registry models to train, and the seed that makes runs repeatable."""
 
-    models: list[str]
-    seed: int
+    models: list[str] = field(default_factory=lambda: ["hist_gradient_boosting"])
+    seed: int = 42
     # Hyper-parameters that replace a registry model's defaults, per model name.
-    params: Params
+    params: Params = field(default_factory=dict)
     # After evaluation on the held-out rows, refit the kept model on every labelled row.
-    refit_on_all_rows: bool
+    refit_on_all_rows: bool = False
 
 
 @dataclass(frozen=True)
 class SearchConfig:
     """The optional hyper-parameter search over each model's registry search space."""
 
-    enabled: bool
+    enabled: bool = False
     # Candidates drawn at random from the space; 0 tries the whole grid.
-    iterations: int
-    cv_folds: int
+    iterations: int = 0
+    cv_folds: int = 3
 
 
 @dataclass(frozen=True)
 class EvaluationConfig:
     """How a model is judged against the dummy baseline, and whether it may be published."""
 
-    primary_metric: str
-    min_lift_over_baseline: float
-    leakage_threshold: float
+    # No default: it depends on the task (see default_primary_metric).
+    primary_metric: str = ""
+    min_lift_over_baseline: float = 0.05
+    leakage_threshold: float = 0.95
+    # Features that may pass the leakage threshold: known to be that strong for real.
+    leakage_allow: Names = field(default_factory=list)
     # Refuse to publish a model that fails the baseline or a threshold.
-    gate: bool
+    gate: bool = False
     # Per metric, the least acceptable value (the most, for metrics where lower is better).
-    thresholds: Thresholds
+    thresholds: Thresholds = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class CompareConfig:
     """Which registry models `compare` evaluates, on how many identical CV folds."""
 
-    models: list[str]
-    cv_folds: int
+    models: list[str] = field(default_factory=lambda: ["random_forest", "hist_gradient_boosting"])
+    cv_folds: int = 5
 
 
 @dataclass(frozen=True)
 class InspectionConfig:
     """How much of the error analysis the report and notebooks show."""
 
-    min_slice_rows: int
-    top_n: int
+    min_slice_rows: int = 30
+    top_n: int = 10
 
 
 @dataclass(frozen=True)
 class ComputeConfig:
     """How many cores a run may use (-1: all), and how long it may take (0: no limit)."""
 
-    n_jobs: int
-    time_budget_s: float
+    n_jobs: int = -1
+    time_budget_s: float = 0
     # Where parallel work runs: "local" (this machine's cores) or "dask" (a Dask cluster).
-    engine: str
+    engine: str = "local"
 
 
 @dataclass(frozen=True)
@@ -107,17 +134,17 @@ class DaskConfig:
     """The Dask cluster used when compute.engine = "dask"."""
 
     # An existing scheduler, e.g. "tcp://10.0.0.5:8786"; "" starts a local cluster for the run.
-    scheduler_address: Text
+    scheduler_address: Text = ""
     # Size of the local cluster started when there is no scheduler address (0: one per core).
-    n_workers: int
-    threads_per_worker: int
+    n_workers: int = 0
+    threads_per_worker: int = 1
 
 
 @dataclass(frozen=True)
 class OutputsConfig:
     """Where a mode writes its models and metrics."""
 
-    root: str
+    root: str = "outputs"
 
 
 @dataclass(frozen=True)
@@ -127,6 +154,7 @@ class Config:
     mode: str
     task: str
     data: DataConfig
+    columns: ColumnsConfig
     train: TrainConfig
     search: SearchConfig
     evaluation: EvaluationConfig
@@ -138,15 +166,35 @@ class Config:
     # The merged settings as plain data, for manifests and reports.
     raw: dict[str, Any]
     # Which file set each key ("data.max_rows" -> configs/test.toml), for error messages.
-    origin: dict[str, Path]
+    origin: dict[str, Path | str]
+    # The project root: the folder holding the config folder. Relative paths in the
+    # configs (data.source, data.sample_dir, outputs.root) are already resolved against it.
+    root: Path = field(default_factory=Path.cwd)
+    # The config folder, for messages that tell which file to edit.
+    config_dir: Path = Path("configs")
 
     def where(self, key: str) -> str:
         """Name the key with the file that set it, e.g. "data.max_rows in configs/test.toml"."""
         return f"{key} in {self.origin[key]}" if key in self.origin else key
 
+    def file_of(self, key: str) -> Path | str:
+        """The file that set the key, else base.toml (where a key left at its default goes)."""
+        return self.origin.get(key, self.config_dir / "base.toml")
+
+    @property
+    def output_dir(self) -> Path:
+        """The mode's output root (absolute)."""
+        return Path(self.outputs.root)
+
+    @property
+    def sample_folder(self) -> Path:
+        """The folder of the mode's local sample: <data.sample_dir>/<mode>/ (absolute)."""
+        return Path(self.data.sample_dir) / self.mode
+
 
 SECTIONS: dict[str, type] = {
     "data": DataConfig,
+    "columns": ColumnsConfig,
     "train": TrainConfig,
     "search": SearchConfig,
     "evaluation": EvaluationConfig,
@@ -171,6 +219,10 @@ _EXPECTED: dict[str, tuple[Any, str]] = {
     "Params": (
         lambda v: isinstance(v, dict) and all(isinstance(i, dict) for i in v.values()),
         "a table of model names to tables of hyper-parameters",
+    ),
+    "Names": (
+        lambda v: isinstance(v, list) and all(isinstance(i, str) and i for i in v),
+        "a list of names (strings)",
     ),
     "Thresholds": (
         lambda v: (
@@ -237,10 +289,12 @@ def _check_value(path: Path, key: str, value: Any, expected: str) -> None:
         raise ConfigError(f"{path}: key '{key}' must be {words}, got {value!r}")
 
 
-def _merge(files: list[tuple[Path, dict[str, Any]]]) -> tuple[dict[str, Any], dict[str, Path]]:
+def _merge(
+    files: list[tuple[Path | str, dict[str, Any]]],
+) -> tuple[dict[str, Any], dict[str, Path | str]]:
     """Merge the files in order; return the result and which file set each key last."""
     merged: dict[str, Any] = {}
-    origin: dict[str, Path] = {}
+    origin: dict[str, Path | str] = {}
     for path, content in files:
         for key, value in content.items():
             if isinstance(value, dict):
@@ -252,45 +306,152 @@ def _merge(files: list[tuple[Path, dict[str, Any]]]) -> tuple[dict[str, Any], di
     return merged, origin
 
 
-def load_config(mode: str, config_dir: Path | str = "configs") -> Config:
-    """Load, merge and validate configs/base.toml and configs/<mode>.toml."""
+OVERRIDES = "--set"
+
+
+def parse_overrides(settings: dict[str, Any]) -> dict[str, Any]:
+    """Turn {"data.max_rows": 1000} into the nested form a config file has."""
+    nested: dict[str, Any] = {}
+    for key, value in settings.items():
+        section, _, name = key.partition(".")
+        if name:
+            nested.setdefault(section, {})[name] = value
+        else:
+            nested[section] = value
+    return nested
+
+
+def load_config(
+    mode: str, config_dir: Path | str = "configs", overrides: dict[str, Any] | None = None
+) -> Config:
+    """Load, merge and validate configs/base.toml and configs/<mode>.toml, then apply
+    overrides ({"data.max_rows": 1000}: dotted keys, checked like a file's)."""
     if mode not in MODES:
         raise ConfigError(f"unknown mode {mode!r} (expected one of: {', '.join(MODES)})")
     config_dir = Path(config_dir)
-    files = []
+    if not config_dir.is_dir():
+        raise ConfigError(
+            f"{config_dir}: config folder not found (run from the project root or pass "
+            "--config-dir)"
+        )
+    files: list[tuple[Path | str, dict[str, Any]]] = []
     for name in ("base", mode):
         path = config_dir / f"{name}.toml"
         content = read_toml(path)
         _check_file(path, content)
         files.append((path, content))
+    if overrides:
+        content = parse_overrides(overrides)
+        _check_file(OVERRIDES, content)
+        files.append((OVERRIDES, content))
     merged, origin = _merge(files)
-    return _build(mode, merged, origin, config_dir / "base.toml")
+    return _build(mode, merged, origin, config_dir)
 
 
-def _build(mode: str, merged: dict[str, Any], origin: dict[str, Path], base: Path) -> Config:
+def default_primary_metric(task: str) -> str:
+    """The primary metric when evaluation.primary_metric is not set."""
+    return "roc_auc" if task == "classification" else "r2"
+
+
+def _build(
+    mode: str, merged: dict[str, Any], origin: dict[str, Path | str], config_dir: Path
+) -> Config:
     """Turn the merged settings into a Config, checking what needs the whole picture."""
+    base = config_dir / "base.toml"
 
-    def where(key: str) -> Path:
+    def where(key: str) -> Path | str:
         return origin.get(key, base)
 
-    def require(key: str) -> Any:
-        section, _, name = key.partition(".")
-        value = merged.get(section, {}).get(name) if name else merged.get(section)
-        if value is None:
-            raise ConfigError(f"{base}: missing key '{key}'")
-        return value
+    def value_of(section: str, item: dataclasses.Field) -> Any:
+        given = merged.get(section, {})
+        if item.name in given:
+            return given[item.name]
+        if item.default is not dataclasses.MISSING:
+            return item.default
+        if item.default_factory is not dataclasses.MISSING:
+            return item.default_factory()
+        raise ConfigError(f"{base}: missing key '{section}.{item.name}'")
 
-    sections = {}
-    for section, cls in SECTIONS.items():
-        sections[section] = cls(**{f.name: require(f"{section}.{f.name}") for f in fields(cls)})
-    task = require("task")
+    task = merged.get("task")
+    if task is None:
+        raise ConfigError(f"{base}: missing key 'task'")
     if task not in TASKS:
         raise ConfigError(
             f"{where('task')}: key 'task' must be one of {', '.join(TASKS)}, got {task!r}"
         )
-    config = Config(mode=mode, task=task, raw=merged, origin=origin, **sections)
+    sections = {
+        section: cls(**{item.name: value_of(section, item) for item in fields(cls)})
+        for section, cls in SECTIONS.items()
+    }
+    evaluation = sections["evaluation"]
+    primary = evaluation.primary_metric or default_primary_metric(task)
+    thresholds = dict(evaluation.thresholds)
+    if "primary" in thresholds:
+        if primary in thresholds:
+            raise ConfigError(
+                f"{where('evaluation.thresholds')}: key 'evaluation.thresholds' sets both "
+                f"'primary' and {primary!r}, which is the primary metric: keep one"
+            )
+        thresholds[primary] = thresholds.pop("primary")
+    sections["evaluation"] = dataclasses.replace(
+        evaluation, primary_metric=primary, thresholds=thresholds
+    )
+    root = config_dir.resolve().parent
+    data, outputs = sections["data"], sections["outputs"]
+    _check_outputs_root(outputs.root, root, where)
+    sections["data"] = dataclasses.replace(
+        data,
+        source=resolve_source(data.source, root),
+        sample_dir=str(under_root(data.sample_dir, root)),
+    )
+    sections["outputs"] = dataclasses.replace(outputs, root=str(under_root(outputs.root, root)))
+    config = Config(
+        mode=mode,
+        task=task,
+        raw=merged,
+        origin=origin,
+        root=root,
+        config_dir=config_dir,
+        **sections,
+    )
     _check_ranges(config, where)
+    _check_columns(config, where)
     return config
+
+
+def _check_outputs_root(value: str, root: Path, where: Any) -> None:
+    """An output root is a folder of its own: a run replaces it whole."""
+    resolved = under_root(value, root).resolve()
+    if Path(value).name in ("", ".", "..") or root.is_relative_to(resolved):
+        raise ConfigError(
+            f"{where('outputs.root')}: key 'outputs.root' must name a folder of its own "
+            f"(a run replaces it whole), got {value!r}"
+        )
+
+
+def _check_columns(config: Config, where: Any) -> None:
+    """A column has one role at most, and the target has none."""
+    columns, target = config.columns, config.data.target
+    seen: dict[str, str] = {}
+    for role in ("drop", "ids", "dates", "text"):
+        for name in getattr(columns, role):
+            key = f"columns.{role}"
+            if name == target:
+                raise ConfigError(
+                    f"{where(key)}: key '{key}' names the target column {target!r} "
+                    "(data.target); the target has no other role"
+                )
+            if name in seen:
+                raise ConfigError(
+                    f"{where(key)}: key '{key}' names column {name!r}, which "
+                    f"columns.{seen[name]} names too: give a column one role"
+                )
+            seen[name] = role
+    if columns.text_max_features < 1:
+        key = "columns.text_max_features"
+        raise ConfigError(
+            f"{where(key)}: key '{key}' must be at least 1, got {columns.text_max_features}"
+        )
 
 
 def _check_ranges(config: Config, where: Any) -> None:
@@ -330,12 +491,6 @@ def _check_ranges(config: Config, where: Any) -> None:
         raise ConfigError(
             f"{where('compute.time_budget_s')}: key 'compute.time_budget_s' must be 0 (no "
             f"limit) or a number of seconds, got {config.compute.time_budget_s}"
-        )
-    root = Path(config.outputs.root)
-    if root.name in ("", ".", "..") or Path.cwd().resolve().is_relative_to(root.resolve()):
-        raise ConfigError(
-            f"{where('outputs.root')}: key 'outputs.root' must name a folder of its own "
-            f"(a run replaces it whole), got {config.outputs.root!r}"
         )
     if not 0 < config.evaluation.leakage_threshold <= 1:
         raise ConfigError(

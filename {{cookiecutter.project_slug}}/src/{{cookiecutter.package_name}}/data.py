@@ -8,14 +8,15 @@ At 0 (production), the run reads every row of the source.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from .config import Config
 from .errors import DataError
-from .sampling import SAMPLE_FILE, FetchResult, ensure_sample, sample_dir
+from .locations import redact
+from .sampling import SAMPLE_FILE, FetchResult, ensure_sample
 from .sources import is_file_source, read_all, read_all_with_dask
 
 
@@ -24,17 +25,21 @@ class LoadedData:
     """The rows of a run, where they came from, and the fetch it needed, if any."""
 
     frame: pd.DataFrame
+    # The source, its password hidden.
     source: str
     sample_path: Path | None
     fetched: FetchResult | None = None
+    # What the user should hear about the data (a source that could not be checked).
+    notes: list[str] = field(default_factory=list)
 
 
-def load_dataset(config: Config, workdir: Path | str = ".") -> LoadedData:
+def load_dataset(config: Config) -> LoadedData:
     """Return the rows the configured mode uses, with the target column checked."""
+    source = redact(config.data.source)
     if config.data.max_rows:
-        fetched = ensure_sample(config, workdir)
-        path = sample_dir(config, workdir) / SAMPLE_FILE
-        loaded = LoadedData(pd.read_parquet(path), config.data.source, path, fetched)
+        fetched, notes = ensure_sample(config)
+        path = config.sample_folder / SAMPLE_FILE
+        loaded = LoadedData(pd.read_parquet(path), source, path, fetched, notes)
     else:
         if config.compute.engine == "dask" and is_file_source(config.data):
             table = read_all_with_dask(config.data)
@@ -45,8 +50,8 @@ def load_dataset(config: Config, workdir: Path | str = ".") -> LoadedData:
         # (no split_blocks): splitting and hashing 1M rows were 1.5 times faster so.
         frame = table.replace_schema_metadata(None).to_pandas()
         del table
-        loaded = LoadedData(frame, config.data.source, None)
-    check_target(loaded.frame, config.data.target, config.data.source)
+        loaded = LoadedData(frame, source, None)
+    check_target(loaded.frame, config.data.target, source)
     return loaded
 
 
@@ -55,7 +60,8 @@ def check_target(frame: pd.DataFrame, target: str, source: str) -> None:
     if target not in frame.columns:
         raise DataError(
             f"data source {source!r} has no target column {target!r} "
-            f"(columns: {', '.join(map(str, frame.columns))}); set data.target in configs/"
+            f"(columns: {', '.join(map(str, frame.columns))}); set data.target in "
+            "configs/base.toml"
         )
     if frame[target].isna().all():
         raise DataError(f"data source {source!r}: target column {target!r} holds no values")

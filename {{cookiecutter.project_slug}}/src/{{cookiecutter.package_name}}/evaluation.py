@@ -1,4 +1,5 @@
-"""Metrics per task, the dummy baseline, and how a model compares with it."""
+"""Metrics per task, the dummy baseline, how a model compares with it, and how well
+each class is predicted."""
 
 from __future__ import annotations
 
@@ -9,10 +10,8 @@ import pandas as pd
 from sklearn import metrics
 from sklearn.base import BaseEstimator
 from sklearn.dummy import DummyClassifier, DummyRegressor
-from sklearn.model_selection import KFold, StratifiedKFold
 
 from .config import Config
-from .errors import DataError
 
 # name -> (function of (y_true, fitted model, X), whether greater is better)
 Metric = tuple[Callable[[pd.Series, BaseEstimator, pd.DataFrame], float], bool]
@@ -124,26 +123,6 @@ def finite(values: dict[str, float]) -> dict[str, float | None]:
     return {name: (value if np.isfinite(value) else None) for name, value in values.items()}
 
 
-def make_folds(
-    config: Config, features: pd.DataFrame, y: pd.Series, key: str
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Shuffled cross-validation folds for the seed, as many as the config key says
-    ("compare.cv_folds", "search.cv_folds"); classes keep their shares in every fold
-    when they can."""
-    section, _, name = key.partition(".")
-    n_folds = getattr(getattr(config, section), name)
-    if len(y) < n_folds:
-        raise DataError(
-            f"{len(y)} labelled rows cannot be split into {n_folds} folds "
-            f"({config.where(key)}); use more rows or fewer folds"
-        )
-    stratified = config.task == "classification" and y.value_counts().min() >= n_folds
-    splitter = (StratifiedKFold if stratified else KFold)(
-        n_splits=n_folds, shuffle=True, random_state=config.train.seed
-    )
-    return list(splitter.split(features, y))
-
-
 class PrimaryScorer:
     """A scikit-learn scorer of one metric, signed so that greater is always better
     (what the hyper-parameter search maximises)."""
@@ -184,3 +163,45 @@ def gate_checks(
             }
         )
     return checks
+
+
+# A class predicted for at most this share of the rows that hold it is "almost never"
+# predicted: whatever the primary metric says, the run and the report point it out.
+RARELY_PREDICTED = 0.1
+
+
+def per_class(y_true: pd.Series, predicted: np.ndarray, classes) -> pd.DataFrame:
+    """Per class: rows that hold it, rows predicted as it, precision, recall and F1."""
+    labels = list(classes)
+    precision, recall, f1, support = metrics.precision_recall_fscore_support(
+        y_true, predicted, labels=labels, zero_division=0
+    )
+    predicted_counts = pd.Series(np.asarray(predicted)).value_counts()
+    return pd.DataFrame(
+        {
+            "rows": support.astype(int),
+            "predicted": [int(predicted_counts.get(label, 0)) for label in labels],
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+        },
+        index=pd.Index([str(label) for label in labels], name="class"),
+    )
+
+
+def rarely_predicted(table: pd.DataFrame) -> list[str]:
+    """A warning per class the model never or almost never predicts (see per_class)."""
+    warnings = []
+    for label, row in zip(table.index, table.to_dict(orient="records"), strict=True):
+        rows, predicted = int(row["rows"]), int(row["predicted"])
+        if rows == 0 or predicted > RARELY_PREDICTED * rows:
+            continue
+        how = {0: "never predicted", 1: "predicted only once"}.get(
+            predicted, f"predicted only {predicted} times"
+        )
+        warnings.append(
+            f"class {label!r} is {how} on the held-out rows, though "
+            f"{rows} of them hold it (recall {row['recall']:.2f}): the model "
+            "hardly tells it apart, whatever the primary metric says"
+        )
+    return warnings

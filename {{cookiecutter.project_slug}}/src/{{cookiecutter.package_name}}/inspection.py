@@ -3,12 +3,19 @@
 Pure functions on DataFrames and fitted models that return DataFrames: the
 report and the notebooks show them, the tests check them. Nothing here plots.
 
-- data_summary: types, missing values, distributions, target balance;
+- data_summary: types, roles, missing values, distributions, target balance;
 - confusion, contrast_groups: for classification, which features set false
-  positives apart from true negatives, and false negatives from true positives;
+  positives apart from true negatives, and false negatives from true positives
+  (with more than two classes: for each class against the rest);
 - residuals_by_feature: for regression, the residuals per value range and category;
-- worst_slices: value ranges and categories where the error is highest;
+- worst_slices: value ranges and categories where the error most exceeds the
+  overall error (never a slice that is not worse than all rows);
 - worst_predictions: the individual rows the model got most wrong.
+
+Every function takes the feature schema (preprocessing.FeatureSchema; by default
+inferred from the frame): numeric features are cut into value ranges, categorical
+ones split by category, a date feature by year; IDs, dropped columns and free text
+are never sliced.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.metrics import confusion_matrix
 
-from .preprocessing import infer_schema
+from .preprocessing import FeatureSchema, infer_schema, to_timestamps
 
 MISSING = "(missing)"
 # A numeric target with at most this many distinct integer values is summarised as classes.
@@ -38,19 +45,23 @@ class DataSummary:
     target_is_categorical: bool
 
 
-def data_summary(frame: pd.DataFrame, target: str, top_categories: int = 5) -> DataSummary:
-    """Per column: type, missing values, distinct values, numeric distribution, top categories.
+def data_summary(
+    frame: pd.DataFrame, target: str, top_categories: int = 5, schema: FeatureSchema | None = None
+) -> DataSummary:
+    """Per column: role, type, missing values, distinct values, numeric distribution, top
+    categories.
 
     The target is summarised as class counts and shares when it is categorical
     (or integer with few values), as a distribution otherwise.
     """
-    schema = infer_schema(frame, target)
+    schema = schema or infer_schema(frame, target)
+    roles = schema.roles(target)
     rows = []
     for column in frame.columns:
         values = frame[column]
         row = {
             "column": column,
-            "role": "target" if column == target else "feature",
+            "role": roles.get(column, "not used"),
             "dtype": str(values.dtype),
             "missing": int(values.isna().sum()),
             "missing_share": float(values.isna().mean()) if len(values) else 0.0,
@@ -130,11 +141,34 @@ class Contrast:
 CONTRAST_COLUMNS = ["feature", "kind", "category", "group", "reference", "effect", "magnitude"]
 
 
+def inspected(
+    x: pd.DataFrame, schema: FeatureSchema | None = None
+) -> tuple[pd.DataFrame, FeatureSchema]:
+    """The features the error analysis looks at, and their schema: numeric and
+    categorical features as they are, date features as their year (a category);
+    IDs, dropped columns and free text left out."""
+    schema = schema or infer_schema(x, target="")
+    columns = {name: x[name] for name in [*schema.numeric, *schema.categorical]}
+    for name in schema.dates:
+        years = to_timestamps(x[name]).dt.year
+        columns[name] = pd.Series(
+            years.map(lambda year: f"{year:.0f}", na_action="ignore").to_numpy(), index=x.index
+        )
+    frame = pd.DataFrame(columns, index=x.index)
+    return frame, FeatureSchema(
+        numeric=schema.numeric, categorical=(*schema.categorical, *schema.dates)
+    )
+
+
 def contrast_features(
-    group: pd.DataFrame, reference: pd.DataFrame, group_name: str, reference_name: str
+    group: pd.DataFrame,
+    reference: pd.DataFrame,
+    group_name: str,
+    reference_name: str,
+    schema: FeatureSchema | None = None,
 ) -> Contrast:
     """Rank the features by how much they differ between two sets of rows."""
-    schema = infer_schema(reference, target="")
+    schema = schema or infer_schema(reference, target="")
     rows: list[dict[str, object]] = []
     shares: dict[str, pd.DataFrame] = {}
     for column in schema.numeric:
@@ -202,38 +236,56 @@ def cohens_h(p: float, q: float) -> float:
 
 
 def contrast_groups(
-    model: BaseEstimator, x: pd.DataFrame, y: pd.Series, positive: object = None
+    model: BaseEstimator,
+    x: pd.DataFrame,
+    y: pd.Series,
+    positive: object = None,
+    schema: FeatureSchema | None = None,
 ) -> list[Contrast]:
     """False positives vs true negatives, and false negatives vs true positives.
 
-    The positive class is `positive`, by default the second of model.classes_ for
-    two classes and the most frequent class of y for more (one class vs the rest).
+    With two classes the positive class is the second of model.classes_. With more,
+    each class in turn is the positive one against the rest (two contrasts per class,
+    classes in the model's order), unless `positive` names one.
     """
-    if positive is None:
-        positive = model.classes_[1] if len(model.classes_) == 2 else y.value_counts().index[0]
-    actual = (y == positive).to_numpy()
-    predicted = model.predict(x) == positive
-    # With more than two classes, say which class is the positive one.
-    of = "" if len(model.classes_) == 2 else f" (class {positive} vs the rest)"
-    fp, tn, fn, tp = (
-        f"{name}{of}"
-        for name in ("false positives", "true negatives", "false negatives", "true positives")
-    )
-    return [
-        contrast_features(x[predicted & ~actual], x[~predicted & ~actual], fp, tn),
-        contrast_features(x[~predicted & actual], x[predicted & actual], fn, tp),
-    ]
+    classes = list(model.classes_)
+    if positive is not None:
+        positives = [positive]
+    else:
+        positives = [classes[1]] if len(classes) == 2 else classes
+    frame, kinds = inspected(x, schema)
+    predicted_all = model.predict(x)
+    contrasts = []
+    for label in positives:
+        actual = (y == label).to_numpy()
+        predicted = predicted_all == label
+        # With more than two classes, say which class is the positive one.
+        of = "" if len(classes) == 2 else f" (class {label} vs the rest)"
+        fp, tn, fn, tp = (
+            f"{name}{of}"
+            for name in ("false positives", "true negatives", "false negatives", "true positives")
+        )
+        contrasts += [
+            contrast_features(
+                frame[predicted & ~actual], frame[~predicted & ~actual], fp, tn, kinds
+            ),
+            contrast_features(frame[~predicted & actual], frame[predicted & actual], fn, tp, kinds),
+        ]
+    return contrasts
 
 
-def slice_keys(x: pd.DataFrame, bins: int = 5) -> dict[str, pd.Series]:
+def slice_keys(
+    x: pd.DataFrame, bins: int = 5, schema: FeatureSchema | None = None
+) -> dict[str, pd.Series]:
     """Per feature, the slice each row falls in, as an ordered categorical.
 
     A numeric feature is cut at its quantiles into at most `bins` value ranges
     (or one slice per value when it has at most `bins` of them), in increasing
     order; a categorical feature gives one slice per category, the most frequent
-    first. Missing values are a slice of their own, last.
+    first; a date feature gives one slice per year. Missing values are a slice of
+    their own, last. IDs, dropped columns and free text are not sliced.
     """
-    schema = infer_schema(x, target="")
+    x, schema = inspected(x, schema)
     keys = {}
     for column in schema.numeric:
         values = x[column]
@@ -274,12 +326,16 @@ def _range_labels(edges: np.ndarray) -> list[str]:
 
 
 def residuals_by_feature(
-    model: BaseEstimator, x: pd.DataFrame, y: pd.Series, bins: int = 5
+    model: BaseEstimator,
+    x: pd.DataFrame,
+    y: pd.Series,
+    bins: int = 5,
+    schema: FeatureSchema | None = None,
 ) -> pd.DataFrame:
     """Summary of the residuals (actual - predicted) per value range and per category."""
     residual = pd.Series(y.to_numpy(float) - model.predict(x), index=x.index)
     tables = []
-    for feature, key in slice_keys(x, bins).items():
+    for feature, key in slice_keys(x, bins, schema).items():
         grouped = residual.groupby(key, observed=True)
         table = pd.DataFrame(
             {
@@ -303,6 +359,9 @@ def errors_of(task: str, y: pd.Series, predicted: np.ndarray) -> pd.Series:
     return pd.Series(np.abs(y.to_numpy(float) - np.asarray(predicted, float)), index=y.index)
 
 
+SLICE_COLUMNS = ["feature", "slice", "rows", "share", "error", "overall_error", "excess"]
+
+
 def worst_slices(
     x: pd.DataFrame,
     y: pd.Series,
@@ -311,15 +370,19 @@ def worst_slices(
     min_rows: int = 30,
     top_n: int = 10,
     bins: int = 5,
+    schema: FeatureSchema | None = None,
 ) -> pd.DataFrame:
-    """The value ranges and categories with the highest error, of at least min_rows rows.
+    """The value ranges and categories of at least min_rows rows whose error most exceeds
+    the error over all rows, most excess first.
 
     The error is the error rate for classification and the mean absolute error for
-    regression; `overall_error` is the same over all rows, for comparison.
+    regression; `excess` is the slice's error minus `overall_error`. A slice that is
+    not worse than all rows (excess 0 or less: a slice of every row, for one) is
+    never listed, so the table may be short or empty.
     """
     error = errors_of(task, y, predicted)
     tables = []
-    for feature, key in slice_keys(x, bins).items():
+    for feature, key in slice_keys(x, bins, schema).items():
         grouped = error.groupby(key, observed=True).agg(["size", "mean"])
         tables.append(
             pd.DataFrame(
@@ -333,13 +396,15 @@ def worst_slices(
         )
     slices = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     if slices.empty:
-        return pd.DataFrame(columns=["feature", "slice", "rows", "share", "error", "overall_error"])
-    slices = slices[slices["rows"] >= min_rows]
-    slices = slices.assign(share=slices["rows"] / len(error), overall_error=error.mean())
-    slices = slices.sort_values(["error", "rows"], ascending=[False, False]).head(top_n)
-    return slices[["feature", "slice", "rows", "share", "error", "overall_error"]].reset_index(
-        drop=True
+        return pd.DataFrame(columns=SLICE_COLUMNS)
+    overall = float(error.mean())
+    slices = slices.assign(
+        share=slices["rows"] / len(error), overall_error=overall, excess=slices["error"] - overall
     )
+    # A tolerance, so that a slice equal to all rows does not pass on rounding.
+    slices = slices[(slices["rows"] >= min_rows) & (slices["excess"] > 1e-12 * max(overall, 1))]
+    slices = slices.sort_values(["excess", "rows"], ascending=[False, False]).head(top_n)
+    return slices[SLICE_COLUMNS].reset_index(drop=True)
 
 
 def worst_predictions(

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 # Bumped when the manifest's fields change meaning.
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 # Every field of manifest.json, in the order written: what was trained; from what
-# (settings, code, data, libraries, compute); how well it did; when, how long, and
-# the artifact's file and hash.
+# (settings, code, data, libraries, compute); how well it did (per class too, and what
+# the run warned about); when, how long, and the artifact's file and hash.
 FIELDS = (
     "manifest_version",
     "mode",
@@ -38,6 +38,9 @@ FIELDS = (
     "metrics",
     "baseline",
     "lift_over_baseline",
+    "per_class",
+    "warnings",
+    "notes",
     "gate",
     "search",
     "refit_on_all_rows",

@@ -5,39 +5,40 @@ Modes differ only in their configuration (rows, models, output folder, seed).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sklearn.base import clone
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
 from .artifacts import MANIFEST_FILE, save_metrics, save_model
+from .column_advice import column_notes
+from .compare import compare_models
 from .compute import compute_engine
 from .config import Config
 from .data import load_dataset
-from .errors import DataError, QualityGateFailed
-from .evaluation import finite, fit_baseline, gate_checks, is_better, lift, score
+from .errors import QualityGateFailed
+from .evaluation import (
+    finite,
+    fit_baseline,
+    gate_checks,
+    lift,
+    per_class,
+    rarely_predicted,
+    score,
+)
 from .manifest import build_manifest, data_fingerprint, git_state, library_versions, plain
 from .preprocessing import FeatureSchema, infer_schema
 from .publish import publishing, recover
 from .sampling import FetchResult, frame_hash
-from .sources import redact
+from .splitting import Split, split_rows
 from .timing import StepTimer
 from .tuning import fit_model
 
-
-@dataclass(frozen=True)
-class Split:
-    """Features and target of the training rows and of the held-out rows."""
-
-    x_train: pd.DataFrame
-    x_test: pd.DataFrame
-    y_train: pd.Series
-    y_test: pd.Series
+__all__ = ["Split", "TrainingResult", "split_rows", "train"]
 
 
 @dataclass(frozen=True)
@@ -53,34 +54,34 @@ class TrainingResult:
     timer: StepTimer
     # The sample fetched before training, when there was no up-to-date one.
     fetched: FetchResult | None = None
+    # What the user should read: columns that look misassigned, a class never predicted.
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
-def train(
-    config: Config, workdir: Path | str = ".", models: list[str] | None = None
-) -> TrainingResult:
+def train(config: Config, models: list[str] | None = None) -> TrainingResult:
     """Run the pipeline in the configured mode and publish its outputs; return the result.
 
     Outputs appear under the mode's output root only when the whole run succeeds (and,
     with evaluation.gate, passes the quality gate); see publish.py.
     """
     with compute_engine(config) as engine:
-        return _train(config, Path(workdir), models, engine)
+        return _train(config, models, engine)
 
 
-def _train(
-    config: Config, workdir: Path, models: list[str] | None, engine: dict[str, Any]
-) -> TrainingResult:
+def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> TrainingResult:
     timer = StepTimer(config.compute.time_budget_s, config.where("compute.time_budget_s"))
     started = datetime.now(UTC)
-    output_root = workdir / config.outputs.root
+    output_root = config.output_dir
     recover(output_root)
     with timer.step("load"):
-        loaded = load_dataset(config, workdir)
-        source = redact(loaded.source)
+        loaded = load_dataset(config)
+        source = loaded.source
         fingerprint = data_fingerprint(loaded.frame, source, frame_hash(loaded.frame))
     with timer.step("split"):
         split = split_rows(loaded.frame, config)
-    schema = infer_schema(loaded.frame, config.data.target)
+    schema = infer_schema(loaded.frame, config.data.target, config.columns)
+    notes = [*loaded.notes, *column_notes(loaded.frame, schema, config)]
     names = models or config.train.models
     with timer.step("fit"):
         name, model, candidates, search = fit_best(config, names, schema, split)
@@ -88,6 +89,12 @@ def _train(
         metrics = score(config.task, model, split.x_test, split.y_test)
         baseline_model = fit_baseline(config.task, split.x_train, split.y_train)
         baseline = score(config.task, baseline_model, split.x_test, split.y_test)
+        classes = None
+        warnings: list[str] = []
+        if config.task == "classification":
+            table = per_class(split.y_test, model.predict(split.x_test), model.classes_)
+            classes = plain(table.reset_index().to_dict(orient="records"))
+            warnings = rarely_predicted(table)
     primary = config.evaluation.primary_metric
     primary_lift = lift(config.task, primary, metrics[primary], baseline[primary])
     checks = gate_checks(config, metrics, primary_lift)
@@ -103,7 +110,7 @@ def _train(
             model = clone(model).fit(
                 pd.concat([split.x_train, split.x_test]), pd.concat([split.y_train, split.y_test])
             )
-    git = git_state(workdir)
+    git = git_state(config.root)
     record = {
         "mode": config.mode,
         "model": name,
@@ -118,6 +125,9 @@ def _train(
         "lift_over_baseline": primary_lift,
         "min_lift_over_baseline": config.evaluation.min_lift_over_baseline,
         "beats_baseline": bool(primary_lift >= config.evaluation.min_lift_over_baseline),
+        "per_class": classes,
+        "warnings": warnings,
+        "notes": notes,
         "gate": gate,
         "candidates": candidates,
         "search": search,
@@ -137,7 +147,10 @@ def _train(
             features={
                 "numeric": list(schema.numeric),
                 "categorical": list(schema.categorical),
+                "dates": list(schema.dates),
+                "text": list(schema.text),
                 "dtypes": {column: fingerprint["schema"][column] for column in schema.columns},
+                "roles": schema.roles(config.data.target),
             },
             classes=plain(getattr(model, "classes_", None)),
             config={**config.raw, "data": {**config.raw.get("data", {}), "source": source}},
@@ -165,6 +178,8 @@ def _train(
         split=split,
         timer=timer,
         fetched=loaded.fetched,
+        notes=notes,
+        warnings=warnings,
     )
 
 
@@ -183,54 +198,21 @@ def _gate_failure(config: Config, checks: list[dict[str, Any]]) -> str:
     )
 
 
-def split_rows(frame: pd.DataFrame, config: Config) -> Split:
-    """Hold out rows for evaluation; classes keep their shares when they can."""
-    target = config.data.target
-    known = frame[target].notna()
-    labelled = frame if known.all() else frame[known]  # no copy when every row is labelled
-    features, y = labelled.drop(columns=[target]), labelled[target]
-    n_test = round(len(labelled) * config.data.test_fraction)
-    if n_test < 1 or n_test >= len(labelled):
-        raise DataError(
-            f"{len(labelled)} labelled rows cannot be split with data.test_fraction = "
-            f"{config.data.test_fraction}; use more rows"
-        )
-    stratify = None
-    if config.task == "classification" and y.value_counts().min() >= 2:
-        stratify = y
-    x_train, x_test, y_train, y_test = train_test_split(
-        features, y, test_size=n_test, random_state=config.train.seed, stratify=stratify
-    )
-    return Split(x_train, x_test, y_train, y_test)
-
-
 def fit_best(
     config: Config, names: list[str], schema: FeatureSchema, split: Split
-) -> tuple[str, Pipeline, dict[str, dict[str, float]], dict[str, Any] | None]:
-    """Fit the named models (tuned when search.enabled); with several, keep the best on a
-    validation split. Return the kept model's name, the model, every candidate's
-    validation scores, and the kept model's search record.
+) -> tuple[str, Pipeline, dict[str, dict[str, float | None]], dict[str, Any] | None]:
+    """Fit the named models' best (tuned when search.enabled); return its name, the
+    fitted model, every candidate's cross-validated scores, and its search record.
 
-    The validation rows come out of the training rows, so the held-out test rows
-    judge only the model that was kept. The kept model is refit on all training rows.
+    With several models, the best is the one `compare` would rank first: the same
+    leaderboard, on the same folds of the training rows, by the primary metric. The
+    held-out test rows judge only the model that was kept, refit on all training rows.
     """
-    task = config.task
-    if len(names) == 1:
-        model, search = fit_model(config, names[0], schema, split.x_train, split.y_train)
-        return names[0], model, {}, search
-    inner = split_rows(pd.concat([split.x_train, split.y_train], axis=1), config)
-    primary = config.evaluation.primary_metric
-    candidates: dict[str, dict[str, float]] = {}
-    best: str | None = None
-    for name in names:
-        model, _ = fit_model(config, name, schema, inner.x_train, inner.y_train)
-        candidates[name] = finite(score(task, model, inner.x_test, inner.y_test))
-        value = candidates[name][primary]
-        if value is not None and (
-            best is None or is_better(task, primary, value, candidates[best][primary])
-        ):
-            best = name
-    if best is None:
-        raise DataError(f"no model gave a finite {primary} on the validation rows")
+    candidates: dict[str, dict[str, float | None]] = {}
+    best = names[0]
+    if len(names) > 1:
+        leaderboard = compare_models(config, split.x_train, split.y_train, names)
+        candidates = {name: leaderboard.scores(name) for name in names}
+        best = leaderboard.best
     model, search = fit_model(config, best, schema, split.x_train, split.y_train)
     return best, model, candidates, search

@@ -69,7 +69,12 @@ def predict_file(
     model = load_model(model_path, manifest)
     writer = _writer_for(output)
     features = manifest["features"]
-    columns = [*features["numeric"], *features["categorical"]]
+    columns = [
+        *features["numeric"],
+        *features["categorical"],
+        *features.get("dates", []),
+        *features.get("text", []),
+    ]
     # CSV columns the model reads are read as text and converted by `conform`, which
     # names a bad value; left to pyarrow, their types would be guessed from the first rows.
     source = open_files(input_path, batch_rows, {name: pa.string() for name in columns})
@@ -79,6 +84,13 @@ def predict_file(
             f"{input_path}: missing column(s) the model needs: {', '.join(missing)} "
             f"(it was trained on: {', '.join(columns)})"
         )
+    # ID columns (columns.ids in training) come along by default, when the input has them.
+    ids = [
+        name
+        for name, role in features.get("roles", {}).items()
+        if role == "id" and name in source.schema.names
+    ]
+    keep = tuple(dict.fromkeys([*ids, *keep]))
     unknown = [name for name in keep if name not in source.schema.names]
     if unknown:
         raise DataError(f"--keep: {input_path} has no column(s) {', '.join(unknown)}")
@@ -116,19 +128,10 @@ def predict_file(
 def conform(
     batch: pa.RecordBatch, features: dict[str, Any], input_path: str, first_row: int
 ) -> pd.DataFrame:
-    """The batch as the frame the model expects: numbers for numeric features, text for
-    categorical ones (cast in Arrow: 1 becomes "1", missing stays missing). A value that
+    """The batch as the frame the model expects: numbers for numeric features (categorical,
+    date and text columns are prepared inside the model, as in training). A value that
     cannot be a number is an error naming the column, the value and the row."""
-    import pyarrow.compute as pc
-
-    categorical = set(features["categorical"])
-    columns = {
-        name: pc.cast(column, pa.string())
-        if name in categorical and not pa.types.is_string(column.type)
-        else column
-        for name, column in zip(batch.schema.names, batch.columns, strict=True)
-    }
-    frame = pa.table(columns).to_pandas()
+    frame = batch.to_pandas()
     for name in features["numeric"]:
         column = frame[name]
         if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):

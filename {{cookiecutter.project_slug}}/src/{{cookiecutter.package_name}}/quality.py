@@ -7,12 +7,15 @@ the same seed, and no feature that gives the answer away on its own.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+from .config import Config
 from .evaluation import METRICS
 from .preprocessing import FeatureSchema, build_preprocessor
 
@@ -68,13 +71,9 @@ def single_feature_scores(
         train, test = _as_ranks(train, test)
     scores = {}
     for column in schema.columns:
-        one = FeatureSchema(
-            numeric=(column,) if column in schema.numeric else (),
-            categorical=(column,) if column in schema.categorical else (),
-        )
         model = Pipeline(
             [
-                ("preprocess", build_preprocessor(one)),
+                ("preprocess", build_preprocessor(schema.only(column))),
                 ("model", tree(max_depth=6, min_samples_leaf=10, random_state=seed)),
             ]
         )
@@ -83,9 +82,39 @@ def single_feature_scores(
     return scores
 
 
-def leaking_features(scores: dict[str, float], threshold: float) -> dict[str, float]:
-    """The features whose score alone reaches the threshold: likely leakage."""
-    return {column: score for column, score in scores.items() if score >= threshold}
+def leaking_features(
+    scores: dict[str, float], threshold: float, allowed: list[str] | tuple[str, ...] = ()
+) -> dict[str, float]:
+    """The features whose score alone reaches the threshold (likely leakage), except the
+    allowed ones (evaluation.leakage_allow: known to be that strong for real)."""
+    return {
+        column: score
+        for column, score in scores.items()
+        if score >= threshold and column not in allowed
+    }
+
+
+def leak_message(leaks: dict[str, float], config: Config) -> str:
+    """Why the leakage check failed, and the config line that accepts these features."""
+    metric = "ROC AUC" if config.task == "classification" else "R² on the target's ranks"
+    found = ", ".join(f"{column!r} ({score:.3f})" for column, score in leaks.items())
+    accepted = [*config.evaluation.leakage_allow, *leaks]
+    return (
+        f"alone, these features predict {config.data.target!r} with a {metric} of at least "
+        f"{config.evaluation.leakage_threshold} ({config.where('evaluation.leakage_threshold')}): "
+        f"{found}. A feature known only after the outcome (or the target in disguise) must go: "
+        f"drop it in [columns]. If it is truly known when predicting and that strong, accept "
+        f"it in {config.file_of('evaluation.leakage_allow')}, section [evaluation]: "
+        f"leakage_allow = {json.dumps(accepted, ensure_ascii=False)}"
+    )
+
+
+def planted_leak(y: pd.Series) -> pd.Series:
+    """A feature that is the target in disguise (its text for classes, its value plus
+    nothing for numbers), to check that the leakage check finds one."""
+    if pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y):
+        return y.astype(float)
+    return y.astype(str)
 
 
 def _as_ranks(

@@ -35,7 +35,8 @@ from .inspection import (
     worst_predictions,
     worst_slices,
 )
-from .pipeline import Split, split_rows
+from .preprocessing import FeatureSchema, infer_schema, schema_of
+from .splitting import Split, split_rows
 
 REPORT_FILE = "report.html"
 LEADERBOARD_FILE = "leaderboard.json"
@@ -53,23 +54,26 @@ th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
 """
 
 
-def build_report(config: Config, workdir: Path | str = ".") -> Path:
+def build_report(config: Config) -> Path:
     """Write outputs/<mode>/report.html from the mode's saved model, metrics and data."""
     with limit_threads(config.compute.n_jobs):
-        return _build_report(config, Path(workdir))
+        return _build_report(config)
 
 
-def _build_report(config: Config, workdir: Path) -> Path:
-    output_dir = workdir / config.outputs.root
+def _build_report(config: Config) -> Path:
+    output_dir = config.output_dir
     model = load_mode_model(output_dir, config.mode)
     record = _read_json(output_dir / METRICS_FILE, config.mode)
-    split = split_rows(load_dataset(config, workdir).frame, config)
+    split = split_rows(load_dataset(config).frame, config)
+    schema = schema_of(model)
     sections = [
         _header(config, record),
+        _warnings_section(record),
         _metrics_section(config, record),
+        _per_class_section(record),
         _leaderboard_section(output_dir / LEADERBOARD_FILE),
         _data_section(config, split),
-        *_error_sections(config, model, split),
+        *_error_sections(config, model, split, schema),
     ]
     title = f"{record.get('model', 'model')} — {config.mode} mode report"
     page = (
@@ -153,6 +157,31 @@ def _metrics_section(config: Config, record: dict[str, Any]) -> str:
     return f"<h2>Metrics on the held-out rows</h2>\n{verdict}\n{_table(table)}"
 
 
+def _warnings_section(record: dict[str, Any]) -> str:
+    """What the run warned about (a class never predicted) and noted (columns that look
+    misassigned), before anything else."""
+    warnings, notes = record.get("warnings") or [], record.get("notes") or []
+    if not warnings and not notes:
+        return ""
+    items = "".join(f'<li class="bad">{_text(item)}</li>' for item in warnings)
+    items += "".join(f"<li>{_text(item)}</li>" for item in notes)
+    return f"<h2>Warnings and notes</h2>\n<ul>{items}</ul>"
+
+
+def _per_class_section(record: dict[str, Any]) -> str:
+    """Per class: rows, predictions, precision, recall and F1 on the held-out rows."""
+    rows = record.get("per_class")
+    if not rows:
+        return ""
+    table = pd.DataFrame(rows).set_index("class")
+    return (
+        "<h2>Per class (held-out rows)</h2>\n"
+        '<p class="note">How often each class is predicted, and how well: a class the model '
+        "never predicts can hide behind a good average.</p>\n"
+        f"{_table(table)}"
+    )
+
+
 def _leaderboard_section(path: Path) -> str:
     heading = "<h2>Leaderboard</h2>"
     if not path.exists():
@@ -167,17 +196,22 @@ def _leaderboard_section(path: Path) -> str:
 def _data_section(config: Config, split: Split) -> str:
     target = config.data.target
     frame = pd.concat([split.x_train, split.y_train], axis=1)
-    summary = data_summary(frame, target)
+    summary = data_summary(frame, target, schema=infer_schema(frame, target, config.columns))
     figure = plots.target_distribution(summary, split.y_train)
     return (
         f"<h2>Data (the {summary.n_rows} training rows)</h2>\n"
         f"{_image(figure, 'target distribution')}\n"
         f"<h3>Target</h3>\n{_table(summary.target)}\n"
-        f"<h3>Columns</h3>\n{_table(summary.columns)}"
+        '<h3>Columns</h3>\n<p class="note">Each column\'s role: numeric, categorical, date '
+        "and text columns are features; IDs and dropped columns are not (configs/base.toml, "
+        "section [columns]).</p>\n"
+        f"{_table(summary.columns)}"
     )
 
 
-def _error_sections(config: Config, model: Pipeline, split: Split) -> list[str]:
+def _error_sections(
+    config: Config, model: Pipeline, split: Split, schema: FeatureSchema
+) -> list[str]:
     x, y = split.x_test, split.y_test
     task, settings = config.task, config.inspection
     predicted = model.predict(x)
@@ -188,11 +222,22 @@ def _error_sections(config: Config, model: Pipeline, split: Split) -> list[str]:
             f"<h3>Confusion matrix</h3>\n{_image(plots.confusion_heatmap(matrix), 'confusion')}"
             f"\n{_table(matrix)}"
         )
-        for contrast in contrast_groups(model, x, y):
-            sections.append(_contrast_section(contrast, settings.top_n))
+        contrasts = contrast_groups(model, x, y, schema=schema)
+        if len(model.classes_) == 2:
+            sections += [_contrast_section(contrast, settings.top_n) for contrast in contrasts]
+        else:  # each class against the rest: a fold-out section per class
+            pairs = [contrasts[start : start + 2] for start in range(0, len(contrasts), 2)]
+            for label, pair in zip(model.classes_, pairs, strict=True):
+                false_positives, false_negatives = pair
+                summary = (
+                    f"class {label} against the rest: {false_positives.n_group} false "
+                    f"positives, {false_negatives.n_group} false negatives"
+                )
+                body = "\n".join(_contrast_section(item, settings.top_n) for item in pair)
+                sections.append(f"<details><summary>{_text(summary)}</summary>\n{body}</details>")
         error_name = "error rate"
     else:
-        residuals = residuals_by_feature(model, x, y)
+        residuals = residuals_by_feature(model, x, y, schema=schema)
         sections.append(
             "<h3>Predicted vs actual</h3>\n"
             f"{_image(plots.predicted_vs_actual(y, predicted), 'predicted vs actual')}\n"
@@ -200,11 +245,13 @@ def _error_sections(config: Config, model: Pipeline, split: Split) -> list[str]:
             f"{_table(residuals, index=False)}"
         )
         error_name = "mean absolute error"
-    slices = worst_slices(x, y, predicted, task, settings.min_slice_rows, settings.top_n)
+    slices = worst_slices(
+        x, y, predicted, task, settings.min_slice_rows, settings.top_n, schema=schema
+    )
     if slices.empty:
         slices_html = (
-            f'<p class="note">No slice has the {settings.min_slice_rows} rows '
-            "inspection.min_slice_rows asks for.</p>"
+            f'<p class="note">No slice of at least {settings.min_slice_rows} rows '
+            "(inspection.min_slice_rows) has a higher error than all rows together.</p>"
         )
     else:
         slices_html = f"{_image(plots.slice_errors(slices, error_name), 'worst slices')}\n" + (
@@ -212,7 +259,8 @@ def _error_sections(config: Config, model: Pipeline, split: Split) -> list[str]:
         )
     sections.append(
         f"<h3>Worst slices ({_text(error_name)}, at least {settings.min_slice_rows} rows)</h3>\n"
-        + slices_html
+        '<p class="note">Value ranges and categories whose error most exceeds the error over '
+        "all held-out rows (excess = slice error - overall error).</p>\n" + slices_html
     )
     worst = worst_predictions(x, y, model, task, settings.top_n)
     sections.append(f"<h3>Worst predictions</h3>\n{_table(worst.rename_axis('row'))}")

@@ -7,8 +7,11 @@ only, not on batch sizes or row order; and it is computed while streaming, keepi
 at most k rows (per class, when stratified) plus one batch in memory.
 
 The sample goes to data/<mode>/sample.parquet, with sample.meta.json beside it:
-source, rows seen and kept, seed, schema, content hash and time. A later fetch
-compares the source's schema with the stored one and reports what changed.
+source (its password hidden), rows seen and kept, seed, schema, content hash, time,
+and a fingerprint of the source (files: count, size, modification time; a
+database: the rows of the table or query). A later fetch compares the source's
+schema with the stored one and reports what changed; a run whose source or sampling
+settings changed since the fetch fetches again, so it never trains on a stale sample.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ import pyarrow as pa
 from .config import Config
 from .errors import DataError
 from .files import write_atomically
+from .locations import SYNTHETIC, redact
 from .progress import rows as progress_rows
-from .sources import Source, open_source
+from .sources import Source, open_source, source_fingerprint
 
 SAMPLE_FILE = "sample.parquet"
 META_FILE = "sample.meta.json"
@@ -67,24 +71,21 @@ class FetchResult:
     path: Path
     meta: dict[str, Any]
     drift: SchemaDrift
-
-
-def sample_dir(config: Config, workdir: Path | str = ".") -> Path:
-    """The folder of a mode's local sample: <sample_dir>/<mode>/."""
-    return Path(workdir) / config.data.sample_dir / config.mode
+    # Why the fetch happened, when a run made it ("no sample yet", "the source changed").
+    reason: str = ""
 
 
 def sample_settings(config: Config) -> dict[str, Any]:
     """The settings that decide a sample's content; a change means a new fetch."""
     data = config.data
     return {
-        "source": data.source,
+        "source": redact(data.source),
         "table": data.table,
         "query": data.query,
         "sample_rows": data.max_rows,
         "seed": config.train.seed,
         "stratify": data.stratify and config.task == "classification",
-        "synthetic_rows": data.synthetic_rows if data.source == "synthetic" else None,
+        "synthetic_rows": data.synthetic_rows if data.source == SYNTHETIC else None,
     }
 
 
@@ -94,15 +95,16 @@ def read_meta(folder: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def fetch_sample(config: Config, workdir: Path | str = ".") -> FetchResult:
+def fetch_sample(config: Config, reason: str = "") -> FetchResult:
     """Stream the source and write the mode's sample and its metadata; return both."""
     if config.data.max_rows < 1:
         raise DataError(
             f"{config.mode} mode samples no rows: set data.max_rows to the sample size "
             f"({config.where('data.max_rows')})"
         )
-    folder = sample_dir(config, workdir)
+    folder = config.sample_folder
     settings = sample_settings(config)
+    fingerprint = source_fingerprint(config.data)
     source = open_source(config.data, config.task)
     schema = _schema_of(source.schema)
     previous = read_meta(folder)
@@ -122,12 +124,13 @@ def fetch_sample(config: Config, workdir: Path | str = ".") -> FetchResult:
         "rows_kept": len(sample),
         "schema": schema,
         "content_hash": content_hash,
+        "source_fingerprint": fingerprint,
         "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     table = pa.Table.from_pandas(sample, schema=source.schema, preserve_index=False)
     write_atomically(folder / SAMPLE_FILE, lambda path: _write_parquet(table, path))
     write_atomically(folder / META_FILE, lambda path: path.write_text(json.dumps(meta, indent=2)))
-    return FetchResult(folder / SAMPLE_FILE, meta, drift)
+    return FetchResult(folder / SAMPLE_FILE, meta, drift, reason)
 
 
 def frame_hash(frame: pd.DataFrame) -> str:
@@ -245,12 +248,29 @@ def _allocate(k: int, seen: dict[Any, int]) -> dict[Any, int]:
     return quotas
 
 
-def ensure_sample(config: Config, workdir: Path | str = ".") -> FetchResult | None:
-    """Fetch the mode's sample unless an up-to-date one is there; None when nothing was done."""
-    meta = read_meta(sample_dir(config, workdir))
-    up_to_date = meta is not None and all(
-        meta.get(key) == value for key, value in sample_settings(config).items()
-    )
-    if up_to_date and (sample_dir(config, workdir) / SAMPLE_FILE).exists():
-        return None
-    return fetch_sample(config, workdir)
+def ensure_sample(config: Config) -> tuple[FetchResult | None, list[str]]:
+    """Fetch the mode's sample unless an up-to-date one is there. Return the fetch (None
+    when nothing was fetched) and notes for the user (a source that could not be checked).
+
+    Up to date means: made with the same settings, from a source whose fingerprint has
+    not changed since. A source that cannot be reached leaves the sample in use, said in
+    a note: a commit must not need the database.
+    """
+    folder = config.sample_folder
+    meta = read_meta(folder)
+    if meta is None or not (folder / SAMPLE_FILE).exists():
+        return fetch_sample(config, "no sample yet"), []
+    changed = [key for key, value in sample_settings(config).items() if meta.get(key) != value]
+    if changed:
+        return fetch_sample(config, f"the sampling settings changed ({', '.join(changed)})"), []
+    try:
+        fingerprint = source_fingerprint(config.data)
+    except DataError as error:
+        note = (
+            f"cannot check the source for changes ({error}); using the sample fetched at "
+            f"{meta.get('fetched_at')} in {folder}"
+        )
+        return None, [note]
+    if meta.get("source_fingerprint") != fingerprint:
+        return fetch_sample(config, "the source changed since the last fetch"), []
+    return None, []

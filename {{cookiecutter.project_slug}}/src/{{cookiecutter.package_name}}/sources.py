@@ -13,20 +13,19 @@ Reading in batches keeps memory bounded by one batch, whatever the source's size
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 from .config import DataConfig
 from .errors import DataError
+from .locations import SYNTHETIC, is_sql, redact
 from .progress import rows as progress_rows
 
-SYNTHETIC = "synthetic"
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-SQL_URL = re.compile(r"^(sqlite|postgresql|postgres|mysql|mariadb|mssql|oracle)(\+\w+)?://")
 
 
 @dataclass
@@ -40,20 +39,11 @@ class Source:
     total_rows: int | None = None
 
 
-def redact(source: str) -> str:
-    """The source with any password hidden, for what a run writes down (manifest, metrics)."""
-    if SQL_URL.match(source):
-        from sqlalchemy.engine import make_url
-
-        return make_url(source).render_as_string(hide_password=True)
-    return re.sub(r"^(\w[\w+.-]*://[^/:@]*):[^/@]*@", r"\1:***@", source)
-
-
 def open_source(data: DataConfig, task: str) -> Source:
     """Open the configured source; errors name the source and what went wrong."""
     if data.source == SYNTHETIC:
         return _open_synthetic(data, task)
-    if SQL_URL.match(data.source):
+    if is_sql(data.source):
         return _open_sql(data)
     return open_files(data.source, data.batch_rows)
 
@@ -71,7 +61,45 @@ def read_all(data: DataConfig, task: str) -> pa.Table:
 
 def is_file_source(data: DataConfig) -> bool:
     """Whether the source is CSV or Parquet files (not the synthetic set, not a database)."""
-    return data.source != SYNTHETIC and not SQL_URL.match(data.source)
+    return data.source != SYNTHETIC and not is_sql(data.source)
+
+
+def source_fingerprint(data: DataConfig) -> dict[str, Any]:
+    """What tells whether the source changed, cheaply: for files, their count, total size
+    and latest modification time (or ETag); for a database, the rows the table or query
+    returns; for the built-in set, its size. A source that cannot be reached raises
+    DataError."""
+    if data.source == SYNTHETIC:
+        return {"rows": data.synthetic_rows}
+    if is_sql(data.source):
+        return {"rows": _count_sql_rows(data)}
+    import fsspec
+
+    try:
+        filesystem, path = fsspec.core.url_to_fs(data.source)
+        if not filesystem.exists(path):
+            raise DataError(f"data source {redact(data.source)!r} does not exist")
+        if filesystem.isdir(path):
+            entries = filesystem.find(path, detail=True).values()
+        else:
+            entries = [filesystem.info(path)]
+    except (ImportError, OSError, ValueError) as error:
+        raise DataError(f"data source {redact(data.source)!r}: cannot read it: {error}") from None
+    entries = [entry for entry in entries if not Path(entry["name"]).name.startswith((".", "_"))]
+    modified = [_modified(entry) for entry in entries]
+    return {
+        "files": len(entries),
+        "bytes": sum(int(entry.get("size") or 0) for entry in entries),
+        "modified": max(modified, default=None),
+    }
+
+
+def _modified(entry: dict[str, Any]) -> str | None:
+    """A file's modification time or version tag, as fsspec's filesystems report it."""
+    for key in ("mtime", "LastModified", "last_modified", "updated", "ETag", "etag"):
+        if entry.get(key) is not None:
+            return str(entry[key])
+    return None
 
 
 def read_all_with_dask(data: DataConfig) -> pa.Table:
@@ -197,25 +225,49 @@ def _format_of(filesystem, path: str, source: str) -> str:
     return formats.pop()
 
 
-def _open_sql(data: DataConfig) -> Source:
-    import pandas as pd
+def _sql_statement(data: DataConfig):
+    """The engine, the SELECT of the configured table or query, and its description."""
     import sqlalchemy as sa
 
     if bool(data.table) == bool(data.query):
         raise DataError(
-            f"data source {data.source!r} is a database: set exactly one of data.table "
+            f"data source {redact(data.source)!r} is a database: set exactly one of data.table "
             "and data.query in configs/"
         )
     try:
         engine = sa.create_engine(data.source)
     except (ImportError, sa.exc.ArgumentError) as error:
-        raise DataError(f"data source {data.source!r}: cannot connect: {error}") from None
+        message = str(error).replace(data.source, redact(data.source))
+        raise DataError(f"data source {redact(data.source)!r}: cannot connect: {message}") from None
     if data.table:
         quote = engine.dialect.identifier_preparer.quote
         statement = sa.text(f"SELECT * FROM {'.'.join(map(quote, data.table.split('.')))}")
     else:
         statement = sa.text(data.query)
-    described = f"{engine.url.render_as_string(hide_password=True)} ({data.table or 'query'})"
+    described = f"{redact(data.source)} ({data.table or 'query'})"
+    return engine, statement, described
+
+
+def _count_sql_rows(data: DataConfig) -> int:
+    """How many rows the configured table or query returns."""
+    import sqlalchemy as sa
+
+    engine, statement, described = _sql_statement(data)
+    counting = sa.select(sa.func.count()).select_from(statement.columns().subquery())
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(counting).scalar_one())
+    except sa.exc.SQLAlchemyError as error:
+        raise DataError(f"data source {described}: {' '.join(str(error).split())}") from None
+    finally:
+        engine.dispose()
+
+
+def _open_sql(data: DataConfig) -> Source:
+    import pandas as pd
+    import sqlalchemy as sa
+
+    engine, statement, described = _sql_statement(data)
     try:
         # A server-side cursor: the database sends one batch at a time.
         connection = engine.connect().execution_options(

@@ -107,3 +107,20 @@ def _make_block(task: str, n: int, seed: int, block: int) -> pd.DataFrame:
     for column, share in (("age", 0.04), ("usage_gb", 0.06), ("payment_method", 0.03)):
         frame.loc[draw(f"missing {column}").random(n) < share, column] = np.nan
     return frame
+
+
+FEEDBACK_WORDS = ("slow", "great", "price", "support", "app", "cancel", "love", "bill", "easy")
+
+
+def with_date_and_text(frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """The frame with a `signup_date` column (dates, a few missing) and a `feedback`
+    column (short free text, a few missing) added: what real exports often hold."""
+    rng = np.random.default_rng([seed, zlib.crc32(b"date and text")])
+    n = len(frame)
+    days = rng.integers(0, 3 * 365, size=n)
+    dates = pd.Series(pd.Timestamp("2022-01-01") + pd.to_timedelta(days, unit="D"))
+    dates[rng.random(n) < 0.03] = pd.NaT
+    words = rng.choice(FEEDBACK_WORDS, size=(n, 4))
+    feedback = pd.Series([" ".join(row) for row in words], dtype=object)
+    feedback[rng.random(n) < 0.05] = None
+    return frame.assign(signup_date=dates.to_numpy(), feedback=feedback.to_numpy())

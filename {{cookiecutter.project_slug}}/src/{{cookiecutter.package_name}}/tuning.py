@@ -20,11 +20,12 @@ from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn.pipeline import Pipeline
 
 from .config import Config
-from .evaluation import PrimaryScorer, greater_is_better, make_folds
+from .evaluation import PrimaryScorer, greater_is_better
 from .manifest import plain
 from .models import build_model, search_space
 from .preprocessing import FeatureSchema
 from .progress import activity
+from .splitting import make_folds
 
 
 def fit_model(

@@ -1,16 +1,17 @@
-"""Every notebook runs top to bottom in test mode, and is committed without outputs."""
+"""Every notebook runs top to bottom in test mode on your data, and is committed
+without outputs."""
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
+from ..conftest import PROJECT_ROOT
+
 # The slow tests import nbformat and nbclient themselves: the commit hook collects
 # this module too, and should not pay for imports it does not use.
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # Whatever notebooks the project has: the template ships three, a team may add or remove.
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 
@@ -29,16 +30,18 @@ def test_notebook_runs_in_test_mode(path: Path, tmp_path: Path):
     import nbformat
     from nbclient import NotebookClient
 
-    # A copy of the project's notebooks and configs, so that what a notebook writes
-    # (outputs/test/) lands in the temporary folder, not in the project.
-    shutil.copytree(PROJECT_ROOT / "configs", tmp_path / "configs")
-    shutil.copytree(PROJECT_ROOT / "notebooks", tmp_path / "notebooks")
-    notebook = nbformat.read(tmp_path / "notebooks" / path.name, as_version=4)
+    notebook = nbformat.read(path, as_version=4)
+    # Its parameters cell, as papermill would set it: test mode, and whatever the notebook
+    # writes (outputs/test/) goes to the temporary folder instead of the project's.
+    parameters = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    overrides = {"outputs.root": str(tmp_path / "outputs")}
+    parameters.source = f'MODE = "test"\nCONFIG_OVERRIDES = {overrides!r}\n'
     client = NotebookClient(
         notebook,
         kernel_name="python3",
         timeout=300,
-        resources={"metadata": {"path": str(tmp_path / "notebooks")}},
+        # Run from notebooks/, as Jupyter does: the configs' paths must still hold.
+        resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()  # raises CellExecutionError, with the cell and traceback, on an error
     errors = [

@@ -9,6 +9,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 
+from {{ cookiecutter.package_name }}.config import ColumnsConfig
 from {{ cookiecutter.package_name }}.inspection import (
     MISSING,
     cohens_d,
@@ -16,9 +17,11 @@ from {{ cookiecutter.package_name }}.inspection import (
     contrast_groups,
     data_summary,
     residuals_by_feature,
+    slice_keys,
     worst_predictions,
     worst_slices,
 )
+from {{ cookiecutter.package_name }}.preprocessing import infer_schema
 
 # Human mode's error analysis: in the full suite, not in the commit hook.
 pytestmark = pytest.mark.slow
@@ -59,8 +62,22 @@ def test_worst_slice_is_the_category_whose_labels_are_random(rows):
     assert (slices.loc[0, "feature"], slices.loc[0, "slice"]) == ("segment", "noisy")
     assert slices.loc[0, "error"] > 0.3 > 0.1 > slices.loc[0, "overall_error"]
     assert slices.loc[0, "rows"] == (rows["segment"] == "noisy").sum()
-    assert len(slices) == 5
-    assert slices["error"].is_monotonic_decreasing
+    assert slices.loc[0, "excess"] == pytest.approx(
+        slices.loc[0, "error"] - slices.loc[0, "overall_error"]
+    )
+    assert 1 <= len(slices) <= 5
+    assert slices["excess"].is_monotonic_decreasing and (slices["excess"] > 0).all()
+
+
+def test_a_slice_no_worse_than_all_rows_is_never_listed(rows):
+    y = pd.Series(0, index=rows.index)
+    predicted = np.where(rows.index % 4 == 0, 1, 0)  # errors spread evenly over every slice
+    one = rows.assign(constant="same")  # a slice holding every row
+    slices = worst_slices(one, y, predicted, "classification", min_rows=30, top_n=50)
+    assert "constant" not in set(slices["feature"])
+    assert (slices["excess"] > 0).all()
+    perfect = worst_slices(rows, y, np.zeros(len(y)), "classification", min_rows=30)
+    assert perfect.empty  # no error anywhere: nothing is worse than all rows
 
 
 def test_worst_slice_is_the_value_range_where_noise_is_large(rows):
@@ -188,17 +205,33 @@ def test_missing_values_are_a_slice_of_their_own(rows):
     assert slices.loc[0, "error"] == 1.0
 
 
-def test_multiclass_contrasts_the_most_frequent_class_with_the_rest(rows):
+def test_multiclass_contrasts_every_class_with_the_rest(rows):
     y = pd.cut(rows["x1"], [-np.inf, -0.4, 0.4, np.inf], labels=["low", "mid", "high"])
     y = y.astype(str)
     model = on_columns(["x1"], LogisticRegression()).fit(rows, y)
-    false_positives, false_negatives = contrast_groups(model, rows, y)
-    positive = y.value_counts().index[0]
-    assert false_positives.group == f"false positives (class {positive} vs the rest)"
-    assert false_negatives.reference == f"true positives (class {positive} vs the rest)"
-    counts = [false_positives.n_group, false_positives.n_reference]
-    counts += [false_negatives.n_group, false_negatives.n_reference]
-    assert sum(counts) == N_ROWS
+    contrasts = contrast_groups(model, rows, y)
+    assert len(contrasts) == 2 * len(model.classes_)
+    for label, (false_positives, false_negatives) in zip(
+        model.classes_, zip(contrasts[::2], contrasts[1::2], strict=True), strict=True
+    ):
+        assert false_positives.group == f"false positives (class {label} vs the rest)"
+        assert false_negatives.reference == f"true positives (class {label} vs the rest)"
+        counts = [false_positives.n_group, false_positives.n_reference]
+        counts += [false_negatives.n_group, false_negatives.n_reference]
+        assert sum(counts) == N_ROWS
+        assert false_negatives.n_group + false_negatives.n_reference == (y == label).sum()
     assert confusion(model, rows, y).to_numpy().sum() == N_ROWS
     worst = worst_predictions(rows, y, model, "classification", top_n=3)
     assert (worst["p_actual"] < 0.5).all()
+
+
+def test_ids_and_text_are_never_sliced_and_dates_are_sliced_by_year(rows):
+    x = rows.assign(
+        row_id=np.arange(N_ROWS),
+        comment=[f"note {i}" for i in range(N_ROWS)],
+        signup=pd.Timestamp("2021-06-01") + pd.to_timedelta(np.arange(N_ROWS) % 900, unit="D"),
+    )
+    schema = infer_schema(x, "", ColumnsConfig(ids=["row_id"], text=["comment"]))
+    keys = slice_keys(x, schema=schema)
+    assert "row_id" not in keys and "comment" not in keys
+    assert set(keys["signup"].astype(str)) == {"2021", "2022", "2023"}

@@ -12,9 +12,11 @@ import pytest
 
 from {{ cookiecutter.package_name }}.data import load_dataset
 from {{ cookiecutter.package_name }}.errors import DataError
-from {{ cookiecutter.package_name }}.sampling import META_FILE, fetch_sample, sample_dir
-from {{ cookiecutter.package_name }}.sources import read_all
+from {{ cookiecutter.package_name }}.sampling import META_FILE, fetch_sample, read_meta
+from {{ cookiecutter.package_name }}.sources import read_all, source_fingerprint
 from {{ cookiecutter.package_name }}.synthetic import TARGETS, make_dataset
+
+from .conftest import machine_config
 
 
 @pytest.mark.parametrize("task", sorted(TARGETS))
@@ -44,9 +46,20 @@ def rows() -> pd.DataFrame:
     return make_dataset("classification", 300)
 
 
+@pytest.fixture(scope="module")
+def test_config(tmp_path_factory):
+    """A classification config of the machinery's own (the sources hold customers)."""
+    return machine_config(tmp_path_factory.mktemp("data"), task="classification")
+
+
 def configured(config, **data_changes):
     """The test-mode config with some data settings changed."""
     return dataclasses.replace(config, data=dataclasses.replace(config.data, **data_changes))
+
+
+def in_folder(config, folder):
+    """The config with its samples kept under folder."""
+    return configured(config, sample_dir=str(folder))
 
 
 def read(config, source, **changes):
@@ -121,18 +134,20 @@ def csv_source(tmp_path) -> tuple:
 def test_sample_is_deterministic_sized_and_described(test_config, tmp_path, csv_source):
     frame, path = csv_source
     config = configured(test_config, source=str(path), target="churned", max_rows=500)
-    first = fetch_sample(config, tmp_path / "a")
-    again = fetch_sample(config, tmp_path / "b")
+    first = fetch_sample(in_folder(config, tmp_path / "a"))
+    again = fetch_sample(in_folder(config, tmp_path / "b"))
     assert first.meta["content_hash"] == again.meta["content_hash"]
     sample = pd.read_parquet(first.path)
     assert len(sample) == 500 and list(sample.columns) == list(frame.columns)
     meta = json.loads((first.path.parent / META_FILE).read_text())
     assert meta["rows_seen"] == 5_000 and meta["rows_kept"] == 500
     assert meta["seed"] == test_config.train.seed and meta["source"] == str(path)
+    assert meta["source_fingerprint"] == source_fingerprint(config.data)
+    assert meta["source_fingerprint"]["bytes"] == path.stat().st_size
     assert set(meta["schema"]) == set(frame.columns) and meta["fetched_at"]
     other_seed = dataclasses.replace(config, train=dataclasses.replace(config.train, seed=99))
     assert (
-        fetch_sample(other_seed, tmp_path / "c").meta["content_hash"]
+        fetch_sample(in_folder(other_seed, tmp_path / "c")).meta["content_hash"]
         != (first.meta["content_hash"])
     )
 
@@ -143,9 +158,13 @@ def test_sample_does_not_depend_on_batch_size(test_config, tmp_path, csv_source)
     hashes = {
         fetch_sample(
             configured(
-                test_config, source=str(path), target="churned", max_rows=500, batch_rows=size
-            ),
-            tmp_path / str(size),
+                test_config,
+                source=str(path),
+                target="churned",
+                max_rows=500,
+                batch_rows=size,
+                sample_dir=str(tmp_path / str(size)),
+            )
         ).meta["content_hash"]
         for size in (97, 5_000)
     }
@@ -157,7 +176,7 @@ def test_stratified_sample_keeps_class_shares(test_config, tmp_path, csv_source)
     frame, path = csv_source
     config = configured(test_config, source=str(path), target="churned", max_rows=500)
     config = dataclasses.replace(config, task="classification")  # stratifying needs classes
-    sample = pd.read_parquet(fetch_sample(config, tmp_path).path)
+    sample = pd.read_parquet(fetch_sample(in_folder(config, tmp_path)).path)
     expected = frame["churned"].value_counts(normalize=True) * 500
     counts = sample["churned"].value_counts()
     assert all(abs(counts[label] - expected[label]) <= 1 for label in expected.index)
@@ -167,12 +186,12 @@ def test_stratified_sample_keeps_class_shares(test_config, tmp_path, csv_source)
 def test_schema_drift_is_reported(test_config, tmp_path, csv_source):
     frame, path = csv_source
     config = configured(test_config, source=str(path), target="churned", max_rows=200)
-    assert not fetch_sample(config, tmp_path).drift
+    assert not fetch_sample(in_folder(config, tmp_path)).drift
     changed = frame.drop(columns="region").assign(
         referrer="friend", support_calls=frame["support_calls"].astype(str) + " calls"
     )
     changed.to_csv(path, index=False)
-    drift = fetch_sample(config, tmp_path).drift
+    drift = fetch_sample(in_folder(config, tmp_path)).drift
     assert drift.added == {"referrer": "string"} or set(drift.added) == {"referrer"}
     assert set(drift.removed) == {"region"}
     assert set(drift.retyped) == {"support_calls"}
@@ -185,23 +204,76 @@ def test_schema_drift_is_reported(test_config, tmp_path, csv_source):
 @pytest.mark.slow
 def test_runs_read_the_local_sample_not_the_source(test_config, tmp_path, csv_source):
     _, path = csv_source
-    config = configured(test_config, source=str(path), target="churned", max_rows=300)
-    first = load_dataset(config, workdir=tmp_path)
-    assert first.fetched is not None
-    assert first.sample_path.parent == sample_dir(config, tmp_path) == tmp_path / "data" / "test"
-    path.unlink()  # the next run must not need the source
-    second = load_dataset(config, workdir=tmp_path)
-    assert second.fetched is None
+    config = configured(
+        test_config, source=str(path), target="churned", max_rows=300, sample_dir=str(tmp_path)
+    )
+    first = load_dataset(config)
+    assert first.fetched is not None and first.fetched.reason == "no sample yet"
+    assert first.sample_path.parent == config.sample_folder == tmp_path / "test"
+    second = load_dataset(config)
+    assert second.fetched is None and second.notes == []
     pd.testing.assert_frame_equal(first.frame, second.frame)
+    path.unlink()  # a run must not need the source (a commit must not need the database)...
+    third = load_dataset(config)
+    assert third.fetched is None
+    pd.testing.assert_frame_equal(first.frame, third.frame)
+    # ...but says it could not check it.
+    assert len(third.notes) == 1 and "cannot check the source for changes" in third.notes[0]
+
+
+@pytest.mark.slow
+def test_a_source_edited_in_place_is_fetched_again(test_config, tmp_path, csv_source):
+    frame, path = csv_source
+    config = configured(
+        test_config, source=str(path), target="churned", max_rows=300, sample_dir=str(tmp_path)
+    )
+    first = load_dataset(config)
+    frame.iloc[:2_500].to_csv(path, index=False)  # the user edits the file in place
+    second = load_dataset(config)
+    assert second.fetched is not None
+    assert second.fetched.reason == "the source changed since the last fetch"
+    assert second.fetched.meta["rows_seen"] == 2_500
+    assert not first.frame.equals(second.frame)
+    other_size = load_dataset(configured(config, max_rows=200))
+    assert other_size.fetched.reason.startswith("the sampling settings changed (sample_rows")
+    assert len(other_size.frame) == 200
+
+
+@pytest.mark.slow
+def test_a_sample_from_a_database_knows_its_row_count_and_hides_the_password(
+    test_config, tmp_path, rows
+):
+    database = tmp_path / "shop.db"
+    with sqlite3.connect(database) as connection:
+        rows.to_sql("customers", connection, index=False)
+    config = configured(
+        test_config,
+        source=f"sqlite:///{database}",
+        table="customers",
+        max_rows=100,
+        sample_dir=str(tmp_path),
+    )
+    fetch_sample(config)
+    meta = read_meta(config.sample_folder)
+    assert meta["source_fingerprint"] == {"rows": len(rows)}
+    with sqlite3.connect(database) as connection:
+        rows.head(10).to_sql("customers", connection, index=False, if_exists="append")
+    assert load_dataset(config).fetched.reason == "the source changed since the last fetch"
+    secret = configured(config, source="postgresql://analyst:s3cret-Pw@localhost:1/shop")
+    with pytest.raises(DataError) as refused:
+        load_dataset(dataclasses.replace(secret, data=dataclasses.replace(secret.data, table="")))
+    assert "s3cret-Pw" not in str(refused.value) and "***" in str(refused.value)
 
 
 @pytest.mark.slow
 def test_missing_target_column_is_named_with_the_columns(test_config, tmp_path, rows):
     source = tmp_path / "rows.parquet"
     rows.drop(columns="churned").to_parquet(source, index=False)
-    config = configured(test_config, source=str(source), target="churned", stratify=False)
+    config = configured(
+        test_config, source=str(source), target="churned", stratify=False, sample_dir=str(tmp_path)
+    )
     with pytest.raises(DataError, match=r"no target column 'churned' \(columns: age, "):
-        load_dataset(config, workdir=tmp_path)
+        load_dataset(config)
 
 
 @pytest.mark.slow
@@ -212,8 +284,13 @@ def test_the_same_rows_in_csv_and_parquet_give_the_same_sample(test_config, tmp_
     rows.to_parquet(paths[1], index=False)
     hashes = {
         fetch_sample(
-            configured(test_config, source=str(path), target="churned", max_rows=100),
-            tmp_path / path.suffix,
+            configured(
+                test_config,
+                source=str(path),
+                target="churned",
+                max_rows=100,
+                sample_dir=str(tmp_path / path.suffix),
+            )
         ).meta["content_hash"]
         for path in paths
     }
@@ -227,8 +304,10 @@ def test_the_seed_changes_samples_of_numbers_only(test_config, tmp_path, rows):
     config = configured(test_config, source=str(path), target="churned", max_rows=100)
     hashes = {
         fetch_sample(
-            dataclasses.replace(config, train=dataclasses.replace(config.train, seed=seed)),
-            tmp_path / str(seed),
+            in_folder(
+                dataclasses.replace(config, train=dataclasses.replace(config.train, seed=seed)),
+                tmp_path / str(seed),
+            )
         ).meta["content_hash"]
         for seed in (1, 2)
     }

@@ -8,11 +8,12 @@ import json
 import re
 import shutil
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
 from {{ cookiecutter.package_name }}.errors import ProjectError
+
+from .conftest import machine_config
 
 # The slow tests import matplotlib and the report module themselves: the commit hook collects
 # this module too, and should not pay for imports it does not use.
@@ -48,26 +49,18 @@ def parse(page: str) -> StrictParser:
     return parser
 
 
-def workdir_of(output_dir: Path, root: str) -> Path:
-    """The folder a run wrote `root` (e.g. outputs/test) into."""
-    for _ in Path(root).parts:
-        output_dir = output_dir.parent
-    return output_dir
-
-
 @pytest.fixture(scope="module")
-def reports(test_run, test_config, tmp_path_factory) -> dict[str, str]:
+def reports(machine_run, tmp_path_factory) -> dict[str, str]:
+    """The test-mode report of the machine run, made without a leaderboard, and with one."""
     from {{ cookiecutter.package_name }}.report import LEADERBOARD_FILE, REPORT_FILE, build_report
 
-    """The test-mode report made without a leaderboard, and with one."""
-    workdir = tmp_path_factory.mktemp("report")
-    output_dir = workdir / test_config.outputs.root
-    shutil.copytree(test_run.output_dir, output_dir)
-    pages = {"without leaderboard": build_report(test_config, workdir).read_text()}
+    config = machine_config(tmp_path_factory.mktemp("report"))
+    shutil.copytree(machine_run.output_dir, config.output_dir)
+    pages = {"without leaderboard": build_report(config).read_text()}
     rows = [{"model": "<b>bold</b> & model", "score_mean": 0.5}]
-    (output_dir / LEADERBOARD_FILE).write_text(json.dumps({"rows": rows}))
-    path = build_report(test_config, workdir)
-    assert path == output_dir / REPORT_FILE
+    (config.output_dir / LEADERBOARD_FILE).write_text(json.dumps({"rows": rows}))
+    path = build_report(config)
+    assert path == config.output_dir / REPORT_FILE
     pages["with leaderboard"] = path.read_text()
     return pages
 
@@ -113,8 +106,8 @@ def test_report_opens_offline_and_escapes_text(reports):
     assert "<b>bold</b>" not in with_leaderboard
 
 
-def test_report_without_a_trained_model_says_to_train_first(test_config, tmp_path):
+def test_report_without_a_trained_model_says_to_train_first(tmp_path):
     from {{ cookiecutter.package_name }}.report import build_report
 
     with pytest.raises(ProjectError, match=r"run `train --mode test` first"):
-        build_report(test_config, tmp_path)
+        build_report(machine_config(tmp_path))

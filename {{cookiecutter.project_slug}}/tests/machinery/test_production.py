@@ -1,8 +1,9 @@
 """Production mode: the quality gate, the publish-all-or-nothing outputs, the manifest,
 the trusted artifact, and batch prediction.
 
-These runs use production's own configs on a smaller synthetic set (the template's
-tests run the real thing on 200,000 rows), so they belong to the full suite.
+These runs use production settings of the machinery's own on a smaller built-in set
+(the template's tests run the real thing on 200,000 rows), so they belong to the full
+suite.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from {{ cookiecutter.package_name }}.artifacts import (
     read_manifest,
 )
 from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.config import Config, load_config
+from {{ cookiecutter.package_name }}.config import Config
 from {{ cookiecutter.package_name }}.errors import (
     ArtifactError,
     ConfigError,
@@ -45,31 +46,30 @@ from {{ cookiecutter.package_name }}.pipeline import TrainingResult, train
 from {{ cookiecutter.package_name }}.predict import predict_file
 from {{ cookiecutter.package_name }}.synthetic import make_dataset
 
-from .conftest import CONFIG_DIR
+from .conftest import TASK, machine_config, merged
 
 pytestmark = pytest.mark.slow
 
 ROWS = 6_000
+PARAMS = {"learning_rate": 0.1, "max_leaf_nodes": 31}
+PRODUCTION = {
+    "data": {"synthetic_rows": ROWS, "max_rows": 0},
+    "train": {"models": ["hist_gradient_boosting"], "params": {"hist_gradient_boosting": PARAMS}},
+    "search": {"enabled": False, "iterations": 8},
+    "evaluation": {
+        "gate": True,
+        "thresholds": {"primary": 0.7 if TASK == "classification" else 0.3},
+    },
+    "outputs": {"root": "outputs/production"},
+}
+# What makes production's threshold on the primary metric unreachable.
+IMPOSSIBLE = {"evaluation": {"thresholds": {"primary": 0.9999}}}
 
 
-def production_configs(folder: Path, outputs: Path, *edits: tuple[str, str]) -> Path:
-    """A copy of configs/ in folder whose production.toml reads ROWS synthetic rows,
-    publishes into outputs, and has each (pattern, replacement) regex edit applied."""
-    configs = Path(shutil.copytree(CONFIG_DIR, folder / "configs"))
-    path = configs / "production.toml"
-    text = path.read_text().replace("[data]\n", f"[data]\nsynthetic_rows = {ROWS}\n", 1)
-    text = text.replace('root = "outputs/production"', f'root = "{outputs.as_posix()}"')
-    for pattern, replacement in edits:
-        text, count = re.subn(pattern, replacement, text)
-        assert count == 1, f"{pattern!r} not found in production.toml"
-    path.write_text(text)
-    return configs
-
-
-def impossible_threshold(config: Config) -> tuple[str, str]:
-    """An edit making production's threshold on the primary metric unreachable."""
-    primary = config.evaluation.primary_metric
-    return (r"(\[evaluation\.thresholds\]\n)\w+ = [\d.]+", rf"\g<1>{primary} = 0.9999")
+def production_config(workspace: Path, name: str, **changes) -> Config:
+    """A production config of the machinery's own in workspace/<name>/ (the project root
+    stays workspace, so every such config publishes into workspace/outputs/production)."""
+    return machine_config(workspace, "production", name=name, **merged(PRODUCTION, changes))
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +85,7 @@ def outputs(workspace: Path) -> Path:
 @pytest.fixture(scope="module")
 def production_run(workspace: Path, outputs: Path) -> TrainingResult:
     """One production run, published into the workspace."""
-    configs = production_configs(workspace / "good", outputs)
-    return train(load_config("production", configs), workdir=workspace)
+    return train(production_config(workspace, "good"))
 
 
 def published_files(folder: Path) -> dict[str, bytes]:
@@ -116,11 +115,10 @@ def test_manifest_records_every_field(production_run, outputs):
     assert list(manifest["timings_s"]) == ["load", "split", "fit", "evaluate", "save"]
     features = manifest["features"]
     assert features["numeric"] + features["categorical"] == list(features["dtypes"])
-    # The hyper-parameters configs/production.toml sets are the ones the model used.
-    for name, value in (
-        load_config("production", CONFIG_DIR).train.params[manifest["model"]].items()
-    ):
+    # The hyper-parameters the production config sets are the ones the model used.
+    for name, value in PARAMS.items():
         assert manifest["params"][name] == value
+    assert set(manifest["features"]["roles"].values()) <= {"target", "numeric", "categorical"}
     assert sorted(path.name for path in outputs.iterdir()) == sorted(
         [MANIFEST_FILE, METRICS_FILE, MODEL_FILE]
     )
@@ -130,19 +128,15 @@ def test_a_failed_gate_exits_3_and_leaves_the_last_good_model(
     production_run, workspace, outputs, capsys
 ):
     before = published_files(outputs)
-    config = production_run_config(workspace)
-    configs = production_configs(workspace / "failing", outputs, impossible_threshold(config))
-    assert main(["train", "--mode", "production", "--config-dir", str(configs)]) == 3
+    failing = production_config(workspace, "failing", **IMPOSSIBLE)
+    argv = ["train", "--mode", "production", "--config-dir", str(failing.config_dir)]
+    assert main(argv) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "quality gate failed in production mode, nothing was published" in err
     assert "required >= 0.9999" in err
     assert published_files(outputs) == before
     assert [path.name for path in outputs.parent.iterdir()] == ["production"]  # no leftovers
-
-
-def production_run_config(workspace: Path) -> Config:
-    return load_config("production", workspace / "good" / "configs")
 
 
 def test_an_interrupted_run_leaves_the_last_good_model(
@@ -156,7 +150,7 @@ def test_an_interrupted_run_leaves_the_last_good_model(
     # The model is written; the run stops before its records are.
     monkeypatch.setattr(pipeline, "save_metrics", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        train(production_run_config(workspace), workdir=workspace)
+        train(production_config(workspace, "good"))
     assert published_files(outputs) == before
     assert [path.name for path in outputs.parent.iterdir()] == ["production"]
 
@@ -167,19 +161,17 @@ def test_a_run_that_died_mid_swap_gets_the_last_good_model_back(production_run, 
     aside = outputs.parent / ".production.previous-killed"
     aside.mkdir()
     outputs.rename(aside / outputs.name)
-    config = production_run_config(workspace)
-    failing = production_configs(workspace / "failing-2", outputs, impossible_threshold(config))
     with pytest.raises(QualityGateFailed):
-        train(load_config("production", failing), workdir=workspace)
+        train(production_config(workspace, "failing-2", **IMPOSSIBLE))
     assert published_files(outputs) == before
     assert [path.name for path in outputs.parent.iterdir()] == ["production"]
 
 
 def test_an_output_root_shared_with_other_folders_is_refused(production_run, workspace, outputs):
     before = published_files(outputs)
-    shared = production_configs(workspace / "shared", outputs.parent)
+    shared = production_config(workspace, "shared", outputs={"root": "outputs"})
     with pytest.raises(ConfigError, match=r"holds folders \(production\)"):
-        train(load_config("production", shared), workdir=workspace)
+        train(shared)
     assert published_files(outputs) == before
 
 
@@ -327,15 +319,15 @@ def test_predict_names_a_value_that_is_not_a_number(production_run, outputs, tmp
     assert not (tmp_path / "out.parquet").exists()
 
 
-def test_predict_refuses_a_test_mode_model_unless_allowed(test_run, tmp_path):
-    frame = scoring_input(test_run.record["task"], 20)
+def test_predict_refuses_a_test_mode_model_unless_allowed(machine_run, tmp_path):
+    frame = scoring_input(machine_run.record["task"], 20)
     frame.to_parquet(tmp_path / "rows.parquet", index=False)
     output = tmp_path / "out.parquet"
     with pytest.raises(ArtifactError, match="trained in test mode, not production"):
-        predict_file(str(tmp_path / "rows.parquet"), output, test_run.output_dir)
+        predict_file(str(tmp_path / "rows.parquet"), output, machine_run.output_dir)
     assert not output.exists()
     result = predict_file(
-        str(tmp_path / "rows.parquet"), output, test_run.output_dir, allow_non_production=True
+        str(tmp_path / "rows.parquet"), output, machine_run.output_dir, allow_non_production=True
     )
     assert result.rows == len(pd.read_parquet(output)) == 20
 
@@ -353,14 +345,9 @@ def test_predict_command_line(production_run, outputs, tmp_path, capsys):
     assert not (tmp_path / "out.txt").exists()
 
 
-def test_search_tunes_within_the_registry_space(workspace, tmp_path):
-    configs = production_configs(
-        tmp_path,
-        tmp_path / "outputs",
-        ("enabled = false\niterations = 8", "enabled = true\niterations = 2"),
-    )
-    config = load_config("production", configs)
-    result = train(config, workdir=tmp_path)
+def test_search_tunes_within_the_registry_space(tmp_path):
+    config = production_config(tmp_path, "configs", search={"enabled": True, "iterations": 2})
+    result = train(config)
     search = result.record["search"]
     assert (search["candidates"], search["cv_folds"], len(search["results"])) == (2, 3, 2)
     space = MODELS[config.task][result.record["model"]].search_space
@@ -371,10 +358,39 @@ def test_search_tunes_within_the_registry_space(workspace, tmp_path):
 
 
 def test_refit_on_all_rows_uses_the_held_out_rows_too(tmp_path):
-    configs = production_configs(
-        tmp_path, tmp_path / "outputs", (r"\[train\]\n", "[train]\nrefit_on_all_rows = true\n")
-    )
-    result = train(load_config("production", configs), workdir=tmp_path)
+    result = train(production_config(tmp_path, "configs", train={"refit_on_all_rows": True}))
     assert "refit" in result.record["timings_s"]
     scaler = result.model.named_steps["preprocess"].named_transformers_["numeric"]["scale"]
     assert scaler.n_samples_seen_ == result.record["n_train"] + result.record["n_test"]
+
+
+def test_predict_keeps_id_columns_and_names_one_probability_per_class(tmp_path):
+    """Three text classes, an ID column: predict writes the ID, the class and one
+    probability column per class, named after it."""
+    frame = make_dataset("classification", 3_000, seed=6).drop(columns="churned")
+    frame.insert(0, "customer_id", np.arange(len(frame)))
+    frame.iloc[:2_500].to_csv(tmp_path / "rows.csv", index=False)
+    config = machine_config(
+        tmp_path,
+        "production",
+        task="classification",
+        base={"data": {"source": "rows.csv", "target": "plan"}},
+        columns={"ids": ["customer_id"]},
+        outputs={"root": "outputs/production"},
+    )
+    train(config)
+    new_rows = frame.iloc[2_500:].drop(columns="plan")
+    new_rows.to_csv(tmp_path / "new.csv", index=False)
+    result = predict_file(str(tmp_path / "new.csv"), tmp_path / "out.csv", config.output_dir)
+    written = pd.read_csv(tmp_path / "out.csv")
+    assert list(written.columns) == [
+        "customer_id",
+        "prediction",
+        "probability_basic",
+        "probability_premium",
+        "probability_standard",
+    ]
+    np.testing.assert_array_equal(written["customer_id"], new_rows["customer_id"])
+    assert set(written["prediction"]) <= {"basic", "premium", "standard"}
+    np.testing.assert_allclose(written.filter(like="probability_").sum(axis=1), 1.0)
+    assert result.ignored_columns == []

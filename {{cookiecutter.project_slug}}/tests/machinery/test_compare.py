@@ -17,7 +17,11 @@ from {{ cookiecutter.package_name }}.compare import (
 )
 from {{ cookiecutter.package_name }}.evaluation import lift, metric_names
 from {{ cookiecutter.package_name }}.models import model_names
-from {{ cookiecutter.package_name }}.synthetic import make_dataset
+from {{ cookiecutter.package_name }}.pipeline import fit_best, split_rows
+from {{ cookiecutter.package_name }}.preprocessing import infer_schema
+from {{ cookiecutter.package_name }}.synthetic import TARGETS, make_dataset
+
+from .conftest import TASK, machine_config
 
 # Cross-validation is human mode's tool, not the test-mode pipeline's: these run in the
 # full suite (uv run pytest, nox, CI), not in the commit hook.
@@ -30,13 +34,24 @@ FAST_MODELS = {
 
 
 @pytest.fixture(scope="module")
-def frame(test_config) -> pd.DataFrame:
-    return make_dataset(test_config.task, 1_500)
+def test_config(tmp_path_factory):
+    return machine_config(tmp_path_factory.mktemp("compare"))
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return make_dataset(TASK, 1_500)
+
+
+def features_and_target(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    target = TARGETS[TASK]
+    labelled = frame[frame[target].notna()]
+    return labelled.drop(columns=target), labelled[target]
 
 
 @pytest.fixture(scope="module")
 def leaderboard(test_config, frame):
-    return compare_models(test_config, frame, FAST_MODELS[test_config.task])
+    return compare_models(test_config, *features_and_target(frame), FAST_MODELS[TASK])
 
 
 def check_leaderboard(leaderboard, config, models):
@@ -65,15 +80,20 @@ def test_folds_cover_every_labelled_row_once_and_repeat_for_the_seed(
     labelled = frame[test_config.data.target].notna().sum()
     tested = np.concatenate([test for _, test in leaderboard.folds])
     assert sorted(tested) == list(range(labelled))
-    again = compare_models(test_config, frame, FAST_MODELS[test_config.task][:1])
+    again = compare_models(test_config, *features_and_target(frame), FAST_MODELS[TASK][:1])
     assert folds_hash(again.folds) == folds_hash(leaderboard.folds)
 
 
-def test_rows_with_a_missing_target_are_left_out(test_config, frame):
-    target = test_config.data.target
-    holes = frame.assign(**{target: frame[target].where(frame.index % 10 != 0)})
-    leaderboard = compare_models(test_config, holes, FAST_MODELS[test_config.task][:1])
-    assert leaderboard.n_rows == holes[target].notna().sum()
+def test_train_with_several_models_keeps_the_model_compare_ranks_first(test_config, frame):
+    """compare and train see the same training rows and folds: one best."""
+    split = split_rows(frame, test_config)
+    models = model_names(TASK)
+    board = compare_models(test_config, split.x_train, split.y_train, models)
+    schema = infer_schema(frame, test_config.data.target, test_config.columns)
+    name, _, candidates, _ = fit_best(test_config, models, schema, split)
+    assert name == board.best == board.rows.iloc[0]["model"]
+    primary = test_config.evaluation.primary_metric
+    assert candidates[name][primary] == pytest.approx(board.rows.iloc[0][f"{primary}_mean"])
 
 
 def test_the_leaderboard_is_saved_as_csv_and_json(leaderboard, tmp_path):
@@ -96,5 +116,6 @@ def test_the_table_shows_every_model_with_mean_and_spread(leaderboard, capsys):
 
 
 def test_every_registry_model_can_be_compared(test_config, frame):
-    models = model_names(test_config.task)
-    check_leaderboard(compare_models(test_config, frame, models), test_config, models)
+    models = model_names(TASK)
+    board = compare_models(test_config, *features_and_target(frame), models)
+    check_leaderboard(board, test_config, models)

@@ -1,0 +1,161 @@
+"""Loading a mode's config: merged files, defaults, overrides, paths, clear refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from {{ cookiecutter.package_name }}.config import load_config
+from {{ cookiecutter.package_name }}.errors import ConfigError
+
+from .conftest import TASK, machine_config, make_configs
+
+
+@pytest.fixture
+def config_dir(tmp_path):
+    """A config folder of the machinery's own, that a test may edit."""
+    return make_configs(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[data]\nmax_row = 10", r"test\.toml: unknown key 'data\.max_row' \(expected one of: "),
+        ("colour = 'blue'", r"test\.toml: unknown key 'colour'"),
+        ("[data]\nmax_rows = 'many'", r"test\.toml: key 'data\.max_rows' must be an integer"),
+        ("[data]\nstratify = 1", r"test\.toml: key 'data\.stratify' must be true or false"),
+        ("[data]\ntable = 3", r"test\.toml: key 'data\.table' must be a string"),
+        ("[train]\nmodels = 'forest'", r"key 'train\.models' must be a non-empty list"),
+        (
+            "[train]\nmodels = ['no_such_model']",
+            r"test\.toml: key 'train\.models' names unknown model 'no_such_model' "
+            r".*expected one of",
+        ),
+        ("[data]\ntest_fraction = 1.5", r"test\.toml: key 'data\.test_fraction' must lie"),
+        ("[data]\nmax_rows = -1", r"test\.toml: key 'data\.max_rows' must be 0"),
+        ("[evaluation]\nprimary_metric = 'nope'", r"key 'evaluation\.primary_metric' must be one"),
+        ("task = 'clustering'", r"test\.toml: key 'task' must be one of classification"),
+        ("data = 3", r"test\.toml: key 'data' must be a \[data\] table"),
+        ("[data", r"test\.toml: not valid TOML"),
+        (
+            "[train.params.hist_gradient_boosting]\nlearning_rat = 0.1",
+            r"test\.toml: key 'train\.params\.hist_gradient_boosting' sets unknown "
+            r"hyper-parameter\(s\) 'learning_rat' \(the estimator takes: .*learning_rate",
+        ),
+        (
+            "[train.params.no_such_model]\nalpha = 1",
+            r"test\.toml: key 'train\.params\.no_such_model' names unknown model",
+        ),
+        ("[train]\nparams = 3", r"key 'train\.params' must be a table of model names"),
+        (
+            "[evaluation.thresholds]\nnope = 0.5",
+            r"test\.toml: key 'evaluation\.thresholds' names unknown metric 'nope'",
+        ),
+        ("[evaluation]\nthresholds = { r = 'x' }", r"must be a table of metric names to numbers"),
+        ("[compute]\nengine = 'spark'", r"key 'compute\.engine' must be one of local, dask"),
+        ("[search]\ncv_folds = 1", r"key 'search\.cv_folds' must be at least 2"),
+        ("[dask]\nthreads_per_worker = 0", r"key 'dask\.threads_per_worker' must be at least 1"),
+        ("[outputs]\nroot = '.'", r"key 'outputs\.root' must name a folder of its own"),
+        (
+            "[data]\ncache_dir = 'data'",
+            r"test\.toml: key 'data\.cache_dir' was renamed 'data\.sample_dir' in template "
+            r"version 1\.0\.0",
+        ),
+        ("[columns]\ndrop = 'id'", r"test\.toml: key 'columns\.drop' must be a list of names"),
+        (
+            "[columns]\ndrop = ['a']\nids = ['a']",
+            r"key 'columns\.ids' names column 'a', which columns\.drop names too",
+        ),
+        ("[columns]\ndates = ['churned', 'lifetime_value']", r"names the target column"),
+        ("[evaluation]\nleakage_allow = [1]", r"key 'evaluation\.leakage_allow' must be a list"),
+    ],
+)
+def test_bad_values_name_the_file_and_the_key(config_dir, text, expected):
+    (config_dir / "test.toml").write_text(text + "\n")
+    with pytest.raises(ConfigError, match=expected):
+        load_config("test", config_dir)
+
+
+def test_missing_config_file_is_named(tmp_path):
+    (tmp_path / "configs").mkdir()
+    with pytest.raises(ConfigError, match=r"base\.toml: config file not found"):
+        load_config("test", tmp_path / "configs")
+
+
+def test_a_missing_config_folder_is_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"nowhere: config folder not found"):
+        load_config("test", tmp_path / "nowhere")
+
+
+def test_a_key_without_a_default_is_named_when_missing(config_dir):
+    base = config_dir / "base.toml"
+    base.write_text(base.read_text().replace("target =", "# target ="))
+    with pytest.raises(ConfigError, match=r"base\.toml: missing key 'data\.target'"):
+        load_config("test", config_dir)
+
+
+def test_keys_left_out_take_their_defaults(tmp_path):
+    config = machine_config(tmp_path)
+    assert config.train.models == ["hist_gradient_boosting"]
+    assert config.evaluation.leakage_allow == [] and config.columns.drop == []
+    assert config.evaluation.primary_metric == ("roc_auc" if TASK == "classification" else "r2")
+
+
+def test_unknown_mode_is_refused(config_dir):
+    with pytest.raises(ConfigError, match="unknown mode 'staging'"):
+        load_config("staging", config_dir)
+
+
+def test_mode_file_overrides_base(config_dir):
+    (config_dir / "human.toml").write_text("[train]\nseed = 7\n")
+    config = load_config("human", config_dir)
+    assert config.train.seed == 7
+    assert config.data.max_rows == 0  # from base.toml: the mode file does not set it
+
+
+def test_overrides_apply_last_and_are_checked_like_a_file(config_dir):
+    config = load_config("test", config_dir, {"data.max_rows": 500, "train.seed": 3})
+    assert (config.data.max_rows, config.train.seed) == (500, 3)
+    assert config.where("data.max_rows") == "data.max_rows in --set"
+    with pytest.raises(ConfigError, match=r"--set: key 'data\.max_rows' must be an integer"):
+        load_config("test", config_dir, {"data.max_rows": "many"})
+    with pytest.raises(ConfigError, match=r"--set: unknown key 'data\.rows'"):
+        load_config("test", config_dir, {"data.rows": 5})
+
+
+def test_relative_paths_mean_paths_under_the_project_root(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    configs = make_configs(
+        project,
+        base={
+            "data": {"source": "data/rows.csv", "sample_dir": "samples"},
+            "outputs": {"root": "outputs/test"},
+        },
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # as a notebook in notebooks/ or a test in a temp folder
+    config = load_config("test", configs)
+    assert config.root == project.resolve()
+    assert config.data.source == str(project.resolve() / "data" / "rows.csv")
+    assert config.sample_folder == project.resolve() / "samples" / "test"
+    assert config.output_dir == project.resolve() / "outputs" / "test"
+    assert config.raw["data"]["source"] == "data/rows.csv"  # what the user wrote, for records
+
+
+def test_a_relative_sqlite_file_is_under_the_project_root(tmp_path):
+    configs = make_configs(tmp_path, base={"data": {"source": "sqlite:///data/shop.db"}})
+    config = load_config("test", configs)
+    assert config.data.source == f"sqlite:///{tmp_path.resolve() / 'data' / 'shop.db'}"
+
+
+def test_a_threshold_on_primary_follows_the_primary_metric(tmp_path):
+    metric = "balanced_accuracy" if TASK == "classification" else "mae"
+    config = machine_config(
+        tmp_path, evaluation={"primary_metric": metric, "thresholds": {"primary": 0.5}}
+    )
+    assert config.evaluation.thresholds == {metric: 0.5}
+    with pytest.raises(ConfigError, match="sets both 'primary' and"):
+        machine_config(
+            tmp_path / "both",
+            evaluation={"primary_metric": metric, "thresholds": {"primary": 0.5, metric: 0.4}},
+        )

@@ -1,0 +1,148 @@
+"""The pipeline runs end to end, writes what it promises, and handles every kind of
+column and target: two or more classes (text or integer labels), IDs, dates, free text."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io as sio
+
+from {{ cookiecutter.package_name }}.artifacts import (
+    METRICS_FILE,
+    MODEL_FILE,
+    load_model,
+    read_manifest,
+    types_in,
+)
+from {{ cookiecutter.package_name }}.evaluation import per_class, rarely_predicted
+from {{ cookiecutter.package_name }}.pipeline import train
+from {{ cookiecutter.package_name }}.preprocessing import schema_of
+from {{ cookiecutter.package_name }}.synthetic import make_dataset, with_date_and_text
+from {{ cookiecutter.package_name }}.timing import BudgetExceeded
+
+from .conftest import TASK, machine_config
+
+REQUIRED_KEYS = {
+    "mode",
+    "model",
+    "task",
+    "n_rows",
+    "metrics",
+    "baseline",
+    "primary_metric",
+    "git_commit",
+    "duration_s",
+    "warnings",
+    "notes",
+}
+
+
+def test_writes_model_and_metrics(machine_run):
+    record = json.loads((machine_run.output_dir / METRICS_FILE).read_text())
+    assert record.keys() >= REQUIRED_KEYS
+    assert (record["mode"], record["task"], record["n_rows"]) == ("test", TASK, 3_000)
+    assert record["metrics"].keys() == record["baseline"].keys()
+    assert list(record["timings_s"]) == ["load", "split", "fit", "evaluate", "save"]
+    assert (machine_run.output_dir / MODEL_FILE).stat().st_size > 0
+
+
+def test_saved_model_predicts_like_the_trained_one(machine_run):
+    loaded = load_model(machine_run.output_dir / MODEL_FILE, read_manifest(machine_run.output_dir))
+    x_test = machine_run.split.x_test
+    np.testing.assert_array_equal(loaded.predict(x_test), machine_run.model.predict(x_test))
+
+
+def test_a_run_over_its_time_budget_fails_naming_the_step_and_the_budget(tmp_path):
+    tight = machine_config(tmp_path, compute={"time_budget_s": 1e-6})
+    with pytest.raises(BudgetExceeded, match=r"by the end of step 'load', over its budget") as info:
+        train(tight)
+    assert "compute.time_budget_s in" in str(info.value)
+    assert not (tmp_path / "outputs").exists()  # nothing half-written
+
+
+def user_table(rows: int = 1_200, seed: int = 0) -> pd.DataFrame:
+    """The built-in customers as a user's export: an ID, a date, free text, and the plan
+    they chose as a three-class target with text labels."""
+    frame = with_date_and_text(make_dataset("classification", rows, seed=seed), seed=seed)
+    frame.insert(0, "customer_id", np.arange(10_000, 10_000 + rows))
+    # Dates as a CSV export writes them, not as a date type.
+    frame["signup_date"] = frame["signup_date"].dt.strftime("%Y/%m/%d")
+    return frame.drop(columns="churned")
+
+
+@pytest.fixture(scope="module")
+def multiclass_source(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("multiclass")
+    user_table().to_csv(folder / "customers.csv", index=False)
+    return folder
+
+
+@pytest.mark.slow
+def test_an_undeclared_id_and_date_text_are_named_with_the_line_to_add(multiclass_source):
+    config = machine_config(
+        multiclass_source / "undeclared",
+        task="classification",
+        base={"data": {"source": str(multiclass_source / "customers.csv"), "target": "plan"}},
+        columns={"text": ["feedback"]},
+    )
+    notes = train(config).notes
+    assert any("'customer_id' looks like an ID" in note for note in notes), notes
+    assert any("'signup_date' looks like dates written as text" in note for note in notes)
+    assert any(note.endswith('ids = ["customer_id"]') for note in notes), notes
+    assert any(note.endswith('dates = ["signup_date"]') for note in notes), notes
+
+
+@pytest.mark.slow
+def test_ids_dates_and_text_take_their_roles_and_three_text_classes_load(multiclass_source):
+    config = machine_config(
+        multiclass_source / "declared",
+        task="classification",
+        base={"data": {"source": str(multiclass_source / "customers.csv"), "target": "plan"}},
+        columns={"ids": ["customer_id"], "dates": ["signup_date"], "text": ["feedback"]},
+    )
+    result = train(config)
+    assert not [note for note in result.notes if "looks like" in note], result.notes
+    manifest = read_manifest(config.output_dir)
+    roles = manifest["features"]["roles"]
+    assert (roles["customer_id"], roles["signup_date"], roles["feedback"]) == ("id", "date", "text")
+    assert roles["plan"] == "target" and roles["age"] == "numeric"
+    assert manifest["classes"] == ["basic", "premium", "standard"]
+    assert [row["class"] for row in manifest["per_class"]] == manifest["classes"]
+    content = (config.output_dir / MODEL_FILE).read_bytes()
+    assert not [kind for kind in types_in(content) if kind.startswith(("datetime", "pandas"))]
+    model = load_model(config.output_dir / MODEL_FILE, manifest)
+    rows = user_table(50, seed=1).drop(columns="plan")
+    np.testing.assert_allclose(model.predict_proba(rows), result.model.predict_proba(rows))
+    assert set(model.predict(rows)) <= set(manifest["classes"])
+    assert "customer_id" not in schema_of(result.model).columns
+    assert sio.get_untrusted_types(data=content)  # skops alone would not load it blindly
+
+
+def test_a_class_the_model_never_predicts_is_named():
+    y = pd.Series(["a"] * 40 + ["b"] * 50 + ["c"] * 10)
+    predicted = np.array(["a"] * 45 + ["b"] * 55)
+    table = per_class(y, predicted, ["a", "b", "c"])
+    assert table.loc["c", ["rows", "predicted", "recall"]].tolist() == [10, 0, 0.0]
+    warnings = rarely_predicted(table)
+    assert len(warnings) == 1 and "class 'c' is never predicted" in warnings[0]
+    assert "10 of them hold it" in warnings[0]
+
+
+@pytest.mark.slow
+def test_a_run_warns_about_a_class_without_signal(tmp_path):
+    frame = make_dataset("classification", 2_000, seed=4)
+    noise = np.random.default_rng(0).random(len(frame)) < 0.04  # 4% of rows, at random
+    frame["outcome"] = np.where(noise, "lost", np.where(frame["churned"] == 1, "left", "stayed"))
+    frame.drop(columns="churned").to_parquet(tmp_path / "rows.parquet", index=False)
+    config = machine_config(
+        tmp_path,
+        task="classification",
+        base={"data": {"source": str(tmp_path / "rows.parquet"), "target": "outcome"}},
+    )
+    result = train(config)
+    # Never, or almost never (at most a tenth of the rows that hold it).
+    assert [w for w in result.warnings if w.startswith("class 'lost' is ")], result.warnings
+    assert result.record["warnings"] == result.warnings
