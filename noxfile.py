@@ -75,18 +75,18 @@ def demo(session: nox.Session) -> None:
     project_env = {"VIRTUAL_ENV": venv, "UV_PROJECT_ENVIRONMENT": venv}
     with session.chdir(DEMO):
         session.run("uv", "sync", external=True, env=project_env)
-        # Test mode trains; human mode also compares the models and writes the HTML report.
+        # Test mode trains; human mode also compares the models and writes the HTML report;
+        # its choice is promoted into production's config, and production trains it.
         commands = [
-            ("train", "test"),
-            ("compare", "human"),
-            ("train", "human"),
-            ("report", "human"),
-            ("train", "production"),
+            ["train", "--mode", "test"],
+            ["compare", "--mode", "human"],
+            ["train", "--mode", "human"],
+            ["report", "--mode", "human"],
+            ["promote", "--from", "human"],
+            ["train", "--mode", "production"],
         ]
-        for command, mode in commands:
-            session.run(
-                "uv", "run", "ml-project", command, "--mode", mode, external=True, env=project_env
-            )
+        for command in commands:
+            session.run("uv", "run", "ml-project", *command, external=True, env=project_env)
         # Batch scoring with the production model: 10,000 unseen rows of the built-in data.
         new_rows = "outputs/new_rows.parquet"
         write_rows = (

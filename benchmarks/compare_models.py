@@ -28,11 +28,12 @@ import time
 import numpy as np
 from sklearn.model_selection import cross_validate
 
-from ml_project.compare import TIMES, compare_models, make_folds
+from ml_project.compare import TIMES, compare_models
 from ml_project.config import load_config
 from ml_project.evaluation import baseline_model
 from ml_project.models import build_model, model_names
 from ml_project.preprocessing import infer_schema
+from ml_project.splitting import make_folds
 from ml_project.synthetic import make_dataset
 
 rows, repeats = int(sys.argv[1]), int(sys.argv[2])
@@ -56,11 +57,16 @@ SKLEARN_SCORERS = {
 names = model_names(task)
 
 
+def labelled(frame):
+    """The features and target of the labelled rows."""
+    rows = frame[frame[target].notna()]
+    return rows.drop(columns=[target]), rows[target]
+
+
 def plain(frame):
     """The same work with plain cross_validate calls: one per model, same folds."""
-    labelled = frame[frame[target].notna()]
-    features, y = labelled.drop(columns=[target]), labelled[target]
-    folds = make_folds(config, features, y)
+    features, y = labelled(frame)
+    folds = make_folds(config, features, y, "compare.cv_folds")
     schema = infer_schema(features, target)
     estimators = {name: build_model(task, name, schema, seed, n_jobs=1) for name in names}
     estimators["dummy_baseline"] = baseline_model(task)
@@ -81,7 +87,7 @@ def timed(function, *arguments):
 
 # Start the worker processes and warm the caches on a small frame first.
 small = make_dataset(task, 2_000)
-compare_models(config, small, names)
+compare_models(config, *labelled(small), names)
 plain(small)
 frame = make_dataset(task, rows)
 compare_times, plain_times = [], []
@@ -93,7 +99,7 @@ for repeat in range(repeats):
     order = ["compare", "plain"] if repeat % 2 == 0 else ["plain", "compare"]
     for side in order:
         if side == "compare":
-            seconds, leaderboard = timed(compare_models, config, frame, names)
+            seconds, leaderboard = timed(compare_models, config, *labelled(frame), names)
             compare_times.append(seconds)
             compare_work.append(
                 [leaderboard.cv_folds * leaderboard.rows[f"{kind}_mean"].sum() for kind in TIMES]

@@ -53,10 +53,11 @@ from ml_project.sampling import fetch_sample
 project, source, rows, workdir = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 config = load_config("human", f"{project}/configs")
 config = dataclasses.replace(
-    config, data=dataclasses.replace(config.data, source=source, max_rows=rows)
+    config,
+    data=dataclasses.replace(config.data, source=source, max_rows=rows, sample_dir=workdir),
 )
 start = time.perf_counter()
-result = fetch_sample(config, workdir, progress=False)
+result = fetch_sample(config)
 seconds = time.perf_counter() - start
 assert result.meta["rows_kept"] == rows, result.meta
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -151,9 +151,12 @@ def run_measured(command: list[str], cwd: Path) -> Run:
     return Run(seconds, usage.ru_maxrss / 1024, stdout)  # Linux: ru_maxrss is in KiB
 
 
-def production_configs(project: Path, folder: Path, rows: int) -> Path:
-    """A copy of the project's configs/ whose production mode reads `rows` synthetic rows."""
-    configs = Path(shutil.copytree(project / "configs", folder / "configs"))
+def production_configs(project: Path, rows: int) -> Path:
+    """A copy of the project's configs/ whose production mode reads `rows` synthetic rows.
+
+    The copy sits in the project (a config folder's parent is the root its paths are
+    relative to), so the run publishes into the project's outputs/production/."""
+    configs = Path(shutil.copytree(project / "configs", project / "benchmark-configs"))
     path = configs / "production.toml"
     text = path.read_text(encoding="utf-8")
     setting = f"synthetic_rows = {rows}\n"
@@ -237,7 +240,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         project, python = make_project(workdir)
-        configs = production_configs(project, workdir, rows)
+        configs = production_configs(project, rows)
         settings = read_settings(python, project, configs, rows)
         inputs = {name: workdir / f"input-{count}.parquet" for name, count in sizes.items()}
         row_groups = {}

@@ -103,6 +103,18 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.section("wall times")
         for nodeid, value in timings:
             terminalreporter.write_line(f"{value}    ({nodeid})")
+    matrix = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", [])
+        if name == "real_data"
+    ]
+    if matrix:
+        terminalreporter.section("real data sets: step, result, wall time")
+        for line in matrix:
+            terminalreporter.write_line(line)
 
 
 def pytest_report_header(config):

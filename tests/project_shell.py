@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from rendering import FOREIGN_ENVIRONMENT, find_uv
+from rendering import FOREIGN_ENVIRONMENT, find_uv, render_with_copier
 
 # What follows a hook's name on its status line: dots, a note, the status.
 STATUS_TAIL = re.compile(r"^\.*(?P<note>\([^)]*\))?(?P<status>Passed|Failed|Skipped)$")
@@ -182,3 +182,18 @@ def set_git_identity(project: Project) -> None:
         "commit.gpgsign": "false",
     }.items():
         project.run("git", "config", key, value)
+
+
+def set_up_project(template: Path, root: Path, answers: dict) -> Project:
+    """Generate a project with copier under root and set it up as its README says: a git
+    repository with a committer, its environment (`uv sync`) and its hooks installed.
+    Nothing is committed yet."""
+    folder = render_with_copier(template, root / "ml-project", {"install_hooks": False, **answers})
+    project = Project(folder, not_activated_environment(root))
+    if not (folder / ".git").is_dir():
+        project.run("git", "init", "--quiet", "--initial-branch=main")
+    set_git_identity(project)
+    project.run("uv", "sync", "--quiet")
+    project.run("uv", "run", "--quiet", "pre-commit", "install")
+    assert (folder / ".git" / "hooks" / "pre-commit").is_file()
+    return project

@@ -247,7 +247,11 @@ def test_fetch_sample_then_train(generated, kind, environment, tmp_path, request
                 "columns": columns,
             }
             assert (meta["rows_seen"], meta["rows_kept"]) == (SOURCE_ROWS, TEST_ROWS)
-            assert meta["source"] == source and meta["table"] == table
+            # What a run writes down hides the password of a database URL.
+            shown = re.sub(r"^([\w+]+://[^:/@]+):[^@/]+@", r"\1:***@", source)
+            assert meta["source"] == shown and meta["table"] == table
+            assert kind != "postgres" or ":***@" in shown
+            assert "source_fingerprint" in meta
             assert isinstance(meta["seed"], int)
             assert list(meta["schema"]) == columns
             assert re.fullmatch(r"[0-9a-f]{64}", meta["content_hash"]), meta["content_hash"]
@@ -260,13 +264,10 @@ def test_fetch_sample_then_train(generated, kind, environment, tmp_path, request
             # Training in test mode reads the fetched sample (it is up to date: no new fetch).
             train = [environment.command("python"), "-m", generated.package, "train"]
             trained = ok(environment.run(*train, "--mode", "test", cwd=folder))
-            assert "sample:" not in trained.stdout, trained.stdout
+            assert not re.search(r"(?m)^sample", trained.stdout), trained.stdout
             metrics_path = folder / "outputs" / "test" / "metrics.json"
             metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-            # What a run writes down hides the password of a database URL.
-            shown = re.sub(r"^([\w+]+://[^:/@]+):[^@/]+@", r"\1:***@", source)
             assert (metrics["n_rows"], metrics["source"]) == (TEST_ROWS, shown)
-            assert kind != "postgres" or ":***@" in shown
 
             # The source changes: a column dropped, one added, one retyped.
             drifted_columns = sources.make(where, "drifted")
@@ -279,6 +280,13 @@ def test_fetch_sample_then_train(generated, kind, environment, tmp_path, request
             assert list(drifted["schema"]) == drifted_columns
             assert drifted["schema"][RETYPED] in {"string", "large_string"}
             assert drifted["content_hash"] != meta["content_hash"]
+
+            # The source changes again under the sample: the next run fetches it anew
+            # instead of training on a stale sample.
+            sources.make(where, "original")
+            retrained = ok(environment.run(*train, "--mode", "test", cwd=folder))
+            reason = "sample (the source changed since the last fetch)"
+            assert reason in retrained.stdout, retrained.stdout
 
 
 @projects

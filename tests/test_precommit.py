@@ -15,8 +15,7 @@ import json
 from pathlib import Path
 
 import pytest
-from project_shell import Project, not_activated_environment, set_git_identity
-from rendering import render_with_copier
+from project_shell import Project, set_up_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("precommit")]
 
@@ -43,15 +42,7 @@ CONFLICT = "<<<<<<< ours\nour line\n=======\ntheir line\n>>>>>>> theirs\n"
 @pytest.fixture(scope="module")
 def project(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Project:
     """The generated project with its environment and hooks, set up as its README says."""
-    root = tmp_path_factory.mktemp("precommit")
-    folder = render_with_copier(template_repo, root / "ml-project", {"install_hooks": False})
-    project = Project(folder, not_activated_environment(root))
-    if not (folder / ".git").is_dir():
-        project.run("git", "init", "--quiet", "--initial-branch=main")
-    set_git_identity(project)
-    project.run("uv", "sync", "--quiet")
-    project.run("uv", "run", "--quiet", "pre-commit", "install")
-    assert (folder / ".git" / "hooks" / "pre-commit").is_file()
+    project = set_up_project(template_repo, tmp_path_factory.mktemp("precommit"), {})
     project.run("git", "add", "--all")
     project.first_commit = project.commit("Fresh project")
     if project.first_commit.returncode != 0:

@@ -67,12 +67,13 @@ def is_file_source(data: DataConfig) -> bool:
 def source_fingerprint(data: DataConfig) -> dict[str, Any]:
     """What tells whether the source changed, cheaply: for files, their count, total size
     and latest modification time (or ETag); for a database, the rows the table or query
-    returns; for the built-in set, its size. A source that cannot be reached raises
-    DataError."""
+    returns and its columns (a change of values that keeps both is not seen: run
+    fetch-sample then); for the built-in set, its size. A source that cannot be reached
+    raises DataError."""
     if data.source == SYNTHETIC:
         return {"rows": data.synthetic_rows}
     if is_sql(data.source):
-        return {"rows": _count_sql_rows(data)}
+        return _sql_fingerprint(data)
     import fsspec
 
     try:
@@ -248,15 +249,17 @@ def _sql_statement(data: DataConfig):
     return engine, statement, described
 
 
-def _count_sql_rows(data: DataConfig) -> int:
-    """How many rows the configured table or query returns."""
+def _sql_fingerprint(data: DataConfig) -> dict[str, Any]:
+    """How many rows the configured table or query returns, and its columns."""
     import sqlalchemy as sa
 
     engine, statement, described = _sql_statement(data)
-    counting = sa.select(sa.func.count()).select_from(statement.columns().subquery())
+    rows = statement.columns().subquery()
     try:
         with engine.connect() as connection:
-            return int(connection.execute(counting).scalar_one())
+            count = int(connection.execute(sa.select(sa.func.count()).select_from(rows)).scalar())
+            empty = sa.select(sa.text("*")).select_from(rows).limit(0)
+            return {"rows": count, "columns": list(connection.execute(empty).keys())}
     except sa.exc.SQLAlchemyError as error:
         raise DataError(f"data source {described}: {' '.join(str(error).split())}") from None
     finally:

@@ -255,7 +255,7 @@ def test_a_sample_from_a_database_knows_its_row_count_and_hides_the_password(
     )
     fetch_sample(config)
     meta = read_meta(config.sample_folder)
-    assert meta["source_fingerprint"] == {"rows": len(rows)}
+    assert meta["source_fingerprint"] == {"rows": len(rows), "columns": list(rows.columns)}
     with sqlite3.connect(database) as connection:
         rows.head(10).to_sql("customers", connection, index=False, if_exists="append")
     assert load_dataset(config).fetched.reason == "the source changed since the last fetch"
