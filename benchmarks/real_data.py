@@ -88,7 +88,7 @@ for name, task, frame, target, columns in data_sets():
     frame.to_parquet(source, index=False)
     overrides = {"task": task, "data.source": str(source), "data.target": target,
                  "evaluation.primary_metric": "roc_auc" if task == "classification" else "r2",
-                 "compare.models": list(MODELS[task])}
+                 "compare.models": list(MODELS[task]), "train.models": list(MODELS[task])}
     overrides.update({f"columns.{key}": value for key, value in columns.items()})
     config = load_config("human", "configs", overrides)
     split = split_rows(load_dataset(config).frame, config)

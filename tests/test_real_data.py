@@ -185,11 +185,15 @@ class Steps:
     def run(self, step: str, *command: str, check: bool = True):
         start = time.perf_counter()
         result = self.project.run(*command, check=False)
-        seconds = time.perf_counter() - start
-        verdict = "ok" if result.returncode == 0 else f"exit {result.returncode}"
-        self.record("real_data", f"{self.data.name:28} {step:34} {verdict:8} {seconds:6.1f} s")
+        self.line(step, "ok" if result.returncode == 0 else f"exit {result.returncode}", start)
         assert not check or result.returncode == 0, f"{step}: {command}\n{result.stdout}"
         return result
+
+    def line(self, step: str, verdict: str, start: float, detail: str = "") -> None:
+        """Record one row of the matrix: data set, step, result, seconds, what it gave."""
+        seconds = time.perf_counter() - start
+        row = f"{self.data.name:26} {step:44} {verdict:8} {seconds:6.1f} s  {detail}"
+        self.record("real_data", row.rstrip())
 
     def cli(self, step: str, *arguments: str):
         return self.run(step, "uv", "run", "--quiet", COMMAND, *arguments)
@@ -223,7 +227,7 @@ def test_a_real_data_set_through_every_mode_its_tests_and_a_commit(data, project
     # The leakage test names features strong enough to look like leaks, with the line that
     # accepts them: a user reads it, decides they are real, and adds it.
     leakage = steps.run(
-        "leakage test, first run (exit 1: line to add)",
+        "leakage test, first run",
         "uv",
         "run",
         "--quiet",
@@ -240,6 +244,7 @@ def test_a_real_data_set_through_every_mode_its_tests_and_a_commit(data, project
             "configs/base.toml",
             text.replace("leakage_allow = []", f"leakage_allow = {accepted.group(1)}", 1),
         )
+        steps.line("  accepted, as the failure says", "-", time.perf_counter(), accepted.group(1))
 
     compared = steps.cli("compare --mode human", "compare", "--mode", "human")
     assert "dummy_baseline" in compared.stdout
@@ -261,6 +266,14 @@ def test_a_real_data_set_through_every_mode_its_tests_and_a_commit(data, project
     assert "quality gate passed" in production.stdout
     manifest = json.loads(project.read("outputs/production/manifest.json"))
     assert manifest["model"] == best
+    primary = manifest["primary_metric"]
+    steps.line(
+        "  production model (held-out rows)",
+        "-",
+        time.perf_counter(),
+        f"{best}: {primary} {manifest['metrics'][primary]:.4f}, "
+        f"baseline {manifest['baseline'][primary]:.4f}",
+    )
     steps.cli(
         "predict (rows the source never held)",
         "predict",
@@ -282,6 +295,12 @@ def test_a_real_data_set_through_every_mode_its_tests_and_a_commit(data, project
             data.target,
         ).stdout
     )
+    unseen = (
+        f"accuracy {judged['accuracy']:.3f} vs majority share {judged['majority_share']:.3f}"
+        if data.task == "classification"
+        else f"R² {judged['r2']:.3f}"
+    )
+    steps.line("  on the rows the source never held", "-", time.perf_counter(), unseen)
     if data.task == "classification":
         assert judged["columns"] == ["prediction", *[f"probability_{c}" for c in data.classes]]
         assert judged["accuracy"] > judged["majority_share"] + 0.1, judged
@@ -295,10 +314,7 @@ def test_a_real_data_set_through_every_mode_its_tests_and_a_commit(data, project
     project.run("git", "add", "configs")
     start = time.perf_counter()
     commit = project.commit(f"Point the project at {data.name}")
-    record_property(
-        "real_data",
-        f"{data.name:28} {'git commit (every hook)':34} "
-        f"{'ok' if commit.returncode == 0 else 'refused':8} {time.perf_counter() - start:6.1f} s",
-    )
+    verdict = "ok" if commit.returncode == 0 else "refused"
+    steps.line("git commit (every hook)", verdict, start, f"test-mode {commit.status('test-mode')}")
     assert commit.returncode == 0, commit.output
     assert commit.status("test-mode") == "Passed", commit.output

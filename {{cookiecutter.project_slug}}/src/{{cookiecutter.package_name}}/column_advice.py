@@ -19,6 +19,9 @@ from .preprocessing import FeatureSchema
 
 # Fewer rows than this say too little about a column to judge it.
 MIN_ROWS = 20
+# Rows looked at, spread evenly over the frame: enough to tell an ID from a category,
+# and a million-row production run does not pay for counting every value.
+SAMPLE_ROWS = 10_000
 # A column whose values are this unique per row is an identifier or free text.
 UNIQUE_SHARE = 0.95
 # Text with at least this many distinct values per row is too varied to be a category.
@@ -32,17 +35,18 @@ def column_notes(frame: pd.DataFrame, schema: FeatureSchema, config: Config) -> 
     ordinary feature, and per declared column the data does not have."""
     notes = []
     proposals: dict[str, list[str]] = {}
+    step = max(len(frame) // SAMPLE_ROWS, 1)
     for column in [*schema.numeric, *schema.categorical]:
-        values = frame[column].dropna()
+        values = frame[column].iloc[::step].dropna()
         if len(values) < MIN_ROWS:
             continue
-        kind, role = _looks_like(column, values, column in schema.numeric)
+        kind, role = _looks_like(column, values, column in schema.numeric, step)
         if kind:
             proposals.setdefault(role, []).append(column)
             distinct = values.nunique()
             notes.append(
                 f"column {column!r} looks like {kind} ({distinct:,} distinct values in "
-                f"{len(values):,} rows) but is used as a "
+                f"{len(values):,} rows{' looked at' if step > 1 else ''}) but is used as a "
                 f"{'numeric' if column in schema.numeric else 'categorical'} feature"
             )
     for role, names in proposals.items():
@@ -62,8 +66,9 @@ def column_notes(frame: pd.DataFrame, schema: FeatureSchema, config: Config) -> 
     return notes
 
 
-def _looks_like(column: str, values: pd.Series, numeric: bool) -> tuple[str, str]:
-    """What a feature column looks like, and the [columns] key for it; ("", "") if fine."""
+def _looks_like(column: str, values: pd.Series, numeric: bool, step: int) -> tuple[str, str]:
+    """What a feature column looks like, judged from every step-th row, and the [columns]
+    key for it; ("", "") if it looks fine."""
     unique_share = values.nunique() / len(values)
     if numeric:
         if not pd.api.types.is_integer_dtype(values) or unique_share < UNIQUE_SHARE:
@@ -71,7 +76,7 @@ def _looks_like(column: str, values: pd.Series, numeric: bool) -> tuple[str, str
         # Integers as unique as row numbers: an ID when named like one or when they
         # count up like one (a column of amounts spreads far wider than its rows).
         span = int(values.max()) - int(values.min()) + 1
-        if ID_NAME.search(column) or span <= 2 * len(values):
+        if ID_NAME.search(column) or span <= 2 * len(values) * step:
             return "an ID", "ids"
         return "", ""
     text = values.astype(str)

@@ -57,7 +57,7 @@ def greater_is_better(task: str, metric: str) -> bool:
     return METRICS[task][metric][1]
 
 
-class _PredictedOnce:
+class PredictedOnce:
     """A fitted model whose predictions on one set of rows are made once, however many
     metrics read them."""
 
@@ -90,7 +90,7 @@ def score(task: str, model: BaseEstimator, features: pd.DataFrame, y_true: pd.Se
     With the task bound (functools.partial(score, task)) this is a scikit-learn scorer
     returning a dict of metrics, which cross_validate takes as its `scoring`.
     """
-    predicted = _PredictedOnce(model, features)
+    predicted = PredictedOnce(model, features)
     return {
         name: float(function(y_true, predicted, features))
         for name, (function, _) in METRICS[task].items()

@@ -22,6 +22,7 @@ from .config import Config
 from .data import load_dataset
 from .errors import QualityGateFailed
 from .evaluation import (
+    PredictedOnce,
     finite,
     fit_baseline,
     gate_checks,
@@ -86,13 +87,15 @@ def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> 
     with timer.step("fit"):
         name, model, candidates, search = fit_best(config, names, schema, split)
     with timer.step("evaluate"):
-        metrics = score(config.task, model, split.x_test, split.y_test)
+        # One pass over the held-out rows serves the metrics and the per-class table.
+        held_out = PredictedOnce(model, split.x_test)
+        metrics = score(config.task, held_out, split.x_test, split.y_test)
         baseline_model = fit_baseline(config.task, split.x_train, split.y_train)
         baseline = score(config.task, baseline_model, split.x_test, split.y_test)
         classes = None
         warnings: list[str] = []
         if config.task == "classification":
-            table = per_class(split.y_test, model.predict(split.x_test), model.classes_)
+            table = per_class(split.y_test, held_out.predict(split.x_test), model.classes_)
             classes = plain(table.reset_index().to_dict(orient="records"))
             warnings = rarely_predicted(table)
     primary = config.evaluation.primary_metric

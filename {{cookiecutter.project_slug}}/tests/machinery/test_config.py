@@ -142,6 +142,8 @@ def test_relative_paths_mean_paths_under_the_project_root(tmp_path, monkeypatch)
     assert config.raw["data"]["source"] == "data/rows.csv"  # what the user wrote, for records
 
 
+# Imports SQLAlchemy, which nothing else in the commit hook needs: the full suite runs it.
+@pytest.mark.slow
 def test_a_relative_sqlite_file_is_under_the_project_root(tmp_path):
     configs = make_configs(tmp_path, base={"data": {"source": "sqlite:///data/shop.db"}})
     config = load_config("test", configs)

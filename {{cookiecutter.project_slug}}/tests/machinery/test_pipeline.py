@@ -40,6 +40,8 @@ REQUIRED_KEYS = {
 }
 
 
+# The machinery's own run; tests/your_pipeline/ checks the same of your run on every commit.
+@pytest.mark.slow
 def test_writes_model_and_metrics(machine_run):
     record = json.loads((machine_run.output_dir / METRICS_FILE).read_text())
     assert record.keys() >= REQUIRED_KEYS
@@ -49,6 +51,7 @@ def test_writes_model_and_metrics(machine_run):
     assert (machine_run.output_dir / MODEL_FILE).stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_saved_model_predicts_like_the_trained_one(machine_run):
     loaded = load_model(machine_run.output_dir / MODEL_FILE, read_manifest(machine_run.output_dir))
     x_test = machine_run.split.x_test

@@ -106,6 +106,7 @@ def test_report_opens_offline_and_escapes_text(reports):
     assert "<b>bold</b>" not in with_leaderboard
 
 
+@pytest.mark.slow
 def test_report_without_a_trained_model_says_to_train_first(tmp_path):
     from {{ cookiecutter.package_name }}.report import build_report
 
