@@ -110,8 +110,8 @@ def leak_message(leaks: dict[str, float], config: Config) -> str:
 
 
 def planted_leak(y: pd.Series) -> pd.Series:
-    """A feature that is the target in disguise (its text for classes, its value plus
-    nothing for numbers), to check that the leakage check finds one."""
+    """A feature that is the target in disguise (the target's numbers as floats, or its
+    labels as text), to check that the leakage check finds one."""
     if pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y):
         return y.astype(float)
     return y.astype(str)

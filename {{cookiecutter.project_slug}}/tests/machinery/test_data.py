@@ -62,6 +62,13 @@ def in_folder(config, folder):
     return configured(config, sample_dir=str(folder))
 
 
+def sampled(config, path, rows: int, folder):
+    """The config sampling `rows` rows of the customers file at path, kept under folder."""
+    return configured(
+        config, source=str(path), target="churned", max_rows=rows, sample_dir=str(folder)
+    )
+
+
 def read(config, source, **changes):
     return read_all(configured(config, source=str(source), **changes).data, config.task)
 
@@ -204,9 +211,7 @@ def test_schema_drift_is_reported(test_config, tmp_path, csv_source):
 @pytest.mark.slow
 def test_runs_read_the_local_sample_not_the_source(test_config, tmp_path, csv_source):
     _, path = csv_source
-    config = configured(
-        test_config, source=str(path), target="churned", max_rows=300, sample_dir=str(tmp_path)
-    )
+    config = sampled(test_config, path, 300, tmp_path)
     first = load_dataset(config)
     assert first.fetched is not None and first.fetched.reason == "no sample yet"
     assert first.sample_path.parent == config.sample_folder == tmp_path / "test"
@@ -224,9 +229,7 @@ def test_runs_read_the_local_sample_not_the_source(test_config, tmp_path, csv_so
 @pytest.mark.slow
 def test_a_source_edited_in_place_is_fetched_again(test_config, tmp_path, csv_source):
     frame, path = csv_source
-    config = configured(
-        test_config, source=str(path), target="churned", max_rows=300, sample_dir=str(tmp_path)
-    )
+    config = sampled(test_config, path, 300, tmp_path)
     first = load_dataset(config)
     frame.iloc[:2_500].to_csv(path, index=False)  # the user edits the file in place
     second = load_dataset(config)

@@ -83,14 +83,19 @@ def multiclass_source(tmp_path_factory):
     return folder
 
 
+def customers_config(source_folder, name: str, **columns):
+    """A test-mode config predicting the plan from the customers table, with these roles."""
+    return machine_config(
+        source_folder / name,
+        task="classification",
+        base={"data": {"source": str(source_folder / "customers.csv"), "target": "plan"}},
+        columns=columns,
+    )
+
+
 @pytest.mark.slow
 def test_an_undeclared_id_and_date_text_are_named_with_the_line_to_add(multiclass_source):
-    config = machine_config(
-        multiclass_source / "undeclared",
-        task="classification",
-        base={"data": {"source": str(multiclass_source / "customers.csv"), "target": "plan"}},
-        columns={"text": ["feedback"]},
-    )
+    config = customers_config(multiclass_source, "undeclared", text=["feedback"])
     notes = train(config).notes
     assert any("'customer_id' looks like an ID" in note for note in notes), notes
     assert any("'signup_date' looks like dates written as text" in note for note in notes)
@@ -100,11 +105,8 @@ def test_an_undeclared_id_and_date_text_are_named_with_the_line_to_add(multiclas
 
 @pytest.mark.slow
 def test_ids_dates_and_text_take_their_roles_and_three_text_classes_load(multiclass_source):
-    config = machine_config(
-        multiclass_source / "declared",
-        task="classification",
-        base={"data": {"source": str(multiclass_source / "customers.csv"), "target": "plan"}},
-        columns={"ids": ["customer_id"], "dates": ["signup_date"], "text": ["feedback"]},
+    config = customers_config(
+        multiclass_source, "declared", ids=["customer_id"], dates=["signup_date"], text=["feedback"]
     )
     result = train(config)
     assert not [note for note in result.notes if "looks like" in note], result.notes
