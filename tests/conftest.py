@@ -1,8 +1,12 @@
 """Fixtures shared by the template's tests: a git repository of the template and renders."""
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import postgres_server
 import pytest
 from generated import Environment, make_environment
 from rendering import (
@@ -80,6 +84,38 @@ def renders(
     return Renders(template_repo, tmp_path_factory.mktemp("renders"), no_uv_path)
 
 
+def in_ci() -> bool:
+    """True when the CI variable says this is a CI run (where nothing may be skipped)."""
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL: TRIMODE_TEST_POSTGRES_URL, or a server started for this session."""
+    given = os.environ.get(postgres_server.URL_VARIABLE)
+    if given:
+        yield given
+        return
+    # Not under pytest's tmp_path: its folders are private to root, the server is not root.
+    folder = Path(tempfile.mkdtemp(prefix="trimode-postgres-"))
+    try:
+        url = postgres_server.start(folder)
+    except postgres_server.ServerError as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        reason = (
+            f"no PostgreSQL server: {postgres_server.URL_VARIABLE} is not set and none could "
+            f"be started ({' '.join(str(error).split())})"
+        )
+        if in_ci():
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        yield url
+    finally:
+        postgres_server.stop(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def environment(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Environment:
     """Both generated projects installed (extras and dev groups) in one venv, once a session.
@@ -89,32 +125,39 @@ def environment(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -
     return make_environment(template_repo, tmp_path_factory.mktemp("generated"))
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """Print the wall times the slow tests recorded (they are printed, never asserted)."""
-    timings = [
+def recorded(terminalreporter, name: str) -> list[tuple[str, object]]:
+    """The (node id, value) pairs the tests recorded under name with record_property."""
+    return [
         (report.nodeid, value)
         for reports in terminalreporter.stats.values()
         for report in reports
         if getattr(report, "when", None) == "call"
-        for name, value in getattr(report, "user_properties", [])
-        if name == "wall_time"
+        for key, value in getattr(report, "user_properties", [])
+        if key == name
     ]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Print what the slow tests recorded: wall times (printed, never asserted), the real
+    data matrix, and the totals of the bad-input corpus."""
+    timings = recorded(terminalreporter, "wall_time")
     if timings:
         terminalreporter.section("wall times")
         for nodeid, value in timings:
             terminalreporter.write_line(f"{value}    ({nodeid})")
-    matrix = [
-        value
-        for reports in terminalreporter.stats.values()
-        for report in reports
-        if getattr(report, "when", None) == "call"
-        for name, value in getattr(report, "user_properties", [])
-        if name == "real_data"
-    ]
+    matrix = recorded(terminalreporter, "real_data")
     if matrix:
         terminalreporter.section("real data sets: step, result, wall time")
-        for line in matrix:
+        for _, line in matrix:
             terminalreporter.write_line(line)
+    corpus = [value for _, value in recorded(terminalreporter, "bad_input")]
+    if corpus:
+        terminalreporter.section("bad-input corpus")
+        totals = {"tried": len(corpus)}
+        for verdict in corpus:
+            for key, count in verdict.items():
+                totals[key] = totals.get(key, 0) + count
+        terminalreporter.write_line(", ".join(f"{key}: {count}" for key, count in totals.items()))
 
 
 def pytest_report_header(config):

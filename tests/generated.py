@@ -51,8 +51,8 @@ class Environment:
         """Return the path of a command installed in the environment."""
         return str(self.venv / "bin" / name)
 
-    def run(self, *command: str, cwd: Path) -> subprocess.CompletedProcess:
-        """Run a command with the environment activated (and nothing from the outer one)."""
+    def variables(self) -> dict[str, str]:
+        """The environment variables of a process in it (and nothing from the outer one)."""
         env = {
             key: value
             for key, value in os.environ.items()
@@ -60,8 +60,17 @@ class Environment:
         }
         env["VIRTUAL_ENV"] = str(self.venv)
         env["PATH"] = f"{self.venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+        return env
+
+    def run(self, *command: str, cwd: Path) -> subprocess.CompletedProcess:
+        """Run a command with the environment activated."""
         return subprocess.run(
-            list(command), cwd=cwd, env=env, capture_output=True, text=True, check=False
+            list(command),
+            cwd=cwd,
+            env=self.variables(),
+            capture_output=True,
+            text=True,
+            check=False,
         )
 
 

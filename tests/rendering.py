@@ -123,6 +123,43 @@ MATRIX = [
         },
         derived={"project_slug": "fraud-detection-2025", "package_name": "fraud_detection_2025"},
     ),
+    # Printable Unicode in every free-text answer, TOML's and YAML's special characters,
+    # and names whose slug and package name are transliterated.
+    Case(
+        "unicode-answers-accented-name",
+        given={
+            "project_name": "Café Prévisions (v2)!",
+            "description": "Forecasts 🚀: “smart”, 'single', \"double\", back\\slash, 数据 <b>&",
+            "author_name": "Zoë Ångström-Øster O'Brien \\ 山田",
+            "task": "regression",
+            "install_hooks": False,
+        },
+        derived={"project_slug": "cafe-previsions-v2", "package_name": "cafe_previsions_v2"},
+    ),
+    Case(
+        "emoji-description-name-starting-with-a-digit",
+        given={
+            "project_name": "  2026 Forecast & ML — Über/Straße  ",
+            "description": "🚀📈🎯",
+            "author_name": "Łukasz Żółć",
+            "author_email": "lukasz@example.pl",
+            "github_actions": False,
+        },
+        derived={
+            "project_slug": "2026-forecast-ml-uber-strasse",
+            "package_name": "pkg_2026_forecast_ml_uber_strasse",
+        },
+    ),
+    Case(
+        "name-of-emoji-only-description-ending-in-a-backslash",
+        given={
+            "project_name": "🚀 数据 🚀",
+            "description": "Ends in a backslash \\",
+            "author_name": '"Quoted" Author',
+            "install_hooks": False,
+        },
+        derived={"project_slug": "unnamed-project", "package_name": "unnamed_project"},
+    ),
 ]
 
 

@@ -1,7 +1,7 @@
 """copier and cookiecutter make byte-identical projects from the one template folder."""
 
-import ast
 import json
+import string
 import tomllib
 
 import pytest
@@ -71,20 +71,54 @@ def test_expected_files_and_a_git_repository(case, engine, renders):
 
 
 @cases
-def test_structured_files_parse(case, renders):
-    project = renders.get(case, "copier")
-    for relative, entry in generated_entries(project).items():
-        if entry[0] != "file":
-            continue
-        text = entry[1].decode()
+@engines
+def test_structured_files_parse(case, engine, renders):
+    project = renders.get(case, engine)
+    files = {
+        path.relative_to(project).as_posix(): path
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+    }
+    assert ANSWERS_FILE in files
+    for relative, path in files.items():
+        text = path.read_text(encoding="utf-8")  # every file is UTF-8
         if relative.endswith(".toml"):
             tomllib.loads(text)
         elif relative.endswith(".py"):
-            ast.parse(text, filename=relative)
+            compile(text, relative, "exec", dont_inherit=True)
         elif relative.endswith((".yml", ".yaml")):
             yaml.safe_load(text)
         elif relative.endswith((".json", ".ipynb")):
             json.loads(text)
+
+
+@cases
+@engines
+def test_free_text_answers_are_written_as_the_characters_themselves(case, engine, renders):
+    """Not as escapes (tojson's \\u escapes, emoji as surrogate pairs, break TOML)."""
+    answers = case.answers
+    project = renders.get(case, engine)
+    pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
+    metadata = tomllib.loads(pyproject)["project"]
+    assert metadata["description"] == answers["description"]
+    assert metadata["authors"] == [
+        {"name": answers["author_name"], "email": answers["author_email"]}
+    ]
+    assert "\\u" not in pyproject.replace("\\\\", "")
+    for name in ("description", "author_name"):
+        for character in set(answers[name]) - set(string.printable):
+            assert character in pyproject, (name, character)
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert f"# {answers['project_name']}\n" in readme
+    assert f"\n{answers['description']}\n" in readme
+    license_file = project / "LICENSE"
+    if license_file.exists():
+        assert answers["author_name"] in license_file.read_text(encoding="utf-8")
+    answers_file = (project / ANSWERS_FILE).read_text(encoding="utf-8")
+    for name in ("project_name", "description", "author_name"):
+        assert yaml.safe_load(answers_file)[name] == answers[name]
+        for character in set(answers[name]) - set(string.printable):
+            assert character in answers_file, (name, character)
 
 
 @cases
@@ -93,12 +127,8 @@ def test_answers_reach_the_project_metadata(case, renders):
     project = renders.get(case, "copier")
     metadata = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert metadata["name"] == answers["project_slug"]
-    assert metadata["description"] == answers["description"]
     assert answers["python_version"] in metadata["requires-python"]
-    assert {"name": answers["author_name"], "email": answers["author_email"]} in metadata["authors"]
     assert answers["project_slug"] in metadata["scripts"]
-    readme = (project / "README.md").read_text(encoding="utf-8")
-    assert answers["project_name"] in readme
 
 
 @cases

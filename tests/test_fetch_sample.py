@@ -13,22 +13,16 @@ server these tests start (postgres_server.py). When none can be started the
 PostgreSQL tests skip, saying why, except under CI, where they fail.
 """
 
-import functools
-import http.server
-import io
 import json
-import os
 import re
 import shutil
-import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import postgres_server
 import pytest
 from generated import PROJECTS, XDIST_GROUP, Environment, Generated, ok, projects
+from http_files import http_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(XDIST_GROUP)]
 
@@ -71,85 +65,6 @@ else:  # a SQLAlchemy URL and a table name
     engine.dispose()
 print(json.dumps(list(frame.columns)))
 """
-
-
-class RangeRequestHandler(http.server.SimpleHTTPRequestHandler):
-    """Serve a folder, honouring `Range: bytes=...` (fsspec reads Parquet by ranges)."""
-
-    def send_head(self):
-        wanted = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", ""))
-        path = Path(self.translate_path(self.path))
-        if wanted is None or not path.is_file():
-            return super().send_head()
-        data = path.read_bytes()
-        first, last = wanted.groups()
-        if first:
-            start, end = int(first), min(int(last or len(data) - 1), len(data) - 1)
-        else:  # a suffix: the last N bytes
-            start, end = max(len(data) - int(last), 0), len(data) - 1
-        if start > end:
-            self.send_error(416)
-            return None
-        self.send_response(206)
-        self.send_header("Content-Type", self.guess_type(str(path)))
-        self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
-        self.send_header("Content-Length", str(end - start + 1))
-        self.end_headers()
-        return io.BytesIO(data[start : end + 1])
-
-    def end_headers(self):
-        self.send_header("Accept-Ranges", "bytes")
-        super().end_headers()
-
-    def log_message(self, format, *args):
-        """Quiet: the tests' output is for failures."""
-
-
-@contextmanager
-def http_server(folder: Path) -> Iterator[str]:
-    """Serve folder on 127.0.0.1 (a free port) from a thread; yield its base URL."""
-    handler = functools.partial(RangeRequestHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-def in_ci() -> bool:
-    """True when the CI variable says this is a CI run (where nothing may be skipped)."""
-    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A PostgreSQL URL: TRIMODE_TEST_POSTGRES_URL, or a server started for this session."""
-    given = os.environ.get(postgres_server.URL_VARIABLE)
-    if given:
-        yield given
-        return
-    # Not under pytest's tmp_path: its folders are private to root, the server is not root.
-    folder = Path(tempfile.mkdtemp(prefix="trimode-postgres-"))
-    try:
-        url = postgres_server.start(folder)
-    except postgres_server.ServerError as error:
-        shutil.rmtree(folder, ignore_errors=True)
-        reason = (
-            f"no PostgreSQL server: {postgres_server.URL_VARIABLE} is not set and none could "
-            f"be started ({' '.join(str(error).split())})"
-        )
-        if in_ci():
-            pytest.fail(reason)
-        pytest.skip(reason)
-    try:
-        yield url
-    finally:
-        postgres_server.stop(folder)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager

@@ -2,7 +2,9 @@
 
 import json
 import keyword
+import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import copier
@@ -73,6 +75,19 @@ def test_yes_no_questions_are_booleans_in_both_engines_and_the_rest_strings():
         assert spec.get("type") == ("bool" if isinstance(value, bool) else "str"), name
 
 
+def reference_slug(project_name: str) -> str:
+    """The slug rule written in Python, to check the Jinja both engines run."""
+    ascii_of = {
+        variant: ascii
+        for ascii, variants in COOKIECUTTER["_ascii_letters"].items()
+        for variant in variants
+    }
+    spelled = "".join(ascii_of.get(char, char) for char in project_name.lower())
+    unaccented = "".join(char for char in spelled if not "\u0300" <= char <= "\u036f")
+    slug = re.sub("[^a-z0-9]+", "-", unaccented).strip("-")[:64].rstrip("-")
+    return slug or "unnamed-project"
+
+
 @pytest.mark.parametrize(
     ("project_name", "slug", "package"),
     [
@@ -80,6 +95,25 @@ def test_yes_no_questions_are_booleans_in_both_engines_and_the_rest_strings():
         ("Churn_Model v2", "churn-model-v2", "churn_model_v2"),
         ("  Fraud Detection 2025 ", "fraud-detection-2025", "fraud_detection_2025"),
         ("xgb", "xgb", "xgb"),
+        # The issue's names: accents, punctuation, symbols, a dash, spaces around.
+        ("Café Prévisions", "cafe-previsions", "cafe_previsions"),
+        ("Churn (v2)!", "churn-v2", "churn_v2"),
+        ("ML & Data 2026", "ml-data-2026", "ml_data_2026"),
+        ("  Über—Modell  ", "uber-modell", "uber_modell"),
+        ("Straße Œuvre Æsir Þing Łódź", "strasse-oeuvre-aesir-thing-lodz", None),
+        ("Zoë's Churn’s Model", "zoes-churns-model", "zoes_churns_model"),  # noqa: RUF001
+        ("Ca\u0301fe\u0301 de\u0301compose\u0301", "cafe-decompose", None),  # NFD accents
+        ("İstanbul Şehir Tiếng Việt Română", "istanbul-sehir-tieng-viet-romana", None),
+        ("__--..Mixed__--..", "mixed", "mixed"),
+        # A package name cannot start with a digit: the derived one gets pkg_ in front.
+        ("2026 Forecast", "2026-forecast", "pkg_2026_forecast"),
+        # Nothing usable left: the fallback.
+        ("🚀📈", "unnamed-project", "unnamed_project"),
+        ("数据科学", "unnamed-project", "unnamed_project"),
+        ("!!!", "unnamed-project", "unnamed_project"),
+        # Cut at 64 characters, never ending in a hyphen.
+        ("word " * 20, ("word-" * 13)[:64].rstrip("-"), None),
+        ("9" * 64, "9" * 64, "pkg_" + "9" * 60),
     ],
 )
 def test_derived_defaults_agree(project_name, slug, package, template_repo, tmp_path):
@@ -96,12 +130,71 @@ def test_derived_defaults_agree(project_name, slug, package, template_repo, tmp_
         quiet=True,
         pretend=True,
     ).answers.combined
+    package = package or slug.replace("-", "_")
+    assert reference_slug(project_name) == slug
     for engine in (from_cookiecutter, from_copier):
         assert (engine["project_slug"], engine["package_name"]) == (slug, package)
     assert {name: from_copier[name] for name in QUESTIONS} == {
         name: from_cookiecutter[name] for name in QUESTIONS
     }
     assert not (tmp_path / "unused").exists()
+
+
+def in_copier_namespace(template: str) -> str:
+    """A cookiecutter.json template written with copier.yml's names."""
+    return template.replace("cookiecutter._", "").replace("cookiecutter.", "")
+
+
+@pytest.mark.parametrize("name", ["project_slug", "package_name"])
+def test_derived_names_use_the_same_template_in_both_engines(name):
+    # Plain Jinja only (copier's extra filters such as regex_replace are not in
+    # cookiecutter's): one template, in two namespaces, gives the same names.
+    assert in_copier_namespace(COOKIECUTTER[name]) == COPIER[name]["default"]
+    for extra_filter in ("regex", "slugify", "to_", "unidecode"):
+        assert extra_filter not in COPIER[name]["default"], extra_filter
+
+
+def test_ascii_letters_are_equal_and_come_before_the_slug():
+    assert COPIER["ascii_letters"]["default"] == COOKIECUTTER["_ascii_letters"]
+    # cookiecutter copies private variables as it meets them: the slug's template needs
+    # the table already there.
+    names = list(COOKIECUTTER)
+    assert names.index("_ascii_letters") < names.index("project_slug")
+
+
+def test_ascii_letters_spell_what_unicode_decomposes():
+    # Letters Unicode does not decompose into an ASCII letter and accents.
+    own_spelling = set("ßæœøđðħıłŀŧþĸŋŉǽǿ")
+    seen = []
+    for ascii, variants in COOKIECUTTER["_ascii_letters"].items():
+        assert ascii == "" or (ascii.isascii() and ascii.isalpha() and ascii.islower())
+        for variant in variants:
+            seen.append(variant)
+            if ascii == "" or variant in own_spelling:
+                continue
+            decomposed = unicodedata.normalize("NFKD", variant)
+            unaccented = "".join(char for char in decomposed if not unicodedata.combining(char))
+            assert unaccented == ascii, (variant, ascii)
+    assert len(seen) == len(set(seen)), "a letter is in two groups"
+    # Every lower-case letter of Latin-1 and Latin Extended-A is there.
+    latin = (chr(code) for code in range(0xC0, 0x180))
+    missing = {char for char in latin if char.isalpha() and char.islower()} - set(seen)
+    assert missing == set()
+
+
+def test_validators_share_their_rules_and_limits_with_the_cookiecutter_hook():
+    hook = (ROOT / "hooks" / "pre_gen_project.py").read_text(encoding="utf-8")
+    pattern = re.search(r'CONTROL_CHARACTERS = re.compile\(r"(.*)"\)', hook).group(1)
+    assert pattern == COPIER["control_characters"]["default"]
+    assert "MAX_NAME = 100\n" in hook and "MAX_IDENTIFIER = 64\n" in hook
+    assert "project_name | length > 100" in COPIER["project_name"]["validator"]
+    for name in ("project_slug", "package_name"):
+        assert f"{name} | length > 64" in COPIER[name]["validator"], name
+    # The help texts say the limits and the pkg_ prefix.
+    assert "at most 100 characters" in COPIER["project_name"]["help"]
+    assert "at most 64 characters" in COPIER["project_slug"]["help"]
+    assert "at most 64 characters" in COPIER["package_name"]["help"]
+    assert "pkg_" in COPIER["package_name"]["help"]
 
 
 def test_copier_provides_the_cookiecutter_namespace_with_every_answer(template_repo, tmp_path):
@@ -140,6 +233,8 @@ def test_reference_lists_are_never_asked_nor_recorded():
         "python_keywords",
         "stdlib_module_names",
         "reserved_package_names",
+        "ascii_letters",
+        "control_characters",
         "cookiecutter",
     ):
         assert COPIER[name]["when"] is False, name

@@ -20,6 +20,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = PROJECT_ROOT / "configs"
 
 
+def outputs_in(folder: Path) -> dict[str, object]:
+    """Config overrides that send a run's outputs to a temporary folder (outside the
+    project, hence allowed explicitly) instead of the project's outputs/<mode>/."""
+    return {"outputs.root": str(folder), "outputs.allow_outside_project": True}
+
+
 @pytest.fixture(scope="session", autouse=True)
 def one_thread():
     """Run every test on one thread: on a few thousand rows it is the fastest, and a

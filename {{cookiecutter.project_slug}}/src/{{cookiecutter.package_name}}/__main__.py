@@ -1,6 +1,12 @@
 """Run the command line: python -m {{ cookiecutter.package_name }} ..."""
 
-from .cli import main
+import sys
+
+try:
+    from .cli import main
+except KeyboardInterrupt:  # Ctrl-C while Python is still importing: no traceback either
+    print("interrupted", file=sys.stderr)
+    raise SystemExit(130) from None
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -2,8 +2,9 @@
 
 Exit statuses: 0 success; 1 an unexpected failure; 2 bad input (a missing or
 invalid config, a missing column, an unknown model, an artifact that cannot be
-trusted); 3 the quality gate refused the model (nothing was published). Errors
-are one line; the traceback is shown only with --verbose.
+trusted); 3 the quality gate refused the model (nothing was published); 130
+interrupted (Ctrl-C). Errors are one line, with any password in a URL hidden; the
+traceback is shown only with --verbose.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from pathlib import Path
 
 from .config import MODES
 from .errors import ProjectError, QualityGateFailed
+from .locations import redact
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 EXIT_GATE_FAILED = 3
+# What a shell reports for a process ended by SIGINT (128 + 2).
+EXIT_INTERRUPTED = 130
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -256,7 +260,9 @@ def run_fetch_sample(arguments: argparse.Namespace) -> int:
     """Fetch the mode's sample and say what was kept and what changed."""
     from .sampling import fetch_sample
 
-    print_fetch(fetch_sample(mode_config(arguments)))
+    fetched = fetch_sample(mode_config(arguments))
+    print_fetch(fetched)
+    print_notes([], fetched.warnings)
     return 0
 
 
@@ -329,6 +335,7 @@ def run_predict(arguments: argparse.Namespace) -> int:
             f"{', '.join(result.ignored_columns)}",
             file=sys.stderr,
         )
+    print_notes([], result.warnings)
     manifest = result.manifest
     print(
         f"predicted {result.rows:,} rows with {result.model} ({manifest['model']}, "
@@ -360,8 +367,8 @@ def shown(path: Path) -> str:
 
 
 def one_line(error: BaseException) -> str:
-    """The error's message with its line breaks folded, for a one-line reason."""
-    return " ".join(str(error).split())
+    """The error's message with its line breaks folded and any password in a URL hidden."""
+    return redact(" ".join(str(error).split()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -370,6 +377,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser(prog).parse_args(argv)
     try:
         return arguments.handler(arguments)
+    except KeyboardInterrupt:
+        if arguments.verbose:
+            raise
+        # Whatever the run was writing is left aside (see publish.py); nothing to report.
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except QualityGateFailed as error:
         if arguments.verbose:
             raise

@@ -40,6 +40,7 @@ from .evaluation import baseline_model, greater_is_better, metric_names, score
 from .files import write_atomically
 from .models import build_model
 from .preprocessing import infer_schema
+from .publish import check_output_root, writing_into
 from .splitting import make_folds, split_rows
 
 BASELINE = "dummy_baseline"
@@ -183,25 +184,31 @@ def _rank(task: str, primary: str, results: dict[str, dict[str, Any]]) -> pd.Dat
     )
 
 
-def save_leaderboard(leaderboard: Leaderboard, output_dir: Path) -> list[Path]:
-    """Write leaderboard.csv and leaderboard.json into output_dir; return their paths."""
+def save_leaderboard(
+    leaderboard: Leaderboard, output_dir: Path, key: str = "outputs.root"
+) -> list[Path]:
+    """Write leaderboard.csv and leaderboard.json into output_dir, an output root of the
+    project's (see publish.writing_into; key names its setting); return their paths."""
     csv_path, json_path = output_dir / "leaderboard.csv", output_dir / "leaderboard.json"
-    write_atomically(csv_path, lambda path: leaderboard.rows.to_csv(path, index=False))
     text = json.dumps(leaderboard.to_json(), indent=2) + "\n"
-    write_atomically(json_path, lambda path: path.write_text(text, encoding="utf-8"))
+    with writing_into(output_dir, key):
+        write_atomically(csv_path, lambda path: leaderboard.rows.to_csv(path, index=False))
+        write_atomically(json_path, lambda path: path.write_text(text, encoding="utf-8"))
     return [csv_path, json_path]
 
 
 def compare(config: Config, models: list[str] | None = None) -> tuple[Leaderboard, list[Path]]:
     """Load the mode's rows, compare the models on their training rows (the split `train`
     makes), and save the leaderboard."""
+    key = config.where("outputs.root")
+    check_output_root(config.output_dir, key)  # a folder it may not write into: before the work
     loaded = load_dataset(config)
     split = split_rows(loaded.frame, config)
     leaderboard = compare_models(config, split.x_train, split.y_train, models)
     schema = infer_schema(loaded.frame, config.data.target, config.columns)
-    notes = [*loaded.notes, *column_notes(loaded.frame, schema, config)]
+    notes = [*loaded.notes, *loaded.warnings, *column_notes(loaded.frame, schema, config)]
     leaderboard = dataclasses.replace(leaderboard, notes=notes)
-    return leaderboard, save_leaderboard(leaderboard, config.output_dir)
+    return leaderboard, save_leaderboard(leaderboard, config.output_dir, key)
 
 
 def render_leaderboard(leaderboard: Leaderboard) -> Table:

@@ -94,6 +94,10 @@ class EvaluationConfig:
     # No default: it depends on the task (see default_primary_metric).
     primary_metric: str = ""
     min_lift_over_baseline: float = 0.05
+    # True lets min_lift_over_baseline be 0 or less (and thresholds at a constant model's
+    # level): a model no better than the dummy baseline then passes. Off, so that a
+    # mistyped number cannot switch the guard off.
+    allow_no_lift: bool = False
     leakage_threshold: float = 0.95
     # Features that may pass the leakage threshold: known to be that strong for real.
     leakage_allow: Names = field(default_factory=list)
@@ -101,6 +105,32 @@ class EvaluationConfig:
     gate: bool = False
     # Per metric, the least acceptable value (the most, for metrics where lower is better).
     thresholds: Thresholds = field(default_factory=dict)
+
+
+# What a check of the data contract does when a later load breaks it.
+Verdict = str
+VERDICTS = ("error", "warn")
+
+
+@dataclass(frozen=True)
+class ContractConfig:
+    """What happens when data break the contract recorded at a mode's first load (see
+    contract.py): "error" stops the run naming the column, "warn" says so and goes on."""
+
+    # A column the contract has is missing.
+    missing_column: Verdict = "error"
+    # A column the contract lacks appeared (it would become a feature).
+    new_column: Verdict = "warn"
+    # A column changed kind (number, text, boolean, date).
+    type_changed: Verdict = "error"
+    # A column that had no missing values has some.
+    new_missing_values: Verdict = "warn"
+    # A number or date outside the range the contract saw.
+    out_of_range: Verdict = "warn"
+    # A category the contract did not see (columns with few distinct values).
+    new_category: Verdict = "warn"
+    # A text column whose values are numbers but for a few ("forty" among ages).
+    mostly_numeric: Verdict = "error"
 
 
 @dataclass(frozen=True)
@@ -145,6 +175,9 @@ class OutputsConfig:
     """Where a mode writes its models and metrics."""
 
     root: str = "outputs"
+    # A root outside the project is refused unless this is true (a run replaces its root
+    # whole, so it must be a folder of the project's own making).
+    allow_outside_project: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,6 +191,7 @@ class Config:
     train: TrainConfig
     search: SearchConfig
     evaluation: EvaluationConfig
+    contract: ContractConfig
     compare: CompareConfig
     inspection: InspectionConfig
     compute: ComputeConfig
@@ -198,6 +232,7 @@ SECTIONS: dict[str, type] = {
     "train": TrainConfig,
     "search": SearchConfig,
     "evaluation": EvaluationConfig,
+    "contract": ContractConfig,
     "compare": CompareConfig,
     "inspection": InspectionConfig,
     "compute": ComputeConfig,
@@ -209,6 +244,7 @@ SECTIONS: dict[str, type] = {
 _EXPECTED: dict[str, tuple[Any, str]] = {
     "str": (lambda v: isinstance(v, str) and v.strip() != "", "a non-empty string"),
     "Text": (lambda v: isinstance(v, str), "a string"),
+    "Verdict": (lambda v: v in VERDICTS, 'one of "error", "warn"'),
     "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
     "float": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
     "bool": (lambda v: isinstance(v, bool), "true or false"),
@@ -329,6 +365,11 @@ def load_config(
     if mode not in MODES:
         raise ConfigError(f"unknown mode {mode!r} (expected one of: {', '.join(MODES)})")
     config_dir = Path(config_dir)
+    if config_dir.exists() and not config_dir.is_dir():
+        raise ConfigError(
+            f"--config-dir {config_dir}: is a file, expected the folder holding base.toml "
+            f"and {mode}.toml"
+        )
     if not config_dir.is_dir():
         raise ConfigError(
             f"{config_dir}: config folder not found (run from the project root or pass "
@@ -398,13 +439,16 @@ def _build(
     )
     root = config_dir.resolve().parent
     data, outputs = sections["data"], sections["outputs"]
-    _check_outputs_root(outputs.root, root, where)
+    protected = [root / name for name in PROJECT_FOLDERS]
+    protected += [config_dir.resolve(), under_root(data.sample_dir, root).resolve()]
+    _check_outputs_root(outputs, root, protected, where)
     sections["data"] = dataclasses.replace(
         data,
         source=resolve_source(data.source, root),
         sample_dir=str(under_root(data.sample_dir, root)),
     )
-    sections["outputs"] = dataclasses.replace(outputs, root=str(under_root(outputs.root, root)))
+    output_root = under_root(outputs.root, root).resolve()
+    sections["outputs"] = dataclasses.replace(outputs, root=str(output_root))
     config = Config(
         mode=mode,
         task=task,
@@ -419,14 +463,63 @@ def _build(
     return config
 
 
-def _check_outputs_root(value: str, root: Path, where: Any) -> None:
-    """An output root is a folder of its own: a run replaces it whole."""
+# Folders of the project a run's output root must never be, hold or lie inside.
+PROJECT_FOLDERS = ("configs", "src", "notebooks", "tests", "data", ".git", ".github", "docs")
+
+
+def _check_outputs_root(
+    outputs: OutputsConfig, root: Path, protected: list[Path], where: Any
+) -> None:
+    """An output root is a folder of its own inside the project (a run replaces it whole):
+    not the project, not one of its own folders or files, not holding or inside one."""
+    value, key = outputs.root, "outputs.root"
     resolved = under_root(value, root).resolve()
+    refuse = f"{where(key)}: key '{key}' = {value!r}"
     if Path(value).name in ("", ".", "..") or root.is_relative_to(resolved):
+        raise ConfigError(f"{refuse} would hold the whole project: name a folder of its own")
+    for folder in protected:
+        if resolved == folder or resolved.is_relative_to(folder) or folder.is_relative_to(resolved):
+            raise ConfigError(
+                f"{refuse} is, holds or lies in the project's own folder {folder.name}/: "
+                "a run replaces its output root, so name a folder of its own (e.g. outputs/<mode>)"
+            )
+    for parent in (resolved, *resolved.parents):
+        if parent.is_file():
+            raise ConfigError(f"{refuse}: {parent} is a file, not a folder")
+        if parent == root:
+            break
+    if not resolved.is_relative_to(root) and not outputs.allow_outside_project:
         raise ConfigError(
-            f"{where('outputs.root')}: key 'outputs.root' must name a folder of its own "
-            f"(a run replaces it whole), got {value!r}"
+            f"{refuse} lies outside the project {root}: set outputs.allow_outside_project = "
+            "true to write there (a folder this project did not make is still never replaced)"
         )
+
+
+def _check_guard(config: Config, where: Any, metric_range: Any) -> None:
+    """The quality guard keeps a constant model out: a lift above 0, thresholds a model
+    can meet and a constant one cannot, unless evaluation.allow_no_lift says otherwise."""
+    evaluation = config.evaluation
+    allowed = evaluation.allow_no_lift
+    key = "evaluation.min_lift_over_baseline"
+    if evaluation.min_lift_over_baseline <= 0 and not allowed:
+        raise ConfigError(
+            f"{where(key)}: key '{key}' must be above 0 (a model must beat the dummy "
+            f"baseline), got {evaluation.min_lift_over_baseline}; set "
+            "evaluation.allow_no_lift = true to accept a model no better than the baseline"
+        )
+    for metric, bound in evaluation.thresholds.items():
+        low, high, constant = metric_range(config.task, metric)
+        key = "evaluation.thresholds"
+        if not low <= bound <= high:
+            raise ConfigError(
+                f"{where(key)}: key '{key}' sets {metric} = {bound}, which no model can reach "
+                f"({metric} lies in [{low}, {high}])"
+            )
+        if constant is not None and bound <= constant and not allowed:
+            raise ConfigError(
+                f"{where(key)}: key '{key}' sets {metric} = {bound}, which a constant model "
+                f"reaches ({constant}): set it above, or evaluation.allow_no_lift = true"
+            )
 
 
 def _check_columns(config: Config, where: Any) -> None:
@@ -457,8 +550,8 @@ def _check_columns(config: Config, where: Any) -> None:
 def _check_ranges(config: Config, where: Any) -> None:
     """Check values whose validity depends on the task or on a range."""
     # Imported here: the registries import scikit-learn, which `--help` does not need.
-    from .evaluation import metric_names
-    from .models import model_names, unknown_params
+    from .evaluation import metric_names, metric_range
+    from .models import invalid_params, model_names, unknown_params
 
     data = config.data
     if data.max_rows < 0:
@@ -545,6 +638,11 @@ def _check_ranges(config: Config, where: Any) -> None:
                 f"{where('train.params')}: key '{key}' sets unknown hyper-parameter(s) "
                 f"{', '.join(map(repr, unknown))} (the estimator takes: {', '.join(known)})"
             )
+        # Checked by the estimator itself, before any data is read.
+        invalid = invalid_params(config.task, name, params)
+        if invalid:
+            raise ConfigError(f"{where('train.params')}: key '{key}': {invalid}")
+    _check_guard(config, where, metric_range)
     if config.compute.engine not in ENGINES:
         raise ConfigError(
             f"{where('compute.engine')}: key 'compute.engine' must be one of "

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import Config
-from .errors import DataError
+from .contract import check_loaded, read_contract, record_contract, write_contract
 from .locations import redact
 from .sampling import SAMPLE_FILE, FetchResult, ensure_sample
 from .sources import is_file_source, read_all, read_all_with_dask
@@ -29,17 +29,25 @@ class LoadedData:
     source: str
     sample_path: Path | None
     fetched: FetchResult | None = None
-    # What the user should hear about the data (a source that could not be checked).
+    # What the user should hear about the data (a source that could not be checked,
+    # rows dropped) and what breaks the data contract without stopping the run.
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # The data contract the rows were checked against (recorded now, at the first load).
+    contract: dict | None = None
+    # Rows left out because their target is missing.
+    dropped_missing_target: int = 0
 
 
 def load_dataset(config: Config) -> LoadedData:
-    """Return the rows the configured mode uses, with the target column checked."""
+    """Return the rows the configured mode uses, checked against the mode's data contract
+    (recorded at its first load) and with the rows whose target is missing left out."""
     source = redact(config.data.source)
+    fetched, notes, sample_path = None, [], None
     if config.data.max_rows:
         fetched, notes = ensure_sample(config)
-        path = config.sample_folder / SAMPLE_FILE
-        loaded = LoadedData(pd.read_parquet(path), source, path, fetched, notes)
+        sample_path = config.sample_folder / SAMPLE_FILE
+        frame = pd.read_parquet(sample_path)
     else:
         if config.compute.engine == "dask" and is_file_source(config.data):
             table = read_all_with_dask(config.data)
@@ -50,18 +58,18 @@ def load_dataset(config: Config) -> LoadedData:
         # (no split_blocks): splitting and hashing 1M rows were 1.5 times faster so.
         frame = table.replace_schema_metadata(None).to_pandas()
         del table
-        loaded = LoadedData(frame, source, None)
-    check_target(loaded.frame, config.data.target, source)
-    return loaded
-
-
-def check_target(frame: pd.DataFrame, target: str, source: str) -> None:
-    """Fail with the available columns when the target column is missing or empty."""
-    if target not in frame.columns:
-        raise DataError(
-            f"data source {source!r} has no target column {target!r} "
-            f"(columns: {', '.join(map(str, frame.columns))}); set data.target in "
-            "configs/base.toml"
-        )
-    if frame[target].isna().all():
-        raise DataError(f"data source {source!r}: target column {target!r} holds no values")
+    contract = read_contract(config.sample_folder)
+    checked = check_loaded(frame, config, source, contract)
+    if contract is None:
+        contract = record_contract(checked.frame)
+        write_contract(config.sample_folder, contract)
+    return LoadedData(
+        checked.frame,
+        source,
+        sample_path,
+        fetched,
+        [*notes, *checked.notes],
+        checked.warnings,
+        contract,
+        checked.dropped_missing_target,
+    )

@@ -52,6 +52,26 @@ def metric_names(task: str) -> list[str]:
     return list(METRICS.get(task, {}))
 
 
+# The values a metric can take, and what a model that predicts a constant scores, where
+# that does not depend on the data (roc_auc 0.5, r2 0 at best).
+RANGES: dict[str, tuple[float, float, float | None]] = {
+    "roc_auc": (0.0, 1.0, 0.5),
+    "accuracy": (0.0, 1.0, None),
+    "balanced_accuracy": (0.0, 1.0, None),
+    "f1_macro": (0.0, 1.0, None),
+    "log_loss": (0.0, float("inf"), None),
+    "r2": (float("-inf"), 1.0, 0.0),
+    "rmse": (0.0, float("inf"), None),
+    "mae": (0.0, float("inf"), None),
+}
+
+
+def metric_range(task: str, metric: str) -> tuple[float, float, float | None]:
+    """The least and greatest value of a metric, and a constant model's (None: it
+    depends on the data)."""
+    return RANGES[metric]
+
+
 def greater_is_better(task: str, metric: str) -> bool:
     """Whether a larger value of the metric means a better model."""
     return METRICS[task][metric][1]

@@ -49,13 +49,17 @@ def resolve_source(source: str, root: Path) -> str:
     return source
 
 
-def redact(source: str) -> str:
-    """The source with any password hidden, for everything a run prints or writes."""
-    if is_sql(source):
-        from sqlalchemy.engine import make_url
+# The password of a URL's user part (scheme://user:password@host), and password-like
+# query parameters (?password=...), anywhere in a text: an error message, a log line.
+# A password pasted unquoted may hold "@": it runs to the token's last "@".
+_URL_PASSWORD = re.compile(
+    r"(\b[A-Za-z][\w+.-]*://[^\s/@:'\"]*):\S*?@(?=[^\s@'\"]*(?:$|[\s'\"/?]))"
+)
+_QUERY_PASSWORD = re.compile(r"(\b(?:password|passwd|pwd|token|secret)=)[^&\s'\"]*", re.I)
 
-        try:
-            return make_url(source).render_as_string(hide_password=True)
-        except Exception:  # a URL SQLAlchemy cannot parse: hide what looks like a password
-            pass
-    return re.sub(r"^(\w[\w+.-]*://[^/:@]*):[^/@]*@", r"\1:***@", source)
+
+def redact(text: str) -> str:
+    """The text with every password in a URL hidden (`user:***@host`): the one redaction
+    applied to everything a run prints or writes that may hold a source's URL."""
+    text = _URL_PASSWORD.sub(r"\1:***@", str(text))
+    return _QUERY_PASSWORD.sub(r"\1***", text)

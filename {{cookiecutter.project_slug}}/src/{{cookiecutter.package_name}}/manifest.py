@@ -31,6 +31,7 @@ FIELDS = (
     "config_files",
     "git",
     "data",
+    "contract",
     "split",
     "libraries",
     "compute",

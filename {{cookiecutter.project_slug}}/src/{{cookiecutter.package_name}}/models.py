@@ -83,6 +83,18 @@ def unknown_params(task: str, name: str, params: dict[str, Any]) -> tuple[list[s
     return [key for key in params if key not in known], known
 
 
+def invalid_params(task: str, name: str, params: dict[str, Any]) -> str | None:
+    """Why the named model refuses these hyper-parameter values (scikit-learn's own check
+    of each value's type and range), or None when it takes them."""
+    estimator = MODELS[task][name].make(0, 1).set_params(**params)
+    try:
+        # scikit-learn checks parameters at fit; this is that check, without data.
+        estimator._validate_params()
+    except (TypeError, ValueError) as error:  # sklearn's InvalidParameterError is both
+        return " ".join(str(error).split())
+    return None
+
+
 def build_model(
     task: str,
     name: str,

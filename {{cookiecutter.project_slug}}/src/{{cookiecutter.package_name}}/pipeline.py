@@ -33,7 +33,7 @@ from .evaluation import (
 )
 from .manifest import build_manifest, data_fingerprint, git_state, library_versions, plain
 from .preprocessing import FeatureSchema, infer_schema
-from .publish import publishing, recover
+from .publish import check_output_root, publishing, recover
 from .sampling import FetchResult, frame_hash
 from .splitting import Split, split_rows
 from .timing import StepTimer
@@ -73,8 +73,9 @@ def train(config: Config, models: list[str] | None = None) -> TrainingResult:
 def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> TrainingResult:
     timer = StepTimer(config.compute.time_budget_s, config.where("compute.time_budget_s"))
     started = datetime.now(UTC)
-    output_root = config.output_dir
+    output_root, key = config.output_dir, config.where("outputs.root")
     recover(output_root)
+    check_output_root(output_root, key)  # a folder it may not replace: before the work
     with timer.step("load"):
         loaded = load_dataset(config)
         source = loaded.source
@@ -93,11 +94,11 @@ def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> 
         baseline_model = fit_baseline(config.task, split.x_train, split.y_train)
         baseline = score(config.task, baseline_model, split.x_test, split.y_test)
         classes = None
-        warnings: list[str] = []
+        warnings: list[str] = list(loaded.warnings)
         if config.task == "classification":
             table = per_class(split.y_test, held_out.predict(split.x_test), model.classes_)
             classes = plain(table.reset_index().to_dict(orient="records"))
-            warnings = rarely_predicted(table)
+            warnings += rarely_predicted(table)
     primary = config.evaluation.primary_metric
     primary_lift = lift(config.task, primary, metrics[primary], baseline[primary])
     checks = gate_checks(config, metrics, primary_lift)
@@ -139,7 +140,7 @@ def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> 
         "git_commit": git["commit"],
         "started_at": started.isoformat(timespec="seconds"),
     }
-    with publishing(output_root) as staging:
+    with publishing(output_root, key) as staging:
         with timer.step("save"):
             artifact = save_model(staging, model)
         record.update(timings_s=dict(timer.durations), duration_s=timer.total)
@@ -159,7 +160,8 @@ def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> 
             config={**config.raw, "data": {**config.raw.get("data", {}), "source": source}},
             config_files=sorted({str(path) for path in config.origin.values()}),
             git=git,
-            data=fingerprint,
+            data={**fingerprint, "dropped_missing_target": loaded.dropped_missing_target},
+            contract=loaded.contract,
             split={
                 "n_train": record["n_train"],
                 "n_test": record["n_test"],

@@ -21,12 +21,16 @@ import pandas as pd
 import pyarrow as pa
 
 from .artifacts import MODEL_FILE, load_model, read_manifest
+from .contract import contract_breaches
 from .errors import ArtifactError, DataError
 from .files import write_atomically
 from .progress import rows as progress_rows
 from .sources import FORMATS, Source, open_files
 
 PREDICTION = "prediction"
+# The contract checks that apply to rows being scored (missing and retyped columns are
+# errors of their own, before any row is scored; see conform).
+SCORED_CHECKS = ("new_missing_values", "out_of_range", "new_category")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class Prediction:
     model: Path
     manifest: dict[str, Any]
     ignored_columns: list[str]
+    # Values outside the training rows' data contract (scored all the same).
+    warnings: list[str]
 
 
 def resolve_model(path: Path) -> Path:
@@ -57,6 +63,7 @@ def predict_file(
 
     keep names input columns copied into the output beside the predictions (an ID).
     """
+    refuse_overwriting_input(input_path, output)
     model_path = resolve_model(model_path)
     if not model_path.is_file():
         raise ArtifactError(f"no trained model at {model_path} (train --mode production first)")
@@ -66,9 +73,9 @@ def predict_file(
             f"{model_path} was trained in {manifest.get('mode')} mode, not production; "
             "train --mode production, or pass --allow-non-production to score with it anyway"
         )
+    features = manifest_features(manifest, model_path.parent)
     model = load_model(model_path, manifest)
     writer = _writer_for(output)
-    features = manifest["features"]
     columns = [
         *features["numeric"],
         *features["categorical"],
@@ -99,6 +106,11 @@ def predict_file(
         raise DataError(f"--keep: {', '.join(clashing)} would clash with an output column")
     ignored = [name for name in source.schema.names if name not in columns and name not in keep]
     classes = manifest.get("classes")
+    # The training rows' contract, on the columns the model reads (older manifests have
+    # none): values outside it are scored, and named once per column and check.
+    recorded = (manifest.get("contract") or {}).get("columns", {})
+    contract = {"columns": {name: recorded[name] for name in columns if name in recorded}}
+    warnings: dict[tuple[str, str], str] = {}
     rows = 0
 
     def score_all(temporary: Path) -> None:
@@ -109,6 +121,8 @@ def predict_file(
         ):
             for batch in _batches(source):
                 frame = conform(batch.select(columns), features, input_path, rows)
+                for check, column, message in contract_breaches(frame, contract, SCORED_CHECKS):
+                    warnings.setdefault((check, column), f"data contract: {message}")
                 scored = {name: batch.column(name) for name in keep}
                 scored[PREDICTION] = model.predict(frame)
                 if classes is not None:
@@ -122,7 +136,37 @@ def predict_file(
             raise DataError(f"{input_path}: holds no rows to predict")
 
     write_atomically(output, score_all)
-    return Prediction(rows, output, model_path, manifest, ignored)
+    return Prediction(rows, output, model_path, manifest, ignored, list(warnings.values()))
+
+
+def refuse_overwriting_input(input_path: str, output: Path) -> None:
+    """Refuse an output that is the input, by the same path or through another path or a
+    link (or, for a folder input, a file inside it): predictions never replace their input."""
+    from .locations import is_local_path
+
+    if not is_local_path(input_path):
+        return
+    source, target = Path(input_path).expanduser(), output.expanduser()
+    same = source.resolve() == target.resolve()
+    if not same and source.exists() and target.exists():
+        same = source.samefile(target)
+    if same or (source.is_dir() and target.resolve().is_relative_to(source.resolve())):
+        raise DataError(
+            f"--output {output}: is the input {input_path} (or inside it); predictions never "
+            "replace their input: write them to another file"
+        )
+
+
+def manifest_features(manifest: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The manifest's record of the training columns, checked to hold what scoring needs."""
+    features = manifest.get("features")
+    needed = ("numeric", "categorical", "dtypes")
+    if not isinstance(features, dict) or not all(key in features for key in needed):
+        raise ArtifactError(
+            f"{folder / 'manifest.json'}: key 'features' is missing or lacks "
+            f"{', '.join(needed)}: the training columns are unknown (train again to write it)"
+        )
+    return features
 
 
 def conform(
@@ -146,6 +190,15 @@ def conform(
                 f"in data row {first_row + position + 1}"
             )
         frame[name] = numbers.astype("float64")
+    for name in features["numeric"]:
+        infinite = np.isinf(frame[name].to_numpy(dtype="float64", na_value=np.nan))
+        if infinite.any():
+            position = int(np.flatnonzero(infinite)[0])
+            raise DataError(
+                f"{input_path}: column {name!r} holds {int(infinite.sum())} infinite "
+                f"value(s), e.g. {float(frame[name].iloc[position])} in data row "
+                f"{first_row + position + 1}: a model needs finite numbers (or empty cells)"
+            )
     return frame
 
 

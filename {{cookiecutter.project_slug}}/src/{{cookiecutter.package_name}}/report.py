@@ -36,6 +36,7 @@ from .inspection import (
     worst_slices,
 )
 from .preprocessing import FeatureSchema, infer_schema, schema_of
+from .publish import check_output_root, writing_into
 from .splitting import Split, split_rows
 
 REPORT_FILE = "report.html"
@@ -61,7 +62,8 @@ def build_report(config: Config) -> Path:
 
 
 def _build_report(config: Config) -> Path:
-    output_dir = config.output_dir
+    output_dir, key = config.output_dir, config.where("outputs.root")
+    check_output_root(output_dir, key)  # a folder it may not write into: before the work
     model = load_mode_model(output_dir, config.mode)
     record = _read_json(output_dir / METRICS_FILE, config.mode)
     split = split_rows(load_dataset(config).frame, config)
@@ -83,7 +85,8 @@ def _build_report(config: Config) -> Path:
         + "\n</body>\n</html>\n"
     )
     path = output_dir / REPORT_FILE
-    write_atomically(path, lambda temporary: temporary.write_text(page, encoding="utf-8"))
+    with writing_into(output_dir, key):
+        write_atomically(path, lambda temporary: temporary.write_text(page, encoding="utf-8"))
     return path
 
 

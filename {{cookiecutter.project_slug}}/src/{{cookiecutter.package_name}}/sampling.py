@@ -12,6 +12,8 @@ and a fingerprint of the source (files: count, size, modification time; a
 database: the rows of the table or query). A later fetch compares the source's
 schema with the stored one and reports what changed; a run whose source or sampling
 settings changed since the fetch fetches again, so it never trains on a stale sample.
+A sample is checked against the mode's data contract before it is written, and the
+first one records the contract (see contract.py).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .config import Config
+from .contract import check_loaded, read_contract, record_contract, write_contract
 from .errors import DataError
 from .files import write_atomically
 from .locations import SYNTHETIC, redact
@@ -73,6 +76,8 @@ class FetchResult:
     drift: SchemaDrift
     # Why the fetch happened, when a run made it ("no sample yet", "the source changed").
     reason: str = ""
+    # What breaks the data contract without stopping the fetch.
+    warnings: list[str] = field(default_factory=list)
 
 
 def sample_settings(config: Config) -> dict[str, Any]:
@@ -112,10 +117,15 @@ def fetch_sample(config: Config, reason: str = "") -> FetchResult:
     target = config.data.target if settings["stratify"] else None
     if target is not None and target not in source.schema.names:
         raise DataError(
-            f"data source {source.description} has no target column {target!r} to "
-            f"stratify by (columns: {', '.join(source.schema.names)})"
+            f"data source {source.description} has no target column {target!r} (columns: "
+            f"{', '.join(source.schema.names)}); set data.target in "
+            f"{config.file_of('data.target')}"
         )
     sample, rows_seen = _bottom_k(source, config.data.max_rows, config.train.seed, target)
+    # Checked before anything is written: a sample that breaks the contract leaves the
+    # previous one in place.
+    contract = read_contract(folder)
+    checked = check_loaded(sample, config, source.description, contract)
     content_hash = frame_hash(sample)
     meta = {
         **settings,
@@ -130,7 +140,9 @@ def fetch_sample(config: Config, reason: str = "") -> FetchResult:
     table = pa.Table.from_pandas(sample, schema=source.schema, preserve_index=False)
     write_atomically(folder / SAMPLE_FILE, lambda path: _write_parquet(table, path))
     write_atomically(folder / META_FILE, lambda path: path.write_text(json.dumps(meta, indent=2)))
-    return FetchResult(folder / SAMPLE_FILE, meta, drift, reason)
+    if contract is None:
+        write_contract(folder, record_contract(checked.frame))
+    return FetchResult(folder / SAMPLE_FILE, meta, drift, reason, checked.warnings)
 
 
 def frame_hash(frame: pd.DataFrame) -> str:
@@ -178,7 +190,7 @@ def _bottom_k(source: Source, k: int, seed: int, stratum: str | None) -> tuple[p
                 codes, values = pd.factorize(
                     batch.column(stratum).to_numpy(zero_copy_only=False), use_na_sentinel=False
                 )
-                values = list(values)
+                values = [_stratum(value) for value in values]
             else:
                 codes, values = np.zeros(len(keys), dtype=np.intp), [None]
             counts = np.bincount(codes, minlength=len(values))
@@ -204,7 +216,7 @@ def _bottom_k(source: Source, k: int, seed: int, stratum: str | None) -> tuple[p
                 frame.groupby(stratum, dropna=False, sort=False) if stratum else [(None, frame)]
             )
             for value, group in groups:
-                value = value[0] if isinstance(value, tuple) else value
+                value = _stratum(value[0] if isinstance(value, tuple) else value)
                 if value in kept:
                     group = pd.concat([kept[value], group])
                 kept[value] = group.nsmallest(k, _KEY)
@@ -214,6 +226,12 @@ def _bottom_k(source: Source, k: int, seed: int, stratum: str | None) -> tuple[p
     parts = [kept[value].nsmallest(quotas[value], _KEY) for value in kept]
     sample = pd.concat(parts).sort_values(_KEY, kind="stable").drop(columns=_KEY)
     return sample.reset_index(drop=True), rows_seen
+
+
+def _stratum(value: Any) -> Any:
+    """A stratum's key: a missing target is one stratum, None (NaN is not equal to itself,
+    so it cannot be a key)."""
+    return None if pd.isna(value) else value
 
 
 def _arrow_row_keys(batch: pa.RecordBatch, hash_key: str) -> np.ndarray:

@@ -13,6 +13,7 @@ Reading in batches keeps memory bounded by one batch, whatever the source's size
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,8 +112,8 @@ def read_all_with_dask(data: DataConfig) -> pa.Table:
 
     filesystem, path = fsspec.core.url_to_fs(data.source)
     if not filesystem.exists(path):
-        raise DataError(f"data source {data.source!r} does not exist")
-    data_format = _format_of(filesystem, path, data.source)
+        raise DataError(f"data source {redact(data.source)!r} does not exist")
+    data_format = _format_of(filesystem, path, redact(data.source))
     try:
         if data_format == "parquet":
             frame = dd.read_parquet(data.source)
@@ -125,7 +126,8 @@ def read_all_with_dask(data: DataConfig) -> pa.Table:
         return pa.Table.from_pandas(frame.compute(), preserve_index=False)
     except (OSError, ValueError, TypeError) as error:  # e.g. dtypes differ between files
         raise DataError(
-            f"data source {data.source!r}: Dask could not read it: {' '.join(str(error).split())}"
+            f"data source {redact(data.source)!r}: Dask could not read it: "
+            f"{' '.join(str(error).split())}"
         ) from None
 
 
@@ -148,18 +150,24 @@ def open_files(
 
     CSV columns get the types in csv_types; pyarrow infers the others from the first
     block of rows (about 1 MB), so a later value that does not fit is an error naming
-    the source, the column and the row.
+    the source, the column and the row. Text must be UTF-8: a column that is not is an
+    error naming it and the first row that is not.
     """
     import fsspec
     import pyarrow.dataset as pads
 
+    shown = redact(source)
     try:
         filesystem, path = fsspec.core.url_to_fs(source)
     except (ImportError, ValueError) as error:
-        raise DataError(f"data source {source!r}: cannot open it: {error}") from None
-    if not filesystem.exists(path):
-        raise DataError(f"data source {source!r} does not exist")
-    data_format = _format_of(filesystem, path, source)
+        raise DataError(f"data source {shown!r}: cannot open it: {error}") from None
+    try:
+        exists = filesystem.exists(path)
+    except (OSError, ValueError) as error:  # e.g. an unreachable host
+        raise DataError(f"data source {shown!r}: cannot reach it: {error}") from None
+    if not exists:
+        raise DataError(f"data source {shown!r} does not exist")
+    data_format = _format_of(filesystem, path, shown)
     try:
         file_format = _file_format(data_format, csv_types or {})
         dataset = pads.dataset(path, format=file_format, filesystem=filesystem)
@@ -171,18 +179,80 @@ def open_files(
                 batch_size=batch_rows, batch_readahead=1, fragment_readahead=1, use_threads=False
             )
     except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
+        reason = _named_columns(str(error), lambda: _header(path, filesystem))
         raise DataError(
-            f"data source {source!r}: cannot read it as {data_format}: {error}"
+            f"data source {shown!r}: cannot read it as {data_format}: {reason}"
         ) from None
-    return Source(source, dataset.schema, _reported(batches, source), total)
+    reported = _reported(batches, shown, lambda: dataset.schema.names)
+    return Source(shown, dataset.schema, reported, total)
 
 
-def _reported(batches: Iterator[pa.RecordBatch], source: str) -> Iterator[pa.RecordBatch]:
-    """The batches; a value pyarrow cannot convert becomes an error naming the source."""
+def _header(path: str, filesystem) -> list[str]:
+    """The column names of a CSV file (or of the first file of a folder)."""
+    import pyarrow.csv as pacsv
+
+    first = sorted(filesystem.find(path))[0] if filesystem.isdir(path) else path
+    with filesystem.open(first, "rb") as handle:
+        return pacsv.open_csv(handle, convert_options=pacsv.ConvertOptions()).schema.names
+
+
+_CSV_COLUMN = re.compile(r"In CSV column #(\d+): Row #(\d+): (.*)")
+# What pyarrow says before the reason, naming the file the message already names.
+_ARROW_PREAMBLE = re.compile(
+    r"Error creating dataset\. Could not read schema from '.*?'\. Is this a '\w+' file\?: "
+    r"(Could not open \w+ input source '.*?': )?(Invalid: )?"
+)
+
+
+def _named_columns(message: str, names) -> str:
+    """pyarrow's "In CSV column #1: Row #2: ..." with the column's name and the data row
+    (the header is row 1), and "invalid UTF8 data" said as what to do about it."""
+    message = _ARROW_PREAMBLE.sub("", " ".join(message.split()))
+    found = _CSV_COLUMN.search(message)
+    if not found:
+        return message
+    index, row, reason = int(found[1]), int(found[2]), found[3]
     try:
-        yield from batches
+        column = repr(names()[index])
+    except (OSError, ValueError, IndexError):
+        column = f"#{index + 1}"
+    if "invalid UTF8" in reason:
+        return (
+            f"column {column} is not UTF-8 text in data row {row - 1}: save the file as UTF-8 "
+            "(e.g. from Latin-1)"
+        )
+    return f"column {column}, data row {row - 1}: {reason}"
+
+
+def _reported(batches: Iterator[pa.RecordBatch], source: str, names) -> Iterator[pa.RecordBatch]:
+    """The batches, each checked for text that is not UTF-8 (pyarrow reads it as bytes);
+    a value pyarrow cannot convert becomes an error naming the source and the column."""
+    first_row = 0
+    try:
+        for batch in batches:
+            check_utf8(batch, source, first_row)
+            first_row += batch.num_rows
+            yield batch
     except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
-        raise DataError(f"data source {source!r}: {' '.join(str(error).split())}") from None
+        raise DataError(f"data source {source!r}: {_named_columns(str(error), names)}") from None
+
+
+def check_utf8(batch: pa.RecordBatch, source: str, first_row: int = 0) -> None:
+    """Refuse a column of bytes that are not UTF-8 text, naming it and its first such row."""
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        if not (pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)):
+            continue
+        for position, value in enumerate(column.to_pylist()):
+            if value is None:
+                continue
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise DataError(
+                    f"data source {source!r}: column {name!r} is not UTF-8 text in data row "
+                    f"{first_row + position + 1} ({value[:40]!r}): save the file as UTF-8 "
+                    "(e.g. from Latin-1)"
+                ) from None
 
 
 def _parquet_batches(dataset, batch_rows: int) -> Iterator[pa.RecordBatch]:
@@ -227,26 +297,59 @@ def _format_of(filesystem, path: str, source: str) -> str:
 
 
 def _sql_statement(data: DataConfig):
-    """The engine, the SELECT of the configured table or query, and its description."""
+    """The engine, the SELECT of the configured table or query, and its description.
+
+    Nothing is created: a SQLite URL naming a file that does not exist is an error (SQLite
+    would make an empty database there).
+    """
     import sqlalchemy as sa
 
+    shown = redact(data.source)
     if bool(data.table) == bool(data.query):
         raise DataError(
-            f"data source {redact(data.source)!r} is a database: set exactly one of data.table "
+            f"data source {shown!r} is a database: set exactly one of data.table "
             "and data.query in configs/"
         )
     try:
-        engine = sa.create_engine(data.source)
-    except (ImportError, sa.exc.ArgumentError) as error:
-        message = str(error).replace(data.source, redact(data.source))
-        raise DataError(f"data source {redact(data.source)!r}: cannot connect: {message}") from None
+        url = sa.engine.make_url(data.source)
+        database = url.database or ""
+        local_file = not database.startswith("file:") and database not in ("", ":memory:")
+        if url.get_backend_name() == "sqlite" and local_file and not Path(database).is_file():
+            raise DataError(
+                f"data source {shown!r}: SQLite database file {database} does not exist "
+                "(data.source)"
+            )
+        engine = sa.create_engine(url)
+    except (ImportError, ValueError, sa.exc.ArgumentError) as error:
+        reason = "its port is not a number" if "int()" in str(error) else str(error)
+        raise DataError(f"data source {shown!r} (data.source): cannot connect: {reason}") from None
     if data.table:
         quote = engine.dialect.identifier_preparer.quote
         statement = sa.text(f"SELECT * FROM {'.'.join(map(quote, data.table.split('.')))}")
     else:
         statement = sa.text(data.query)
-    described = f"{redact(data.source)} ({data.table or 'query'})"
+    described = f"{shown} ({data.table or 'query'})"
     return engine, statement, described
+
+
+def _sql_failure(error: Exception, data: DataConfig, described: str, engine) -> DataError:
+    """A database error as one line: a missing table names the tables there are."""
+    import sqlalchemy as sa
+
+    if data.table:
+        try:
+            schema, _, table = data.table.rpartition(".")
+            inspector = sa.inspect(engine)
+            if not inspector.has_table(table, schema=schema or None):
+                tables = inspector.get_table_names(schema=schema or None)
+                return DataError(
+                    f"data source {described}: no table {data.table!r} (data.table); "
+                    f"tables: {', '.join(tables) or 'none'}"
+                )
+        except sa.exc.SQLAlchemyError:
+            pass
+    reason = str(getattr(error, "orig", None) or error)
+    return DataError(f"data source {described}: {' '.join(reason.split())}")
 
 
 def _sql_fingerprint(data: DataConfig) -> dict[str, Any]:
@@ -261,7 +364,7 @@ def _sql_fingerprint(data: DataConfig) -> dict[str, Any]:
             empty = sa.select(sa.text("*")).select_from(rows).limit(0)
             return {"rows": count, "columns": list(connection.execute(empty).keys())}
     except sa.exc.SQLAlchemyError as error:
-        raise DataError(f"data source {described}: {' '.join(str(error).split())}") from None
+        raise _sql_failure(error, data, described, engine) from None
     finally:
         engine.dispose()
 
@@ -279,7 +382,7 @@ def _open_sql(data: DataConfig) -> Source:
         chunks = pd.read_sql(statement, connection, chunksize=data.batch_rows)
         first = next(chunks, None)
     except sa.exc.SQLAlchemyError as error:
-        raise DataError(f"data source {described}: {' '.join(str(error).split())}") from None
+        raise _sql_failure(error, data, described, engine) from None
     if first is None:
         connection.close()
         raise DataError(f"data source {described} holds no rows")

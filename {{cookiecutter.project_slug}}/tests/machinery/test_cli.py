@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.cli import main
 
 from .conftest import make_configs
@@ -76,6 +77,38 @@ def test_missing_target_column_is_one_line(tmp_path, capsys):
     code = main(["train", "--mode", "test", "--config-dir", str(configs)])
     assert code == 2
     assert_one_line_error(capsys, "no target column")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://analyst:{pw}@db.example:5432/shop",
+        "postgresql+pg8000://analyst:{pw}@db.example/shop",
+        "https://analyst:{pw}@files.example/customers.csv",
+        "mysql://analyst@db.example/shop?password={pw}",
+        "postgresql://analyst:{pw}@db.example:port/shop",
+    ],
+)
+def test_a_password_in_an_error_is_hidden(url, capsys, monkeypatch):
+    password = f"Pl4nted-{abs(hash(url)) % 10_000}"
+    secret = url.format(pw=password)
+
+    def fail(arguments):
+        raise RuntimeError(f"could not reach {secret}: timeout")
+
+    monkeypatch.setattr(cli, "run_compare", fail)  # the parser is built at each main()
+    assert main(["compare", "--mode", "test"]) == cli.EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert password not in err and "***" in err and len(err.strip().splitlines()) == 1
+
+
+def test_ctrl_c_is_one_line_and_exit_130(capsys, monkeypatch):
+    def interrupted(arguments):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_train", interrupted)
+    assert main(["train", "--mode", "test"]) == cli.EXIT_INTERRUPTED == 130
+    assert capsys.readouterr().err == "interrupted\n"
 
 
 def test_verbose_shows_the_traceback(tmp_path):

@@ -54,7 +54,20 @@ def config_dir(tmp_path):
         ("[compute]\nengine = 'spark'", r"key 'compute\.engine' must be one of local, dask"),
         ("[search]\ncv_folds = 1", r"key 'search\.cv_folds' must be at least 2"),
         ("[dask]\nthreads_per_worker = 0", r"key 'dask\.threads_per_worker' must be at least 1"),
-        ("[outputs]\nroot = '.'", r"key 'outputs\.root' must name a folder of its own"),
+        ("[outputs]\nroot = '.'", r"key 'outputs\.root' = '\.' would hold the whole project"),
+        ("[outputs]\nroot = '..'", r"key 'outputs\.root' = '\.\.' would hold the whole project"),
+        (
+            "[train.params.hist_gradient_boosting]\nlearning_rate = 'fast'",
+            r"test\.toml: key 'train\.params\.hist_gradient_boosting': The 'learning_rate' "
+            r"parameter of HistGradientBoosting\w+ must be a float",
+        ),
+        (
+            "[evaluation]\nmin_lift_over_baseline = -1.0",
+            r"test\.toml: key 'evaluation\.min_lift_over_baseline' must be above 0",
+        ),
+        ("[evaluation]\nmin_lift_over_baseline = 0", r"must be above 0"),
+        ("[evaluation.thresholds]\nprimary = 7", r"which no model can reach"),
+        ("[contract]\nnew_category = 'ignore'", r"key 'contract\.new_category' must be one of"),
         (
             "[data]\ncache_dir = 'data'",
             r"test\.toml: key 'data\.cache_dir' was renamed 'data\.sample_dir' in template "
@@ -73,6 +86,46 @@ def test_bad_values_name_the_file_and_the_key(config_dir, text, expected):
     (config_dir / "test.toml").write_text(text + "\n")
     with pytest.raises(ConfigError, match=expected):
         load_config("test", config_dir)
+
+
+@pytest.mark.parametrize(
+    "root", ["configs", "notebooks", "src", "tests", "data", ".git", "configs/outputs", "data/out"]
+)
+def test_an_output_root_on_the_projects_own_folders_is_refused(config_dir, root):
+    (config_dir / "test.toml").write_text(f"[outputs]\nroot = {root!r}\n")
+    with pytest.raises(ConfigError, match=r"test\.toml: key 'outputs\.root' = .* project's own"):
+        load_config("test", config_dir)
+
+
+def test_an_output_root_on_a_file_or_outside_the_project_is_refused(config_dir, tmp_path):
+    (tmp_path / "README.md").write_text("the user's\n")
+    for root, expected in (
+        ("README.md", r"README\.md is a file, not a folder"),
+        ("README.md/outputs", r"README\.md is a file, not a folder"),
+        (str(tmp_path.parent / "elsewhere"), r"lies outside the project"),
+        ("../elsewhere", r"lies outside the project"),
+    ):
+        (config_dir / "test.toml").write_text(f"[outputs]\nroot = {root!r}\n")
+        with pytest.raises(ConfigError, match=expected):
+            load_config("test", config_dir)
+    outside = {"outputs.root": "../elsewhere", "outputs.allow_outside_project": True}
+    assert load_config("test", config_dir, outside).output_dir == tmp_path.parent / "elsewhere"
+
+
+def test_a_weaker_guard_needs_the_key_that_says_so(config_dir):
+    text = "[evaluation]\nmin_lift_over_baseline = 0\nthresholds = { primary = 0.2 }\n"
+    (config_dir / "test.toml").write_text(text)
+    if TASK == "classification":  # roc_auc 0.2 is below a constant model's 0.5
+        with pytest.raises(ConfigError, match=r"which a constant model reaches \(0\.5\)"):
+            load_config("test", config_dir, {"evaluation.min_lift_over_baseline": 0.01})
+    (config_dir / "test.toml").write_text(text + "allow_no_lift = true\n")
+    assert load_config("test", config_dir).evaluation.min_lift_over_baseline == 0
+
+
+def test_a_config_dir_that_is_a_file_is_named(tmp_path):
+    (tmp_path / "configs.toml").write_text("")
+    with pytest.raises(ConfigError, match=r"--config-dir .*configs\.toml: is a file"):
+        load_config("test", tmp_path / "configs.toml")
 
 
 def test_missing_config_file_is_named(tmp_path):

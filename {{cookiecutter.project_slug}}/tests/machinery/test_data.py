@@ -10,13 +10,17 @@ import fsspec
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.config import ContractConfig
+from {{ cookiecutter.package_name }}.contract import CONTRACT_FILE
 from {{ cookiecutter.package_name }}.data import load_dataset
 from {{ cookiecutter.package_name }}.errors import DataError
-from {{ cookiecutter.package_name }}.sampling import META_FILE, fetch_sample, read_meta
+from {{ cookiecutter.package_name }}.sampling import META_FILE, SAMPLE_FILE, fetch_sample, read_meta
 from {{ cookiecutter.package_name }}.sources import read_all, source_fingerprint
 from {{ cookiecutter.package_name }}.synthetic import TARGETS, make_dataset
 
 from .conftest import machine_config
+
+CHECKS = [field.name for field in dataclasses.fields(ContractConfig)]
 
 
 @pytest.mark.parametrize("task", sorted(TARGETS))
@@ -189,16 +193,24 @@ def test_stratified_sample_keeps_class_shares(test_config, tmp_path, csv_source)
     assert all(abs(counts[label] - expected[label]) <= 1 for label in expected.index)
 
 
+def drifted(frame: pd.DataFrame) -> pd.DataFrame:
+    """The customers with one column dropped, one added and one retyped (numbers to text)."""
+    return frame.drop(columns="region").assign(
+        referrer="friend", support_calls=frame["support_calls"].astype(str) + " calls"
+    )
+
+
 @pytest.mark.slow
 def test_schema_drift_is_reported(test_config, tmp_path, csv_source):
     frame, path = csv_source
     config = configured(test_config, source=str(path), target="churned", max_rows=200)
+    # Every contract check a warning: the fetch goes on and reports the drift.
+    lenient = ContractConfig(**dict.fromkeys(CHECKS, "warn"))
+    config = dataclasses.replace(config, contract=lenient)
     assert not fetch_sample(in_folder(config, tmp_path)).drift
-    changed = frame.drop(columns="region").assign(
-        referrer="friend", support_calls=frame["support_calls"].astype(str) + " calls"
-    )
-    changed.to_csv(path, index=False)
-    drift = fetch_sample(in_folder(config, tmp_path)).drift
+    drifted(frame).to_csv(path, index=False)
+    fetched = fetch_sample(in_folder(config, tmp_path))
+    drift = fetched.drift
     assert drift.added == {"referrer": "string"} or set(drift.added) == {"referrer"}
     assert set(drift.removed) == {"region"}
     assert set(drift.retyped) == {"support_calls"}
@@ -206,6 +218,31 @@ def test_schema_drift_is_reported(test_config, tmp_path, csv_source):
     assert (
         "added: referrer" in text and "removed: region" in text and "retyped: support_calls" in text
     )
+    warned = " ".join(fetched.warnings)
+    for words in ("'region' is missing", "'referrer' is new", "'support_calls' was number"):
+        assert words in warned, fetched.warnings
+
+
+@pytest.mark.slow
+def test_a_sample_that_breaks_the_contract_is_refused_and_the_last_one_kept(
+    test_config, tmp_path, csv_source
+):
+    frame, path = csv_source
+    config = in_folder(
+        configured(test_config, source=str(path), target="churned", max_rows=200), tmp_path
+    )
+    first = fetch_sample(config)
+    kept = {
+        name: (first.path.parent / name).read_bytes()
+        for name in (SAMPLE_FILE, META_FILE, CONTRACT_FILE)
+    }
+    drifted(frame).to_csv(path, index=False)
+    with pytest.raises(DataError) as refused:
+        fetch_sample(config)
+    message = str(refused.value)
+    assert "'region' is missing" in message and "'support_calls' was number, is text" in message
+    assert "contract.json" in message  # how to accept the new shape
+    assert {name: (first.path.parent / name).read_bytes() for name in kept} == kept
 
 
 @pytest.mark.slow

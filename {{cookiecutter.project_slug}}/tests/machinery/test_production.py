@@ -44,6 +44,7 @@ from {{ cookiecutter.package_name }}.manifest import FIELDS
 from {{ cookiecutter.package_name }}.models import MODELS
 from {{ cookiecutter.package_name }}.pipeline import TrainingResult, train
 from {{ cookiecutter.package_name }}.predict import predict_file
+from {{ cookiecutter.package_name }}.publish import MARKER_FILE
 from {{ cookiecutter.package_name }}.synthetic import make_dataset
 
 from .conftest import TASK, machine_config, merged
@@ -120,7 +121,7 @@ def test_manifest_records_every_field(production_run, outputs):
         assert manifest["params"][name] == value
     assert set(manifest["features"]["roles"].values()) <= {"target", "numeric", "categorical"}
     assert sorted(path.name for path in outputs.iterdir()) == sorted(
-        [MANIFEST_FILE, METRICS_FILE, MODEL_FILE]
+        [MANIFEST_FILE, METRICS_FILE, MODEL_FILE, MARKER_FILE]
     )
 
 
@@ -170,7 +171,7 @@ def test_a_run_that_died_mid_swap_gets_the_last_good_model_back(production_run, 
 def test_an_output_root_shared_with_other_folders_is_refused(production_run, workspace, outputs):
     before = published_files(outputs)
     shared = production_config(workspace, "shared", outputs={"root": "outputs"})
-    with pytest.raises(ConfigError, match=r"holds folders \(production\)"):
+    with pytest.raises(ConfigError, match=r"was not made by this project .*it holds production/"):
         train(shared)
     assert published_files(outputs) == before
 

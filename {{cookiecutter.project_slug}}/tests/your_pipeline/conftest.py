@@ -13,7 +13,7 @@ from {{ cookiecutter.package_name }}.config import Config, load_config
 from {{ cookiecutter.package_name }}.errors import ConfigError
 from {{ cookiecutter.package_name }}.pipeline import TrainingResult, train
 
-from ..conftest import CONFIG_DIR
+from ..conftest import CONFIG_DIR, outputs_in
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,4 +34,4 @@ def test_config() -> Config:
 def test_run(tmp_path_factory: pytest.TempPathFactory) -> TrainingResult:
     """Your pipeline, run once in test mode, its outputs in a temporary folder."""
     outputs = tmp_path_factory.mktemp("test-run") / "outputs"
-    return train(load_config("test", CONFIG_DIR, {"outputs.root": str(outputs)}))
+    return train(load_config("test", CONFIG_DIR, outputs_in(outputs)))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import PROJECT_ROOT
+from ..conftest import PROJECT_ROOT, outputs_in
 
 # The slow tests import nbformat and nbclient themselves: the commit hook collects
 # this module too, and should not pay for imports it does not use.
@@ -34,7 +34,7 @@ def test_notebook_runs_in_test_mode(path: Path, tmp_path: Path):
     # Its parameters cell, as papermill would set it: test mode, and whatever the notebook
     # writes (outputs/test/) goes to the temporary folder instead of the project's.
     parameters = next(cell for cell in notebook.cells if cell.cell_type == "code")
-    overrides = {"outputs.root": str(tmp_path / "outputs")}
+    overrides = outputs_in(tmp_path / "outputs")
     parameters.source = f'MODE = "test"\nCONFIG_OVERRIDES = {overrides!r}\n'
     client = NotebookClient(
         notebook,

@@ -1,0 +1,835 @@
+"""The bad-input corpus: what careless users do to a generated project, and what it must do.
+
+Every case is a copy of the generated classification project (copier, all defaults)
+with one mistake in it: an output root on the user's own files, predictions written
+over their input, a password in a database or HTTP URL, a file with one bad cell, a
+config that weakens the quality guard, and more. Each case asserts the exit status, a
+single `error:` line naming the culprit (key, file, column or value), no traceback,
+that every file that was there before is byte for byte unchanged, and that nothing
+new was written by a run that failed. Wherever a URL holds a password, the password is
+searched for in the standard output, the standard error and every file of the project.
+
+The cases run in one Python process of the shared environment (corpus_driver.py):
+importing scikit-learn once keeps the corpus fast. Ctrl-C needs a real process and a
+real signal, and a password in a URL that works needs a real database, so those two
+run apart. The totals (tried, clear errors, tracebacks, data lost, secrets leaked)
+are printed at the end of the session. The template's answers have a corpus of their
+own: tests/test_validation.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import hashlib
+import json
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from generated import PROJECTS, XDIST_GROUP, Environment, ok
+from http_files import http_server
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(XDIST_GROUP)]
+
+PROJECT = PROJECTS[0]  # classification, copier
+PACKAGE = PROJECT.package
+DRIVER = Path(__file__).with_name("corpus_driver.py")
+# Planted in every URL that has a password; it must never be seen again.
+PLANT = "Pl4nted-Secret-7731"
+SKIPPED = {".venv", "data", "outputs", "__pycache__", ".pytest_cache", ".ruff_cache"}
+ROWS = 400
+
+
+def write_table(path: Path, rows: list[dict], encoding: str = "utf-8") -> None:
+    """Write rows as CSV (or Parquet, by the suffix, through the environment: see below)."""
+    with path.open("w", newline="", encoding=encoding) as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def customers(rows: int = ROWS, seed: int = 0) -> list[dict]:
+    """Rows of a small churn table whose target the features predict."""
+    draw = random.Random(seed)
+    table = []
+    for _ in range(rows):
+        spend = round(draw.uniform(10, 120), 2)
+        plan = draw.choice(["basic", "plus", "pro"])
+        churned = int(spend + draw.gauss(0, 15) > 70)
+        table.append(
+            {"age": draw.randint(18, 80), "plan": plan, "spend": spend, "churned": churned}
+        )
+    return table
+
+
+def set_keys(root: Path, mode: str, settings: dict[str, str]) -> None:
+    """Set keys ("section.key": a TOML value) in configs/<mode>.toml, replacing those the
+    file sets and adding the others under their section."""
+    path = root / "configs" / f"{mode}.toml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for dotted, value in settings.items():
+        if "." not in dotted:  # a top-level key goes before the first table
+            lines.insert(0, f"{dotted} = {value}")
+            continue
+        section, key = dotted.split(".", 1)
+        header = lines.index(f"[{section}]") if f"[{section}]" in lines else None
+        if header is None:
+            lines += ["", f"[{section}]", f"{key} = {value}"]
+            continue
+        end = next(
+            (i for i in range(header + 1, len(lines)) if lines[i].startswith("[")), len(lines)
+        )
+        for i in range(header + 1, end):
+            if lines[i].split("=")[0].strip() == key:
+                lines[i] = f"{key} = {value}"
+                break
+        else:
+            lines.insert(header + 1, f"{key} = {value}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def csv_source(rows: Callable[[], list[dict]], encoding="utf-8", **keys: str):
+    """A setup writing rows to customers.csv and pointing test mode at it."""
+
+    def setup(root: Path) -> None:
+        write_table(root / "customers.csv", rows(), encoding)
+        set_keys(
+            root,
+            "test",
+            {"data.source": '"customers.csv"', "data.target": '"churned"', **keys},
+        )
+
+    return setup
+
+
+def keys(mode: str = "test", **settings: str) -> Callable[[Path], None]:
+    """A setup setting config keys, written section__key=value."""
+
+    def setup(root: Path) -> None:
+        set_keys(root, mode, {name.replace("__", "."): value for name, value in settings.items()})
+
+    return setup
+
+
+def both(*setups: Callable[[Path], None]) -> Callable[[Path], None]:
+    def setup(root: Path) -> None:
+        for step in setups:
+            step(root)
+
+    return setup
+
+
+def folder_of_user_files(name: str) -> Callable[[Path], None]:
+    def setup(root: Path) -> None:
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "notes.txt").write_text("my own notes\n", encoding="utf-8")
+        (folder / "figures").mkdir(exist_ok=True)
+        (folder / "figures" / "plot.svg").write_text("<svg/>", encoding="utf-8")
+
+    return setup
+
+
+def with_rows(change: Callable[[list[dict]], None]) -> Callable[[], list[dict]]:
+    def rows() -> list[dict]:
+        table = customers()
+        change(table)
+        return table
+
+    return rows
+
+
+def cell(row: int, column: str, value) -> Callable[[list[dict]], None]:
+    def change(table: list[dict]) -> None:
+        table[row][column] = value
+
+    return change
+
+
+def every(column: str, value) -> Callable[[list[dict]], None]:
+    def change(table: list[dict]) -> None:
+        for row in table:
+            row[column] = value
+
+    return change
+
+
+def some_empty(column: str, count: int) -> Callable[[list[dict]], None]:
+    def change(table: list[dict]) -> None:
+        for row in table[:count]:
+            row[column] = ""
+
+    return change
+
+
+def latin1_file(root: Path) -> None:
+    rows = customers()
+    rows[7]["plan"] = "München"
+    write_table(root / "customers.csv", rows, encoding="latin-1")
+    set_keys(root, "test", {"data.source": '"customers.csv"', "data.target": '"churned"'})
+
+
+def sqlite_with(table: str) -> Callable[[Path], None]:
+    def setup(root: Path) -> None:
+        with sqlite3.connect(root / "shop.db") as connection:
+            connection.execute(f"CREATE TABLE {table} (age INTEGER, churned INTEGER)")
+            connection.executemany(
+                f"INSERT INTO {table} VALUES (?, ?)", [(i, i % 2) for i in range(50)]
+            )
+        connection.close()
+        set_keys(
+            root,
+            "test",
+            {"data.source": '"sqlite:///shop.db"', "data.table": '"customers"'},
+        )
+
+    return setup
+
+
+def same_file_prediction(suffix: str, output: str | None = None, link: bool = False):
+    """A setup with an input file for `predict`, and the output path the case gives."""
+
+    def setup(root: Path) -> None:
+        path = root / f"new{suffix}"
+        if suffix == ".csv":
+            write_table(path, customers(20))
+        else:
+            path.write_bytes(b"PAR1 not really parquet, but the user's file all the same")
+        if link:
+            (root / f"link{suffix}").symlink_to(path)
+        (root / "sub").mkdir(exist_ok=True)
+
+    return setup
+
+
+@dataclass(frozen=True)
+class Case:
+    """One careless use: its setup, its command line, and what must come of it."""
+
+    id: str
+    argv: tuple[str, ...]
+    setup: Callable[[Path], None] | None = None
+    rc: int = 2
+    # Words the one error line must hold (the key, file, column or value at fault).
+    says: tuple[str, ...] = ()
+    # Files a case may write (fnmatch patterns relative to the project: * spans folders).
+    may_write: tuple[str, ...] = ()
+    # A command that must succeed first (before the files are compared), e.g. a fetch.
+    first: tuple[str, ...] = ()
+
+
+TRAIN = ("train", "--mode", "test")
+FETCH = ("fetch-sample", "--mode", "test")
+MODEL = "<the model trained on customers.csv>"  # replaced by its folder, see `corpus`
+PREDICT = ("predict", "--model", MODEL, "--allow-non-production")
+# A `first` step of its own: the trained model, copied into the case's model/ folder, its
+# manifest without "features" (the model file is untouched: its hash still matches).
+STRIP_FEATURES = ("<copy the model, strip its manifest's features>",)
+PG = f"postgresql+psycopg://bob:{PLANT}@127.0.0.1:9/shop"
+
+CASES = [
+    # -- outputs.root on what the run did not make
+    *(
+        Case(
+            f"outputs-root-{name}",
+            TRAIN,
+            keys(outputs__root=json.dumps(name)),
+            says=("outputs.root",),
+        )
+        for name in ("notebooks", "configs", "README.md", "src", "data", ".git", "tests", ".", "..")
+    ),
+    Case(
+        "outputs-root-a-file-inside",
+        TRAIN,
+        keys(outputs__root='"README.md/outputs"'),
+        says=("outputs.root", "README.md"),
+    ),
+    Case(
+        "outputs-root-outside-the-project",
+        TRAIN,
+        both(folder_of_user_files("../elsewhere"), keys(outputs__root='"../elsewhere"')),
+        says=("outputs.root", "outside the project"),
+    ),
+    Case(
+        "outputs-root-outside-allowed-but-not-ours",
+        TRAIN,
+        both(
+            folder_of_user_files("../elsewhere"),
+            keys(outputs__root='"../elsewhere"', outputs__allow_outside_project="true"),
+        ),
+        says=("outputs.root", "elsewhere"),
+    ),
+    Case(
+        "outputs-root-a-folder-of-user-files",
+        TRAIN,
+        both(folder_of_user_files("results"), keys(outputs__root='"results"')),
+        says=("outputs.root", "results"),
+    ),
+    Case(
+        "compare-into-a-folder-of-user-files",
+        ("compare", "--mode", "test"),
+        both(folder_of_user_files("results"), keys(outputs__root='"results"')),
+        says=("outputs.root", "results"),
+    ),
+    # -- predictions over their own input
+    Case(
+        "predict-output-is-the-csv-input",
+        (*PREDICT, "--input", "new.csv", "--output", "new.csv"),
+        same_file_prediction(".csv"),
+        says=("--output", "new.csv"),
+    ),
+    Case(
+        "predict-output-is-the-parquet-input",
+        (*PREDICT, "--input", "new.parquet", "--output", "new.parquet"),
+        same_file_prediction(".parquet"),
+        says=("--output", "new.parquet"),
+    ),
+    Case(
+        "predict-output-is-the-input-by-another-path",
+        (*PREDICT, "--input", "new.csv", "--output", "sub/../new.csv"),
+        same_file_prediction(".csv"),
+        says=("--output",),
+    ),
+    Case(
+        "predict-output-is-a-link-to-the-input",
+        (*PREDICT, "--input", "new.csv", "--output", "link.csv"),
+        same_file_prediction(".csv", link=True),
+        says=("--output", "link.csv"),
+    ),
+    Case(
+        "predict-input-holds-infinity",
+        (*PREDICT, "--input", "new.csv", "--output", "scored.csv"),
+        lambda root: write_table(root / "new.csv", with_rows(cell(3, "spend", "inf"))()),
+        says=("spend", "inf", "row 4"),
+    ),
+    Case(
+        "predict-input-in-latin-1",
+        (*PREDICT, "--input", "customers.csv", "--output", "scored.csv"),
+        latin1_file,
+        says=("plan", "UTF-8", "row 8"),
+    ),
+    Case(
+        "predict-with-a-manifest-without-features",
+        (*PREDICT, "--input", "new.csv", "--output", "scored.csv"),
+        lambda root: write_table(root / "new.csv", customers(20)),
+        says=("manifest.json", "features"),
+        first=STRIP_FEATURES,
+    ),
+    # -- passwords in URLs
+    Case(
+        "password-database-driver-not-installed",
+        TRAIN,
+        keys(data__source=json.dumps(PG.replace("psycopg", "pg8000")), data__table='"t"'),
+        says=("data.source", "pg8000"),
+    ),
+    Case(
+        "password-database-without-table-or-query",
+        TRAIN,
+        keys(data__source=json.dumps(PG)),
+        says=("data.table", "data.query"),
+    ),
+    Case(
+        "password-database-with-table-and-query",
+        TRAIN,
+        keys(data__source=json.dumps(PG), data__table='"t"', data__query='"SELECT 1"'),
+        says=("data.table", "data.query"),
+    ),
+    Case(
+        "password-database-unreachable",
+        TRAIN,
+        keys(data__source=json.dumps(PG), data__table='"customers"'),
+        says=("127.0.0.1",),
+    ),
+    Case(
+        "password-database-port-not-a-number",
+        TRAIN,
+        keys(data__source=json.dumps(PG.replace(":9/", ":nine/")), data__table='"t"'),
+        says=("data.source", "port"),
+    ),
+    Case(
+        "password-https-unreachable",
+        TRAIN,
+        keys(data__source=json.dumps(f"https://bob:{PLANT}@127.0.0.1:9/customers.csv")),
+        says=("127.0.0.1",),
+    ),
+    Case(
+        "password-s3-without-its-package",
+        TRAIN,
+        keys(data__source=json.dumps(f"s3://bob:{PLANT}@bucket/customers.csv")),
+        says=("s3",),
+    ),
+    Case(
+        "password-in-a-query-parameter",
+        TRAIN,
+        keys(
+            data__source=json.dumps(f"postgresql+psycopg://bob@127.0.0.1:9/shop?password={PLANT}"),
+            data__table='"t"',
+        ),
+        says=("127.0.0.1",),
+    ),
+    # -- databases that are not there
+    Case(
+        "sqlite-file-missing",
+        TRAIN,
+        keys(data__source='"sqlite:///shop.db"', data__table='"customers"'),
+        says=("shop.db", "does not exist"),
+    ),
+    Case("sqlite-table-missing", TRAIN, sqlite_with("orders"), says=("customers", "orders")),
+    # -- bad data
+    Case(
+        "a-non-numeric-cell-in-a-numeric-column",
+        TRAIN,
+        csv_source(with_rows(cell(17, "age", "forty"))),
+        says=("age", "forty"),
+    ),
+    Case(
+        "latin-1-text",
+        TRAIN,
+        latin1_file,
+        says=("plan", "UTF-8", "row 8"),
+    ),
+    Case(
+        "a-target-with-missing-values-drops-those-rows",
+        TRAIN,
+        csv_source(with_rows(some_empty("churned", 25))),
+        rc=0,
+        says=("dropped 25",),
+        may_write=("data/*", "outputs/*"),
+    ),
+    Case(
+        "a-single-class-target",
+        TRAIN,
+        csv_source(with_rows(every("churned", 0))),
+        says=("churned", "one class"),
+    ),
+    Case(
+        "a-text-target-in-a-regression",
+        TRAIN,
+        csv_source(
+            customers,
+            task='"regression"',
+            **{
+                "data.target": '"plan"',
+                "evaluation.primary_metric": '"r2"',
+                "compare.models": '["ridge"]',
+            },
+        ),
+        says=("plan", "regression"),
+    ),
+    Case(
+        "a-target-column-that-is-not-there",
+        TRAIN,
+        csv_source(customers, **{"data.target": '"churn"'}),
+        says=("churn", "data.target"),
+    ),
+    Case(
+        "a-file-with-a-header-and-no-rows",
+        TRAIN,
+        lambda root: (
+            (root / "customers.csv").write_text("age,plan,spend,churned\n", encoding="utf-8"),
+            set_keys(root, "test", {"data.source": '"customers.csv"'}),
+        ),
+        says=("customers.csv", "no rows"),
+    ),
+    Case(
+        "a-source-that-is-not-there",
+        TRAIN,
+        keys(data__source='"customers.csv"'),
+        says=("customers.csv", "does not exist"),
+    ),
+    Case(
+        "an-excel-file-as-source",
+        TRAIN,
+        lambda root: (
+            (root / "customers.xlsx").write_bytes(b"PK\x03\x04 a workbook"),
+            set_keys(root, "test", {"data.source": '"customers.xlsx"'}),
+        ),
+        says=("customers.xlsx", "CSV", "Parquet"),
+    ),
+    Case(
+        "an-empty-folder-as-source",
+        TRAIN,
+        lambda root: (
+            (root / "exports").mkdir(),
+            set_keys(root, "test", {"data.source": '"exports"'}),
+        ),
+        says=("exports", "CSV"),
+    ),
+    Case(
+        "the-config-folder-as-source",
+        TRAIN,
+        keys(data__source='"configs"'),
+        says=("configs", "CSV"),
+    ),
+    Case(
+        "a-header-with-a-column-twice",
+        TRAIN,
+        lambda root: (
+            (root / "customers.csv").write_text(
+                "age,age,churned\n" + "".join(f"{i},{i},{i % 2}\n" for i in range(50)),
+                encoding="utf-8",
+            ),
+            set_keys(root, "test", {"data.source": '"customers.csv"'}),
+        ),
+        says=("customers.csv", "age"),
+    ),
+    # -- the command line
+    Case("an-unknown-mode", ("train", "--mode", "staging"), says=("--mode", "staging")),
+    Case("an-unknown-model", (*TRAIN, "--model", "xgboost"), says=("--model", "xgboost")),
+    Case(
+        "a-batch-of-no-rows",
+        (*PREDICT, "--input", "a.csv", "--output", "b.csv", "--batch-rows", "0"),
+        says=("--batch-rows",),
+    ),
+    # -- configs
+    Case(
+        "an-invalid-hyper-parameter-value-before-any-data-is-read",
+        TRAIN,
+        keys(
+            data__source='"not-there.csv"',
+            **{"train.params.hist_gradient_boosting": '{ learning_rate = "fast" }'},
+        ),
+        says=("learning_rate", "test.toml"),
+    ),
+    Case("config-dir-is-a-file", (*TRAIN, "--config-dir", "README.md"), says=("README.md",)),
+    Case("config-dir-missing", (*TRAIN, "--config-dir", "conf"), says=("conf",)),
+    Case(
+        "a-negative-lift-switches-the-guard-off",
+        TRAIN,
+        keys(evaluation__min_lift_over_baseline="-1.0"),
+        says=("min_lift_over_baseline", "test.toml"),
+    ),
+    Case(
+        "a-zero-lift-lets-a-constant-model-pass",
+        TRAIN,
+        keys(evaluation__min_lift_over_baseline="0"),
+        says=("min_lift_over_baseline",),
+    ),
+    Case(
+        "a-threshold-a-constant-model-reaches",
+        TRAIN,
+        keys(evaluation__thresholds="{ roc_auc = 0.5 }"),
+        says=("evaluation.thresholds", "roc_auc"),
+    ),
+    Case(
+        "a-threshold-no-model-reaches",
+        TRAIN,
+        keys(evaluation__thresholds="{ roc_auc = 1.5 }"),
+        says=("evaluation.thresholds", "roc_auc"),
+    ),
+    Case(
+        "a-config-file-that-is-not-toml",
+        TRAIN,
+        lambda root: (root / "configs" / "test.toml").write_text("[data\n", encoding="utf-8"),
+        says=("test.toml",),
+    ),
+    Case(
+        "a-mode-file-missing",
+        TRAIN,
+        lambda root: (root / "configs" / "test.toml").unlink(),
+        says=("test.toml",),
+    ),
+    Case(
+        "an-unknown-key",
+        TRAIN,
+        keys(data__max_row="100"),
+        says=("data.max_row",),
+    ),
+    Case("a-set-without-a-value", (*TRAIN, "--set", "data.max_rows"), says=("--set",)),
+    Case(
+        "a-contract-type-that-changed",
+        (*TRAIN, "--set", 'data.source="later.csv"'),
+        lambda root: contract_then(root, every("spend", "unknown")),
+        says=("spend", "was number", "contract.json"),
+        first=FETCH,
+    ),
+    Case(
+        "a-contract-category-never-seen-warns",
+        (*TRAIN, "--set", 'data.source="later.csv"'),
+        lambda root: contract_then(root, every("plan", "enterprise")),
+        rc=0,
+        says=("warning: data contract: column 'plan' has categories", "enterprise"),
+        may_write=("data/*", "outputs/*"),
+        first=FETCH,
+    ),
+]
+
+
+def contract_then(root: Path, change) -> None:
+    """customers.csv, whose first fetch (the case's `first`) records the contract, and
+    later.csv, changed."""
+    write_table(root / "customers.csv", customers())
+    write_table(root / "later.csv", with_rows(change)())
+    set_keys(root, "test", {"data.source": '"customers.csv"'})
+
+
+@dataclass
+class Outcome:
+    """What one case did."""
+
+    rc: object
+    stdout: str
+    stderr: str
+    changed: list[str] = field(default_factory=list)
+    new: list[str] = field(default_factory=list)
+    leaked: list[str] = field(default_factory=list)
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """The sha256 of every file under root (links as their target's text)."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_symlink():
+            files[str(path.relative_to(root))] = "link:" + str(path.readlink())
+        elif path.is_file():
+            files[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return files
+
+
+def leaks(texts: dict[str, str], root: Path, written: list[str]) -> list[str]:
+    """Where the planted password is seen: in the given texts, or in a file the run wrote
+    (the user's own config holds it, of course)."""
+    found = [name for name, text in texts.items() if PLANT in text]
+    found += [name for name in written if PLANT.encode() in (root / name).read_bytes()]
+    return found
+
+
+def copy_project(source: Path, destination: Path) -> Path:
+    """A copy of the generated project without its environment, samples and outputs, and
+    with a .git folder (a project's own folder an output root must not be)."""
+    shutil.copytree(source, destination, ignore=lambda folder, names: SKIPPED & set(names))
+    (destination / ".git").mkdir(exist_ok=True)
+    (destination / ".git" / "HEAD").write_text("ref: refs/heads/main\n", encoding="utf-8")
+    return destination
+
+
+def run_driver(environment: Environment, workspace: Path, cases: list[dict]) -> dict:
+    """Run the cases in one process of the shared environment; return their results."""
+    workspace.mkdir(parents=True, exist_ok=True)
+    cases_path, results_path = workspace / "cases.json", workspace / "results.json"
+    cases_path.write_text(json.dumps(cases), encoding="utf-8")
+    command = [environment.command("python"), str(DRIVER), PACKAGE, str(cases_path)]
+    ok(environment.run(*command, str(results_path), cwd=workspace))
+    return json.loads(results_path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def corpus(environment: Environment, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Every case run once; its outcome and its project folder, by id.
+
+    First (one process): a model trained on customers.csv for the predict cases, and
+    each case's `first` command. Then the files are fingerprinted, and (one more
+    process) every case runs.
+    """
+    workspace = tmp_path_factory.mktemp("corpus")
+    project = environment.folders[PROJECT.slug]
+    trained = copy_project(project, workspace / "trained" / "project")
+    csv_source(customers)(trained)
+    model = str(trained / "outputs" / "test")
+    first = [{"id": "trained", "cwd": str(trained), "argv": list(TRAIN)}]
+    roots, runs = {}, []
+    for case in CASES:
+        root = copy_project(project, workspace / case.id / "project")
+        if case.setup is not None:
+            case.setup(root)
+        own_model = str(root / "model") if case.first == STRIP_FEATURES else model
+        if case.first and case.first != STRIP_FEATURES:
+            first.append({"id": case.id, "cwd": str(root), "argv": list(case.first)})
+        argv = [own_model if item == MODEL else item for item in case.argv]
+        roots[case.id] = root
+        runs.append({"id": case.id, "cwd": str(root), "argv": argv})
+    for name, result in run_driver(environment, workspace / "first", first).items():
+        assert result["rc"] == 0, f"{name}: {result}"
+    for case in CASES:
+        if case.first == STRIP_FEATURES:
+            copied = Path(shutil.copytree(model, roots[case.id] / "model"))
+            manifest = json.loads((copied / "manifest.json").read_text(encoding="utf-8"))
+            del manifest["features"]
+            (copied / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    before = {case.id: snapshot(roots[case.id].parent) for case in CASES}
+    results = run_driver(environment, workspace / "cases", runs)
+    outcomes = {}
+    for case in CASES:
+        root, result = roots[case.id], results[case.id]
+        after = snapshot(root.parent)
+        outcome = Outcome(result["rc"], result["stdout"], result["stderr"])
+        outcome.changed = [
+            name for name, digest in before[case.id].items() if after.get(name) != digest
+        ]
+        outcome.new = [name for name in after if name not in before[case.id]]
+        written = [name for name in [*outcome.changed, *outcome.new] if name in after]
+        printed = {"stdout": outcome.stdout, "stderr": outcome.stderr}
+        outcome.leaked = leaks(printed, root.parent, written)
+        outcomes[case.id] = (outcome, root)
+    return outcomes
+
+
+def verdict(outcome: Outcome, case: Case) -> dict[str, int]:
+    """How the case counts in the corpus totals the session prints (conftest.py)."""
+    faults = {
+        "traceback": "Traceback" in outcome.stderr or outcome.rc == "uncaught",
+        "data lost": bool(lost(outcome, case)),
+        "secrets leaked": bool(outcome.leaked),
+    }
+    lines = error_lines(outcome.stderr)
+    clear = outcome.rc == case.rc and (
+        not case.rc or (len(lines) == 1 and all(word in lines[0] for word in case.says))
+    )
+    kind = "clear error" if case.rc else "worked as intended"
+    return {
+        kind: int(clear),
+        "unclear or wrong": int(not clear),
+        **{k: int(v) for k, v in faults.items()},
+    }
+
+
+def may_write(case: Case, name: str) -> bool:
+    """Whether the case may write the file (a path under the case's folder)."""
+    inside = name.removeprefix("project/")
+    return inside != name and any(fnmatch.fnmatch(inside, glob) for glob in case.may_write)
+
+
+def lost(outcome: Outcome, case: Case) -> list[str]:
+    """Files that were there before and changed or went, but for what the case may write
+    (a sample the project fetched before may be fetched again)."""
+    return [name for name in outcome.changed if not may_write(case, name)]
+
+
+def error_lines(stderr: str) -> list[str]:
+    """The lines of the error stream that are not notes or warnings."""
+    return [
+        line
+        for line in stderr.splitlines()
+        if line.strip() and not line.startswith(("note: ", "warning: "))
+    ]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_a_careless_input(case: Case, corpus, record_property):
+    outcome, _ = corpus[case.id]
+    record_property("bad_input", verdict(outcome, case))
+    shown = f"rc={outcome.rc}\n--- stdout\n{outcome.stdout}\n--- stderr\n{outcome.stderr}"
+    assert "Traceback" not in outcome.stderr, shown
+    assert outcome.rc == case.rc, shown
+    assert not outcome.leaked, f"the planted password is in {outcome.leaked}\n{shown}"
+    assert not lost(outcome, case), f"files that were there changed or went: {lost(outcome, case)}"
+    if case.rc:
+        lines = error_lines(outcome.stderr)
+        assert len(lines) == 1 and lines[0].startswith("error: "), shown
+        assert "run with --verbose" not in lines[0], f"an unexpected failure:\n{shown}"
+        for word in case.says:
+            assert word in lines[0], f"the error does not name {word!r}:\n{shown}"
+        assert not outcome.new, f"a failed run wrote {outcome.new}"
+    else:
+        text = outcome.stdout + outcome.stderr
+        for word in case.says:
+            assert word in text, f"the run does not say {word!r}:\n{shown}"
+        unexpected = [name for name in outcome.new if not may_write(case, name)]
+        assert not unexpected, f"the run wrote outside its outputs: {unexpected}"
+
+
+def test_rows_without_a_target_are_counted_in_the_manifest(corpus):
+    _, root = corpus["a-target-with-missing-values-drops-those-rows"]
+    manifest = json.loads((root / "outputs" / "test" / "manifest.json").read_text("utf-8"))
+    assert manifest["data"]["dropped_missing_target"] == 25
+    assert manifest["contract"]["columns"]["churned"]["missing"] is False
+
+
+def test_ctrl_c_is_one_line_and_publishes_nothing(environment: Environment, tmp_path):
+    """A real SIGINT in the middle of a human-mode run: exit 130, one line, no traceback."""
+    root = copy_project(environment.folders[PROJECT.slug], tmp_path / "project")
+    before = snapshot(root)
+    command = [environment.command("python"), "-m", PACKAGE, "train", "--mode", "human"]
+    process = subprocess.Popen(
+        command,
+        cwd=root,
+        env=environment.variables(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # Human mode fetches 50,000 of 200,000 rows, then compares three models: seconds of
+    # work, so the signal lands in the middle of it (wherever it lands, the answer is the same).
+    time.sleep(6)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    shown = f"--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    assert process.returncode == 130, shown
+    assert stderr.strip() == "interrupted", shown
+    assert not (root / "outputs" / "human").exists(), shown
+    after = snapshot(root)
+    assert all(after.get(name) == digest for name, digest in before.items())
+    leftovers = [
+        path.name for path in root.rglob(".*") if "staging" in path.name or "previous" in path.name
+    ]
+    assert not leftovers, leftovers
+
+
+def trained_from(environment: Environment, root: Path, source: str, workspace: Path) -> str:
+    """Point test mode at the source, train and write the report (both must work); return
+    what they printed."""
+    set_keys(root, "test", {"data.source": json.dumps(source)})
+    runs = [
+        {"id": "train", "cwd": str(root), "argv": list(TRAIN)},
+        {"id": "report", "cwd": str(root), "argv": ["report", "--mode", "test"]},
+    ]
+    results = run_driver(environment, workspace, runs)
+    assert [result["rc"] for result in results.values()] == [0, 0], results
+    assert (root / "outputs" / "test" / "report.html").is_file()
+    assert "***" in (root / "data" / "test" / "sample.meta.json").read_text("utf-8")
+    return "".join(result["stdout"] + result["stderr"] for result in results.values())
+
+
+def assert_nowhere(secret: str, printed: str, root: Path) -> None:
+    """The secret is neither in what the run printed nor in any file it wrote (the
+    sample and its metadata, the contract, the model, the manifest, the metrics, the
+    report)."""
+    assert secret not in printed, printed
+    holding = [
+        str(path.relative_to(root))
+        for folder in ("data", "outputs")
+        for path in (root / folder).rglob("*")
+        if path.is_file() and secret.encode() in path.read_bytes()
+    ]
+    assert not holding, f"the password is in {holding}"
+
+
+def test_a_password_in_a_working_http_url_is_never_written(environment: Environment, tmp_path):
+    """Files served over HTTP to basic auth only, the credentials in the URL (as fsspec
+    and aiohttp take them): the run works, and the password is nowhere."""
+    served = tmp_path / "served"
+    served.mkdir()
+    write_table(served / "customers.csv", customers())
+    root = copy_project(environment.folders[PROJECT.slug], tmp_path / "project")
+    set_keys(root, "test", {"data.target": '"churned"'})
+    with http_server(served, f"bob:{PLANT}") as base:
+        url = base.replace("http://", f"http://bob:{PLANT}@") + "/customers.csv"
+        printed = trained_from(environment, root, url, tmp_path / "driver")
+    assert_nowhere(PLANT, printed, root)
+
+
+def test_a_password_in_a_working_database_url_is_never_written(
+    environment: Environment, postgres_url: str, tmp_path
+):
+    """A fetch and a train from PostgreSQL, the URL holding the server's password."""
+    password = postgres_url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+    root = copy_project(environment.folders[PROJECT.slug], tmp_path / "project")
+    table = f"corpus_{int(time.time() * 1000)}"
+    script = (
+        "import sys, sqlalchemy as sa\n"
+        f"from {PACKAGE}.synthetic import make_dataset\n"
+        "engine = sa.create_engine(sys.argv[1])\n"
+        "make_dataset('classification', 2000).to_sql(sys.argv[2], engine, index=False)\n"
+    )
+    ok(environment.run(environment.command("python"), "-c", script, postgres_url, table, cwd=root))
+    set_keys(root, "test", {"data.table": json.dumps(table)})
+    printed = trained_from(environment, root, postgres_url, tmp_path / "driver")
+    assert_nowhere(password, printed, root)
