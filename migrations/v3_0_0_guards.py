@@ -18,6 +18,8 @@ import tomllib
 from pathlib import Path
 
 MARK = "# Added by the template's 3.0.0 migration: "
+# The project's own folders an output root may no longer be or lie in.
+PROJECT_FOLDERS = ("configs", "src", "notebooks", "tests", "data", ".git", ".github", "docs")
 # A constant model's score where it does not depend on the data.
 CONSTANT = {"roc_auc": 0.5, "r2": 0.0}
 
@@ -30,7 +32,18 @@ def outside_the_project(root: str) -> bool:
     return not resolved.is_relative_to(project)
 
 
-def needed(settings: dict) -> list[tuple[str, str, str]]:
+def primary_metric(settings: dict, base: dict) -> str:
+    """The primary metric a file's "primary" threshold means: its own, base.toml's, or the
+    task's default."""
+    for source in (settings, base):
+        metric = source.get("evaluation", {}).get("primary_metric")
+        if metric:
+            return metric
+    task = settings.get("task") or base.get("task")
+    return "r2" if task == "regression" else "roc_auc"
+
+
+def needed(settings: dict, base: dict) -> list[tuple[str, str, str]]:
     """The keys one config file needs: (table, key, why)."""
     keys = []
     outputs = settings.get("outputs", {})
@@ -40,7 +53,10 @@ def needed(settings: dict) -> list[tuple[str, str, str]]:
     evaluation = settings.get("evaluation", {})
     lift = evaluation.get("min_lift_over_baseline")
     weak = lift is not None and lift <= 0
-    thresholds = evaluation.get("thresholds", {})
+    thresholds = {
+        (primary_metric(settings, base) if metric == "primary" else metric): bound
+        for metric, bound in evaluation.get("thresholds", {}).items()
+    }
     weak = weak or any(
         metric in CONSTANT and bound <= CONSTANT[metric] for metric, bound in thresholds.items()
     )
@@ -64,17 +80,38 @@ def add_key(text: str, table: str, key: str, why: str) -> str | None:
     return None
 
 
+def own_folder(root: str) -> str | None:
+    """The project's own folder an output root lies in (3.0.0 refuses it), or None."""
+    project = Path.cwd().resolve()
+    resolved = (project / Path(root).expanduser()).resolve()
+    for name in PROJECT_FOLDERS:
+        if resolved.is_relative_to(project / name):
+            return name
+    return None
+
+
 def main() -> None:
     """Add the keys the project's config files need, and stage them."""
     changed, manual = [], []
+    base_path = Path("configs") / "base.toml"
+    try:
+        base = tomllib.loads(base_path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        base = {}
     for path in sorted(Path("configs").glob("*.toml")):
         text = path.read_text(encoding="utf-8")
         try:
             settings = tomllib.loads(text)
         except tomllib.TOMLDecodeError:
             continue  # the project's own checks name a file that is not TOML
+        root = settings.get("outputs", {}).get("root")
+        if root is not None and own_folder(str(root)):
+            manual.append(
+                f"{path}: outputs.root = {root!r} lies in the project's own "
+                f"{own_folder(str(root))}/ folder, which 3.0.0 refuses: choose e.g. outputs/<mode>"
+            )
         edited = text
-        for table, key, why in needed(settings):
+        for table, key, why in needed(settings, base):
             added = add_key(edited, table, key, why)
             if added is None:
                 manual.append(f"{path}: add `{key} = true` under [{table}] ({why} the project)")

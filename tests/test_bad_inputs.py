@@ -210,6 +210,27 @@ def same_file_prediction(suffix: str, output: str | None = None, link: bool = Fa
     return setup
 
 
+def contract_then(root: Path, change) -> None:
+    """customers.csv, whose first fetch (the case's `first`) records the contract, and
+    later.csv, what the export holds later (see `exported_again`)."""
+    write_table(root / "customers.csv", customers())
+    write_table(root / "later.csv", with_rows(change)())
+    set_keys(root, "test", {"data.source": '"customers.csv"'})
+
+
+def exported_again(root: Path, model: Path) -> None:
+    """The source file replaced by a later export of it (a new file, another size)."""
+    (root / "later.csv").replace(root / "customers.csv")
+
+
+def strip_features(model: Path) -> None:
+    """The model's manifest without "features" (the model file is untouched: its hash
+    still matches)."""
+    manifest = json.loads((model / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["features"]
+    (model / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
 @dataclass(frozen=True)
 class Case:
     """One careless use: its setup, its command line, and what must come of it."""
@@ -224,15 +245,15 @@ class Case:
     may_write: tuple[str, ...] = ()
     # A command that must succeed first (before the files are compared), e.g. a fetch.
     first: tuple[str, ...] = ()
+    # Then a change between the two (given the project and the trained model's folder).
+    then: Callable[[Path, Path], None] | None = None
 
 
 TRAIN = ("train", "--mode", "test")
 FETCH = ("fetch-sample", "--mode", "test")
 MODEL = "<the model trained on customers.csv>"  # replaced by its folder, see `corpus`
+FILE_URL = "<file URL of new.csv>"  # replaced by file:///<the case's folder>/new.csv
 PREDICT = ("predict", "--model", MODEL, "--allow-non-production")
-# A `first` step of its own: the trained model, copied into the case's model/ folder, its
-# manifest without "features" (the model file is untouched: its hash still matches).
-STRIP_FEATURES = ("<copy the model, strip its manifest's features>",)
 PG = f"postgresql+psycopg://bob:{PLANT}@127.0.0.1:9/shop"
 
 CASES = [
@@ -305,6 +326,19 @@ CASES = [
         says=("--output", "link.csv"),
     ),
     Case(
+        "predict-output-is-the-input-as-a-file-url",
+        (*PREDICT, "--input", "<file URL of new.csv>", "--output", "new.csv"),
+        same_file_prediction(".csv"),
+        says=("--output", "new.csv"),
+    ),
+    Case(
+        "predict-that-fails-leaves-no-folder-it-made",
+        (*PREDICT, "--input", "new.csv", "--output", "scores/2026/new.csv"),
+        # Scoring stops at a word among the numbers: after the output's folder was made.
+        lambda root: write_table(root / "new.csv", with_rows(cell(3, "spend", "lots"))()),
+        says=("new.csv", "spend", "lots", "row 4"),
+    ),
+    Case(
         "predict-input-holds-infinity",
         (*PREDICT, "--input", "new.csv", "--output", "scored.csv"),
         lambda root: write_table(root / "new.csv", with_rows(cell(3, "spend", "inf"))()),
@@ -318,10 +352,10 @@ CASES = [
     ),
     Case(
         "predict-with-a-manifest-without-features",
-        (*PREDICT, "--input", "new.csv", "--output", "scored.csv"),
+        (*PREDICT[:2], "model", *PREDICT[3:], "--input", "new.csv", "--output", "scored.csv"),
         lambda root: write_table(root / "new.csv", customers(20)),
         says=("manifest.json", "features"),
-        first=STRIP_FEATURES,
+        then=lambda root, model: strip_features(Path(shutil.copytree(model, root / "model"))),
     ),
     # -- passwords in URLs
     Case(
@@ -401,7 +435,7 @@ CASES = [
         TRAIN,
         csv_source(with_rows(some_empty("churned", 25))),
         rc=0,
-        says=("dropped 25",),
+        says=("left out 25 of 400 rows",),
         may_write=("data/*", "outputs/*"),
     ),
     Case(
@@ -423,6 +457,25 @@ CASES = [
             },
         ),
         says=("plan", "regression"),
+    ),
+    Case(
+        "a-boolean-target-in-a-regression",
+        TRAIN,
+        csv_source(
+            with_rows(lambda table: [row.update(churned=bool(row["churned"])) for row in table]),
+            task='"regression"',
+            **{"evaluation.primary_metric": '"r2"', "compare.models": '["ridge"]'},
+        ),
+        says=("churned", "regression", "boolean"),
+    ),
+    Case(
+        "own-data-after-a-run-on-the-built-in-data",
+        (*TRAIN, "--set", 'data.source="customers.csv"', "--set", 'data.target="churned"'),
+        lambda root: write_table(root / "customers.csv", customers()),
+        rc=0,
+        says=("recorded from synthetic",),
+        may_write=("data/*", "outputs/*"),
+        first=TRAIN,
     ),
     Case(
         "a-target-column-that-is-not-there",
@@ -546,29 +599,23 @@ CASES = [
     Case("a-set-without-a-value", (*TRAIN, "--set", "data.max_rows"), says=("--set",)),
     Case(
         "a-contract-type-that-changed",
-        (*TRAIN, "--set", 'data.source="later.csv"'),
+        TRAIN,
         lambda root: contract_then(root, every("spend", "unknown")),
         says=("spend", "was number", "contract.json"),
         first=FETCH,
+        then=exported_again,
     ),
     Case(
         "a-contract-category-never-seen-warns",
-        (*TRAIN, "--set", 'data.source="later.csv"'),
+        TRAIN,
         lambda root: contract_then(root, every("plan", "enterprise")),
         rc=0,
         says=("warning: data contract: column 'plan' has categories", "enterprise"),
         may_write=("data/*", "outputs/*"),
         first=FETCH,
+        then=exported_again,
     ),
 ]
-
-
-def contract_then(root: Path, change) -> None:
-    """customers.csv, whose first fetch (the case's `first`) records the contract, and
-    later.csv, changed."""
-    write_table(root / "customers.csv", customers())
-    write_table(root / "later.csv", with_rows(change)())
-    set_keys(root, "test", {"data.source": '"customers.csv"'})
 
 
 @dataclass
@@ -584,13 +631,16 @@ class Outcome:
 
 
 def snapshot(root: Path) -> dict[str, str]:
-    """The sha256 of every file under root (links as their target's text)."""
+    """The sha256 of every file under root (links as their target's text, folders as
+    "folder": a folder a failed run made is something it wrote too)."""
     files = {}
     for path in sorted(root.rglob("*")):
         if path.is_symlink():
             files[str(path.relative_to(root))] = "link:" + str(path.readlink())
         elif path.is_file():
             files[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            files[str(path.relative_to(root))] = "folder"
     return files
 
 
@@ -640,20 +690,17 @@ def corpus(environment: Environment, tmp_path_factory: pytest.TempPathFactory) -
         root = copy_project(project, workspace / case.id / "project")
         if case.setup is not None:
             case.setup(root)
-        own_model = str(root / "model") if case.first == STRIP_FEATURES else model
-        if case.first and case.first != STRIP_FEATURES:
+        if case.first:
             first.append({"id": case.id, "cwd": str(root), "argv": list(case.first)})
-        argv = [own_model if item == MODEL else item for item in case.argv]
+        argv = [model if item == MODEL else item for item in case.argv]
+        argv = [(root / "new.csv").as_uri() if item == FILE_URL else item for item in argv]
         roots[case.id] = root
         runs.append({"id": case.id, "cwd": str(root), "argv": argv})
     for name, result in run_driver(environment, workspace / "first", first).items():
         assert result["rc"] == 0, f"{name}: {result}"
     for case in CASES:
-        if case.first == STRIP_FEATURES:
-            copied = Path(shutil.copytree(model, roots[case.id] / "model"))
-            manifest = json.loads((copied / "manifest.json").read_text(encoding="utf-8"))
-            del manifest["features"]
-            (copied / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        if case.then is not None:
+            case.then(roots[case.id], Path(model))
     before = {case.id: snapshot(roots[case.id].parent) for case in CASES}
     results = run_driver(environment, workspace / "cases", runs)
     outcomes = {}
@@ -665,7 +712,11 @@ def corpus(environment: Environment, tmp_path_factory: pytest.TempPathFactory) -
             name for name, digest in before[case.id].items() if after.get(name) != digest
         ]
         outcome.new = [name for name in after if name not in before[case.id]]
-        written = [name for name in [*outcome.changed, *outcome.new] if name in after]
+        written = [
+            name
+            for name in [*outcome.changed, *outcome.new]
+            if after.get(name, "folder") != "folder"
+        ]
         printed = {"stdout": outcome.stdout, "stderr": outcome.stderr}
         outcome.leaked = leaks(printed, root.parent, written)
         outcomes[case.id] = (outcome, root)
@@ -694,7 +745,10 @@ def verdict(outcome: Outcome, case: Case) -> dict[str, int]:
 def may_write(case: Case, name: str) -> bool:
     """Whether the case may write the file (a path under the case's folder)."""
     inside = name.removeprefix("project/")
-    return inside != name and any(fnmatch.fnmatch(inside, glob) for glob in case.may_write)
+    return inside != name and any(
+        fnmatch.fnmatch(inside, glob) or fnmatch.fnmatch(inside + "/", glob)  # a folder
+        for glob in case.may_write
+    )
 
 
 def lost(outcome: Outcome, case: Case) -> list[str]:
@@ -756,9 +810,13 @@ def test_ctrl_c_is_one_line_and_publishes_nothing(environment: Environment, tmp_
         stderr=subprocess.PIPE,
         text=True,
     )
-    # Human mode fetches 50,000 of 200,000 rows, then compares three models: seconds of
-    # work, so the signal lands in the middle of it (wherever it lands, the answer is the same).
-    time.sleep(6)
+    # Interrupted once the sample is written: human mode then cross-validates several
+    # models on 50,000 rows, work of many seconds on any machine.
+    sample = root / "data" / "human" / "sample.parquet"
+    deadline = time.monotonic() + 300
+    while not sample.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert process.poll() is None, "the run ended before it could be interrupted"
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
     shown = f"--- stdout\n{stdout}\n--- stderr\n{stderr}"

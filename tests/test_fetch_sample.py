@@ -103,13 +103,17 @@ class Sources:
         return json.loads(made.stdout.strip().splitlines()[-1])
 
 
+def read_meta(folder: Path, mode: str = "test") -> dict:
+    """The metadata of the mode's sample in the project folder."""
+    return json.loads((folder / "data" / mode / "sample.meta.json").read_text(encoding="utf-8"))
+
+
 def fetch(environment: Environment, generated: Generated, mode: str = "test") -> tuple[str, dict]:
     """Run `fetch-sample --mode <mode>`; return its standard output and the sample's metadata."""
     folder = environment.folders[generated.slug]
     command = [environment.command("python"), "-m", generated.package, "fetch-sample"]
     result = ok(environment.run(*command, "--mode", mode, cwd=folder))
-    meta_path = folder / "data" / mode / "sample.meta.json"
-    return result.stdout, json.loads(meta_path.read_text(encoding="utf-8"))
+    return result.stdout, read_meta(folder, mode)
 
 
 def read_sample(environment: Environment, generated: Generated, mode: str) -> dict:
@@ -184,8 +188,22 @@ def test_fetch_sample_then_train(generated, kind, environment, tmp_path, request
             metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
             assert (metrics["n_rows"], metrics["source"]) == (TEST_ROWS, shown)
 
-            # The source changes: a column dropped, one added, one retyped.
+            # The source changes: a column dropped, one added, one retyped. The data
+            # contract the first fetch recorded refuses the new sample, naming the dropped
+            # and the retyped column, and keeps the last one...
             drifted_columns = sources.make(where, "drifted")
+            command = [environment.command("python"), "-m", generated.package, "fetch-sample"]
+            refused = environment.run(*command, "--mode", "test", cwd=folder)
+            assert refused.returncode == 2, refused.stdout + refused.stderr
+            (line,) = refused.stderr.strip().splitlines()
+            assert f"column {DROPPED!r} is missing" in line, line
+            assert f"column {RETYPED!r} was number, is text" in line, line
+            contract = folder / "data" / "test" / "contract.json"
+            assert str(contract) in line, line  # how to accept the change
+            assert read_meta(folder)["content_hash"] == meta["content_hash"]
+            # ...until the user accepts the change as the message says: the fetch then
+            # reports the drift.
+            contract.unlink()
             drift_stdout, drifted = fetch(environment, generated)
             warning = [line for line in drift_stdout.splitlines() if "warning" in line.lower()]
             assert len(warning) == 1, drift_stdout
@@ -197,8 +215,9 @@ def test_fetch_sample_then_train(generated, kind, environment, tmp_path, request
             assert drifted["content_hash"] != meta["content_hash"]
 
             # The source changes again under the sample: the next run fetches it anew
-            # instead of training on a stale sample.
+            # instead of training on a stale sample (the change accepted again).
             sources.make(where, "original")
+            contract.unlink()
             retrained = ok(environment.run(*train, "--mode", "test", cwd=folder))
             reason = "sample (the source changed since the last fetch)"
             assert reason in retrained.stdout, retrained.stdout

@@ -51,6 +51,9 @@ def test_settings_made_on_purpose_get_the_key_that_keeps_them(tmp_path):
             "production": '[outputs]\nroot = "/srv/models/churn"\n',
             "test": "[evaluation]\nmin_lift_over_baseline = 0.0\n",
             "human": 'evaluation.thresholds = { roc_auc = 0.5 }\noutputs.root = "../shared"\n',
+            "staging": (
+                '[evaluation]\nthresholds = { primary = 0.4 }\n[outputs]\nroot = "data/out"\n'
+            ),
         },
     )
     said = migrate(project)
@@ -63,10 +66,14 @@ def test_settings_made_on_purpose_get_the_key_that_keeps_them(tmp_path):
     assert configs["test"]["evaluation"]["allow_no_lift"] is True
     assert configs["human"]["evaluation"]["allow_no_lift"] is True
     assert configs["human"]["outputs"]["allow_outside_project"] is True
+    # "primary" is the primary metric: roc_auc by default, whose constant model scores 0.5.
+    assert configs["staging"]["evaluation"]["allow_no_lift"] is True
+    assert "outputs.root = 'data/out' lies in the project's own data/ folder" in said
     assert "3.0.0 migration" in (project / "configs" / "production.toml").read_text("utf-8")
     assert sorted(staged(project)) == [
         "configs/human.toml",
         "configs/production.toml",
+        "configs/staging.toml",
         "configs/test.toml",
     ]
     assert said.startswith("migration 3.0.0: kept outputs.root and the quality guard as set in")

@@ -8,6 +8,9 @@ NOT_IDENTIFIER = "is not a valid Python identifier"
 TOO_LONG = "characters long; at most"
 ONE_LINE = "must be one line of text, without control characters."
 BAD_ANSWERS = [
+    # A trailing newline must not slip past a pattern's "$" (copier's regex_search).
+    ({"project_slug": "my-proj\n"}, "The project slug 'my-proj"),
+    ({"package_name": "my_pkg\n"}, "The package name 'my_pkg"),
     ({"package_name": "1abc"}, f"The package name '1abc' {NOT_IDENTIFIER}"),
     ({"package_name": "my-pkg"}, f"The package name 'my-pkg' {NOT_IDENTIFIER}"),
     ({"package_name": "class"}, "The package name 'class' is a Python keyword."),

@@ -213,9 +213,9 @@ def mode_config(arguments: argparse.Namespace, mode: str | None = None):
 def print_notes(notes: list[str], warnings: list[str] = ()) -> None:
     """Print what the run noted and warned about, one line each, on the error stream."""
     for note in notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {redact(note)}", file=sys.stderr)
     for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {redact(warning)}", file=sys.stderr)
 
 
 def run_train(arguments: argparse.Namespace) -> int:

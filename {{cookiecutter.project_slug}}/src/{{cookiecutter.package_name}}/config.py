@@ -13,6 +13,7 @@ holding the config folder, so a run means the same files from any current folder
 from __future__ import annotations
 
 import dataclasses
+import os
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -473,7 +474,9 @@ def _check_outputs_root(
     """An output root is a folder of its own inside the project (a run replaces it whole):
     not the project, not one of its own folders or files, not holding or inside one."""
     value, key = outputs.root, "outputs.root"
-    resolved = under_root(value, root).resolve()
+    # Where the path points, links kept: an outputs/ that links to a bigger disk still
+    # lies in the project.
+    resolved = Path(os.path.normpath(under_root(value, root)))
     refuse = f"{where(key)}: key '{key}' = {value!r}"
     if Path(value).name in ("", ".", "..") or root.is_relative_to(resolved):
         raise ConfigError(f"{refuse} would hold the whole project: name a folder of its own")

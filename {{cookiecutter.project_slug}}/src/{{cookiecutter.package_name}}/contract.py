@@ -31,10 +31,13 @@ import pandas as pd
 from .config import Config
 from .errors import DataError
 from .files import write_atomically
+from .locations import redact
 from .preprocessing import is_date_column
 
 CONTRACT_FILE = "contract.json"
 CONTRACT_VERSION = 1
+# The kind of a column without values: any kind may follow it.
+EMPTY = "empty"
 # Text or boolean columns with at most this many distinct values get a category list.
 CATEGORY_LIMIT = 50
 # A text column is "numbers but for a few values" when at least this share parses.
@@ -54,7 +57,10 @@ class Checked:
 
 
 def kind_of(values: pd.Series) -> str:
-    """A column's kind as the contract records it: number, boolean, date or text."""
+    """A column's kind as the contract records it: number, boolean, date or text, or
+    empty when it holds no value at all (its kind is unknown)."""
+    if len(values) and values.isna().all():
+        return EMPTY
     if pd.api.types.is_bool_dtype(values) or _holds_booleans(values):
         return "boolean"
     if is_date_column(values):
@@ -89,8 +95,16 @@ def _comparable(values: pd.Series, kind: str) -> pd.Series:
     return values
 
 
-def record_contract(frame: pd.DataFrame) -> dict[str, Any]:
-    """The contract of a frame: per column its kind, missing values, range, categories."""
+def source_identity(config: Config) -> dict[str, str]:
+    """What names the rows a contract describes: the source (its password hidden) and the
+    table or query. A contract of other rows does not apply."""
+    data = config.data
+    return {"source": redact(data.source), "table": data.table, "query": data.query}
+
+
+def record_contract(frame: pd.DataFrame, config: Config | None = None) -> dict[str, Any]:
+    """The contract of a frame: per column its kind, missing values, range, categories
+    (and, given the config, the source it came from)."""
     columns: dict[str, dict[str, Any]] = {}
     for name in frame.columns:
         values = frame[name]
@@ -106,25 +120,34 @@ def record_contract(frame: pd.DataFrame) -> dict[str, Any]:
                 sorted(distinct.tolist()) if len(distinct) <= CATEGORY_LIMIT else None
             )
         columns[str(name)] = entry
-    return {"contract_version": CONTRACT_VERSION, "rows": len(frame), "columns": columns}
+    contract = {"contract_version": CONTRACT_VERSION, "rows": len(frame), "columns": columns}
+    if config is not None:
+        contract["source"] = source_identity(config)
+    return contract
 
 
-def read_contract(folder: Path) -> dict[str, Any] | None:
-    """The contract recorded in folder, or None when there is none yet."""
-    path = folder / CONTRACT_FILE
+def read_contract(config: Config) -> tuple[dict[str, Any] | None, list[str]]:
+    """The contract of the mode's rows, or None when there is none yet, and notes: a
+    contract recorded from another source (data.source, table or query changed: the
+    project was pointed at other data) does not apply, and a new one is recorded."""
+    path = config.sample_folder / CONTRACT_FILE
     if not path.is_file():
-        return None
+        return None, []
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        contract = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise DataError(
             f"{path}: not valid JSON ({error}); delete it to record the contract again"
         ) from None
+    if contract.get("source") != source_identity(config):
+        was = (contract.get("source") or {}).get("source", "an earlier source")
+        return None, [f"the data contract in {path} was recorded from {was}: recording it anew"]
+    return contract, []
 
 
-def write_contract(folder: Path, contract: dict[str, Any]) -> Path:
-    """Write the contract into folder (atomically); return its path."""
-    path = folder / CONTRACT_FILE
+def write_contract(config: Config, contract: dict[str, Any]) -> Path:
+    """Write the contract of the mode's rows (atomically); return its path."""
+    path = config.sample_folder / CONTRACT_FILE
     text = json.dumps(contract, indent=2)
     write_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
     return path
@@ -155,7 +178,7 @@ def contract_breaches(
             continue
         values = frame[name]
         kind = kind_of(values)
-        if kind != entry["kind"]:
+        if EMPTY not in (kind, entry["kind"]) and kind != entry["kind"]:
             breaches.append(
                 ("type_changed", name, f"column {name!r} was {entry['kind']}, is {kind}")
             )
@@ -252,11 +275,11 @@ def check_target(frame: pd.DataFrame, config: Config, source: str) -> Checked:
                 " a classifier needs two or more (check data.target and the source)"
             )
     elif kind_of(values) != "number":
-        numbers = pd.to_numeric(values, errors="coerce")
-        bad = numbers.isna().to_numpy()
+        bad = pd.to_numeric(values, errors="coerce").isna().to_numpy()
+        got = f"text in {_example(values, bad)}" if bad.any() else f"{kind_of(values)} values"
         raise DataError(
             f'{where}: target column {target!r} must hold numbers for task = "regression", '
-            f"got text in {_example(values, bad)}; choose a numeric data.target, or set "
+            f"got {got}; choose a numeric data.target (stored as numbers), or set "
             f'task = "classification" in {config.file_of("task")}'
         )
     return checked
@@ -273,8 +296,11 @@ def check_loaded(
     skip = {*columns.text, *columns.ids, *columns.drop, *columns.dates}
     breaches = [("mostly_numeric", message) for message in mostly_numeric(checked.frame, skip)]
     if contract is not None:
+        # Columns dropped on purpose may come and go: the model never reads them.
         breaches += [
-            (check, message) for check, _, message in contract_breaches(checked.frame, contract)
+            (check, message)
+            for check, column, message in contract_breaches(checked.frame, contract)
+            if column not in columns.drop
         ]
     errors = []
     for check, message in breaches:

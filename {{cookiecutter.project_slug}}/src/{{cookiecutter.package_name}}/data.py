@@ -16,7 +16,7 @@ import pandas as pd
 from .config import Config
 from .contract import check_loaded, read_contract, record_contract, write_contract
 from .locations import redact
-from .sampling import SAMPLE_FILE, FetchResult, ensure_sample
+from .sampling import SAMPLE_FILE, FetchResult, ensure_sample, read_meta, unlabelled_note
 from .sources import is_file_source, read_all, read_all_with_dask
 
 
@@ -43,11 +43,15 @@ def load_dataset(config: Config) -> LoadedData:
     """Return the rows the configured mode uses, checked against the mode's data contract
     (recorded at its first load) and with the rows whose target is missing left out."""
     source = redact(config.data.source)
-    fetched, notes, sample_path = None, [], None
+    fetched, notes, sample_path, left_out = None, [], None, 0
     if config.data.max_rows:
         fetched, notes = ensure_sample(config)
         sample_path = config.sample_folder / SAMPLE_FILE
         frame = pd.read_parquet(sample_path)
+        # Rows without a target never enter a sample: the fetch counted them.
+        meta = read_meta(config.sample_folder) or {}
+        left_out = meta.get("rows_without_target") or 0
+        notes += unlabelled_note(meta, config.data.target)
     else:
         if config.compute.engine == "dask" and is_file_source(config.data):
             table = read_all_with_dask(config.data)
@@ -58,18 +62,19 @@ def load_dataset(config: Config) -> LoadedData:
         # (no split_blocks): splitting and hashing 1M rows were 1.5 times faster so.
         frame = table.replace_schema_metadata(None).to_pandas()
         del table
-    contract = read_contract(config.sample_folder)
+    contract, contract_notes = read_contract(config)
     checked = check_loaded(frame, config, source, contract)
     if contract is None:
-        contract = record_contract(checked.frame)
-        write_contract(config.sample_folder, contract)
+        contract = record_contract(checked.frame, config)
+        write_contract(config, contract)
+    fetch_notes = [note for note in (fetched.notes if fetched else []) if note not in notes]
     return LoadedData(
         checked.frame,
         source,
         sample_path,
         fetched,
-        [*notes, *checked.notes],
+        [*notes, *fetch_notes, *contract_notes, *checked.notes],
         checked.warnings,
         contract,
-        checked.dropped_missing_target,
+        left_out + checked.dropped_missing_target,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -17,7 +18,9 @@ def usual_mode(directory: bool = False) -> int:
 
 
 def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    """Call write(temporary_path) beside `path`, then rename the result over `path`."""
+    """Call write(temporary_path) beside `path`, then rename the result over `path`. When
+    writing fails, nothing is left: not the temporary file, nor the folders made for it."""
+    made = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
@@ -28,4 +31,7 @@ def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
+        for folder in made:  # deepest first; only if still empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise

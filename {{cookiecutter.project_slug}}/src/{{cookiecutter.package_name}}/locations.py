@@ -50,12 +50,16 @@ def resolve_source(source: str, root: Path) -> str:
 
 
 # The password of a URL's user part (scheme://user:password@host), and password-like
-# query parameters (?password=...), anywhere in a text: an error message, a log line.
-# A password pasted unquoted may hold "@": it runs to the token's last "@".
-_URL_PASSWORD = re.compile(
-    r"(\b[A-Za-z][\w+.-]*://[^\s/@:'\"]*):\S*?@(?=[^\s@'\"]*(?:$|[\s'\"/?]))"
+# query parameters (?password=..., ?access_token=..., &sig=...), anywhere in a text: an
+# error message, a log line. A user name may hold "@" (Azure's user@server), and a
+# password pasted unquoted may too: the password runs to the token's last "@".
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][\w+.-]*://[^\s/:'\"]*):\S*?@(?=[^\s@'\"]*(?:$|[\s'\"/?]))")
+_QUERY_PASSWORD = re.compile(
+    r"((?<![A-Za-z0-9])(?:\w*(?:password|passwd|pwd|token|secret)|\w*_key|apikey|sig"
+    r"|x-amz-signature)=)"
+    r"[^&\s'\"]*",
+    re.IGNORECASE,
 )
-_QUERY_PASSWORD = re.compile(r"(\b(?:password|passwd|pwd|token|secret)=)[^&\s'\"]*", re.I)
 
 
 def redact(text: str) -> str:

@@ -31,6 +31,7 @@ from .evaluation import (
     rarely_predicted,
     score,
 )
+from .locations import redact
 from .manifest import build_manifest, data_fingerprint, git_state, library_versions, plain
 from .preprocessing import FeatureSchema, infer_schema
 from .publish import check_output_root, publishing, recover
@@ -83,7 +84,8 @@ def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> 
     with timer.step("split"):
         split = split_rows(loaded.frame, config)
     schema = infer_schema(loaded.frame, config.data.target, config.columns)
-    notes = [*loaded.notes, *column_notes(loaded.frame, schema, config)]
+    # Notes and warnings go into metrics.json, the manifest and the report: no password.
+    notes = [redact(note) for note in [*loaded.notes, *column_notes(loaded.frame, schema, config)]]
     names = models or config.train.models
     with timer.step("fit"):
         name, model, candidates, search = fit_best(config, names, schema, split)
@@ -94,7 +96,7 @@ def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> 
         baseline_model = fit_baseline(config.task, split.x_train, split.y_train)
         baseline = score(config.task, baseline_model, split.x_test, split.y_test)
         classes = None
-        warnings: list[str] = list(loaded.warnings)
+        warnings: list[str] = [redact(warning) for warning in loaded.warnings]
         if config.task == "classification":
             table = per_class(split.y_test, held_out.predict(split.x_test), model.classes_)
             classes = plain(table.reset_index().to_dict(orient="records"))

@@ -142,11 +142,16 @@ def predict_file(
 def refuse_overwriting_input(input_path: str, output: Path) -> None:
     """Refuse an output that is the input, by the same path or through another path or a
     link (or, for a folder input, a file inside it): predictions never replace their input."""
-    from .locations import is_local_path
+    import fsspec
+    from fsspec.implementations.local import LocalFileSystem
 
-    if not is_local_path(input_path):
+    try:  # file:///x.csv and local://x.csv are local files too
+        filesystem, path = fsspec.core.url_to_fs(input_path)
+    except (ImportError, ValueError):
+        return  # not a file of this machine (the read names what is wrong)
+    if not isinstance(filesystem, LocalFileSystem):
         return
-    source, target = Path(input_path).expanduser(), output.expanduser()
+    source, target = Path(path).expanduser(), output.expanduser()
     same = source.resolve() == target.resolve()
     if not same and source.exists() and target.exists():
         same = source.samefile(target)

@@ -24,8 +24,9 @@ How, beside the output root `<root>` (same file system, hidden names):
   nothing but files the pipeline writes by name (an output root of an earlier template
   version, which had no marker); anything else is refused before anything is touched.
 
-The leaderboard `compare` wrote into the output root is carried over into the new one;
-a report of the previous model is not.
+The leaderboard `compare` wrote into the output root is carried over into the new one,
+and so is any file a person put there (predictions written next to the model); a
+report of the previous model is not.
 """
 
 from __future__ import annotations
@@ -150,9 +151,12 @@ def _swap_in(staging: Path, output_root: Path) -> None:
     """Replace output_root with the complete staging folder, journaling every step."""
     previous = None
     if output_root.exists():
-        for name in CARRIED_OVER:
-            if (output_root / name).is_file() and not (staging / name).exists():
-                shutil.copy2(output_root / name, staging / name)
+        # The leaderboard stays true for a new model; a file a person put there (a
+        # predictions file) is not the run's to delete. A report of the old model goes.
+        for entry in output_root.iterdir():
+            keep = entry.name in CARRIED_OVER or entry.name not in PIPELINE_FILES
+            if entry.is_file() and keep and not (staging / entry.name).exists():
+                shutil.copy2(entry, staging / entry.name)
         previous = _new_folder(output_root, "previous")
     _sync_tree(staging)  # the files are on disk before a rename can make them the root
     _record(output_root, "staged", staging, previous)

@@ -78,6 +78,8 @@ class FetchResult:
     reason: str = ""
     # What breaks the data contract without stopping the fetch.
     warnings: list[str] = field(default_factory=list)
+    # What the user should hear: rows without a target left out, a new contract.
+    notes: list[str] = field(default_factory=list)
 
 
 def sample_settings(config: Config) -> dict[str, Any]:
@@ -121,10 +123,12 @@ def fetch_sample(config: Config, reason: str = "") -> FetchResult:
             f"{', '.join(source.schema.names)}); set data.target in "
             f"{config.file_of('data.target')}"
         )
-    sample, rows_seen = _bottom_k(source, config.data.max_rows, config.train.seed, target)
+    sample, rows_seen, unlabelled = _bottom_k(
+        source, config.data.max_rows, config.train.seed, target, config.data.target
+    )
     # Checked before anything is written: a sample that breaks the contract leaves the
     # previous one in place.
-    contract = read_contract(folder)
+    contract, notes = read_contract(config)
     checked = check_loaded(sample, config, source.description, contract)
     content_hash = frame_hash(sample)
     meta = {
@@ -132,6 +136,7 @@ def fetch_sample(config: Config, reason: str = "") -> FetchResult:
         "source_description": source.description,
         "rows_seen": rows_seen,
         "rows_kept": len(sample),
+        "rows_without_target": unlabelled,
         "schema": schema,
         "content_hash": content_hash,
         "source_fingerprint": fingerprint,
@@ -141,8 +146,20 @@ def fetch_sample(config: Config, reason: str = "") -> FetchResult:
     write_atomically(folder / SAMPLE_FILE, lambda path: _write_parquet(table, path))
     write_atomically(folder / META_FILE, lambda path: path.write_text(json.dumps(meta, indent=2)))
     if contract is None:
-        write_contract(folder, record_contract(checked.frame))
-    return FetchResult(folder / SAMPLE_FILE, meta, drift, reason, checked.warnings)
+        write_contract(config, record_contract(checked.frame, config))
+    notes += [*unlabelled_note(meta, config.data.target), *checked.notes]
+    return FetchResult(folder / SAMPLE_FILE, meta, drift, reason, checked.warnings, notes)
+
+
+def unlabelled_note(meta: dict[str, Any], target: str) -> list[str]:
+    """What a sample's metadata says of the source's rows left out for a missing target."""
+    left_out = meta.get("rows_without_target") or 0
+    if not left_out:
+        return []
+    return [
+        f"left out {left_out:,} of {meta['rows_seen']:,} rows of the source whose target "
+        f"{target!r} is missing"
+    ]
 
 
 def frame_hash(frame: pd.DataFrame) -> str:
@@ -175,14 +192,27 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
     pq.write_table(table, path)
 
 
-def _bottom_k(source: Source, k: int, seed: int, stratum: str | None) -> tuple[pd.DataFrame, int]:
-    """Keep the k rows with the smallest keys (per stratum, then allocated by share)."""
+def _bottom_k(
+    source: Source, k: int, seed: int, stratum: str | None, target: str
+) -> tuple[pd.DataFrame, int, int]:
+    """Keep the k rows with the smallest keys (per stratum, then allocated by share) among
+    the rows whose target is known; return them, the rows seen and the rows left out
+    because their target is missing (they cannot be learned from)."""
+    import pyarrow.compute as pc
+
     hash_key = hashlib.sha256(str(seed).encode()).hexdigest()[:16]
     kept: dict[Any, pd.DataFrame] = {}
     seen: dict[Any, int] = {}
-    rows_seen = 0
+    rows_seen = unlabelled = 0
+    labelled = target in source.schema.names
     with progress_rows(f"reading {source.description}", source.total_rows) as advance:
         for batch in source.batches:
+            rows_seen += batch.num_rows
+            advance(batch.num_rows)
+            if labelled and batch.num_rows:
+                known = batch.filter(pc.is_valid(batch.column(target)))
+                unlabelled += batch.num_rows - known.num_rows
+                batch = known
             if not batch.num_rows:
                 continue
             keys = _arrow_row_keys(batch, hash_key)
@@ -190,7 +220,7 @@ def _bottom_k(source: Source, k: int, seed: int, stratum: str | None) -> tuple[p
                 codes, values = pd.factorize(
                     batch.column(stratum).to_numpy(zero_copy_only=False), use_na_sentinel=False
                 )
-                values = [_stratum(value) for value in values]
+                values = list(values)
             else:
                 codes, values = np.zeros(len(keys), dtype=np.intp), [None]
             counts = np.bincount(codes, minlength=len(values))
@@ -206,8 +236,6 @@ def _bottom_k(source: Source, k: int, seed: int, stratum: str | None) -> tuple[p
             for value, count in zip(values, counts, strict=True):
                 seen[value] = seen.get(value, 0) + int(count)
             mask = keys < limits[codes]
-            rows_seen += batch.num_rows
-            advance(batch.num_rows)
             if not mask.any():
                 continue
             frame = batch.filter(pa.array(mask)).to_pandas()
@@ -216,22 +244,20 @@ def _bottom_k(source: Source, k: int, seed: int, stratum: str | None) -> tuple[p
                 frame.groupby(stratum, dropna=False, sort=False) if stratum else [(None, frame)]
             )
             for value, group in groups:
-                value = _stratum(value[0] if isinstance(value, tuple) else value)
+                value = value[0] if isinstance(value, tuple) else value
                 if value in kept:
                     group = pd.concat([kept[value], group])
                 kept[value] = group.nsmallest(k, _KEY)
     if not rows_seen:
         raise DataError(f"data source {source.description} holds no rows")
+    if not kept:
+        raise DataError(
+            f"data source {source.description}: target column {target!r} holds no values"
+        )
     quotas = _allocate(k, seen)
     parts = [kept[value].nsmallest(quotas[value], _KEY) for value in kept]
     sample = pd.concat(parts).sort_values(_KEY, kind="stable").drop(columns=_KEY)
-    return sample.reset_index(drop=True), rows_seen
-
-
-def _stratum(value: Any) -> Any:
-    """A stratum's key: a missing target is one stratum, None (NaN is not equal to itself,
-    so it cannot be a key)."""
-    return None if pd.isna(value) else value
+    return sample.reset_index(drop=True), rows_seen, unlabelled
 
 
 def _arrow_row_keys(batch: pa.RecordBatch, hash_key: str) -> np.ndarray:
@@ -285,8 +311,8 @@ def ensure_sample(config: Config) -> tuple[FetchResult | None, list[str]]:
         fingerprint = source_fingerprint(config.data)
     except DataError as error:
         note = (
-            f"cannot check the source for changes ({error}); using the sample fetched at "
-            f"{meta.get('fetched_at')} in {folder}"
+            f"cannot check the source for changes ({redact(str(error))}); using the sample "
+            f"fetched at {meta.get('fetched_at')} in {folder}"
         )
         return None, [note]
     if meta.get("source_fingerprint") != fingerprint:

@@ -183,7 +183,9 @@ def open_files(
         raise DataError(
             f"data source {shown!r}: cannot read it as {data_format}: {reason}"
         ) from None
-    reported = _reported(batches, shown, lambda: dataset.schema.names)
+    # Bytes in a CSV column mean text that is not UTF-8; in Parquet they may be data.
+    check = check_utf8 if data_format == "csv" else None
+    reported = _reported(batches, shown, lambda: dataset.schema.names, check)
     return Source(shown, dataset.schema, reported, total)
 
 
@@ -224,13 +226,16 @@ def _named_columns(message: str, names) -> str:
     return f"column {column}, data row {row - 1}: {reason}"
 
 
-def _reported(batches: Iterator[pa.RecordBatch], source: str, names) -> Iterator[pa.RecordBatch]:
-    """The batches, each checked for text that is not UTF-8 (pyarrow reads it as bytes);
-    a value pyarrow cannot convert becomes an error naming the source and the column."""
+def _reported(
+    batches: Iterator[pa.RecordBatch], source: str, names, check=None
+) -> Iterator[pa.RecordBatch]:
+    """The batches, each passed to check(batch, source, first_row) when given; a value
+    pyarrow cannot convert becomes an error naming the source and the column."""
     first_row = 0
     try:
         for batch in batches:
-            check_utf8(batch, source, first_row)
+            if check is not None:
+                check(batch, source, first_row)
             first_row += batch.num_rows
             yield batch
     except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
@@ -238,7 +243,8 @@ def _reported(batches: Iterator[pa.RecordBatch], source: str, names) -> Iterator
 
 
 def check_utf8(batch: pa.RecordBatch, source: str, first_row: int = 0) -> None:
-    """Refuse a column of bytes that are not UTF-8 text, naming it and its first such row."""
+    """Refuse a column of bytes that are not UTF-8 text (what pyarrow makes of a CSV column
+    in another encoding), naming it and its first such row."""
     for name, column in zip(batch.schema.names, batch.columns, strict=True):
         if not (pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)):
             continue

@@ -14,7 +14,9 @@ from {{ cookiecutter.package_name }}.contract import (
     check_loaded,
     contract_breaches,
     mostly_numeric,
+    read_contract,
     record_contract,
+    write_contract,
 )
 from {{ cookiecutter.package_name }}.errors import DataError
 
@@ -132,3 +134,39 @@ def test_a_target_that_cannot_be_learned_is_one_clear_error(frame, classificatio
     )
     with pytest.raises(DataError, match=r"'plan' must hold numbers for task = \"regression\""):
         check_loaded(frame, regression, "rows.csv", None)
+    for target, kind in (("active", "boolean"), ("signed_up", "date")):
+        other = dataclasses.replace(
+            regression, data=dataclasses.replace(regression.data, target=target)
+        )
+        with pytest.raises(DataError, match=rf"got {kind} values"):
+            check_loaded(frame, other, "rows.csv", None)
+
+
+def test_a_contract_of_another_source_does_not_apply(frame, classification):
+    write_contract(classification, record_contract(frame, classification))
+    assert read_contract(classification) == (record_contract(frame, classification), [])
+    elsewhere = dataclasses.replace(
+        classification, data=dataclasses.replace(classification.data, source="customers.csv")
+    )
+    contract, notes = read_contract(elsewhere)
+    assert contract is None
+    assert len(notes) == 1 and "recorded from synthetic: recording it anew" in notes[0]
+
+
+def test_a_column_without_values_takes_any_kind_later(frame, classification):
+    contract = record_contract(frame.assign(discount=np.nan, vip=None))
+    later = frame.assign(discount=[0.1, 0.2, np.nan, 0.0], vip=[True, False, True, True])
+    assert contract_breaches(later, contract, ("type_changed",)) == []
+    emptied = frame.assign(active=None)
+    assert contract_breaches(emptied, record_contract(frame), ("type_changed",)) == []
+
+
+def test_columns_dropped_on_purpose_may_come_and_go(frame, classification):
+    contract = record_contract(frame)
+    dropping = dataclasses.replace(
+        classification, columns=dataclasses.replace(classification.columns, drop=["spend"])
+    )
+    checked = check_loaded(frame.drop(columns="spend"), dropping, "rows.csv", contract)
+    assert checked.warnings == []
+    with pytest.raises(DataError, match=r"column 'spend' is missing"):
+        check_loaded(frame.drop(columns="spend"), classification, "rows.csv", contract)

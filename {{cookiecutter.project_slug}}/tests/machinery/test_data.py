@@ -7,6 +7,7 @@ import json
 import sqlite3
 
 import fsspec
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -243,6 +244,18 @@ def test_a_sample_that_breaks_the_contract_is_refused_and_the_last_one_kept(
     assert "'region' is missing" in message and "'support_calls' was number, is text" in message
     assert "contract.json" in message  # how to accept the new shape
     assert {name: (first.path.parent / name).read_bytes() for name in kept} == kept
+
+
+@pytest.mark.slow
+def test_rows_without_a_target_never_enter_a_sample_and_are_counted(test_config, tmp_path, rows):
+    rows = rows.astype({"churned": float})
+    rows.loc[:49, "churned"] = np.nan
+    path = tmp_path / "rows.csv"
+    rows.to_csv(path, index=False)
+    loaded = load_dataset(sampled(test_config, path, 100, tmp_path))
+    assert len(loaded.frame) == 100 and loaded.frame["churned"].notna().all()
+    assert loaded.dropped_missing_target == 50
+    assert any("left out 50 of 300 rows" in note for note in loaded.notes), loaded.notes
 
 
 @pytest.mark.slow

@@ -174,6 +174,13 @@ def test_the_leaderboard_is_carried_over_and_the_report_is_not(root):
     assert model_in(root) == {**NEW, "leaderboard.csv": b"model\nx\n"}
 
 
+def test_a_file_a_person_put_beside_the_model_survives_the_next_run(root):
+    publish_model(root, OLD)
+    (root / "scores.csv").write_text("id,prediction\n1,0\n")  # predict --output there
+    publish_model(root, NEW)
+    assert model_in(root) == {**NEW, "scores.csv": b"id,prediction\n1,0\n"}
+
+
 def test_a_second_run_waits_for_the_first(root, monkeypatch):
     """It takes the lock only when the first is done: it never sees the first's staging
     folder as a leftover of a killed run."""

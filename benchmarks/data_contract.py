@@ -1,0 +1,98 @@
+"""What the data contract costs, and what pandera would have cost the commit hook.
+
+In one run, in one environment (the default generated project, installed with
+pandera beside it for the comparison):
+- import time, interleaved, median of --repeats: `import pandas, pyarrow` (what the
+  pipeline imports anyway), the same plus the project's contract module, and the same
+  plus `pandera.pandas`;
+- the contract on the built-in data (50,000 rows, human mode's sample, and 1,000,000
+  rows, production's size): recording it and checking rows against it, next to reading
+  the same rows from Parquet.
+
+Run it with: uv run python benchmarks/data_contract.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from train_test_mode import make_project
+
+MEASURE = """
+import sys, time, tempfile, pathlib
+import pandas as pd
+from ml_project.config import load_config
+from ml_project.contract import check_loaded, record_contract
+from ml_project.synthetic import make_dataset
+
+config = load_config("human", "configs")
+for rows in (50_000, 1_000_000):
+    frame = make_dataset("classification", rows)
+    path = pathlib.Path(tempfile.mkdtemp()) / "rows.parquet"
+    frame.to_parquet(path, index=False)
+    best = {"read": 1e9, "record": 1e9, "check": 1e9}
+    for _ in range(3):
+        start = time.perf_counter(); loaded = pd.read_parquet(path)
+        best["read"] = min(best["read"], time.perf_counter() - start)
+        start = time.perf_counter(); contract = record_contract(loaded)
+        best["record"] = min(best["record"], time.perf_counter() - start)
+        start = time.perf_counter(); check_loaded(loaded, config, "rows", contract)
+        best["check"] = min(best["check"], time.perf_counter() - start)
+    print(rows, best["read"], best["record"], best["check"])
+"""
+
+
+def wall_time(command: list[str], cwd: Path) -> float:
+    """Seconds one run of the command takes; fails loudly if the command fails."""
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    """Measure and print the medians and the ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    repeats = parser.parse_args().repeats
+    with tempfile.TemporaryDirectory() as folder:
+        project, python = make_project(Path(folder))
+        install = ["uv", "pip", "install", "--quiet", "--compile-bytecode", "--python"]
+        subprocess.run([*install, str(python), "pandera"], check=True)
+        imports = {
+            "pandas, pyarrow": "import pandas, pyarrow",
+            "+ the contract module": "import pandas, pyarrow, ml_project.contract",
+            "+ pandera.pandas": "import pandas, pyarrow, pandera.pandas",
+        }
+        times: dict[str, list[float]] = {name: [] for name in imports}
+        for code in imports.values():  # warm the file cache
+            wall_time([str(python), "-c", code], project)
+        for _ in range(repeats):
+            for name, code in imports.items():
+                times[name].append(wall_time([str(python), "-c", code], project))
+        measured = subprocess.run(
+            [str(python), "-c", MEASURE], cwd=project, check=True, capture_output=True, text=True
+        ).stdout
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    floor = medians["pandas, pyarrow"]
+    print(f"python {sys.version.split()[0]}, {repeats} interleaved runs each (median)")
+    for name, value in medians.items():
+        print(f"import {name:<24} {value:.3f} s   ratio {value / floor:.2f}")
+    print("rows        read parquet   record contract   check against it (best of 3)")
+    for line in measured.split("\n"):
+        if line.strip():
+            rows, read, record, check = line.split()
+            read, record, check = float(read), float(record), float(check)
+            print(
+                f"{int(rows):>9,}   {read:8.3f} s     {record:6.3f} s ({record / read:.2f})"
+                f"    {check:6.3f} s ({check / read:.2f} of the read)"
+            )
+
+
+if __name__ == "__main__":
+    main()
