@@ -171,7 +171,15 @@ def test_a_threshold_that_cannot_be_met_publishes_nothing(generated, environment
     assert f"{primary} is" in lines[0] and "required >= 0.9999" in lines[0]
     assert {path.name: path.read_bytes() for path in outputs.iterdir()} == before
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
-    assert sorted(path.name for path in outputs.parent.iterdir()) == ["failing", "good", "outputs"]
+    # Beside the outputs: the two config folders, and the data contract production
+    # recorded at its first load (data/production/contract.json).
+    assert sorted(path.name for path in outputs.parent.iterdir()) == [
+        "data",
+        "failing",
+        "good",
+        "outputs",
+    ]
+    assert (tmp_path / "data" / "production" / "contract.json").is_file()
 
 
 @pytest.fixture(scope="module")

@@ -65,6 +65,7 @@ def _build_report(config: Config) -> Path:
     output_dir, key = config.output_dir, config.where("outputs.root")
     check_output_root(output_dir, key)  # a folder it may not write into: before the work
     model = load_mode_model(output_dir, config.mode)
+    described = _artifact_hash(output_dir)
     record = _read_json(output_dir / METRICS_FILE, config.mode)
     split = split_rows(load_dataset(config).frame, config)
     schema = schema_of(model)
@@ -86,8 +87,21 @@ def _build_report(config: Config) -> Path:
     )
     path = output_dir / REPORT_FILE
     with writing_into(output_dir, key):
+        # A train that published meanwhile replaced the model: this page describes the
+        # one before, and must not land beside the new one.
+        if _artifact_hash(output_dir) != described:
+            raise ProjectError(
+                f"{output_dir}: a new model was published while the report was written; "
+                f"run `report --mode {config.mode}` again"
+            )
         write_atomically(path, lambda temporary: temporary.write_text(page, encoding="utf-8"))
     return path
+
+
+def _artifact_hash(output_dir: Path) -> str | None:
+    """The sha256 of the model the output root's manifest describes."""
+    artifact = read_manifest(output_dir).get("artifact")
+    return artifact.get("sha256") if isinstance(artifact, dict) else None
 
 
 def load_mode_model(output_dir: Path, mode: str) -> Pipeline:

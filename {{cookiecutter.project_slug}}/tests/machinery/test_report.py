@@ -112,3 +112,25 @@ def test_report_without_a_trained_model_says_to_train_first(tmp_path):
 
     with pytest.raises(ProjectError, match=r"run `train --mode test` first"):
         build_report(machine_config(tmp_path))
+
+
+@pytest.mark.slow
+def test_a_report_of_a_model_replaced_meanwhile_is_not_written(machine_run, tmp_path, monkeypatch):
+    from {{ cookiecutter.package_name }} import report
+    from {{ cookiecutter.package_name }}.artifacts import MANIFEST_FILE
+
+    config = machine_config(tmp_path)
+    shutil.copytree(machine_run.output_dir, config.output_dir)
+    load = report.load_dataset
+
+    def published_meanwhile(config):
+        """A train that publishes another model while the report reads the data."""
+        manifest = json.loads((config.output_dir / MANIFEST_FILE).read_text())
+        manifest["artifact"]["sha256"] = "0" * 64
+        (config.output_dir / MANIFEST_FILE).write_text(json.dumps(manifest))
+        return load(config)
+
+    monkeypatch.setattr(report, "load_dataset", published_meanwhile)
+    with pytest.raises(ProjectError, match=r"a new model was published while the report"):
+        report.build_report(config)
+    assert not (config.output_dir / report.REPORT_FILE).exists()
