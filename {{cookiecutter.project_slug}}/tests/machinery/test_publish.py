@@ -32,6 +32,10 @@ from {{ cookiecutter.package_name }}.publish import (
 
 from .conftest import machine_config
 
+# The machinery's guarantee, whatever the data: the full suite checks it (uv run pytest,
+# nox, CI), not the commit hook, which keeps to what your data can change.
+pytestmark = pytest.mark.slow
+
 KEY = "outputs.root in configs/production.toml"
 KILLED = 77  # the exit status of a child killed at its step
 
