@@ -19,10 +19,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from train_test_mode import make_project
+from train_test_mode import make_project, wall_time
 
 MEASURE = """
 import sys, time, tempfile, pathlib
@@ -46,13 +45,6 @@ for rows in (50_000, 1_000_000):
         best["check"] = min(best["check"], time.perf_counter() - start)
     print(rows, best["read"], best["record"], best["check"])
 """
-
-
-def wall_time(command: list[str], cwd: Path) -> float:
-    """Seconds one run of the command takes; fails loudly if the command fails."""
-    start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, capture_output=True)
-    return time.perf_counter() - start
 
 
 def main() -> None:
