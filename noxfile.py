@@ -90,7 +90,7 @@ def demo(session: nox.Session) -> None:
         # Batch scoring with the production model: 10,000 unseen rows of the built-in data.
         new_rows = "outputs/new_rows.parquet"
         write_rows = (
-            "from ml_project.synthetic import make_dataset; "
+            "from ml_project.ingest.synthetic import make_dataset; "
             f"make_dataset('classification', 10_000, seed=1).to_parquet('{new_rows}')"
         )
         session.run("uv", "run", "python", "-c", write_rows, external=True, env=project_env)

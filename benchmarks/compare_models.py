@@ -28,13 +28,13 @@ import time
 import numpy as np
 from sklearn.model_selection import cross_validate
 
-from ml_project.compare import TIMES, compare_models
-from ml_project.config import load_config
-from ml_project.evaluation import baseline_model
-from ml_project.models import build_model, model_names
-from ml_project.preprocessing import infer_schema
-from ml_project.splitting import make_folds
-from ml_project.synthetic import make_dataset
+from ml_project.modelling.compare import TIMES, compare_models
+from ml_project.run.config import load_config
+from ml_project.modelling.evaluation import baseline_model
+from ml_project.yours.models import build_model, model_names
+from ml_project.yours.features import infer_schema
+from ml_project.modelling.splitting import make_folds
+from ml_project.ingest.synthetic import make_dataset
 
 rows, repeats = int(sys.argv[1]), int(sys.argv[2])
 config = load_config("human")

@@ -26,9 +26,9 @@ from train_test_mode import make_project, wall_time
 MEASURE = """
 import sys, time, tempfile, pathlib
 import pandas as pd
-from ml_project.config import load_config
-from ml_project.contract import check_loaded, record_contract
-from ml_project.synthetic import make_dataset
+from ml_project.run.config import load_config
+from ml_project.ingest.contract import check_loaded, record_contract
+from ml_project.ingest.synthetic import make_dataset
 
 config = load_config("human", "configs")
 for rows in (50_000, 1_000_000):
@@ -58,10 +58,10 @@ def main() -> None:
         subprocess.run([*install, str(python), "pandera"], check=True)
         # What every run imports anyway (the preprocessing brings scikit-learn), then the
         # contract module on top of it, or pandera on top of it.
-        floor = "import pandas, pyarrow, ml_project.preprocessing"
+        floor = "import pandas, pyarrow, ml_project.yours.features"
         imports = {
             "the pipeline's floor": floor,
-            "+ the contract module": f"{floor}, ml_project.contract",
+            "+ the contract module": f"{floor}, ml_project.ingest.contract",
             "+ pandera.pandas": f"{floor}, pandera.pandas",
         }
         times: dict[str, list[float]] = {name: [] for name in imports}

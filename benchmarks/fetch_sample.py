@@ -31,7 +31,7 @@ WRITE_SOURCE = """
 import sys
 import pyarrow as pa
 import pyarrow.parquet as pq
-from ml_project.synthetic import iter_blocks
+from ml_project.ingest.synthetic import iter_blocks
 
 path, rows = sys.argv[1], int(sys.argv[2])
 writer = None
@@ -47,8 +47,8 @@ print(meta.num_rows, meta.num_row_groups)
 # Each run prints one JSON line: seconds of work, peak memory in MiB.
 RUN_FETCH = """
 import dataclasses, json, resource, sys, time
-from ml_project.config import load_config
-from ml_project.sampling import fetch_sample
+from ml_project.run.config import load_config
+from ml_project.ingest.sampling import fetch_sample
 
 project, source, rows, workdir = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 config = load_config("human", f"{project}/configs")

@@ -7,7 +7,7 @@ and repeated, each run in its own process:
   of the project's configs, passed with --config-dir): load every row, split, fit the
   production model, evaluate it against the dummy baseline, publish outputs/production/;
 - B: a plain scikit-learn script doing the same work: the same rows
-  (`ml_project.synthetic.make_dataset`), the same stratified train_test_split, the same
+  (`ml_project.ingest.synthetic.make_dataset`), the same stratified train_test_split, the same
   estimator (the project's preprocessing and HistGradientBoostingClassifier with the
   production parameters and seed), fitted and scored (ROC AUC) on the held-out rows;
 - `python -m ml_project predict` of a Parquet file of N rows (other seed, no target,
@@ -41,7 +41,7 @@ from train_test_mode import make_project, wall_time
 # The settings production mode runs with, as the project itself reads them.
 READ_SETTINGS = """
 import json, sys
-from ml_project.config import load_config
+from ml_project.run.config import load_config
 
 config = load_config("production", sys.argv[1])
 print(json.dumps({
@@ -71,8 +71,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from threadpoolctl import threadpool_limits
 
-from ml_project.preprocessing import build_preprocessor, infer_schema
-from ml_project.synthetic import make_dataset
+from ml_project.yours.features import build_preprocessor, infer_schema
+from ml_project.ingest.synthetic import make_dataset
 
 settings = json.loads(sys.argv[1])
 target, seed = settings["target"], settings["seed"]
@@ -113,7 +113,7 @@ print(json.dumps({"roc_auc": roc_auc, "rows": len(frame), "steps": steps}))
 WRITE_INPUT = """
 import sys
 import pyarrow.parquet as pq
-from ml_project.synthetic import TARGETS, make_dataset
+from ml_project.ingest.synthetic import TARGETS, make_dataset
 
 path, rows = sys.argv[1], int(sys.argv[2])
 frame = make_dataset("classification", rows, seed=1).drop(columns=TARGETS["classification"])
@@ -254,7 +254,7 @@ def main() -> None:
         }
         score = [*cli, "predict", "--model", str(project / "outputs" / "production")]
         # Warm the file cache of the libraries before the first measured run.
-        wall_time([str(python), "-c", "import ml_project.pipeline, sklearn.ensemble"], project)
+        wall_time([str(python), "-c", "import ml_project.modelling.pipeline, sklearn.ensemble"], project)
         runs: dict[str, list[dict]] = {"A": [], "B": [], "N": [], "N/10": []}
         load = [os.getloadavg()[0]]  # other work on the machine skews every figure
         for repeat in range(arguments.repeats):

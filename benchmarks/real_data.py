@@ -37,11 +37,11 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from ml_project.compare import BASELINE, compare_models
-from ml_project.config import load_config
-from ml_project.data import load_dataset
-from ml_project.models import MODELS
-from ml_project.splitting import make_folds, split_rows
+from ml_project.modelling.compare import BASELINE, compare_models
+from ml_project.run.config import load_config
+from ml_project.ingest.loading import load_dataset
+from ml_project.yours.models import MODELS
+from ml_project.modelling.splitting import make_folds, split_rows
 
 folder = Path(sys.argv[1])
 SCORERS = {"roc_auc": {2: "roc_auc", 3: "roc_auc_ovr"}, "r2": {0: "r2"}}

@@ -35,7 +35,7 @@ def run_case(main, case: dict) -> dict:
 
 def main() -> None:
     package, cases_path, results_path = sys.argv[1:4]
-    cli = importlib.import_module(f"{package}.cli")
+    cli = importlib.import_module(f"{package}.run.cli")
     with open(cases_path, encoding="utf-8") as handle:
         cases = json.load(handle)
     results = {case["id"]: run_case(cli.main, case) for case in cases}

@@ -883,7 +883,7 @@ def test_a_password_in_a_working_database_url_is_never_written(
     table = f"corpus_{int(time.time() * 1000)}"
     script = (
         "import sys, sqlalchemy as sa\n"
-        f"from {PACKAGE}.synthetic import make_dataset\n"
+        f"from {PACKAGE}.ingest.synthetic import make_dataset\n"
         "engine = sa.create_engine(sys.argv[1])\n"
         "make_dataset('classification', 2000).to_sql(sys.argv[2], engine, index=False)\n"
     )

@@ -37,7 +37,7 @@ MAKE_SOURCE = """
 import json, shutil, sys
 from pathlib import Path
 import pandas as pd
-from {package}.synthetic import make_dataset
+from {package}.ingest.synthetic import make_dataset
 
 task, kind, where, variant, rows = sys.argv[1:6]
 frame = make_dataset(task, int(rows), seed=5)

@@ -93,7 +93,7 @@ def test_a_change_outside_the_pipeline_does_not_run_test_mode(project):
 
 
 def test_a_new_model_in_the_registry_is_committed(project):
-    models = f"src/{PACKAGE}/models.py"
+    models = f"src/{PACKAGE}/yours/models.py"
     project.replace(
         models,
         "from sklearn.ensemble import (\n",
@@ -109,7 +109,7 @@ def test_a_new_model_in_the_registry_is_committed(project):
 
 
 def test_a_syntax_error_in_the_pipeline_is_refused_by_test_mode(project):
-    pipeline = f"src/{PACKAGE}/pipeline.py"
+    pipeline = f"src/{PACKAGE}/modelling/pipeline.py"
     project.write(pipeline, project.read(pipeline) + "\n\ndef broken(:\n    pass\n")
     commit = project.add_and_commit(pipeline, message="Break the pipeline")
     printed = commit.assert_refused_by("test-mode")
@@ -117,7 +117,7 @@ def test_a_syntax_error_in_the_pipeline_is_refused_by_test_mode(project):
 
 
 def test_a_model_that_predicts_a_constant_is_refused_by_the_not_garbage_checks(project):
-    models = f"src/{PACKAGE}/models.py"
+    models = f"src/{PACKAGE}/yours/models.py"
     # The model test mode trains now predicts the most frequent class; the change is
     # lint clean, so only the test-mode hook has a reason to refuse it.
     project.replace(

@@ -31,7 +31,7 @@ MAKE_ROWS = """
 import sys
 from pathlib import Path
 import numpy as np
-from {package}.synthetic import TARGETS, make_dataset
+from {package}.ingest.synthetic import TARGETS, make_dataset
 
 task, rows, where, parts, seed = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), 9
 frame = make_dataset(task, rows, seed=seed)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }}.compute import limit_threads
+from {{ cookiecutter.package_name }}.modelling.compute import limit_threads
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = PROJECT_ROOT / "configs"

@@ -3,7 +3,7 @@
 import sys
 
 try:
-    from .cli import main
+    from .run.cli import main
 except KeyboardInterrupt:  # Ctrl-C while Python is still importing: no traceback either
     print("interrupted", file=sys.stderr)
     raise SystemExit(130) from None

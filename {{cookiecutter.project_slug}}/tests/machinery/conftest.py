@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import tomlkit
 
-from {{ cookiecutter.package_name }}.config import MODES, Config, load_config
-from {{ cookiecutter.package_name }}.pipeline import TrainingResult, train
-from {{ cookiecutter.package_name }}.synthetic import TARGETS
+from {{ cookiecutter.package_name }}.run.config import MODES, Config, load_config
+from {{ cookiecutter.package_name }}.modelling.pipeline import TrainingResult, train
+from {{ cookiecutter.package_name }}.ingest.synthetic import TARGETS
 
 # The task the project was generated for; tests of both tasks say so.
 TASK = "{{ cookiecutter.task }}"

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from {{ cookiecutter.package_name }} import cli
-from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.run import cli
+from {{ cookiecutter.package_name }}.run.cli import main
 
 from .conftest import make_configs
 

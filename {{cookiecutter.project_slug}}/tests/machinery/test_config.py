@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from {{ cookiecutter.package_name }}.config import load_config
-from {{ cookiecutter.package_name }}.errors import ConfigError
+from {{ cookiecutter.package_name }}.run.config import load_config
+from {{ cookiecutter.package_name }}.run.errors import ConfigError
 
 from .conftest import TASK, machine_config, make_configs
 

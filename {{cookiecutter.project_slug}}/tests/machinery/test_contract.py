@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.config import ContractConfig
-from {{ cookiecutter.package_name }}.contract import (
+from {{ cookiecutter.package_name }}.run.config import ContractConfig
+from {{ cookiecutter.package_name }}.ingest.contract import (
     check_loaded,
     contract_breaches,
     mostly_numeric,
@@ -18,7 +18,7 @@ from {{ cookiecutter.package_name }}.contract import (
     record_contract,
     write_contract,
 )
-from {{ cookiecutter.package_name }}.errors import DataError
+from {{ cookiecutter.package_name }}.run.errors import DataError
 
 from .conftest import machine_config
 

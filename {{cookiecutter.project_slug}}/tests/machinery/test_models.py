@@ -9,13 +9,13 @@ import pytest
 import skops.io as sio
 from sklearn.model_selection import train_test_split
 
-from {{ cookiecutter.package_name }}.artifacts import allowed_types, load_model, save_model, types_in
-from {{ cookiecutter.package_name }}.config import ColumnsConfig
-from {{ cookiecutter.package_name }}.errors import ArtifactError
-from {{ cookiecutter.package_name }}.evaluation import fit_baseline, lift, score
-from {{ cookiecutter.package_name }}.models import MODELS, build_model
-from {{ cookiecutter.package_name }}.preprocessing import infer_schema
-from {{ cookiecutter.package_name }}.synthetic import TARGETS, make_dataset, with_date_and_text
+from {{ cookiecutter.package_name }}.publishing.artifacts import allowed_types, load_model, save_model, types_in
+from {{ cookiecutter.package_name }}.run.config import ColumnsConfig
+from {{ cookiecutter.package_name }}.run.errors import ArtifactError
+from {{ cookiecutter.package_name }}.modelling.evaluation import fit_baseline, lift, score
+from {{ cookiecutter.package_name }}.yours.models import MODELS, build_model
+from {{ cookiecutter.package_name }}.yours.features import infer_schema
+from {{ cookiecutter.package_name }}.ingest.synthetic import TARGETS, make_dataset, with_date_and_text
 
 PRIMARY = {"classification": "roc_auc", "regression": "r2"}
 ENTRIES = [(task, name) for task, models in MODELS.items() for name in models]
@@ -60,7 +60,7 @@ def test_model_fits_predicts_and_beats_the_dummy(task, name, splits):
 
 
 def test_unknown_model_names_the_choices():
-    from {{ cookiecutter.package_name }}.errors import ConfigError
+    from {{ cookiecutter.package_name }}.run.errors import ConfigError
 
     schema = infer_schema(make_dataset("classification", 10), TARGETS["classification"])
     with pytest.raises(ConfigError, match=r"expected one of: .*logistic_regression"):

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }} import publish
-from {{ cookiecutter.package_name }}.artifacts import MANIFEST_FILE, METRICS_FILE, MODEL_FILE
-from {{ cookiecutter.package_name }}.compare import Leaderboard, compare, save_leaderboard
-from {{ cookiecutter.package_name }}.errors import ConfigError
-from {{ cookiecutter.package_name }}.publish import (
+from {{ cookiecutter.package_name }}.publishing import publish
+from {{ cookiecutter.package_name }}.publishing.artifacts import MANIFEST_FILE, METRICS_FILE, MODEL_FILE
+from {{ cookiecutter.package_name }}.modelling.compare import Leaderboard, compare, save_leaderboard
+from {{ cookiecutter.package_name }}.run.errors import ConfigError
+from {{ cookiecutter.package_name }}.publishing.publish import (
     MARKER_FILE,
     PIPELINE_FILES,
     STEPS,
@@ -272,7 +272,7 @@ def test_the_leaderboard_goes_into_a_marked_folder_of_its_own(root, earlier):
 
 
 def test_compare_and_report_refuse_a_folder_the_project_did_not_make(tmp_path):
-    from {{ cookiecutter.package_name }}.report import LEADERBOARD_FILE, REPORT_FILE, build_report
+    from {{ cookiecutter.package_name }}.reporting.report import LEADERBOARD_FILE, REPORT_FILE, build_report
 
     assert {REPORT_FILE, LEADERBOARD_FILE} <= PIPELINE_FILES
     folder = foreign_folder(tmp_path)

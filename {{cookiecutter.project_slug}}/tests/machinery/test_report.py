@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.run.errors import ProjectError
 
 from .conftest import machine_config
 
@@ -52,7 +52,7 @@ def parse(page: str) -> StrictParser:
 @pytest.fixture(scope="module")
 def reports(machine_run, tmp_path_factory) -> dict[str, str]:
     """The test-mode report of the machine run, made without a leaderboard, and with one."""
-    from {{ cookiecutter.package_name }}.report import LEADERBOARD_FILE, REPORT_FILE, build_report
+    from {{ cookiecutter.package_name }}.reporting.report import LEADERBOARD_FILE, REPORT_FILE, build_report
 
     config = machine_config(tmp_path_factory.mktemp("report"))
     shutil.copytree(machine_run.output_dir, config.output_dir)
@@ -108,7 +108,7 @@ def test_report_opens_offline_and_escapes_text(reports):
 
 @pytest.mark.slow
 def test_report_without_a_trained_model_says_to_train_first(tmp_path):
-    from {{ cookiecutter.package_name }}.report import build_report
+    from {{ cookiecutter.package_name }}.reporting.report import build_report
 
     with pytest.raises(ProjectError, match=r"run `train --mode test` first"):
         build_report(machine_config(tmp_path))
@@ -116,8 +116,8 @@ def test_report_without_a_trained_model_says_to_train_first(tmp_path):
 
 @pytest.mark.slow
 def test_a_report_of_a_model_replaced_meanwhile_is_not_written(machine_run, tmp_path, monkeypatch):
-    from {{ cookiecutter.package_name }} import report
-    from {{ cookiecutter.package_name }}.artifacts import MANIFEST_FILE
+    from {{ cookiecutter.package_name }}.reporting import report
+    from {{ cookiecutter.package_name }}.publishing.artifacts import MANIFEST_FILE
 
     config = machine_config(tmp_path)
     shutil.copytree(machine_run.output_dir, config.output_dir)

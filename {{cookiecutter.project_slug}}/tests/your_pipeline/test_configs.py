@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from {{ cookiecutter.package_name }}.config import MODES, load_config
+from {{ cookiecutter.package_name }}.run.config import MODES, load_config
 
 from ..conftest import CONFIG_DIR
 

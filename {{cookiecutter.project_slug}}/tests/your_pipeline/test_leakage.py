@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from {{ cookiecutter.package_name }}.preprocessing import infer_schema
-from {{ cookiecutter.package_name }}.quality import (
+from {{ cookiecutter.package_name }}.yours.features import infer_schema
+from {{ cookiecutter.package_name }}.modelling.quality import (
     leak_message,
     leaking_features,
     planted_leak,

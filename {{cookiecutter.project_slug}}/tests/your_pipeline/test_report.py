@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from {{ cookiecutter.package_name }}.config import load_config
+from {{ cookiecutter.package_name }}.run.config import load_config
 
 from ..conftest import CONFIG_DIR, outputs_in
 
 
 @pytest.mark.slow
 def test_the_report_of_your_test_mode_run_is_written(test_run):
-    from {{ cookiecutter.package_name }}.report import REPORT_FILE, build_report
+    from {{ cookiecutter.package_name }}.reporting.report import REPORT_FILE, build_report
 
     config = load_config("test", CONFIG_DIR, outputs_in(test_run.output_dir))
     page = build_report(config).read_text(encoding="utf-8")

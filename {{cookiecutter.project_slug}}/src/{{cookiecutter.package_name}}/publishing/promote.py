@@ -17,8 +17,8 @@ from typing import Any
 import tomlkit
 
 from .artifacts import read_manifest
-from .config import load_config
-from .errors import ConfigError, ProjectError
+from ..run.config import load_config
+from ..run.errors import ConfigError, ProjectError
 from .files import write_atomically
 from .manifest import plain
 
@@ -38,7 +38,7 @@ class Promotion:
 
 def chosen_params(manifest: dict[str, Any]) -> dict[str, Any]:
     """The hyper-parameters of a run's model that differ from its registry defaults."""
-    from .models import MODELS
+    from ..yours.models import MODELS
 
     task, name = manifest["task"], manifest["model"]
     if name not in MODELS.get(task, {}):

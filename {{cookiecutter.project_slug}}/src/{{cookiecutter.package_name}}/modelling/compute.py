@@ -22,8 +22,8 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
-from .config import Config
-from .errors import ConfigError
+from ..run.config import Config
+from ..run.errors import ConfigError
 
 
 @contextmanager

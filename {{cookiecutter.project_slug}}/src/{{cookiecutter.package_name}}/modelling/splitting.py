@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-from .config import Config
-from .errors import DataError
+from ..run.config import Config
+from ..run.errors import DataError
 
 
 @dataclass(frozen=True)

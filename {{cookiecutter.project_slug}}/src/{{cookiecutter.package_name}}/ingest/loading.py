@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import Config
+from ..run.config import Config
 from .contract import check_loaded, read_contract, record_contract, write_contract
 from .locations import redact
 from .sampling import SAMPLE_FILE, FetchResult, ensure_sample, read_meta, unlabelled_note

@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .errors import ProjectError
+from ..run.errors import ProjectError
 
 
 class BudgetExceeded(ProjectError):

@@ -1,4 +1,5 @@
-"""The model registry: the common interface through which every mode trains models.
+"""Yours: edit freely. The model registry, the common interface through which every mode
+trains models.
 
 Each entry maps a name to a factory of an unfitted scikit-learn estimator (with
 its default hyper-parameters) and a search space for tuning. Every model is
@@ -22,8 +23,8 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 
-from .errors import ConfigError
-from .preprocessing import FeatureSchema, build_preprocessor
+from ..run.errors import ConfigError
+from .features import FeatureSchema, build_preprocessor
 
 
 @dataclass(frozen=True)

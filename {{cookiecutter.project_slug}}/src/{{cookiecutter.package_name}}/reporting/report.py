@@ -19,13 +19,13 @@ from matplotlib.figure import Figure
 from sklearn.pipeline import Pipeline
 
 from . import plots
-from .artifacts import METRICS_FILE, MODEL_FILE, load_model, read_manifest
-from .compute import limit_threads
-from .config import Config
-from .data import load_dataset
-from .errors import ProjectError
-from .evaluation import greater_is_better
-from .files import write_atomically
+from ..publishing.artifacts import METRICS_FILE, MODEL_FILE, load_model, read_manifest
+from ..modelling.compute import limit_threads
+from ..run.config import Config
+from ..ingest.loading import load_dataset
+from ..run.errors import ProjectError
+from ..modelling.evaluation import greater_is_better
+from ..publishing.files import write_atomically
 from .inspection import (
     Contrast,
     confusion,
@@ -35,9 +35,9 @@ from .inspection import (
     worst_predictions,
     worst_slices,
 )
-from .preprocessing import FeatureSchema, infer_schema, schema_of
-from .publish import check_output_root, writing_into
-from .splitting import Split, split_rows
+from ..yours.features import FeatureSchema, infer_schema, schema_of
+from ..publishing.publish import check_output_root, writing_into
+from ..modelling.splitting import Split, split_rows
 
 REPORT_FILE = "report.html"
 LEADERBOARD_FILE = "leaderboard.json"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .locations import resolve_source, under_root
+from ..ingest.locations import resolve_source, under_root
 
 MODES = ("test", "human", "production")
 # A string that may be empty ("" leaves an optional setting unset: TOML has no null).
@@ -553,8 +553,8 @@ def _check_columns(config: Config, where: Any) -> None:
 def _check_ranges(config: Config, where: Any) -> None:
     """Check values whose validity depends on the task or on a range."""
     # Imported here: the registries import scikit-learn, which `--help` does not need.
-    from .evaluation import metric_names, metric_range
-    from .models import invalid_params, model_names, unknown_params
+    from ..modelling.evaluation import metric_names, metric_range
+    from ..yours.models import invalid_params, model_names, unknown_params
 
     data = config.data
     if data.max_rows < 0:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .config import MODES
 from .errors import ProjectError, QualityGateFailed
-from .locations import redact
+from ..ingest.locations import redact
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
@@ -220,8 +220,8 @@ def print_notes(notes: list[str], warnings: list[str] = ()) -> None:
 
 def run_train(arguments: argparse.Namespace) -> int:
     """Train in the chosen mode and print a summary of the result."""
-    from .models import model_names
-    from .pipeline import train
+    from ..yours.models import model_names
+    from ..modelling.pipeline import train
 
     config = mode_config(arguments)
     models = None
@@ -258,7 +258,7 @@ def run_train(arguments: argparse.Namespace) -> int:
 
 def run_fetch_sample(arguments: argparse.Namespace) -> int:
     """Fetch the mode's sample and say what was kept and what changed."""
-    from .sampling import fetch_sample
+    from ..ingest.sampling import fetch_sample
 
     fetched = fetch_sample(mode_config(arguments))
     print_fetch(fetched)
@@ -268,8 +268,8 @@ def run_fetch_sample(arguments: argparse.Namespace) -> int:
 
 def run_compare(arguments: argparse.Namespace) -> int:
     """Compare models in the chosen mode; print the leaderboard and where it was saved."""
-    from .compare import compare, print_leaderboard
-    from .models import model_names
+    from ..modelling.compare import compare, print_leaderboard
+    from ..yours.models import model_names
 
     config = mode_config(arguments)
     models = None
@@ -292,7 +292,7 @@ def run_compare(arguments: argparse.Namespace) -> int:
 
 def run_report(arguments: argparse.Namespace) -> int:
     """Write the mode's HTML report and print its path."""
-    from .report import build_report
+    from ..reporting.report import build_report
 
     print(shown(build_report(mode_config(arguments))))
     return 0
@@ -300,7 +300,7 @@ def run_report(arguments: argparse.Namespace) -> int:
 
 def run_promote(arguments: argparse.Namespace) -> int:
     """Write the chosen model into the target mode's config; say what was written."""
-    from .promote import promote
+    from ..publishing.promote import promote
 
     promotion = promote(arguments.config_dir, arguments.source_mode, arguments.target_mode)
     params = ", ".join(f"{key} = {value!r}" for key, value in promotion.params.items())
@@ -313,7 +313,7 @@ def run_promote(arguments: argparse.Namespace) -> int:
 
 def run_predict(arguments: argparse.Namespace) -> int:
     """Score the input file with the model; say how many rows went where."""
-    from .predict import predict_file
+    from ..publishing.predict import predict_file
 
     if arguments.batch_rows < 1:
         raise ProjectError(f"--batch-rows must be at least 1, got {arguments.batch_rows}")

@@ -19,12 +19,12 @@ import pandas as pd
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn.pipeline import Pipeline
 
-from .config import Config
+from ..run.config import Config
 from .evaluation import PrimaryScorer, greater_is_better
-from .manifest import plain
-from .models import build_model, search_space
-from .preprocessing import FeatureSchema
-from .progress import activity
+from ..publishing.manifest import plain
+from ..yours.models import build_model, search_space
+from ..yours.features import FeatureSchema
+from ..run.progress import activity
 from .splitting import make_folds
 
 

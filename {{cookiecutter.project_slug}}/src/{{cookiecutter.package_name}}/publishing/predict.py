@@ -21,11 +21,11 @@ import pandas as pd
 import pyarrow as pa
 
 from .artifacts import MODEL_FILE, load_model, read_manifest
-from .contract import contract_breaches
-from .errors import ArtifactError, DataError
+from ..ingest.contract import contract_breaches
+from ..run.errors import ArtifactError, DataError
 from .files import write_atomically
-from .progress import rows as progress_rows
-from .sources import FORMATS, Source, open_files
+from ..run.progress import rows as progress_rows
+from ..ingest.sources import FORMATS, Source, open_files
 
 PREDICTION = "prediction"
 # The contract checks that apply to rows being scored (missing and retyped columns are

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from .artifacts import MANIFEST_FILE, METRICS_FILE, MODEL_FILE
-from .errors import ConfigError
+from ..run.errors import ConfigError
 from .files import usual_mode, write_atomically
 
 # Hidden, so that listings of a model's files show the model's files.

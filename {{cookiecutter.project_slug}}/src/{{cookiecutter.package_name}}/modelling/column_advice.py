@@ -14,8 +14,8 @@ import re
 
 import pandas as pd
 
-from .config import Config
-from .preprocessing import FeatureSchema
+from ..run.config import Config
+from ..yours.features import FeatureSchema
 
 # Fewer rows than this say too little about a column to judge it.
 MIN_ROWS = 20

@@ -33,14 +33,14 @@ from sklearn.model_selection import cross_validate
 
 from .column_advice import column_notes
 from .compute import compute_engine
-from .config import Config
-from .data import load_dataset
-from .errors import DataError
+from ..run.config import Config
+from ..ingest.loading import load_dataset
+from ..run.errors import DataError
 from .evaluation import baseline_model, greater_is_better, metric_names, score
-from .files import write_atomically
-from .models import build_model
-from .preprocessing import infer_schema
-from .publish import check_output_root, writing_into
+from ..publishing.files import write_atomically
+from ..yours.models import build_model
+from ..yours.features import infer_schema
+from ..publishing.publish import check_output_root, writing_into
 from .splitting import make_folds, split_rows
 
 BASELINE = "dummy_baseline"

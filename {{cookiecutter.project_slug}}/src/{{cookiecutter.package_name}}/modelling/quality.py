@@ -15,9 +15,9 @@ from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from .config import Config
+from ..run.config import Config
 from .evaluation import METRICS
-from .preprocessing import FeatureSchema, build_preprocessor
+from ..yours.features import FeatureSchema, build_preprocessor
 
 # The single-feature score of each task: bounded above by 1, so one threshold reads the same.
 # Regression scores R² on the target's ranks: a skewed target's extremes, which a tree

@@ -11,7 +11,7 @@ from sklearn import metrics
 from sklearn.base import BaseEstimator
 from sklearn.dummy import DummyClassifier, DummyRegressor
 
-from .config import Config
+from ..run.config import Config
 
 # name -> (function of (y_true, fitted model, X), whether greater is better)
 Metric = tuple[Callable[[pd.Series, BaseEstimator, pd.DataFrame], float], bool]

@@ -14,13 +14,13 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from .artifacts import MANIFEST_FILE, save_metrics, save_model
+from ..publishing.artifacts import MANIFEST_FILE, save_metrics, save_model
 from .column_advice import column_notes
 from .compare import compare_models
 from .compute import compute_engine
-from .config import Config
-from .data import load_dataset
-from .errors import QualityGateFailed
+from ..run.config import Config
+from ..ingest.loading import load_dataset
+from ..run.errors import QualityGateFailed
 from .evaluation import (
     PredictedOnce,
     finite,
@@ -31,11 +31,11 @@ from .evaluation import (
     rarely_predicted,
     score,
 )
-from .locations import redact
-from .manifest import build_manifest, data_fingerprint, git_state, library_versions, plain
-from .preprocessing import FeatureSchema, infer_schema
-from .publish import check_output_root, publishing, recover
-from .sampling import FetchResult, frame_hash
+from ..ingest.locations import redact
+from ..publishing.manifest import build_manifest, data_fingerprint, git_state, library_versions, plain
+from ..yours.features import FeatureSchema, infer_schema
+from ..publishing.publish import check_output_root, publishing, recover
+from ..ingest.sampling import FetchResult, frame_hash
 from .splitting import Split, split_rows
 from .timing import StepTimer
 from .tuning import fit_model

@@ -1,7 +1,7 @@
-"""Feature preparation: which columns are features of which kind, and the one
-preprocessing step every model shares.
+"""Yours: edit freely. Feature preparation: which columns are features of which kind,
+and the one preprocessing step every model shares.
 
-Yours to edit: change how a kind of column becomes numbers (the imputers, the
+Change how a kind of column becomes numbers (the imputers, the
 scaler, the encoder, the date parts, the text vectorizer) and every model follows.
 
 A column's role comes from the `[columns]` section of configs/base.toml first

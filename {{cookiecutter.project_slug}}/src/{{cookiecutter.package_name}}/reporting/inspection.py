@@ -28,7 +28,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.metrics import confusion_matrix
 
-from .preprocessing import FeatureSchema, infer_schema, to_timestamps
+from ..yours.features import FeatureSchema, infer_schema, to_timestamps
 
 MISSING = "(missing)"
 # A numeric target with at most this many distinct integer values is summarised as classes.

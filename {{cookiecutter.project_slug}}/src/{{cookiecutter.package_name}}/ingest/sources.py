@@ -21,10 +21,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from .config import DataConfig
-from .errors import DataError
+from ..run.config import DataConfig
+from ..run.errors import DataError
 from .locations import SYNTHETIC, is_sql, redact
-from .progress import rows as progress_rows
+from ..run.progress import rows as progress_rows
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
