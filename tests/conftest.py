@@ -11,11 +11,10 @@ import pytest
 from generated import Environment, make_environment
 from rendering import (
     Case,
-    engine_environment,
+    environment_with,
     make_template_repo,
     path_without_uv,
-    render_with_cookiecutter,
-    render_with_copier,
+    render_with_command,
 )
 
 
@@ -67,12 +66,10 @@ class Renders:
         key = (case.id, engine)
         if key not in self.made:
             folder = self.workspace / engine / case.id
-            with engine_environment({"PATH": self.path}):
-                if engine == "copier":
-                    project = render_with_copier(self.template, folder / "project", case.given)
-                else:
-                    project = render_with_cookiecutter(self.template, folder, case.given)
-            self.made[key] = project
+            environment = environment_with({"PATH": self.path})
+            self.made[key], _ = render_with_command(
+                engine, self.template, folder, case.given, environment
+            )
         return self.made[key]
 
 

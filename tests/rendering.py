@@ -10,13 +10,10 @@ import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import copier
-import plumbum
 from cookiecutter.generate import generate_context
 from cookiecutter.main import cookiecutter
 from cookiecutter.prompt import prompt_for_config
@@ -225,32 +222,6 @@ def path_without_uv(folder: Path) -> str:
     return os.pathsep.join(entries)
 
 
-@contextmanager
-def engine_environment(changes: dict[str, str | None]) -> Iterator[None]:
-    """Change the environment the engines give the post-generation step (None removes).
-
-    cookiecutter runs its hook with os.environ; copier runs its task with plumbum's copy
-    of the environment, taken when copier was imported: both are changed, then restored.
-    """
-    saved = {name: os.environ.get(name) for name in changes}
-    with plumbum.local.env():
-        for name, value in changes.items():
-            if value is None:
-                os.environ.pop(name, None)
-                plumbum.local.env.pop(name, None)
-            else:
-                os.environ[name] = value
-                plumbum.local.env[name] = value
-        try:
-            yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-
-
 def template_files(root: Path = ROOT) -> list[Path]:
     """List the template's files: tracked, untracked-but-not-ignored, present on disk."""
     if (root / ".git").exists():
@@ -306,6 +277,51 @@ def render_with_cookiecutter(template: Path | str, output_dir: Path, answers: di
         str(template), no_input=True, extra_context=answers, output_dir=str(output_dir)
     )
     return Path(project)
+
+
+def environment_with(changes: dict[str, str | None]) -> dict[str, str]:
+    """Return this process's environment with the changes made (None removes a variable)."""
+    environment = dict(os.environ)
+    for name, value in changes.items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
+    return environment
+
+
+def render_with_command(
+    engine: str, template: Path | str, folder: Path, answers: dict, env: dict[str, str]
+) -> tuple[Path, str]:
+    """Generate a project with the engine's command line, run with the environment env.
+
+    The way to change the environment of the post-generation step: cookiecutter's hook and
+    copier's task inherit the command's. The project lands where the Python API helpers put
+    it (copier: folder/project; cookiecutter: its slug under folder). Return the project
+    folder and what the command printed; a failing command fails the test.
+    """
+    # Both command lines read yes/no answers spelled true/false.
+    pairs = [
+        f"{name}={str(value).lower() if isinstance(value, bool) else value}"
+        for name, value in answers.items()
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    if engine == "copier":
+        project = folder / "project"
+        data = [part for pair in pairs for part in ("--data", pair)]
+        command = [tool("copier"), "copy", "--trust", "--defaults", "--quiet", *data]
+        command += [template, project]
+    else:
+        command = [tool("cookiecutter"), "--no-input", "--output-dir", folder, template, *pairs]
+    before = set(folder.iterdir())
+    result = subprocess.run(
+        [str(part) for part in command], env=env, capture_output=True, text=True, check=False
+    )
+    printed = result.stdout + result.stderr
+    assert result.returncode == 0, f"{engine} failed:\n{printed}"
+    if engine == "cookiecutter":
+        [project] = set(folder.iterdir()) - before
+    return project, printed
 
 
 def generated_entries(project: Path) -> dict[str, tuple]:

@@ -1,6 +1,7 @@
 """The post-generation step: git always; the environment and the hooks when asked and uv is there.
 
-cookiecutter runs it as its post-generation hook, copier as a task on copy.
+cookiecutter runs it as its post-generation hook, copier as a task on copy. The engines run
+as commands, so that the step gets the environment a test gives them.
 """
 
 import os
@@ -9,13 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from rendering import (
-    FOREIGN_ENVIRONMENT,
-    engine_environment,
-    find_uv,
-    render_with_cookiecutter,
-    render_with_copier,
-)
+from rendering import FOREIGN_ENVIRONMENT, environment_with, find_uv, render_with_command
 
 ENGINES = ["copier", "cookiecutter"]
 engines = pytest.mark.parametrize("engine", ENGINES)
@@ -23,11 +18,12 @@ engines = pytest.mark.parametrize("engine", ENGINES)
 NO_FOREIGN_ENVIRONMENT = dict.fromkeys(FOREIGN_ENVIRONMENT)
 
 
-def render(engine: str, template: Path, folder: Path, answers: dict) -> Path:
-    """Generate a project with the engine's Python API; return the project folder."""
-    if engine == "copier":
-        return render_with_copier(template, folder / "project", answers)
-    return render_with_cookiecutter(template, folder, answers)
+def render(
+    engine: str, template: Path, folder: Path, answers: dict, changes: dict[str, str | None]
+) -> tuple[Path, str]:
+    """Generate a project with the engine's command in this environment changed (None
+    removes a variable); return the project folder and what the command printed."""
+    return render_with_command(engine, template, folder, answers, environment_with(changes))
 
 
 def assert_not_set_up(project: Path) -> None:
@@ -38,30 +34,27 @@ def assert_not_set_up(project: Path) -> None:
 
 @engines
 def test_without_uv_it_makes_a_repository_and_prints_the_command(
-    engine, template_repo, tmp_path, no_uv_path, capfd
+    engine, template_repo, tmp_path, no_uv_path
 ):
-    with engine_environment({**NO_FOREIGN_ENVIRONMENT, "PATH": no_uv_path}):
-        project = render(engine, template_repo, tmp_path, {"install_hooks": True})
-    printed = capfd.readouterr()
+    changes = {**NO_FOREIGN_ENVIRONMENT, "PATH": no_uv_path}
+    project, printed = render(engine, template_repo, tmp_path, {"install_hooks": True}, changes)
     assert_not_set_up(project)
-    assert "uv sync" in printed.out + printed.err
-    assert "pre-commit install" in printed.out + printed.err
+    assert "uv sync" in printed
+    assert "pre-commit install" in printed
 
 
 @engines
 def test_install_hooks_false_makes_a_repository_only(engine, template_repo, tmp_path):
     # uv is on PATH: only the answer keeps the step from using it.
-    with engine_environment(NO_FOREIGN_ENVIRONMENT):
-        project = render(engine, template_repo, tmp_path, {"install_hooks": False})
+    answers = {"install_hooks": False}
+    project, _ = render(engine, template_repo, tmp_path, answers, NO_FOREIGN_ENVIRONMENT)
     assert_not_set_up(project)
 
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("precommit")
 @engines
-def test_install_hooks_makes_the_environment_and_installs_the_hook(
-    engine, template_repo, tmp_path, capfd
-):
+def test_install_hooks_makes_the_environment_and_installs_the_hook(engine, template_repo, tmp_path):
     uv = find_uv()
     if uv is None:
         pytest.fail("uv is needed: python3 -m pip install uv")
@@ -74,10 +67,7 @@ def test_install_hooks_makes_the_environment_and_installs_the_hook(
         "UV_PROJECT_ENVIRONMENT": str(elsewhere),
         "PATH": os.pathsep.join([str(Path(uv).parent), os.environ.get("PATH", "")]),
     }
-    with engine_environment(changes):
-        project = render(engine, template_repo, tmp_path, {"install_hooks": True})
-    printed = capfd.readouterr()
-    printed = printed.out + printed.err
+    project, printed = render(engine, template_repo, tmp_path, {"install_hooks": True}, changes)
     assert not elsewhere.exists(), (
         f"uv sync made the environment that VIRTUAL_ENV/UV_PROJECT_ENVIRONMENT name\n{printed}"
     )

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.ingest.synthetic import TARGETS, make_dataset
 from {{ cookiecutter.package_name }}.modelling.compare import (
     BASELINE,
     compare_models,
@@ -16,10 +17,9 @@ from {{ cookiecutter.package_name }}.modelling.compare import (
     save_leaderboard,
 )
 from {{ cookiecutter.package_name }}.modelling.evaluation import lift, metric_names
-from {{ cookiecutter.package_name }}.yours.models import model_names
 from {{ cookiecutter.package_name }}.modelling.pipeline import fit_best, split_rows
 from {{ cookiecutter.package_name }}.yours.features import infer_schema
-from {{ cookiecutter.package_name }}.ingest.synthetic import TARGETS, make_dataset
+from {{ cookiecutter.package_name }}.yours.models import model_names
 
 from .conftest import TASK, machine_config
 

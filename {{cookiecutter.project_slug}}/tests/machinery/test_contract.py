@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.run.config import ContractConfig
 from {{ cookiecutter.package_name }}.ingest.contract import (
     check_loaded,
     contract_breaches,
@@ -18,6 +17,7 @@ from {{ cookiecutter.package_name }}.ingest.contract import (
     record_contract,
     write_contract,
 )
+from {{ cookiecutter.package_name }}.run.config import ContractConfig
 from {{ cookiecutter.package_name }}.run.errors import DataError
 
 from .conftest import machine_config

@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.run.config import ContractConfig
 from {{ cookiecutter.package_name }}.ingest.contract import CONTRACT_FILE
 from {{ cookiecutter.package_name }}.ingest.loading import load_dataset
-from {{ cookiecutter.package_name }}.run.errors import DataError
 from {{ cookiecutter.package_name }}.ingest.sampling import META_FILE, SAMPLE_FILE, fetch_sample, read_meta
 from {{ cookiecutter.package_name }}.ingest.sources import read_all, source_fingerprint
 from {{ cookiecutter.package_name }}.ingest.synthetic import TARGETS, make_dataset
+from {{ cookiecutter.package_name }}.run.config import ContractConfig
+from {{ cookiecutter.package_name }}.run.errors import DataError
 
 from .conftest import machine_config
 

@@ -9,7 +9,6 @@ from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from {{ cookiecutter.package_name }}.run.config import ColumnsConfig
 from {{ cookiecutter.package_name }}.reporting.inspection import (
     MISSING,
     cohens_d,
@@ -21,6 +20,7 @@ from {{ cookiecutter.package_name }}.reporting.inspection import (
     worst_predictions,
     worst_slices,
 )
+from {{ cookiecutter.package_name }}.run.config import ColumnsConfig
 from {{ cookiecutter.package_name }}.yours.features import infer_schema
 
 # Human mode's error analysis: in the full suite, not in the commit hook.

@@ -9,13 +9,13 @@ import pytest
 import skops.io as sio
 from sklearn.model_selection import train_test_split
 
+from {{ cookiecutter.package_name }}.ingest.synthetic import TARGETS, make_dataset, with_date_and_text
+from {{ cookiecutter.package_name }}.modelling.evaluation import fit_baseline, lift, score
 from {{ cookiecutter.package_name }}.publishing.artifacts import allowed_types, load_model, save_model, types_in
 from {{ cookiecutter.package_name }}.run.config import ColumnsConfig
 from {{ cookiecutter.package_name }}.run.errors import ArtifactError
-from {{ cookiecutter.package_name }}.modelling.evaluation import fit_baseline, lift, score
-from {{ cookiecutter.package_name }}.yours.models import MODELS, build_model
 from {{ cookiecutter.package_name }}.yours.features import infer_schema
-from {{ cookiecutter.package_name }}.ingest.synthetic import TARGETS, make_dataset, with_date_and_text
+from {{ cookiecutter.package_name }}.yours.models import MODELS, build_model
 
 PRIMARY = {"classification": "roc_auc", "regression": "r2"}
 ENTRIES = [(task, name) for task, models in MODELS.items() for name in models]

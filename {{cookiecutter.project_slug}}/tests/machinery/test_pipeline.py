@@ -10,6 +10,10 @@ import pandas as pd
 import pytest
 import skops.io as sio
 
+from {{ cookiecutter.package_name }}.ingest.synthetic import make_dataset, with_date_and_text
+from {{ cookiecutter.package_name }}.modelling.evaluation import per_class, rarely_predicted
+from {{ cookiecutter.package_name }}.modelling.pipeline import train
+from {{ cookiecutter.package_name }}.modelling.timing import BudgetExceeded
 from {{ cookiecutter.package_name }}.publishing.artifacts import (
     METRICS_FILE,
     MODEL_FILE,
@@ -17,11 +21,7 @@ from {{ cookiecutter.package_name }}.publishing.artifacts import (
     read_manifest,
     types_in,
 )
-from {{ cookiecutter.package_name }}.modelling.evaluation import per_class, rarely_predicted
-from {{ cookiecutter.package_name }}.modelling.pipeline import train
 from {{ cookiecutter.package_name }}.yours.features import schema_of
-from {{ cookiecutter.package_name }}.ingest.synthetic import make_dataset, with_date_and_text
-from {{ cookiecutter.package_name }}.modelling.timing import BudgetExceeded
 
 from .conftest import TASK, machine_config
 

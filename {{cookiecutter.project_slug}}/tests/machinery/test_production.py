@@ -24,7 +24,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import SVC
 
+from {{ cookiecutter.package_name }}.ingest.synthetic import make_dataset
 from {{ cookiecutter.package_name }}.modelling import pipeline
+from {{ cookiecutter.package_name }}.modelling.pipeline import TrainingResult, train
 from {{ cookiecutter.package_name }}.publishing import predict
 from {{ cookiecutter.package_name }}.publishing.artifacts import (
     MANIFEST_FILE,
@@ -33,6 +35,9 @@ from {{ cookiecutter.package_name }}.publishing.artifacts import (
     load_model,
     read_manifest,
 )
+from {{ cookiecutter.package_name }}.publishing.manifest import FIELDS
+from {{ cookiecutter.package_name }}.publishing.predict import predict_file
+from {{ cookiecutter.package_name }}.publishing.publish import MARKER_FILE
 from {{ cookiecutter.package_name }}.run.cli import main
 from {{ cookiecutter.package_name }}.run.config import Config
 from {{ cookiecutter.package_name }}.run.errors import (
@@ -41,12 +46,7 @@ from {{ cookiecutter.package_name }}.run.errors import (
     DataError,
     QualityGateFailed,
 )
-from {{ cookiecutter.package_name }}.publishing.manifest import FIELDS
 from {{ cookiecutter.package_name }}.yours.models import MODELS
-from {{ cookiecutter.package_name }}.modelling.pipeline import TrainingResult, train
-from {{ cookiecutter.package_name }}.publishing.predict import predict_file
-from {{ cookiecutter.package_name }}.publishing.publish import MARKER_FILE
-from {{ cookiecutter.package_name }}.ingest.synthetic import make_dataset
 
 from .conftest import TASK, machine_config, merged
 

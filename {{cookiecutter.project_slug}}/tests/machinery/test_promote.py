@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from {{ cookiecutter.package_name }}.modelling.pipeline import train
+from {{ cookiecutter.package_name }}.publishing.promote import promote
 from {{ cookiecutter.package_name }}.run.cli import main
 from {{ cookiecutter.package_name }}.run.config import load_config
 from {{ cookiecutter.package_name }}.run.errors import ArtifactError
-from {{ cookiecutter.package_name }}.modelling.pipeline import train
-from {{ cookiecutter.package_name }}.publishing.promote import promote
 
 from .conftest import make_configs
 

@@ -17,10 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.modelling.compare import Leaderboard, compare, save_leaderboard
 from {{ cookiecutter.package_name }}.publishing import publish
 from {{ cookiecutter.package_name }}.publishing.artifacts import MANIFEST_FILE, METRICS_FILE, MODEL_FILE
-from {{ cookiecutter.package_name }}.modelling.compare import Leaderboard, compare, save_leaderboard
-from {{ cookiecutter.package_name }}.run.errors import ConfigError
 from {{ cookiecutter.package_name }}.publishing.publish import (
     MARKER_FILE,
     PIPELINE_FILES,
@@ -29,6 +28,7 @@ from {{ cookiecutter.package_name }}.publishing.publish import (
     recover,
     writing_into,
 )
+from {{ cookiecutter.package_name }}.run.errors import ConfigError
 
 from .conftest import machine_config
 

@@ -116,8 +116,8 @@ def test_report_without_a_trained_model_says_to_train_first(tmp_path):
 
 @pytest.mark.slow
 def test_a_report_of_a_model_replaced_meanwhile_is_not_written(machine_run, tmp_path, monkeypatch):
-    from {{ cookiecutter.package_name }}.reporting import report
     from {{ cookiecutter.package_name }}.publishing.artifacts import MANIFEST_FILE
+    from {{ cookiecutter.package_name }}.reporting import report
 
     config = machine_config(tmp_path)
     shutil.copytree(machine_run.output_dir, config.output_dir)
@@ -134,3 +134,27 @@ def test_a_report_of_a_model_replaced_meanwhile_is_not_written(machine_run, tmp_
     with pytest.raises(ProjectError, match=r"a new model was published while the report"):
         report.build_report(config)
     assert not (config.output_dir / report.REPORT_FILE).exists()
+
+
+@pytest.mark.slow
+def test_the_report_names_its_model_and_whether_the_leaderboard_ranks_its_rows(tmp_path):
+    from {{ cookiecutter.package_name }}.modelling.compare import compare
+    from {{ cookiecutter.package_name }}.modelling.pipeline import train
+    from {{ cookiecutter.package_name }}.publishing.artifacts import read_manifest
+    from {{ cookiecutter.package_name }}.reporting.report import build_report
+
+    one_model = {"compare": {"models": ["logistic_regression"]}}
+    config = machine_config(tmp_path, **one_model)
+    compare(config)
+    train(config)
+    page = build_report(config).read_text()
+    sha256 = read_manifest(config.output_dir)["artifact"]["sha256"]
+    assert f'<meta name="trimode-model-sha256" content="{sha256}">' in page
+    assert "on the rows this model was trained on" in page
+
+    # Other rows (the data changed), a new model, the old leaderboard carried over.
+    fewer = machine_config(tmp_path, **one_model, data={"max_rows": 2_000})
+    train(fewer)
+    page = build_report(fewer).read_text()
+    assert "on other rows than this model was trained on" in page
+    assert read_manifest(fewer.output_dir)["artifact"]["sha256"] != sha256

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from {{ cookiecutter.package_name }}.modelling.pipeline import TrainingResult, train
 from {{ cookiecutter.package_name }}.run.config import Config, load_config
 from {{ cookiecutter.package_name }}.run.errors import ConfigError
-from {{ cookiecutter.package_name }}.modelling.pipeline import TrainingResult, train
 
 from ..conftest import CONFIG_DIR, outputs_in
 

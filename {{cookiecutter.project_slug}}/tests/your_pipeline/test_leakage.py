@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from {{ cookiecutter.package_name }}.yours.features import infer_schema
 from {{ cookiecutter.package_name }}.modelling.quality import (
     leak_message,
     leaking_features,
     planted_leak,
     single_feature_scores,
 )
+from {{ cookiecutter.package_name }}.yours.features import infer_schema
 
 
 @pytest.fixture(scope="module")

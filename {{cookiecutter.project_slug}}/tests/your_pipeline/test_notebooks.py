@@ -1,5 +1,5 @@
-"""Every notebook runs top to bottom in test mode on your data, and is committed
-without outputs."""
+"""Every notebook runs top to bottom in test mode on your data, reads the published
+outputs without changing them, and is committed without outputs."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+
+from {{ cookiecutter.package_name }}.modelling.pipeline import TrainingResult
 
 from ..conftest import PROJECT_ROOT, outputs_in
 
@@ -24,17 +26,28 @@ def test_notebook_is_committed_without_outputs(path: Path):
     assert "parameters" in code[0]["metadata"].get("tags", [])
 
 
+def files_in(folder: Path) -> dict[str, bytes]:
+    """Every file under folder, by its relative path, with its content."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
-def test_notebook_runs_in_test_mode(path: Path, tmp_path: Path):
+def test_notebook_runs_in_test_mode(path: Path, test_run: TrainingResult):
     import nbformat
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
-    # Its parameters cell, as papermill would set it: test mode, and whatever the notebook
-    # writes (outputs/test/) goes to the temporary folder instead of the project's.
+    # Its parameters cell, as papermill would set it: test mode, reading the outputs
+    # test_run published into a temporary folder instead of the project's outputs/test/.
     parameters = next(cell for cell in notebook.cells if cell.cell_type == "code")
-    overrides = outputs_in(tmp_path / "outputs")
+    outputs = test_run.output_dir
+    before = files_in(outputs)
+    overrides = outputs_in(outputs)
     parameters.source = f'MODE = "test"\nCONFIG_OVERRIDES = {overrides!r}\n'
     client = NotebookClient(
         notebook,
@@ -51,3 +64,4 @@ def test_notebook_runs_in_test_mode(path: Path, tmp_path: Path):
         if output.get("output_type") == "error"
     ]
     assert errors == []
+    assert files_in(outputs) == before  # read, never written

@@ -7,13 +7,13 @@ import json
 
 import numpy as np
 
-from {{ cookiecutter.package_name }}.publishing.artifacts import METRICS_FILE, MODEL_FILE, load_model, read_manifest
 from {{ cookiecutter.package_name }}.ingest.loading import load_dataset
 from {{ cookiecutter.package_name }}.modelling.evaluation import lift
-from {{ cookiecutter.package_name }}.yours.models import build_model
 from {{ cookiecutter.package_name }}.modelling.pipeline import split_rows
-from {{ cookiecutter.package_name }}.yours.features import infer_schema
 from {{ cookiecutter.package_name }}.modelling.quality import prediction_problems
+from {{ cookiecutter.package_name }}.publishing.artifacts import METRICS_FILE, MODEL_FILE, load_model, read_manifest
+from {{ cookiecutter.package_name }}.yours.features import infer_schema
+from {{ cookiecutter.package_name }}.yours.models import build_model
 
 
 def test_writes_model_metrics_and_manifest(test_run, test_config):

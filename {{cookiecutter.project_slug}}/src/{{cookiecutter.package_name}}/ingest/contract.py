@@ -28,11 +28,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..publishing.files import write_atomically
 from ..run.config import Config
 from ..run.errors import DataError
-from ..publishing.files import write_atomically
-from .locations import redact
 from ..yours.features import is_date_column
+from .locations import redact
 
 CONTRACT_FILE = "contract.json"
 CONTRACT_VERSION = 1

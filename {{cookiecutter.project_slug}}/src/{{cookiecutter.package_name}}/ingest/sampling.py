@@ -29,12 +29,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..run.config import Config
-from .contract import check_loaded, read_contract, record_contract, write_contract
-from ..run.errors import DataError
 from ..publishing.files import write_atomically
-from .locations import SYNTHETIC, redact
+from ..run.config import Config
+from ..run.errors import DataError
 from ..run.progress import rows as progress_rows
+from .contract import check_loaded, read_contract, record_contract, write_contract
+from .locations import SYNTHETIC, redact
 from .sources import Source, open_source, source_fingerprint
 
 SAMPLE_FILE = "sample.parquet"

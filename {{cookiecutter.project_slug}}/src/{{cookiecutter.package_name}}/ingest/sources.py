@@ -23,8 +23,8 @@ import pyarrow as pa
 
 from ..run.config import DataConfig
 from ..run.errors import DataError
-from .locations import SYNTHETIC, is_sql, redact
 from ..run.progress import rows as progress_rows
+from .locations import SYNTHETIC, is_sql, redact
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 

@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -31,16 +32,17 @@ from rich.table import Table
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import cross_validate
 
+from ..ingest.loading import load_dataset
+from ..ingest.sampling import frame_hash
+from ..publishing.files import write_atomically
+from ..publishing.publish import check_output_root, writing_into
+from ..run.config import Config
+from ..run.errors import DataError
+from ..yours.features import infer_schema
+from ..yours.models import build_model
 from .column_advice import column_notes
 from .compute import compute_engine
-from ..run.config import Config
-from ..ingest.loading import load_dataset
-from ..run.errors import DataError
 from .evaluation import baseline_model, greater_is_better, metric_names, score
-from ..publishing.files import write_atomically
-from ..yours.models import build_model
-from ..yours.features import infer_schema
-from ..publishing.publish import check_output_root, writing_into
 from .splitting import make_folds, split_rows
 
 BASELINE = "dummy_baseline"
@@ -68,6 +70,9 @@ class Leaderboard:
     fold_hashes: dict[str, str]
     # What the user should read about the data (columns that look misassigned).
     notes: list[str] = field(default_factory=list)
+    # The run that made it: when, and the content hash of the rows it loaded (the one a
+    # manifest records), so a report can tell whether it ranks the model beside it.
+    made_by: dict[str, Any] = field(default_factory=dict)
 
     @property
     def best(self) -> str:
@@ -94,6 +99,7 @@ class Leaderboard:
             "n_rows": self.n_rows,
             "cv_folds": self.cv_folds,
             "seed": self.seed,
+            "made_by": self.made_by,
             "primary_metric": self.primary_metric,
             "greater_is_better": greater_is_better(self.task, self.primary_metric),
             "folds_sha256": folds_hash(self.folds),
@@ -207,7 +213,12 @@ def compare(config: Config, models: list[str] | None = None) -> tuple[Leaderboar
     leaderboard = compare_models(config, split.x_train, split.y_train, models)
     schema = infer_schema(loaded.frame, config.data.target, config.columns)
     notes = [*loaded.notes, *loaded.warnings, *column_notes(loaded.frame, schema, config)]
-    leaderboard = dataclasses.replace(leaderboard, notes=notes)
+    made_by = {
+        "command": "compare",
+        "made_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data_content_hash": frame_hash(loaded.frame),
+    }
+    leaderboard = dataclasses.replace(leaderboard, notes=notes, made_by=made_by)
     return leaderboard, save_leaderboard(leaderboard, config.output_dir, key)
 
 

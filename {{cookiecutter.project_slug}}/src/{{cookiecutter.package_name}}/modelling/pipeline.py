@@ -14,13 +14,24 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
+from ..ingest.loading import load_dataset
+from ..ingest.locations import redact
+from ..ingest.sampling import FetchResult, frame_hash
 from ..publishing.artifacts import MANIFEST_FILE, save_metrics, save_model
+from ..publishing.manifest import (
+    build_manifest,
+    data_fingerprint,
+    git_state,
+    library_versions,
+    plain,
+)
+from ..publishing.publish import check_output_root, publishing, recover
+from ..run.config import Config
+from ..run.errors import QualityGateFailed
+from ..yours.features import FeatureSchema, infer_schema
 from .column_advice import column_notes
 from .compare import compare_models
 from .compute import compute_engine
-from ..run.config import Config
-from ..ingest.loading import load_dataset
-from ..run.errors import QualityGateFailed
 from .evaluation import (
     PredictedOnce,
     finite,
@@ -31,11 +42,6 @@ from .evaluation import (
     rarely_predicted,
     score,
 )
-from ..ingest.locations import redact
-from ..publishing.manifest import build_manifest, data_fingerprint, git_state, library_versions, plain
-from ..yours.features import FeatureSchema, infer_schema
-from ..publishing.publish import check_output_root, publishing, recover
-from ..ingest.sampling import FetchResult, frame_hash
 from .splitting import Split, split_rows
 from .timing import StepTimer
 from .tuning import fit_model

@@ -16,8 +16,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from ..run.config import Config
-from .evaluation import METRICS
 from ..yours.features import FeatureSchema, build_preprocessor
+from .evaluation import METRICS
 
 # The single-feature score of each task: bounded above by 1, so one threshold reads the same.
 # Regression scores R² on the target's ranks: a skewed target's extremes, which a tree

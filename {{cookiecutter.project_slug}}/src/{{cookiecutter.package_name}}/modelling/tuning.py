@@ -19,12 +19,12 @@ import pandas as pd
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn.pipeline import Pipeline
 
-from ..run.config import Config
-from .evaluation import PrimaryScorer, greater_is_better
 from ..publishing.manifest import plain
-from ..yours.models import build_model, search_space
-from ..yours.features import FeatureSchema
+from ..run.config import Config
 from ..run.progress import activity
+from ..yours.features import FeatureSchema
+from ..yours.models import build_model, search_space
+from .evaluation import PrimaryScorer, greater_is_better
 from .splitting import make_folds
 
 

@@ -109,10 +109,10 @@ def registry_types(task: str, name: str, n_classes: int) -> frozenset[str]:
     """The types the registry model `name` and the shared preprocessing produce once
     fitted with n_classes classes (0: regression): the model fitted on 500 rows of the
     built-in data set, with a date column and a text column added, as saved by skops."""
-    from ..run.config import ColumnsConfig
-    from ..yours.models import build_model
-    from ..yours.features import infer_schema
     from ..ingest.synthetic import TARGETS, make_dataset, with_date_and_text
+    from ..run.config import ColumnsConfig
+    from ..yours.features import infer_schema
+    from ..yours.models import build_model
 
     frame = with_date_and_text(make_dataset(task, 500))
     target = TARGETS[task]

@@ -53,7 +53,7 @@ FIELDS = (
 )
 # The distributions whose versions decide what a saved model computes.
 LIBRARIES = (
-    "{{ cookiecutter.project_slug }}",
+    "ml-project",
     "numpy",
     "pandas",
     "pyarrow",

@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .artifacts import MODEL_FILE, load_model, read_manifest
 from ..ingest.contract import contract_breaches
-from ..run.errors import ArtifactError, DataError
-from .files import write_atomically
-from ..run.progress import rows as progress_rows
 from ..ingest.sources import FORMATS, Source, open_files
+from ..run.errors import ArtifactError, DataError
+from ..run.progress import rows as progress_rows
+from .artifacts import MODEL_FILE, load_model, read_manifest
+from .files import write_atomically
 
 PREDICTION = "prediction"
 # The contract checks that apply to rows being scored (missing and retyped columns are

@@ -16,9 +16,9 @@ from typing import Any
 
 import tomlkit
 
-from .artifacts import read_manifest
 from ..run.config import load_config
 from ..run.errors import ConfigError, ProjectError
+from .artifacts import read_manifest
 from .files import write_atomically
 from .manifest import plain
 

@@ -44,8 +44,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .artifacts import MANIFEST_FILE, METRICS_FILE, MODEL_FILE
 from ..run.errors import ConfigError
+from .artifacts import MANIFEST_FILE, METRICS_FILE, MODEL_FILE
 from .files import usual_mode, write_atomically
 
 # Hidden, so that listings of a model's files show the model's files.

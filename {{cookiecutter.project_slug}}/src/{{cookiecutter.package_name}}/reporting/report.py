@@ -18,14 +18,17 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.pipeline import Pipeline
 
-from . import plots
-from ..publishing.artifacts import METRICS_FILE, MODEL_FILE, load_model, read_manifest
-from ..modelling.compute import limit_threads
-from ..run.config import Config
 from ..ingest.loading import load_dataset
-from ..run.errors import ProjectError
+from ..modelling.compute import limit_threads
 from ..modelling.evaluation import greater_is_better
+from ..modelling.splitting import Split, split_rows
+from ..publishing.artifacts import METRICS_FILE, MODEL_FILE, load_model, read_manifest
 from ..publishing.files import write_atomically
+from ..publishing.publish import check_output_root, writing_into
+from ..run.config import Config
+from ..run.errors import ProjectError
+from ..yours.features import FeatureSchema, infer_schema, schema_of
+from . import plots
 from .inspection import (
     Contrast,
     confusion,
@@ -35,9 +38,6 @@ from .inspection import (
     worst_predictions,
     worst_slices,
 )
-from ..yours.features import FeatureSchema, infer_schema, schema_of
-from ..publishing.publish import check_output_root, writing_into
-from ..modelling.splitting import Split, split_rows
 
 REPORT_FILE = "report.html"
 LEADERBOARD_FILE = "leaderboard.json"
@@ -70,20 +70,21 @@ def _build_report(config: Config) -> Path:
     split = split_rows(load_dataset(config).frame, config)
     schema = schema_of(model)
     sections = [
-        _header(config, record),
+        _header(config, record, described),
         _warnings_section(record),
         _metrics_section(config, record),
         _per_class_section(record),
-        _leaderboard_section(output_dir / LEADERBOARD_FILE),
+        _leaderboard_section(output_dir / LEADERBOARD_FILE, read_manifest(output_dir)),
         _data_section(config, split),
         *_error_sections(config, model, split, schema),
     ]
     title = f"{record.get('model', 'model')} — {config.mode} mode report"
     page = (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-        + "\n".join(sections)
-        + "\n</body>\n</html>\n"
+        f"<title>{html.escape(title)}</title>\n"
+        # The model this page describes, for tools and people checking it is the one beside.
+        f'<meta name="trimode-model-sha256" content="{_text(described)}">\n'
+        f"<style>{STYLE}</style>\n</head>\n<body>\n" + "\n".join(sections) + "\n</body>\n</html>\n"
     )
     path = output_dir / REPORT_FILE
     with writing_into(output_dir, key):
@@ -139,7 +140,7 @@ def _image(figure: Figure, alt: str) -> str:
     return f'<img src="data:image/png;base64,{encoded}" alt="{_text(alt)}">'
 
 
-def _header(config: Config, record: dict[str, Any]) -> str:
+def _header(config: Config, record: dict[str, Any], model_sha256: str | None) -> str:
     facts = {
         "mode": config.mode,
         "task": config.task,
@@ -148,6 +149,7 @@ def _header(config: Config, record: dict[str, Any]) -> str:
         "rows (train / test)": f"{record.get('n_train')} / {record.get('n_test')}",
         "trained at": record.get("started_at"),
         "git commit": record.get("git_commit") or "none",
+        "model sha256": model_sha256,
         "report made at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     items = "".join(f"<li>{_text(k)}: {_text(v)}</li>" for k, v in facts.items())
@@ -199,15 +201,32 @@ def _per_class_section(record: dict[str, Any]) -> str:
     )
 
 
-def _leaderboard_section(path: Path) -> str:
+def _leaderboard_section(path: Path, manifest: dict[str, Any]) -> str:
+    """The leaderboard compare left in the output root, with the run that made it: a
+    leaderboard of other rows than the model's (the data changed since) says so."""
     heading = "<h2>Leaderboard</h2>"
     if not path.exists():
         return (
             f'{heading}\n<p class="note">No leaderboard: `compare` was not run in this mode '
             f"(it would write {_text(path)}).</p>"
         )
-    rows = json.loads(path.read_text(encoding="utf-8")).get("rows", [])
-    return f"{heading}\n{_table(pd.DataFrame(rows), index=False)}"
+    leaderboard = json.loads(path.read_text(encoding="utf-8"))
+    made_by = leaderboard.get("made_by") or {}
+    trained_on = (manifest.get("data") or {}).get("content_hash")
+    if not made_by:
+        stamp = '<p class="bad">Made by a compare that did not record its rows.</p>'
+    elif made_by.get("data_content_hash") == trained_on:
+        stamp = (
+            f'<p class="note">Made by compare at {_text(made_by.get("made_at"))}, on the rows '
+            "this model was trained on.</p>"
+        )
+    else:
+        stamp = (
+            f'<p class="bad">Made by compare at {_text(made_by.get("made_at"))} on other rows '
+            "than this model was trained on (the data changed since): run compare again.</p>"
+        )
+    rows = leaderboard.get("rows", [])
+    return f"{heading}\n{stamp}\n{_table(pd.DataFrame(rows), index=False)}"
 
 
 def _data_section(config: Config, split: Split) -> str:

@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..ingest.locations import redact
 from .config import MODES
 from .errors import ProjectError, QualityGateFailed
-from ..ingest.locations import redact
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
@@ -220,8 +220,8 @@ def print_notes(notes: list[str], warnings: list[str] = ()) -> None:
 
 def run_train(arguments: argparse.Namespace) -> int:
     """Train in the chosen mode and print a summary of the result."""
-    from ..yours.models import model_names
     from ..modelling.pipeline import train
+    from ..yours.models import model_names
 
     config = mode_config(arguments)
     models = None

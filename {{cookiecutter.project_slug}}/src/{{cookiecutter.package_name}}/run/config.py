@@ -19,8 +19,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
 from ..ingest.locations import resolve_source, under_root
+from .errors import ConfigError
 
 MODES = ("test", "human", "production")
 # A string that may be empty ("" leaves an optional setting unset: TOML has no null).
