@@ -21,6 +21,7 @@ from {{ cookiecutter.package_name }}.publishing.artifacts import (
     read_manifest,
     types_in,
 )
+from {{ cookiecutter.package_name }}.publishing.model_card import MODEL_CARD_FILE
 from {{ cookiecutter.package_name }}.yours.features import schema_of
 
 from .conftest import TASK, machine_config
@@ -49,6 +50,18 @@ def test_writes_model_and_metrics(machine_run):
     assert record["metrics"].keys() == record["baseline"].keys()
     assert list(record["timings_s"]) == ["load", "split", "fit", "evaluate", "save"]
     assert (machine_run.output_dir / MODEL_FILE).stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_the_model_card_beside_the_model_is_filled_from_its_manifest(machine_run):
+    manifest = machine_run.manifest
+    card = (machine_run.output_dir / MODEL_CARD_FILE).read_text(encoding="utf-8")
+    assert card.startswith(f"# Model card: {manifest['model']} (test mode)")
+    assert manifest["artifact"]["sha256"] in card
+    assert manifest["data"]["content_hash"] in card
+    for name, value in manifest["metrics"].items():
+        assert f"| {name} | {value:.4g} | {manifest['baseline'][name]:.4g} |" in card
+    assert "quality gate passed" in card
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from ..ingest.loading import load_dataset
 from ..ingest.locations import redact
 from ..ingest.sampling import FetchResult, frame_hash
 from ..publishing.artifacts import MANIFEST_FILE, save_metrics, save_model
+from ..publishing.files import write_atomically
 from ..publishing.manifest import (
     build_manifest,
     data_fingerprint,
@@ -25,6 +26,7 @@ from ..publishing.manifest import (
     library_versions,
     plain,
 )
+from ..publishing.model_card import MODEL_CARD_FILE, model_card
 from ..publishing.publish import check_output_root, publishing, recover
 from ..run.config import Config
 from ..run.errors import QualityGateFailed
@@ -183,6 +185,8 @@ def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> 
         )
         save_metrics(staging, record)
         save_metrics(staging, manifest, MANIFEST_FILE)
+        card = model_card(manifest)
+        write_atomically(staging / MODEL_CARD_FILE, lambda path: path.write_text(card, "utf-8"))
     return TrainingResult(
         model=model,
         record=record,

@@ -47,6 +47,7 @@ from typing import Any
 from ..run.errors import ConfigError
 from .artifacts import MANIFEST_FILE, METRICS_FILE, MODEL_FILE
 from .files import usual_mode, write_atomically
+from .model_card import MODEL_CARD_FILE
 
 # Hidden, so that listings of a model's files show the model's files.
 MARKER_FILE = ".trimode-output.json"
@@ -54,7 +55,9 @@ MARKER_FILE = ".trimode-output.json"
 CARRIED_OVER = ("leaderboard.csv", "leaderboard.json")
 # Every file train, compare and report write into an output root (report.py and
 # compare.py cannot be imported here: they import this module).
-PIPELINE_FILES = frozenset([MODEL_FILE, METRICS_FILE, MANIFEST_FILE, *CARRIED_OVER, "report.html"])
+PIPELINE_FILES = frozenset(
+    [MODEL_FILE, METRICS_FILE, MANIFEST_FILE, MODEL_CARD_FILE, *CARRIED_OVER, "report.html"]
+)
 # The points of a publishing, in order, at which a kill leaves a different state on disk.
 # The journal is written at "staging", "staged", "moved-previous-aside" and "swapped";
 # "done" is the journal removed. From "staging-renamed" on, the new outputs are the root.
