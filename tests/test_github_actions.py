@@ -9,6 +9,7 @@ from rendering import MATRIX
 from workflows import run_commands, schema_problems
 
 WORKFLOW = ".github/workflows/ci.yml"
+DEPENDABOT = ".github/dependabot.yml"
 ENGINES = ["copier", "cookiecutter"]
 cases = pytest.mark.parametrize("case", MATRIX, ids=[case.id for case in MATRIX])
 WITH_WORKFLOW = [case for case in MATRIX if case.answers["github_actions"]]
@@ -27,14 +28,21 @@ def test_workflow_follows_the_answer_and_is_valid(case, renders):
             assert not (project / ".github").exists(), "an empty .github folder is left"
         return
     assert schema_problems(*(project / WORKFLOW for project in projects)) == ""
+    dependabot = [project / DEPENDABOT for project in projects]
+    assert schema_problems(*dependabot, schema="vendor.dependabot") == ""
+    updates = yaml.safe_load(dependabot[0].read_text("utf-8"))["updates"]
+    assert {update["package-ecosystem"] for update in updates} == {"github-actions", "uv"}
 
 
 @pytest.mark.parametrize("case", WITH_WORKFLOW, ids=[case.id for case in WITH_WORKFLOW])
 def test_workflow_runs_lint_test_mode_and_the_full_test_suite(case, renders):
     workflow = yaml.safe_load((renders.get(case, "copier") / WORKFLOW).read_text("utf-8"))
     commands = run_commands(workflow)
-    assert any("ruff check" in command for command in commands), commands
-    assert any("ruff format --check" in command for command in commands), commands
+    # The checks are defined once, in .pre-commit-config.yaml: CI runs them from there.
+    assert any("pre-commit run --all-files" in command for command in commands), commands
+    assert not any("ruff" in command for command in commands), commands
+    # A newer push cancels the run it supersedes.
+    assert workflow["concurrency"]["cancel-in-progress"] is True
     assert any("train --mode test" in command for command in commands), commands
     # The full suite: pytest with no marker selection, so the slow tests run too.
     assert any("pytest" in command and " -m " not in f"{command} " for command in commands), (

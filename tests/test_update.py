@@ -66,7 +66,7 @@ NEW_HOOK = """
         language: system
         types: [toml]
 """
-NEW_FILE = "docs/model-card.md"
+NEW_FILE = "docs/glossary.md"
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -93,9 +93,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         folder / ".pre-commit-config.yaml", "\n      # Test mode", NEW_HOOK + "\n      # Test mode"
     )
     edit(base, "top_n = 10", "top_n = 15")
-    (folder / "docs").mkdir()
     (folder / NEW_FILE).write_text(
-        "# {{ cookiecutter.project_name }}: model card\n", encoding="utf-8"
+        "# {{ cookiecutter.project_name }}: glossary\n", encoding="utf-8"
     )
     edit(folder / DELETED_NOTEBOOK, '"# Compare models\\n"', '"# Compare the models\\n"')
     edit(folder / "data" / "README.md", "# data/", "# data/ (local copies)")
@@ -122,7 +121,7 @@ def commit_all(project: Project, message: str) -> None:
 def make_user_edits(project: Project) -> None:
     """What a user does in a fresh project, then commits."""
     project.replace(
-        f"src/{PACKAGE}/models.py",
+        f"src/{PACKAGE}/yours/models.py",
         '    "classification": {\n',
         '    "classification": {\n' + REGISTRY_ENTRY,
     )
@@ -135,7 +134,7 @@ def make_user_edits(project: Project) -> None:
 
 
 def assert_user_work_survived(project: Project) -> None:
-    assert REGISTRY_ENTRY in project.read(f"src/{PACKAGE}/models.py")
+    assert REGISTRY_ENTRY in project.read(f"src/{PACKAGE}/yours/models.py")
     assert "max_rows = 40_000" in project.read("configs/human.toml")
     assert project.read("README.md").endswith(README_PARAGRAPH)
     assert not (project.folder / DELETED_NOTEBOOK).exists()
@@ -148,7 +147,7 @@ def assert_template_changes_arrived(project: Project, version: str) -> None:
     hooks = yaml.safe_load(project.read(".pre-commit-config.yaml"))["repos"][0]["hooks"]
     assert "check-toml" in [hook["id"] for hook in hooks]
     assert "top_n = 15" in project.read("configs/base.toml")
-    assert project.read(NEW_FILE) == "# ML Project: model card\n"
+    assert project.read(NEW_FILE) == "# ML Project: glossary\n"
     answers = yaml.safe_load(project.read(ANSWERS_FILE))
     assert answers["_commit"] == version
     assert (answers["task"], answers["install_hooks"]) == ("classification", False)

@@ -16,11 +16,11 @@ def run_commands(workflow: dict) -> list[str]:
     ]
 
 
-def schema_problems(*files: Path) -> str:
-    """Validate workflow files against GitHub's workflow schema, offline (the copy vendored in
-    check-jsonschema); return what it reports, empty when every file is valid."""
+def schema_problems(*files: Path, schema: str = "vendor.github-workflows") -> str:
+    """Validate files against a schema vendored in check-jsonschema (offline; GitHub's
+    workflow schema by default); return what it reports, empty when every file is valid."""
     check = subprocess.run(
-        [str(tool("check-jsonschema")), "--builtin-schema", "vendor.github-workflows"]
+        [str(tool("check-jsonschema")), "--builtin-schema", schema]
         + [str(file) for file in files],
         capture_output=True,
         text=True,

@@ -1,9 +1,16 @@
-"""Sessions a person or a CI runs: `nox -s tests`, `nox -s lint`, `nox -s train_test`."""
+#!/usr/bin/env -S uv run --script
+# /// script
+# dependencies = ["nox>=2025.2.9"]
+# ///
+"""Sessions a person or a CI runs: `nox -s tests`, `nox -s lint`, `nox -s train_test`.
+
+`nox` alone runs lint and tests; `./noxfile.py -s <session>` works without nox installed.
+"""
 
 import nox
 
+nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv"
-nox.options.sessions = ["lint", "tests"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
@@ -20,16 +27,24 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
-    """Check style and formatting with ruff."""
-    session.install(*nox.project.dependency_groups(PYPROJECT, "dev"))
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
+    """Run every check of .pre-commit-config.yaml (ruff, codespell, mypy, ...) on every file.
+
+    The same hooks as a commit, in the project's own environment (.venv): their tools come
+    from uv.lock through `uv run`, so this session makes no environment of its own. Test
+    mode is left to the tests session, which runs the whole suite (as in CI).
+    """
+    command = ["uv", "run", "--quiet", "pre-commit", "run", "--all-files", *session.posargs]
+    session.run(*command, env={"SKIP": "test-mode"})
 
 
-@nox.session
+@nox.session(default=False)
 def train_test(session: nox.Session) -> None:
     """Run the pipeline in test mode from the command line."""
     install_project(session)
     session.run("python", "-m", "{{ cookiecutter.package_name }}", "train", "--mode", "test")
+
+
+if __name__ == "__main__":
+    nox.main()

@@ -36,6 +36,7 @@ from {{ cookiecutter.package_name }}.publishing.artifacts import (
     read_manifest,
 )
 from {{ cookiecutter.package_name }}.publishing.manifest import FIELDS
+from {{ cookiecutter.package_name }}.publishing.model_card import MODEL_CARD_FILE
 from {{ cookiecutter.package_name }}.publishing.predict import predict_file
 from {{ cookiecutter.package_name }}.publishing.publish import MARKER_FILE
 from {{ cookiecutter.package_name }}.run.cli import main
@@ -122,7 +123,7 @@ def test_manifest_records_every_field(production_run, outputs):
         assert manifest["params"][name] == value
     assert set(manifest["features"]["roles"].values()) <= {"target", "numeric", "categorical"}
     assert sorted(path.name for path in outputs.iterdir()) == sorted(
-        [MANIFEST_FILE, METRICS_FILE, MODEL_FILE, MARKER_FILE]
+        [MANIFEST_FILE, METRICS_FILE, MODEL_FILE, MODEL_CARD_FILE, MARKER_FILE]
     )
 
 

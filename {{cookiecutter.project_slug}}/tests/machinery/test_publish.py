@@ -163,9 +163,14 @@ def test_a_kill_in_the_swap_of_an_earlier_version_gets_the_last_set_aside_back(r
 
 def test_a_failed_run_leaves_the_previous_outputs_and_no_leftovers(root):
     publish_model(root, OLD)
-    with pytest.raises(KeyboardInterrupt), publishing(root, KEY) as staging:
-        write(staging, NEW)
-        raise KeyboardInterrupt
+
+    def interrupted_run() -> None:
+        with publishing(root, KEY) as staging:
+            write(staging, NEW)
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted_run()
     assert model_in(root) == OLD
     assert beside(root) == []
 

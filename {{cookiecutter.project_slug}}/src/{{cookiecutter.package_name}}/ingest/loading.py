@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -34,7 +35,7 @@ class LoadedData:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     # The data contract the rows were checked against (recorded now, at the first load).
-    contract: dict | None = None
+    contract: dict[str, Any] | None = None
     # Rows left out because their target is missing.
     dropped_missing_target: int = 0
 
@@ -43,7 +44,8 @@ def load_dataset(config: Config) -> LoadedData:
     """Return the rows the configured mode uses, checked against the mode's data contract
     (recorded at its first load) and with the rows whose target is missing left out."""
     source = redact(config.data.source)
-    fetched, notes, sample_path, left_out = None, [], None, 0
+    fetched, sample_path, left_out = None, None, 0
+    notes: list[str] = []
     if config.data.max_rows:
         fetched, notes = ensure_sample(config)
         sample_path = config.sample_folder / SAMPLE_FILE

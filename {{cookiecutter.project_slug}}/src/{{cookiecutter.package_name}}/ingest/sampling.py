@@ -206,13 +206,13 @@ def _bottom_k(
     rows_seen = unlabelled = 0
     labelled = target in source.schema.names
     with progress_rows(f"reading {source.description}", source.total_rows) as advance:
-        for batch in source.batches:
-            rows_seen += batch.num_rows
-            advance(batch.num_rows)
-            if labelled and batch.num_rows:
-                known = batch.filter(pc.is_valid(batch.column(target)))
-                unlabelled += batch.num_rows - known.num_rows
-                batch = known
+        for read in source.batches:
+            rows_seen += read.num_rows
+            advance(read.num_rows)
+            batch = read
+            if labelled and read.num_rows:
+                batch = read.filter(pc.is_valid(read.column(target)))
+                unlabelled += read.num_rows - batch.num_rows
             if not batch.num_rows:
                 continue
             keys = _arrow_row_keys(batch, hash_key)
@@ -243,11 +243,10 @@ def _bottom_k(
             groups = (
                 frame.groupby(stratum, dropna=False, sort=False) if stratum else [(None, frame)]
             )
-            for value, group in groups:
-                value = value[0] if isinstance(value, tuple) else value
-                if value in kept:
-                    group = pd.concat([kept[value], group])
-                kept[value] = group.nsmallest(k, _KEY)
+            for group_key, group in groups:
+                value = group_key[0] if isinstance(group_key, tuple) else group_key
+                candidates = pd.concat([kept[value], group]) if value in kept else group
+                kept[value] = candidates.nsmallest(k, _KEY)
     if not rows_seen:
         raise DataError(f"data source {source.description} holds no rows")
     if not kept:

@@ -92,7 +92,7 @@ def source_fingerprint(data: DataConfig) -> dict[str, Any]:
     return {
         "files": len(entries),
         "bytes": sum(int(entry.get("size") or 0) for entry in entries),
-        "modified": max(modified, default=None),
+        "modified": max((stamp for stamp in modified if stamp is not None), default=None),
     }
 
 
@@ -292,8 +292,8 @@ def _format_of(filesystem, path: str, source: str) -> str:
         names = [name for name in names if not Path(name).name.startswith("_")]
     else:
         names = [path]
-    formats = {FORMATS.get(Path(name.removesuffix(".gz")).suffix.lower()) for name in names}
-    formats.discard(None)
+    found = (FORMATS.get(Path(name.removesuffix(".gz")).suffix.lower()) for name in names)
+    formats = {data_format for data_format in found if data_format is not None}
     if len(formats) != 1:
         raise DataError(
             f"data source {source!r}: expected CSV (.csv) or Parquet (.parquet, .pq) files "

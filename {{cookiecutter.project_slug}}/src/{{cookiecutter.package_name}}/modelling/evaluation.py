@@ -82,7 +82,8 @@ class PredictedOnce:
     metrics read them."""
 
     def __init__(self, model: BaseEstimator, features: pd.DataFrame) -> None:
-        self._model, self._features, self._cache = model, features, {}
+        self._model, self._features = model, features
+        self._cache: dict[str, np.ndarray] = {}
         self.classes_ = getattr(model, "classes_", None)
 
     def _call(self, method: str, features: pd.DataFrame) -> np.ndarray:
@@ -104,7 +105,9 @@ class PredictedOnce:
         return self._call("predict_proba", features)
 
 
-def score(task: str, model: BaseEstimator, features: pd.DataFrame, y_true: pd.Series) -> dict:
+def score(
+    task: str, model: BaseEstimator, features: pd.DataFrame, y_true: pd.Series
+) -> dict[str, float]:
     """Every metric of the task for a fitted model on held-out rows.
 
     With the task bound (functools.partial(score, task)) this is a scikit-learn scorer

@@ -158,6 +158,8 @@ def load_model(path: Path, manifest: dict[str, Any]) -> Pipeline:
     task, name = manifest.get("task"), manifest.get("model")
     classes = manifest.get("classes")
     try:
+        if not isinstance(task, str) or not isinstance(name, str):
+            raise TypeError("the manifest names no task or no model")
         allowed = allowed_types(task, name, len(classes or ()))
     except (KeyError, TypeError, ValueError, ProjectError):
         raise ArtifactError(

@@ -224,7 +224,9 @@ def _writer_for(output: Path):
 
 class _ParquetWriter:
     def __init__(self, path: Path) -> None:
-        self.path, self.writer = path, None
+        self.path = path
+        # pyarrow's ParquetWriter or CSVWriter, opened with the first table's schema.
+        self.writer: Any = None
 
     def __enter__(self):
         return self.write

@@ -210,7 +210,7 @@ def mode_config(arguments: argparse.Namespace, mode: str | None = None):
     return load_config(mode or arguments.mode, arguments.config_dir, overrides)
 
 
-def print_notes(notes: list[str], warnings: list[str] = ()) -> None:
+def print_notes(notes: Sequence[str], warnings: Sequence[str] = ()) -> None:
     """Print what the run noted and warned about, one line each, on the error stream."""
     for note in notes:
         print(f"note: {redact(note)}", file=sys.stderr)

@@ -26,11 +26,11 @@ MODES = ("test", "human", "production")
 # A string that may be empty ("" leaves an optional setting unset: TOML has no null).
 Text = str
 # Hyper-parameters per registry model: {"model name": {"parameter": value}}.
-Params = dict
+Params = dict[str, dict[str, Any]]
 # A number per metric name: {"roc_auc": 0.7}; "primary" names the primary metric.
-Thresholds = dict
+Thresholds = dict[str, float]
 # A list of names that may be empty: columns, features.
-Names = list
+Names = list[str]
 TASKS = ("classification", "regression")
 ENGINES = ("local", "dask")
 
@@ -293,7 +293,7 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
 
 
-def _check_file(path: Path, content: dict[str, Any]) -> None:
+def _check_file(path: Path | str, content: dict[str, Any]) -> None:
     """Refuse unknown keys and values of the wrong type in one config file."""
     for key, value in content.items():
         if key in TOP_LEVEL_KEYS:
@@ -320,7 +320,7 @@ def _check_file(path: Path, content: dict[str, Any]) -> None:
             raise ConfigError(f"{path}: unknown key '{key}' (expected one of: {', '.join(known)})")
 
 
-def _check_value(path: Path, key: str, value: Any, expected: str) -> None:
+def _check_value(path: Path | str, key: str, value: Any, expected: str) -> None:
     check, words = _EXPECTED[expected]
     if not check(value):
         raise ConfigError(f"{path}: key '{key}' must be {words}, got {value!r}")
@@ -404,7 +404,7 @@ def _build(
     def where(key: str) -> Path | str:
         return origin.get(key, base)
 
-    def value_of(section: str, item: dataclasses.Field) -> Any:
+    def value_of(section: str, item: dataclasses.Field[Any]) -> Any:
         given = merged.get(section, {})
         if item.name in given:
             return given[item.name]

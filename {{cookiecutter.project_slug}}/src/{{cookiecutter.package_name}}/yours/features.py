@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -209,7 +210,8 @@ def build_preprocessor(schema: FeatureSchema) -> ColumnTransformer:
             ("scale", StandardScaler()),
         ]
     )
-    transformers = [
+    # A list of columns gives a transformer a 2-D frame; one column name, the 1-D column.
+    transformers: list[tuple[str, Any, list[str] | str]] = [
         ("numeric", numeric, list(schema.numeric)),
         ("categorical", categorical, list(schema.categorical)),
         ("dates", dates, list(schema.dates)),
