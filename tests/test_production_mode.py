@@ -110,7 +110,8 @@ def test_production_run_on_the_embedded_data_then_predict(generated, environment
     manifest = read_json(outputs / "manifest.json")
     python = environment.command("python")
     fields = (
-        f"import json; from {generated.package}.publishing.manifest import FIELDS; print(json.dumps(FIELDS))"
+        f"import json; from {generated.package}.publishing.manifest import FIELDS; "
+        "print(json.dumps(FIELDS))"
     )
     assert list(manifest) == json.loads(
         ok(environment.run(python, "-c", fields, cwd=folder)).stdout
