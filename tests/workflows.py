@@ -20,8 +20,7 @@ def schema_problems(*files: Path, schema: str = "vendor.github-workflows") -> st
     """Validate files against a schema vendored in check-jsonschema (offline; GitHub's
     workflow schema by default); return what it reports, empty when every file is valid."""
     check = subprocess.run(
-        [str(tool("check-jsonschema")), "--builtin-schema", schema]
-        + [str(file) for file in files],
+        [str(tool("check-jsonschema")), "--builtin-schema", schema] + [str(file) for file in files],
         capture_output=True,
         text=True,
         check=False,
