@@ -8,6 +8,7 @@ cross_validate once per model with scikit-learn's own scorers. Both run
 interleaved in one process inside the project's environment; the script prints
 the medians and their ratio (target: at most 1.1).
 Run it with: uv run python benchmarks/compare_models.py
+(at smoke size, TRIMODE_BENCHMARK_SMOKE=1: 2,000 rows, one run, no warm-up; see common.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from train_test_mode import make_project
+from common import SMOKE, make_project, say_if_smoke, sized
 
 # Runs inside the generated project's environment, from the project's folder.
 DRIVER = '''
@@ -36,7 +37,7 @@ from ml_project.yours.features import infer_schema
 from ml_project.modelling.splitting import make_folds
 from ml_project.ingest.synthetic import make_dataset
 
-rows, repeats = int(sys.argv[1]), int(sys.argv[2])
+rows, repeats, warm_up = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "warm-up"
 config = load_config("human")
 task, target, seed = config.task, config.data.target, config.train.seed
 # scikit-learn's scorer for each metric of evaluation.METRICS, and its sign.
@@ -85,10 +86,10 @@ def timed(function, *arguments):
     return time.perf_counter() - start, result
 
 
-# Start the worker processes and warm the caches on a small frame first.
-small = make_dataset(task, 2_000)
-compare_models(config, *labelled(small), names)
-plain(small)
+if warm_up:  # Start the worker processes and warm the caches on a small frame first.
+    small = make_dataset(task, 2_000)
+    compare_models(config, *labelled(small), names)
+    plain(small)
 frame = make_dataset(task, rows)
 compare_times, plain_times = [], []
 # Seconds spent fitting and scoring, summed over models and folds: the same work on
@@ -134,14 +135,16 @@ for side, work in (("plain", plain_work), ("compare", compare_work)):
 def main() -> None:
     """Generate and install the project, then run the measurements inside it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=50_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rows", type=int, default=sized(50_000, 2_000))
+    parser.add_argument("--repeats", type=int, default=sized(3, 1))
     arguments = parser.parse_args()
+    say_if_smoke()
     with tempfile.TemporaryDirectory() as folder:
         project, python = make_project(Path(folder))
         driver = Path(folder) / "driver.py"
         driver.write_text(DRIVER, encoding="utf-8")
-        command = [str(python), str(driver), str(arguments.rows), str(arguments.repeats)]
+        warm_up = "no-warm-up" if SMOKE else "warm-up"
+        command = [str(python), str(driver), str(arguments.rows), str(arguments.repeats), warm_up]
         subprocess.run(command, cwd=project, check=True)
 
 

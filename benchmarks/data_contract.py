@@ -10,6 +10,7 @@ pandera beside it for the comparison):
   the same rows from Parquet.
 
 Run it with: uv run python benchmarks/data_contract.py
+(at smoke size, TRIMODE_BENCHMARK_SMOKE=1: 2,000 and 5,000 rows, one repeat; see common.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from train_test_mode import make_project, wall_time
+from common import compile_bytecode, make_project, say_if_smoke, sized, wall_time
 
 MEASURE = """
 import sys, time, tempfile, pathlib
@@ -31,7 +32,7 @@ from ml_project.ingest.contract import check_loaded, record_contract
 from ml_project.ingest.synthetic import make_dataset
 
 config = load_config("human", "configs")
-for rows in (50_000, 1_000_000):
+for rows in map(int, sys.argv[1:]):
     frame = make_dataset("classification", rows)
     path = pathlib.Path(tempfile.mkdtemp()) / "rows.parquet"
     frame.to_parquet(path, index=False)
@@ -50,11 +51,11 @@ for rows in (50_000, 1_000_000):
 def main() -> None:
     """Measure and print the medians and the ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=sized(7, 1))
     repeats = parser.parse_args().repeats
     with tempfile.TemporaryDirectory() as folder:
         project, python = make_project(Path(folder))
-        install = ["uv", "pip", "install", "--quiet", "--compile-bytecode", "--python"]
+        install = ["uv", "pip", "install", "--quiet", *compile_bytecode(), "--python"]
         subprocess.run([*install, str(python), "pandera"], check=True)
         # What every run imports anyway (the preprocessing brings scikit-learn), then the
         # contract module on top of it, or pandera on top of it.
@@ -70,11 +71,17 @@ def main() -> None:
         for _ in range(repeats):
             for name, code in imports.items():
                 times[name].append(wall_time([str(python), "-c", code], project))
+        sizes = [str(rows) for rows in sized((50_000, 1_000_000), (2_000, 5_000))]
         measured = subprocess.run(
-            [str(python), "-c", MEASURE], cwd=project, check=True, capture_output=True, text=True
+            [str(python), "-c", MEASURE, *sizes],
+            cwd=project,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
     medians = {name: statistics.median(values) for name, values in times.items()}
     floor = medians["the pipeline's floor"]
+    say_if_smoke()
     print(f"python {sys.version.split()[0]}, {repeats} interleaved runs each (median)")
     for name, value in medians.items():
         print(f"import {name:<24} {value:.3f} s   ratio {value / floor:.2f}")

@@ -4,14 +4,15 @@ In a generated project (the default one, installed with compiled bytecode), a Pa
 source of at least 5,000,000 rows is written with the project's synthetic generator,
 one row group per block. Then, interleaved and repeated, each in its own process:
 
-- A: the project's `sampling.fetch_sample` keeps 10,000 rows of it (human-mode config,
-  source and sample size changed, no progress bar);
+- A: the project's `ingest.sampling.fetch_sample` keeps 10,000 rows of it (human-mode
+  config, with data.source, data.max_rows and data.sample_dir overridden as `--set` does);
 - B: `pyarrow.parquet.read_table(path)` reads all of it.
 
 Each process reports its own wall time for the work (imports excluded), its whole run
 and its peak resident memory (`getrusage(RUSAGE_SELF).ru_maxrss`), so memory is per
 run. It prints the medians and the ratios A/B (the issue's targets: time at most 1.5,
 peak memory at most 0.25). Run it with: uv run python benchmarks/fetch_sample.py
+(at smoke size, TRIMODE_BENCHMARK_SMOKE=1: 1,000 of 5,000 rows, one repeat; see common.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from train_test_mode import make_project
+from common import make_project, say_if_smoke, sized
 
 WRITE_SOURCE = """
 import sys
@@ -46,16 +47,13 @@ print(meta.num_rows, meta.num_row_groups)
 
 # Each run prints one JSON line: seconds of work, peak memory in MiB.
 RUN_FETCH = """
-import dataclasses, json, resource, sys, time
+import json, resource, sys, time
 from ml_project.run.config import load_config
 from ml_project.ingest.sampling import fetch_sample
 
 project, source, rows, workdir = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-config = load_config("human", f"{project}/configs")
-config = dataclasses.replace(
-    config,
-    data=dataclasses.replace(config.data, source=source, max_rows=rows, sample_dir=workdir),
-)
+overrides = {"data.source": source, "data.max_rows": rows, "data.sample_dir": workdir}
+config = load_config("human", f"{project}/configs", overrides)
 start = time.perf_counter()
 result = fetch_sample(config)
 seconds = time.perf_counter() - start
@@ -88,9 +86,10 @@ def measure(command: list[str], cwd: Path) -> dict[str, float]:
 def main() -> None:
     """Make the source, measure both runs interleaved, print the medians and the ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=5_000_000, help="rows in the source")
-    parser.add_argument("--sample", type=int, default=10_000, help="rows to fetch")
-    parser.add_argument("--repeats", type=int, default=3)
+    rows = sized(5_000_000, 5_000)
+    parser.add_argument("--rows", type=int, default=rows, help="rows in the source")
+    parser.add_argument("--sample", type=int, default=sized(10_000, 1_000), help="rows to fetch")
+    parser.add_argument("--repeats", type=int, default=sized(3, 1))
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
@@ -114,6 +113,7 @@ def main() -> None:
     def median(name: str, key: str) -> float:
         return statistics.median(run[key] for run in runs[name])
 
+    say_if_smoke()
     print(
         f"python {sys.version.split()[0]}; source: {int(written[0]):,} rows in "
         f"{written[1]} row groups, {size_mib:,.0f} MiB of Parquet; "

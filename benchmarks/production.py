@@ -19,6 +19,9 @@ prints the medians, the ratios A/B (targets: time at most 1.10, peak memory at m
 1.20), both ROC AUC values (the same model gives the same score), the median seconds
 of each step, and predict's rows per second and peak memory for N and N/10 rows.
 Run it with: uv run python benchmarks/production.py
+(at smoke size, TRIMODE_BENCHMARK_SMOKE=1: N = 20,000 rows, one repeat; see common.py. Fewer
+rows fit slower, without the early stopping of more than 10,000 training rows, and score
+too close to the production gate's threshold).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from train_test_mode import make_project, wall_time
+from common import make_project, say_if_smoke, sized, wall_time
 
 # The settings production mode runs with, as the project itself reads them.
 READ_SETTINGS = """
@@ -232,8 +235,9 @@ def medians(runs: list[dict]) -> dict:
 def main() -> None:
     """Generate the project, measure every run interleaved, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000, help="rows to train on and score")
-    parser.add_argument("--repeats", type=int, default=3)
+    rows = sized(1_000_000, 20_000)
+    parser.add_argument("--rows", type=int, default=rows, help="rows to train on and score")
+    parser.add_argument("--repeats", type=int, default=sized(3, 1))
     arguments = parser.parse_args()
     rows = arguments.rows
     sizes = {"N": rows, "N/10": max(rows // 10, 1)}  # the two inputs of predict
@@ -254,7 +258,8 @@ def main() -> None:
         }
         score = [*cli, "predict", "--model", str(project / "outputs" / "production")]
         # Warm the file cache of the libraries before the first measured run.
-        wall_time([str(python), "-c", "import ml_project.modelling.pipeline, sklearn.ensemble"], project)
+        warm = "import ml_project.modelling.pipeline, sklearn.ensemble"
+        wall_time([str(python), "-c", warm], project)
         runs: dict[str, list[dict]] = {"A": [], "B": [], "N": [], "N/10": []}
         load = [os.getloadavg()[0]]  # other work on the machine skews every figure
         for repeat in range(arguments.repeats):
@@ -268,6 +273,7 @@ def main() -> None:
                 runs[name].append(predict(command, project, count, workdir / "scored.parquet"))
         load.append(os.getloadavg()[0])
     median = {key: medians(value) for key, value in runs.items()}
+    say_if_smoke()
     print(f"load average (1 min) before / after the runs: {load[0]:.2f} / {load[1]:.2f}")
     print_training(settings, arguments.repeats, median)
     print_predict(sizes, row_groups, median)

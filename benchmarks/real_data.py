@@ -11,6 +11,8 @@ same rows and folds with scikit-learn's own scorer of the primary metric. The ta
 gives each side's best model and score and their ratio (target: at least 0.98 for
 every data set: the template's pipeline does not cripple the models).
 Run it with: uv run python benchmarks/real_data.py
+(its data sets are small and measured once, so smoke size, TRIMODE_BENCHMARK_SMOKE=1, only
+skips compiling bytecode at install; see common.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from train_test_mode import make_project
+from common import make_project, say_if_smoke
 
 # Runs inside the generated project's environment, from the project's folder.
 DRIVER = '''
@@ -124,6 +126,7 @@ print(f"lowest ratio compare / plain: {worst:.4f} (target: at least 0.98 on ever
 
 def main() -> None:
     """Generate and install the project (and the penguins), then measure inside it."""
+    say_if_smoke()
     with tempfile.TemporaryDirectory() as folder:
         project, python = make_project(Path(folder))
         install = ["uv", "pip", "install", "--quiet", "--python", str(python), "palmerpenguins"]

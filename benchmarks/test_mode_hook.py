@@ -12,6 +12,8 @@ repository and the hooks installed, each round (interleaved, repeated) times:
 Commits are made as from a shell where the environment is not activated (uv on PATH).
 It prints the medians and their ratios to the import floor (the issue's target for the
 hook on a commit: at most 2x). Run it with: uv run python benchmarks/test_mode_hook.py
+(at smoke size, TRIMODE_BENCHMARK_SMOKE=1: one round, no compiled bytecode, no hooks on the
+first commit; see common.py).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-TEMPLATE = Path(__file__).resolve().parents[1]
+from common import SMOKE, TEMPLATE, compile_bytecode, say_if_smoke, sized
+
 # Variables that would point uv or Python at another environment than the project's.
 FOREIGN_ENVIRONMENT = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "CONDA_PREFIX")
 
@@ -90,11 +93,13 @@ def make_project(workdir: Path, env: dict[str, str]) -> Path:
     }.items():
         run(["git", "config", key, value], project, env)
     # Compiled bytecode, as pip leaves it: the import floor must not include compiling.
-    run(["uv", "sync", "--quiet", "--compile-bytecode"], project, env)
+    run(["uv", "sync", "--quiet", *compile_bytecode()], project, env)
     run(["uv", "run", "--quiet", "pre-commit", "install"], project, env)
     run(["git", "add", "--all"], project, env)
-    # The first commit runs every hook on every file: it warms the caches too.
-    run(["git", "commit", "--quiet", "--message", "Fresh project"], project, env)
+    # The first commit runs every hook on every file: it warms the caches too. At smoke
+    # size it skips them (tests/test_precommit.py runs them on a fresh project).
+    skip_hooks = ["--no-verify"] if SMOKE else []
+    run(["git", "commit", "--quiet", *skip_hooks, "--message", "Fresh project"], project, env)
     return project
 
 
@@ -110,7 +115,7 @@ def commit_a_config_change(project: Path, env: dict[str, str], number: int) -> f
 def main() -> None:
     """Measure and print the medians and the ratios to the import floor."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=sized(5, 1))
     repeats = parser.parse_args().repeats
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
@@ -129,6 +134,7 @@ def main() -> None:
             times["pytest"].append(wall_time(pytest_command, project, env))
     median = {name: statistics.median(values) for name, values in times.items()}
     floor = median["floor"]
+    say_if_smoke()
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} cores, "
         f"{repeats} interleaved runs each (median)"

@@ -1,0 +1,66 @@
+"""What the benchmarks share: the smoke size, timing a command, a generated project.
+
+Every benchmark runs at full size by default: the size its docstring describes, whose
+figures the README quotes. With TRIMODE_BENCHMARK_SMOKE=1 in the environment it runs at
+smoke size instead: a few thousand rows, one repeat, no compiled bytecode, so that it
+finishes in about a minute. The template's tests run every benchmark so
+(tests/test_benchmarks.py) to keep them from rotting; smoke figures measure nothing.
+Flags a benchmark takes (--rows, --repeats) still win over either size.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import TypeVar
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+SMOKE_VARIABLE = "TRIMODE_BENCHMARK_SMOKE"
+SMOKE = os.environ.get(SMOKE_VARIABLE, "").strip() not in ("", "0")
+
+Size = TypeVar("Size")
+
+
+def sized(full: Size, smoke: Size) -> Size:
+    """The full-size value, or the smoke-size one when TRIMODE_BENCHMARK_SMOKE is set."""
+    return smoke if SMOKE else full
+
+
+def say_if_smoke() -> None:
+    """At smoke size, say so first: what follows is not a measurement to quote."""
+    if SMOKE:
+        print(f"smoke size ({SMOKE_VARIABLE}=1): these figures measure nothing", flush=True)
+
+
+def compile_bytecode() -> list[str]:
+    """uv's option to compile bytecode at install (as pip leaves it), at full size only:
+    an import floor must not include compiling, and smoke runs need not wait for it."""
+    return [] if SMOKE else ["--compile-bytecode"]
+
+
+def wall_time(command: list[str], cwd: Path) -> float:
+    """Seconds one run of the command takes; fails loudly if the command fails."""
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def make_project(workdir: Path) -> tuple[Path, Path]:
+    """Generate the default project with copier and install it; return it and its python."""
+    import copier
+
+    project = workdir / "ml-project"
+    # No environment or hooks from the post-generation step: this script makes its own.
+    answers = {"install_hooks": False}
+    # HEAD with any uncommitted changes: the code being measured, not the newest tag.
+    copier.run_copy(
+        str(TEMPLATE), project, data=answers, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD"
+    )
+    venv = workdir / "venv"
+    subprocess.run(["uv", "venv", "--quiet", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    install = ["uv", "pip", "install", "--quiet", *compile_bytecode(), "--python", str(python)]
+    subprocess.run([*install, "-e", str(project)], check=True)
+    return project, python

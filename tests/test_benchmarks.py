@@ -1,0 +1,110 @@
+"""Every benchmark still runs: each script of benchmarks/, at smoke size, as a user runs it.
+
+A benchmark is a script of benchmarks/ with a main block (common.py, the helper they
+share, has none). Each runs as `python benchmarks/<name>.py` from the repository root,
+with the Python running the tests (uv run's environment or nox's: copier is in it) and
+TRIMODE_BENCHMARK_SMOKE=1 (a few thousand rows, one repeat: see benchmarks/common.py).
+It renders the working tree of the template and installs it with uv, from uv's cache.
+A test asserts only that the script exits 0 and prints a number for each of its
+ratios; never a time, never a target (figures at smoke size measure nothing).
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+SMOKE = {"TRIMODE_BENCHMARK_SMOKE": "1"}
+# Guards against a hung benchmark; not a time the test expects.
+HANG = 30 * 60
+# The start of each line that gives a ratio, per benchmark: the ratio is the line's last
+# number outside parentheses (a target is written in them).
+RATIOS = {
+    "train_test_mode": ["ratio train / import floor:"],
+    "test_mode_hook": [
+        "git commit, test-mode hook running:",
+        "pre-commit run test-mode --files configs/test.toml:",
+        'pytest -m "not slow" alone',
+    ],
+    "fetch_sample": [
+        "time ratio A/B (work):",
+        "time ratio A/B (whole process):",
+        "peak-memory ratio A/B:",
+    ],
+    "compare_models": ["ratio compare / plain:"],
+    "production": [
+        "time ratio A/B:",
+        "peak-memory ratio A/B:",
+        "peak-memory ratio predict N / N/10:",
+    ],
+    "real_data": [
+        "breast cancer",
+        "wine",
+        "penguins",
+        "diabetes (+ID, date)",
+        "lowest ratio compare / plain:",
+    ],
+    "data_contract": ["import + the contract module", "import + pandera.pandas"],
+}
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+PARENTHESES = re.compile(r"\([^()]*\)")
+
+
+def benchmark_scripts() -> list[str]:
+    """The names of the scripts of benchmarks/ that run as programs."""
+    return sorted(
+        path.stem
+        for path in BENCHMARKS.glob("*.py")
+        if 'if __name__ == "__main__":' in path.read_text(encoding="utf-8")
+    )
+
+
+def shell_environment() -> dict[str, str]:
+    """This process's environment without what pytest and Python set for themselves."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PYTEST_", "PYTHON"))
+    }
+
+
+def ratio_after(label: str, output: str) -> float | None:
+    """The ratio on the first printed line that starts with label, if there is one."""
+    for line in output.splitlines():
+        if line.strip().startswith(label):
+            rest = PARENTHESES.sub(" ", line.strip().removeprefix(label))
+            numbers = NUMBER.findall(rest.replace(",", ""))
+            return float(numbers[-1]) if numbers else None
+    return None
+
+
+def test_every_benchmark_says_which_ratios_it_prints():
+    assert benchmark_scripts() == sorted(RATIOS)
+
+
+@pytest.mark.slow
+# One worker runs them one after another: each would take both cores.
+@pytest.mark.xdist_group("benchmarks")
+@pytest.mark.parametrize("name", sorted(RATIOS))
+def test_the_benchmark_runs_at_smoke_size_and_prints_its_ratios(name, record_property):
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / f"{name}.py")],
+        cwd=ROOT,
+        env={**shell_environment(), **SMOKE},
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+    )
+    record_property("wall_time", f"{time.perf_counter() - start:6.2f} s  benchmarks/{name}.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "smoke size" in result.stdout, result.stdout
+    ratios = {label: ratio_after(label, result.stdout) for label in RATIOS[name]}
+    missing = [label for label, value in ratios.items() if value is None]
+    assert not missing, f"no ratio after {missing} in:\n{result.stdout}"
