@@ -192,11 +192,11 @@ def read_settings(python: Path, project: Path, configs: Path, rows: int) -> dict
 
 
 def train_production(command: list[str], project: Path, rows: int) -> dict:
-    """One run of A: its measurements plus what its metrics.json says it did."""
+    """One run of A: its measurements plus what its manifest.json says it did."""
     run = run_measured(command, project)
-    record = json.loads((project / "outputs/production/metrics.json").read_text("utf-8"))
-    if record["n_rows"] != rows:
-        sys.exit(f"train read {record['n_rows']} rows, expected {rows}")
+    record = json.loads((project / "outputs/production/manifest.json").read_text("utf-8"))
+    if record["data"]["rows"] != rows:
+        sys.exit(f"train read {record['data']['rows']} rows, expected {rows}")
     steps = record["timings_s"]
     return {**vars(run), "roc_auc": record["metrics"]["roc_auc"], "steps": steps}
 

@@ -184,9 +184,9 @@ def test_fetch_sample_then_train(generated, kind, environment, tmp_path, request
             train = [environment.command("python"), "-m", generated.package, "train"]
             trained = ok(environment.run(*train, "--mode", "test", cwd=folder))
             assert not re.search(r"(?m)^sample", trained.stdout), trained.stdout
-            metrics_path = folder / "outputs" / "test" / "metrics.json"
-            metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-            assert (metrics["n_rows"], metrics["source"]) == (TEST_ROWS, shown)
+            manifest_path = folder / "outputs" / "test" / "manifest.json"
+            data = json.loads(manifest_path.read_text(encoding="utf-8"))["data"]
+            assert (data["rows"], data["source"]) == (TEST_ROWS, shown)
 
             # The source changes: a column dropped, one added, one retyped. The data
             # contract the first fetch recorded refuses the new sample, naming the dropped

@@ -98,7 +98,7 @@ def published_files(folder: Path) -> dict[str, bytes]:
 def test_manifest_records_every_field(production_run, outputs):
     manifest = json.loads((outputs / MANIFEST_FILE).read_text())
     assert list(manifest) == list(FIELDS)
-    assert (manifest["mode"], manifest["task"]) == ("production", production_run.record["task"])
+    assert (manifest["mode"], manifest["task"]) == ("production", production_run.manifest["task"])
     assert manifest["artifact"]["file"] == MODEL_FILE
     model_bytes = (outputs / MODEL_FILE).read_bytes()
     assert manifest["artifact"]["sha256"] == hashlib.sha256(model_bytes).hexdigest()
@@ -113,7 +113,7 @@ def test_manifest_records_every_field(production_run, outputs):
     assert set(manifest["git"]) == {"commit", "dirty"}
     assert manifest["compute"]["engine"] == "local"
     assert manifest["gate"]["enforced"] and manifest["gate"]["passed"]
-    assert manifest["metrics"] == production_run.record["metrics"]
+    assert manifest == production_run.manifest
     assert manifest["started_at"] <= manifest["finished_at"]
     assert list(manifest["timings_s"]) == ["load", "split", "fit", "evaluate", "save"]
     features = manifest["features"]
@@ -151,7 +151,7 @@ def test_an_interrupted_run_leaves_the_last_good_model(
         raise KeyboardInterrupt
 
     # The model is written; the run stops before its records are.
-    monkeypatch.setattr(pipeline, "save_metrics", interrupted)
+    monkeypatch.setattr(pipeline, "write_json", interrupted)
     with pytest.raises(KeyboardInterrupt):
         train(production_config(workspace, "good"))
     assert published_files(outputs) == before
@@ -236,7 +236,7 @@ def scoring_input(task: str, rows: int) -> pd.DataFrame:
 def test_predict_streams_batches_and_matches_the_model(
     production_run, outputs, tmp_path, suffix, monkeypatch
 ):
-    task, target = production_run.record["task"], production_run.manifest["target"]
+    task, target = production_run.manifest["task"], production_run.manifest["target"]
     frame = scoring_input(task, 2_500)
     source = tmp_path / f"rows{suffix}"
     output = tmp_path / f"predictions{suffix}"
@@ -282,7 +282,7 @@ def test_predict_reads_a_csv_by_the_training_schema_not_by_its_first_rows(
     empty there, or a bad number after it, must not trip it."""
     features = production_run.manifest["features"]
     categorical, numeric = features["categorical"][0], features["numeric"][0]
-    frame = scoring_input(production_run.record["task"], 30_000)
+    frame = scoring_input(production_run.manifest["task"], 30_000)
     frame.loc[:25_000, categorical] = np.nan  # a null-typed column, for a guesser
     frame.to_csv(tmp_path / "rows.csv", index=False)
     result = predict_file(str(tmp_path / "rows.csv"), tmp_path / "out.parquet", outputs)
@@ -300,7 +300,7 @@ def test_predict_reads_a_csv_by_the_training_schema_not_by_its_first_rows(
 def test_predict_names_missing_columns_and_writes_nothing(production_run, outputs, tmp_path):
     features = production_run.manifest["features"]
     dropped = [features["numeric"][0], features["categorical"][0]]
-    frame = scoring_input(production_run.record["task"], 50).drop(columns=dropped)
+    frame = scoring_input(production_run.manifest["task"], 50).drop(columns=dropped)
     frame.to_csv(tmp_path / "rows.csv", index=False)
     with pytest.raises(
         DataError, match=f"missing column\\(s\\) the model needs: {', '.join(dropped)}"
@@ -311,7 +311,7 @@ def test_predict_names_missing_columns_and_writes_nothing(production_run, output
 
 def test_predict_names_a_value_that_is_not_a_number(production_run, outputs, tmp_path):
     column = production_run.manifest["features"]["numeric"][0]
-    frame = scoring_input(production_run.record["task"], 50)
+    frame = scoring_input(production_run.manifest["task"], 50)
     frame[column] = frame[column].astype(object)
     frame.loc[7, column] = "seven"
     frame.to_csv(tmp_path / "rows.csv", index=False)
@@ -323,7 +323,7 @@ def test_predict_names_a_value_that_is_not_a_number(production_run, outputs, tmp
 
 
 def test_predict_refuses_a_test_mode_model_unless_allowed(machine_run, tmp_path):
-    frame = scoring_input(machine_run.record["task"], 20)
+    frame = scoring_input(machine_run.manifest["task"], 20)
     frame.to_parquet(tmp_path / "rows.parquet", index=False)
     output = tmp_path / "out.parquet"
     with pytest.raises(ArtifactError, match="trained in test mode, not production"):
@@ -336,7 +336,7 @@ def test_predict_refuses_a_test_mode_model_unless_allowed(machine_run, tmp_path)
 
 
 def test_predict_command_line(production_run, outputs, tmp_path, capsys):
-    frame = scoring_input(production_run.record["task"], 30)
+    frame = scoring_input(production_run.manifest["task"], 30)
     frame.to_csv(tmp_path / "rows.csv", index=False)
     common = ["predict", "--input", str(tmp_path / "rows.csv"), "--model", str(outputs)]
     assert main([*common, "--output", str(tmp_path / "out.csv")]) == 0
@@ -351,9 +351,9 @@ def test_predict_command_line(production_run, outputs, tmp_path, capsys):
 def test_search_tunes_within_the_registry_space(tmp_path):
     config = production_config(tmp_path, "configs", search={"enabled": True, "iterations": 2})
     result = train(config)
-    search = result.record["search"]
+    search = result.manifest["search"]
     assert (search["candidates"], search["cv_folds"], len(search["results"])) == (2, 3, 2)
-    space = MODELS[config.task][result.record["model"]].search_space
+    space = MODELS[config.task][result.manifest["model"]].search_space
     for key, value in search["best_params"].items():
         assert value in space[key.removeprefix("model__")]
         assert result.model.get_params()[key] == value
@@ -362,9 +362,10 @@ def test_search_tunes_within_the_registry_space(tmp_path):
 
 def test_refit_on_all_rows_uses_the_held_out_rows_too(tmp_path):
     result = train(production_config(tmp_path, "configs", train={"refit_on_all_rows": True}))
-    assert "refit" in result.record["timings_s"]
+    assert "refit" in result.manifest["timings_s"]
     scaler = result.model.named_steps["preprocess"].named_transformers_["numeric"]["scale"]
-    assert scaler.n_samples_seen_ == result.record["n_train"] + result.record["n_test"]
+    split = result.manifest["split"]
+    assert scaler.n_samples_seen_ == split["n_train"] + split["n_test"]
 
 
 def test_predict_keeps_id_columns_and_names_one_probability_per_class(tmp_path):

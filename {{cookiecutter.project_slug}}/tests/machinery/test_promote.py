@@ -62,7 +62,7 @@ def test_promote_writes_the_human_choice_and_keeps_the_comments(configs, capsys)
     # Only what differs from the registry's defaults, never how to run (n_jobs, seed).
     assert production.train.params["random_forest"] == {"min_samples_leaf": 3, "n_estimators": 40}
     result = train(production)
-    assert result.record["model"] == "random_forest"
+    assert result.manifest["model"] == "random_forest"
     assert result.model.named_steps["model"].min_samples_leaf == 3
 
 

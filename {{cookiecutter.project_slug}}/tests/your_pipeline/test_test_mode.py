@@ -3,8 +3,6 @@ model is not garbage. The commit hook runs these on every commit."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from {{ cookiecutter.package_name }}.ingest.loading import load_dataset
@@ -17,11 +15,12 @@ from {{ cookiecutter.package_name }}.yours.models import build_model
 
 
 def test_writes_model_metrics_and_manifest(test_run, test_config):
-    record = json.loads((test_run.output_dir / METRICS_FILE).read_text())
+    record = read_manifest(test_run.output_dir)
     assert (record["mode"], record["task"]) == ("test", test_config.task)
     assert record["model"] in test_config.train.models
-    assert 0 < record["n_rows"] <= test_config.data.max_rows
+    assert 0 < record["data"]["rows"] <= test_config.data.max_rows
     assert record["metrics"].keys() == record["baseline"].keys()
+    assert (test_run.output_dir / METRICS_FILE).is_file()
     assert (test_run.output_dir / MODEL_FILE).stat().st_size > 0
 
 
@@ -33,7 +32,7 @@ def test_the_saved_model_loads_and_predicts_like_the_trained_one(test_run):
 
 
 def test_model_beats_dummy_baseline_by_the_configured_margin(test_run, test_config):
-    record = test_run.record
+    record = test_run.manifest
     metric = record["primary_metric"]
     margin = lift(test_config.task, metric, record["metrics"][metric], record["baseline"][metric])
     assert margin >= test_config.evaluation.min_lift_over_baseline, (
@@ -52,7 +51,7 @@ def test_training_is_deterministic_for_a_fixed_seed(test_run, test_config):
     split = split_rows(load_dataset(test_config).frame, test_config)
     assert split.x_test.index.equals(test_run.split.x_test.index)
     schema = infer_schema(split.x_train, test_config.data.target, test_config.columns)
-    name, seed = test_run.record["model"], test_config.train.seed
+    name, seed = test_run.manifest["model"], test_config.train.seed
     params = test_config.train.params.get(name)
     refit = build_model(test_config.task, name, schema, seed, n_jobs=1, params=params)
     refit.fit(split.x_train, split.y_train)

@@ -20,7 +20,6 @@ import cost the commit hook pays on every commit (see the project's CHANGELOG).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..publishing.files import write_atomically
+from ..publishing.files import json_safe, read_json, write_json
 from ..run.config import Config
 from ..run.errors import DataError
 from ..yours.features import is_date_column
@@ -79,15 +78,6 @@ def _holds_booleans(values: pd.Series) -> bool:
     return bool(len(present)) and all(isinstance(value, bool | np.bool_) for value in present)
 
 
-def _plain(value: Any) -> Any:
-    """A numpy or pandas scalar as JSON can hold it (dates as ISO text)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
 def _comparable(values: pd.Series, kind: str) -> pd.Series:
     """Values that can be compared with the recorded range (dates as timestamps)."""
     if kind == "date":
@@ -113,7 +103,7 @@ def record_contract(frame: pd.DataFrame, config: Config | None = None) -> dict[s
         present = values.dropna()
         if kind in ("number", "date") and len(present):
             comparable = _comparable(present, kind)
-            entry["min"], entry["max"] = _plain(comparable.min()), _plain(comparable.max())
+            entry["min"], entry["max"] = json_safe(comparable.min()), json_safe(comparable.max())
         elif kind in ("text", "boolean"):
             distinct = present.astype(str).unique()
             entry["categories"] = (
@@ -133,12 +123,7 @@ def read_contract(config: Config) -> tuple[dict[str, Any] | None, list[str]]:
     path = config.sample_folder / CONTRACT_FILE
     if not path.is_file():
         return None, []
-    try:
-        contract = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise DataError(
-            f"{path}: not valid JSON ({error}); delete it to record the contract again"
-        ) from None
+    contract = read_json(path, DataError, advice="; delete it to record the contract again")
     if contract.get("source") != source_identity(config):
         was = (contract.get("source") or {}).get("source", "an earlier source")
         return None, [f"the data contract in {path} was recorded from {was}: recording it anew"]
@@ -147,17 +132,14 @@ def read_contract(config: Config) -> tuple[dict[str, Any] | None, list[str]]:
 
 def write_contract(config: Config, contract: dict[str, Any]) -> Path:
     """Write the contract of the mode's rows (atomically); return its path."""
-    path = config.sample_folder / CONTRACT_FILE
-    text = json.dumps(contract, indent=2)
-    write_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
-    return path
+    return write_json(config.sample_folder / CONTRACT_FILE, contract)
 
 
 def _example(values: pd.Series, mask: np.ndarray | pd.Series) -> str:
     """The count of rows the mask selects, and the first such value, as a message says it."""
     mask = np.asarray(mask, dtype=bool)
     first = values.to_numpy()[np.flatnonzero(mask)[0]]
-    return f"{int(mask.sum()):,} of {len(values):,} rows, e.g. {_plain(first)!r}"
+    return f"{int(mask.sum()):,} of {len(values):,} rows, e.g. {json_safe(first)!r}"
 
 
 def contract_breaches(
@@ -271,8 +253,9 @@ def check_target(frame: pd.DataFrame, config: Config, source: str) -> Checked:
         classes = values.unique()
         if len(classes) < 2:
             raise DataError(
-                f"{where}: target column {target!r} holds one class only ({_plain(classes[0])!r}):"
-                " a classifier needs two or more (check data.target and the source)"
+                f"{where}: target column {target!r} holds one class only "
+                f"({json_safe(classes[0])!r}): a classifier needs two or more (check "
+                "data.target and the source)"
             )
     elif kind_of(values) != "number":
         bad = pd.to_numeric(values, errors="coerce").isna().to_numpy()

@@ -19,7 +19,6 @@ first one records the contract (see contract.py).
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..publishing.files import write_atomically
+from ..publishing.files import read_json, write_atomically, write_json
 from ..run.config import Config
 from ..run.errors import DataError
 from ..run.progress import rows as progress_rows
@@ -99,7 +98,7 @@ def sample_settings(config: Config) -> dict[str, Any]:
 def read_meta(folder: Path) -> dict[str, Any] | None:
     """The metadata of the sample in folder, or None when there is none."""
     path = folder / META_FILE
-    return json.loads(path.read_text()) if path.exists() else None
+    return read_json(path, DataError, advice="; run fetch-sample again") if path.exists() else None
 
 
 def fetch_sample(config: Config, reason: str = "") -> FetchResult:
@@ -144,7 +143,7 @@ def fetch_sample(config: Config, reason: str = "") -> FetchResult:
     }
     table = pa.Table.from_pandas(sample, schema=source.schema, preserve_index=False)
     write_atomically(folder / SAMPLE_FILE, lambda path: _write_parquet(table, path))
-    write_atomically(folder / META_FILE, lambda path: path.write_text(json.dumps(meta, indent=2)))
+    write_json(folder / META_FILE, meta)
     if contract is None:
         write_contract(config, record_contract(checked.frame, config))
     notes += [*unlabelled_note(meta, config.data.target), *checked.notes]

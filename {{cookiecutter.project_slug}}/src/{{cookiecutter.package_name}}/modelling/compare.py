@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -34,7 +33,7 @@ from sklearn.model_selection import cross_validate
 
 from ..ingest.loading import load_dataset
 from ..ingest.sampling import frame_hash
-from ..publishing.files import write_atomically
+from ..publishing.files import json_safe, write_atomically, write_json
 from ..publishing.publish import check_output_root, writing_into
 from ..run.config import Config
 from ..run.errors import DataError
@@ -105,10 +104,7 @@ class Leaderboard:
             "folds_sha256": folds_hash(self.folds),
             "fold_test_sizes": [len(test) for _, test in self.folds],
             "fold_hashes": self.fold_hashes,
-            "rows": [
-                {key: (value if _is_finite(value) else None) for key, value in row.items()}
-                for row in self.rows.to_dict(orient="records")
-            ],
+            "rows": [json_safe(row) for row in self.rows.to_dict(orient="records")],
         }
 
 
@@ -196,10 +192,9 @@ def save_leaderboard(
     """Write leaderboard.csv and leaderboard.json into output_dir, an output root of the
     project's (see publish.writing_into; key names its setting); return their paths."""
     csv_path, json_path = output_dir / "leaderboard.csv", output_dir / "leaderboard.json"
-    text = json.dumps(leaderboard.to_json(), indent=2) + "\n"
     with writing_into(output_dir, key):
         write_atomically(csv_path, lambda path: leaderboard.rows.to_csv(path, index=False))
-        write_atomically(json_path, lambda path: path.write_text(text, encoding="utf-8"))
+        write_json(json_path, leaderboard.to_json())
     return [csv_path, json_path]
 
 

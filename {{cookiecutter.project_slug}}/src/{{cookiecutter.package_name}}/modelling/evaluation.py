@@ -141,11 +141,6 @@ def is_better(task: str, metric: str, candidate: float, incumbent: float) -> boo
     return lift(task, metric, candidate, incumbent) > 0
 
 
-def finite(values: dict[str, float]) -> dict[str, float | None]:
-    """Metric values for JSON: NaN and infinities become null."""
-    return {name: (value if np.isfinite(value) else None) for name, value in values.items()}
-
-
 class PrimaryScorer:
     """A scikit-learn scorer of one metric, signed so that greater is always better
     (what the hyper-parameter search maximises)."""

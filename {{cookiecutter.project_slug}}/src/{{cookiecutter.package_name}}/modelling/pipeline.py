@@ -17,15 +17,9 @@ from sklearn.pipeline import Pipeline
 from ..ingest.loading import load_dataset
 from ..ingest.locations import redact
 from ..ingest.sampling import FetchResult, frame_hash
-from ..publishing.artifacts import MANIFEST_FILE, save_metrics, save_model
-from ..publishing.files import write_atomically
-from ..publishing.manifest import (
-    build_manifest,
-    data_fingerprint,
-    git_state,
-    library_versions,
-    plain,
-)
+from ..publishing.artifacts import MANIFEST_FILE, METRICS_FILE, save_model
+from ..publishing.files import write_atomically, write_json
+from ..publishing.manifest import RunRecord, data_fingerprint, git_state, library_versions
 from ..publishing.model_card import MODEL_CARD_FILE, model_card
 from ..publishing.publish import check_output_root, publishing, recover
 from ..run.config import Config
@@ -36,7 +30,6 @@ from .compare import compare_models
 from .compute import compute_engine
 from .evaluation import (
     PredictedOnce,
-    finite,
     fit_baseline,
     gate_checks,
     lift,
@@ -53,11 +46,11 @@ __all__ = ["Split", "TrainingResult", "split_rows", "train"]
 
 @dataclass(frozen=True)
 class TrainingResult:
-    """What a run produced: the fitted model, its metrics record, its manifest and where
-    they went."""
+    """What a run produced: the fitted model, its record (manifest.json's content) and
+    where it went."""
 
     model: Pipeline
-    record: dict[str, Any]
+    # The run's record as written to manifest.json (see publishing/manifest.py).
     manifest: dict[str, Any]
     output_dir: Path
     split: Split
@@ -92,7 +85,7 @@ def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> 
     with timer.step("split"):
         split = split_rows(loaded.frame, config)
     schema = infer_schema(loaded.frame, config.data.target, config.columns)
-    # Notes and warnings go into metrics.json, the manifest and the report: no password.
+    # Notes and warnings go into the manifest and the report: no password.
     notes = [redact(note) for note in [*loaded.notes, *column_notes(loaded.frame, schema, config)]]
     names = models or config.train.models
     with timer.step("fit"):
@@ -107,7 +100,7 @@ def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> 
         warnings: list[str] = [redact(warning) for warning in loaded.warnings]
         if config.task == "classification":
             table = per_class(split.y_test, held_out.predict(split.x_test), model.classes_)
-            classes = plain(table.reset_index().to_dict(orient="records"))
+            classes = table.reset_index().to_dict(orient="records")
             warnings += rarely_predicted(table)
     primary = config.evaluation.primary_metric
     primary_lift = lift(config.task, primary, metrics[primary], baseline[primary])
@@ -124,40 +117,15 @@ def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> 
             model = clone(model).fit(
                 pd.concat([split.x_train, split.x_test]), pd.concat([split.y_train, split.y_test])
             )
-    git = git_state(config.root)
-    record = {
-        "mode": config.mode,
-        "model": name,
-        "task": config.task,
-        "n_rows": len(loaded.frame),
-        "n_train": len(split.y_train),
-        "n_test": len(split.y_test),
-        "source": source,
-        "primary_metric": primary,
-        "metrics": finite(metrics),
-        "baseline": finite(baseline),
-        "lift_over_baseline": primary_lift,
-        "min_lift_over_baseline": config.evaluation.min_lift_over_baseline,
-        "beats_baseline": bool(primary_lift >= config.evaluation.min_lift_over_baseline),
-        "per_class": classes,
-        "warnings": warnings,
-        "notes": notes,
-        "gate": gate,
-        "candidates": candidates,
-        "search": search,
-        "refit_on_all_rows": config.train.refit_on_all_rows,
-        "seed": config.train.seed,
-        "git_commit": git["commit"],
-        "started_at": started.isoformat(timespec="seconds"),
-    }
     with publishing(output_root, key) as staging:
         with timer.step("save"):
             artifact = save_model(staging, model)
-        record.update(timings_s=dict(timer.durations), duration_s=timer.total)
-        manifest = build_manifest(
-            record,
+        run = RunRecord(
+            mode=config.mode,
+            task=config.task,
+            model=name,
             target=config.data.target,
-            params=plain(model.named_steps["model"].get_params(deep=False)),
+            params=model.named_steps["model"].get_params(deep=False),
             features={
                 "numeric": list(schema.numeric),
                 "categorical": list(schema.categorical),
@@ -166,30 +134,46 @@ def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> 
                 "dtypes": {column: fingerprint["schema"][column] for column in schema.columns},
                 "roles": schema.roles(config.data.target),
             },
-            classes=plain(getattr(model, "classes_", None)),
+            classes=getattr(model, "classes_", None),
             config={**config.raw, "data": {**config.raw.get("data", {}), "source": source}},
             config_files=sorted({str(path) for path in config.origin.values()}),
-            git=git,
+            git=git_state(config.root),
             data={**fingerprint, "dropped_missing_target": loaded.dropped_missing_target},
             contract=loaded.contract,
             split={
-                "n_train": record["n_train"],
-                "n_test": record["n_test"],
+                "n_train": len(split.y_train),
+                "n_test": len(split.y_test),
                 "test_fraction": config.data.test_fraction,
                 "seed": config.train.seed,
             },
             libraries=library_versions(),
             compute=engine,
+            primary_metric=primary,
+            metrics=metrics,
+            baseline=baseline,
+            lift_over_baseline=primary_lift,
+            min_lift_over_baseline=config.evaluation.min_lift_over_baseline,
+            beats_baseline=bool(primary_lift >= config.evaluation.min_lift_over_baseline),
+            per_class=classes,
+            candidates=candidates,
+            warnings=warnings,
+            notes=notes,
+            gate=gate,
+            search=search,
+            refit_on_all_rows=config.train.refit_on_all_rows,
+            timings_s=dict(timer.durations),
+            duration_s=timer.total,
+            started_at=started.isoformat(timespec="seconds"),
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
             artifact=artifact,
         )
-        save_metrics(staging, record)
-        save_metrics(staging, manifest, MANIFEST_FILE)
+        manifest = run.to_json()
+        write_json(staging / MANIFEST_FILE, manifest)
+        write_json(staging / METRICS_FILE, run.metrics_json())
         card = model_card(manifest)
         write_atomically(staging / MODEL_CARD_FILE, lambda path: path.write_text(card, "utf-8"))
     return TrainingResult(
         model=model,
-        record=record,
         manifest=manifest,
         output_dir=output_root,
         split=split,

@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn.pipeline import Pipeline
 
-from ..publishing.manifest import plain
+from ..publishing.files import json_safe
 from ..run.config import Config
 from ..run.progress import activity
 from ..yours.features import FeatureSchema
@@ -62,10 +62,10 @@ def fit_model(
         "candidates": candidates,
         "cv_folds": folds,
         "metric": primary,
-        "best_params": plain(search.best_params_),
+        "best_params": json_safe(search.best_params_),
         "best_score": sign * float(search.best_score_),
         "results": [
-            {"params": plain(params), "mean": sign * mean, "std": std}
+            {"params": json_safe(params), "mean": sign * mean, "std": std}
             for params, mean, std in zip(
                 results["params"],
                 results["mean_test_score"].astype(float),

@@ -27,11 +27,12 @@ import skops.io as sio
 from sklearn.pipeline import Pipeline
 
 from ..run.errors import ArtifactError, ProjectError
-from .files import write_atomically
+from .files import read_json, write_atomically
 
 MODEL_FILE = "model.skops"
-METRICS_FILE = "metrics.json"
+# The run's record, and the subset of it that tools tracking metrics read (manifest.py).
 MANIFEST_FILE = "manifest.json"
+METRICS_FILE = "metrics.json"
 
 
 def save_model(output_dir: Path, model: Pipeline) -> dict[str, Any]:
@@ -132,10 +133,10 @@ def read_manifest(folder: Path) -> dict[str, Any]:
             f"no {MANIFEST_FILE} beside the model in {folder}: the artifact cannot be "
             "verified (train again to write one)"
         )
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ArtifactError(f"{path}: not valid JSON: {error}") from None
+    manifest = read_json(path, ArtifactError, advice=": train again to write a new one")
+    if not isinstance(manifest, dict):
+        raise ArtifactError(f"{path}: expected a JSON object, the run's record")
+    return manifest
 
 
 def load_model(path: Path, manifest: dict[str, Any]) -> Pipeline:
@@ -178,11 +179,3 @@ def load_model(path: Path, manifest: dict[str, Any]) -> Pipeline:
         )
     trusted = [kind for kind in sio.get_untrusted_types(data=content) if kind in allowed]
     return sio.loads(content, trusted=trusted)
-
-
-def save_metrics(output_dir: Path, record: dict[str, Any], name: str = METRICS_FILE) -> Path:
-    """Write a JSON record (metrics.json, manifest.json); the file appears whole or not at all."""
-    path = output_dir / name
-    text = json.dumps(record, indent=2) + "\n"
-    write_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
-    return path

@@ -1,12 +1,21 @@
-"""Write files so that readers see the old content or the new, never half of it."""
+"""Write files so that readers see the old content or the new, never half of it; and the
+one way the project writes and reads its JSON records (manifest, metrics, leaderboard,
+sample metadata, data contract)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..run.errors import ProjectError
 
 
 def usual_mode(directory: bool = False) -> int:
@@ -35,3 +44,38 @@ def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
+
+
+def json_safe(value: Any) -> Any:
+    """A value as strict JSON data: numpy scalars and arrays become numbers and lists,
+    containers are converted item by item (keys as text), dates become ISO text, NaN and
+    infinities become null (JSON has no such numbers), any other object its repr."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if isinstance(value, np.ndarray | list | tuple):
+        return [json_safe(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return repr(value)
+
+
+def write_json(path: Path, value: Any) -> Path:
+    """Write value as indented, strict JSON (see json_safe), whole or not at all."""
+    text = json.dumps(json_safe(value), indent=2, allow_nan=False) + "\n"
+    write_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+    return path
+
+
+def read_json(path: Path, error: type[ProjectError] = ProjectError, advice: str = "") -> Any:
+    """The JSON data in path; a file that is not JSON raises `error` naming the file and
+    what to do (advice), in one line."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as problem:
+        raise error(f"{path}: not valid JSON ({problem}){advice}") from None

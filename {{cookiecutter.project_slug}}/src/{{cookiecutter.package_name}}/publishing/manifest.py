@@ -1,59 +1,127 @@
-"""What a run records about itself, so that its model can be trusted and reproduced:
-the code (git commit, dirty tree), the data (fingerprint), the settings (the merged
-config), the libraries, and the results (metrics, gate, timings, artifact hash)."""
+"""The one record of a run, so that its model can be trusted and reproduced: the code
+(git commit, dirty tree), the data (fingerprint), the settings (the merged config), the
+libraries, and the results (metrics, gate, timings, artifact hash).
+
+It is written as manifest.json; metrics.json is a documented subset of it (METRICS_FIELDS),
+with the same names."""
 
 from __future__ import annotations
 
 import platform
 import subprocess
+from dataclasses import dataclass, fields
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-# Bumped when the manifest's fields change meaning.
-MANIFEST_VERSION = 2
-# Every field of manifest.json, in the order written: what was trained; from what
-# (settings, code, data, libraries, compute); how well it did (per class too, and what
-# the run warned about); when, how long, and the artifact's file and hash.
+from .files import json_safe
+
+# Bumped when the record's fields change meaning (3: metrics.json became a subset of it).
+MANIFEST_VERSION = 3
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Everything one training run records about itself, one name per fact, written as
+    manifest.json; metrics.json holds the METRICS_FIELDS of it, under the same names.
+
+    In the order written: what was trained; from what (settings, code, data, libraries,
+    compute); how well it did (against the baseline, per class, the candidates it beat,
+    what it warned about); the gate; when, how long, and the artifact's file and hash.
+    Every field is required: a run that forgets one fails at once, before publishing.
+    """
+
+    mode: str
+    task: str
+    model: str
+    target: str
+    # The model's own hyper-parameters (the registry's, the config's, the search's).
+    params: dict[str, Any]
+    # The feature columns by kind, their types and each column's role.
+    features: dict[str, Any]
+    # The class labels the model predicts (None for regression).
+    classes: list[Any] | None
+    # The merged settings as the files wrote them, and which files those were.
+    config: dict[str, Any]
+    config_files: list[str]
+    # {"commit", "dirty"}: the code.
+    git: dict[str, Any]
+    # {"source", "rows", "schema", "content_hash", "dropped_missing_target"}: the data.
+    data: dict[str, Any]
+    # The data contract the rows were checked against (see ingest/contract.py).
+    contract: dict[str, Any] | None
+    # {"n_train", "n_test", "test_fraction", "seed"}: the held-out rows.
+    split: dict[str, Any]
+    libraries: dict[str, str]
+    compute: dict[str, Any]
+    primary_metric: str
+    # On the held-out rows, for the model and for the dummy baseline (NaN, written as
+    # null: undefined on these rows).
+    metrics: dict[str, float]
+    baseline: dict[str, float]
+    lift_over_baseline: float
+    min_lift_over_baseline: float
+    beats_baseline: bool
+    # Classification: rows, predictions, precision, recall, F1 per class.
+    per_class: list[dict[str, Any]] | None
+    # Cross-validated scores of every model the run chose among (empty with one model).
+    candidates: dict[str, dict[str, float | None]]
+    warnings: list[str]
+    notes: list[str]
+    # {"enforced", "passed", "checks"}: the quality gate.
+    gate: dict[str, Any]
+    # The hyper-parameter search's record, when search.enabled.
+    search: dict[str, Any] | None
+    refit_on_all_rows: bool
+    timings_s: dict[str, float]
+    duration_s: float
+    started_at: str
+    finished_at: str
+    # {"file", "bytes", "sha256"}: the model file.
+    artifact: dict[str, Any]
+    manifest_version: int = MANIFEST_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as JSON data, manifest_version first."""
+        values = {item.name: getattr(self, item.name) for item in fields(self)}
+        return json_safe({field: values[field] for field in FIELDS})
+
+    def metrics_json(self) -> dict[str, Any]:
+        """The subset written as metrics.json (see METRICS_FIELDS)."""
+        record = self.to_json()
+        return {field: record[field] for field in METRICS_FIELDS}
+
+
+# Every field of manifest.json, in the order written.
 FIELDS = (
     "manifest_version",
+    *(item.name for item in fields(RunRecord) if item.name != "manifest_version"),
+)
+# metrics.json: the results, for tools that track a run's numbers (a CI comment, DVC's
+# `metrics`, a dashboard); the same names and values as in manifest.json.
+METRICS_FIELDS = (
     "mode",
     "task",
     "model",
-    "target",
-    "params",
-    "features",
-    "classes",
-    "config",
-    "config_files",
-    "git",
-    "data",
-    "contract",
-    "split",
-    "libraries",
-    "compute",
     "primary_metric",
     "metrics",
     "baseline",
     "lift_over_baseline",
+    "min_lift_over_baseline",
+    "beats_baseline",
     "per_class",
-    "warnings",
-    "notes",
+    "candidates",
     "gate",
-    "search",
-    "refit_on_all_rows",
     "timings_s",
     "duration_s",
-    "started_at",
     "finished_at",
     "artifact",
 )
 # The distributions whose versions decide what a saved model computes.
 LIBRARIES = (
-    "ml-project",
+    "{{ cookiecutter.project_slug }}",
     "numpy",
     "pandas",
     "pyarrow",
@@ -104,28 +172,3 @@ def data_fingerprint(frame: pd.DataFrame, source: str, content_hash: str) -> dic
         "schema": {str(column): str(dtype) for column, dtype in frame.dtypes.items()},
         "content_hash": content_hash,
     }
-
-
-def plain(value: Any) -> Any:
-    """A value as JSON data: numpy scalars and arrays become numbers and lists, containers
-    are converted item by item, and any other object becomes its repr."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray | list | tuple):
-        return [plain(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): plain(item) for key, item in value.items()}
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return repr(value)
-
-
-def build_manifest(record: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    """The manifest in FIELDS order: each field from the keyword arguments, else from the
-    run's metrics record. A field found in neither is a bug, and fails the run at once."""
-    values = {**{key: value for key, value in record.items() if key in FIELDS}, **fields}
-    values.setdefault("manifest_version", MANIFEST_VERSION)
-    missing = [field for field in FIELDS if field not in values]
-    if missing:
-        raise ValueError(f"manifest fields without a value: {', '.join(missing)}")
-    return {field: values[field] for field in FIELDS}

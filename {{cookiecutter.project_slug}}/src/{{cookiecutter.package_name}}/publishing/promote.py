@@ -19,8 +19,7 @@ import tomlkit
 from ..run.config import load_config
 from ..run.errors import ConfigError, ProjectError
 from .artifacts import read_manifest
-from .files import write_atomically
-from .manifest import plain
+from .files import json_safe, write_atomically
 
 # Parameters that say how to run, not what to learn: never promoted.
 RUNTIME_PARAMS = {"n_jobs", "random_state", "verbose", "warm_start"}
@@ -43,7 +42,7 @@ def chosen_params(manifest: dict[str, Any]) -> dict[str, Any]:
     task, name = manifest["task"], manifest["model"]
     if name not in MODELS.get(task, {}):
         raise ProjectError(f"model {name!r} of the {manifest['mode']} run is not in the registry")
-    defaults = plain(MODELS[task][name].make(0, 1).get_params(deep=False))
+    defaults = json_safe(MODELS[task][name].make(0, 1).get_params(deep=False))
     chosen = {
         key: value
         for key, value in manifest["params"].items()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,8 @@ from ..ingest.loading import load_dataset
 from ..modelling.compute import limit_threads
 from ..modelling.evaluation import greater_is_better
 from ..modelling.splitting import Split, split_rows
-from ..publishing.artifacts import METRICS_FILE, MODEL_FILE, load_model, read_manifest
-from ..publishing.files import write_atomically
+from ..publishing.artifacts import MODEL_FILE, load_model, read_manifest
+from ..publishing.files import read_json, write_atomically
 from ..publishing.publish import check_output_root, writing_into
 from ..run.config import Config
 from ..run.errors import ProjectError
@@ -64,9 +63,9 @@ def build_report(config: Config) -> Path:
 def _build_report(config: Config) -> Path:
     output_dir, key = config.output_dir, config.where("outputs.root")
     check_output_root(output_dir, key)  # a folder it may not write into: before the work
-    model = load_mode_model(output_dir, config.mode)
-    described = _artifact_hash(output_dir)
-    record = _read_json(output_dir / METRICS_FILE, config.mode)
+    record = read_mode_manifest(output_dir, config.mode)
+    model = load_model(output_dir / MODEL_FILE, record)
+    described = _artifact_hash(record)
     split = split_rows(load_dataset(config).frame, config)
     schema = schema_of(model)
     sections = [
@@ -74,7 +73,7 @@ def _build_report(config: Config) -> Path:
         _warnings_section(record),
         _metrics_section(config, record),
         _per_class_section(record),
-        _leaderboard_section(output_dir / LEADERBOARD_FILE, read_manifest(output_dir)),
+        _leaderboard_section(output_dir / LEADERBOARD_FILE, record),
         _data_section(config, split),
         *_error_sections(config, model, split, schema),
     ]
@@ -90,7 +89,7 @@ def _build_report(config: Config) -> Path:
     with writing_into(output_dir, key):
         # A train that published meanwhile replaced the model: this page describes the
         # one before, and must not land beside the new one.
-        if _artifact_hash(output_dir) != described:
+        if _artifact_hash(read_manifest(output_dir)) != described:
             raise ProjectError(
                 f"{output_dir}: a new model was published while the report was written; "
                 f"run `report --mode {config.mode}` again"
@@ -99,24 +98,24 @@ def _build_report(config: Config) -> Path:
     return path
 
 
-def _artifact_hash(output_dir: Path) -> str | None:
-    """The sha256 of the model the output root's manifest describes."""
-    artifact = read_manifest(output_dir).get("artifact")
+def _artifact_hash(manifest: dict[str, Any]) -> str | None:
+    """The sha256 of the model a manifest describes."""
+    artifact = manifest.get("artifact")
     return artifact.get("sha256") if isinstance(artifact, dict) else None
+
+
+def read_mode_manifest(output_dir: Path, mode: str) -> dict[str, Any]:
+    """The record of the mode's published run (manifest.json), or an error saying to train."""
+    if not (output_dir / MODEL_FILE).exists():
+        raise ProjectError(
+            f"no trained model at {output_dir / MODEL_FILE}: run `train --mode {mode}` first"
+        )
+    return read_manifest(output_dir)
 
 
 def load_mode_model(output_dir: Path, mode: str) -> Pipeline:
     """Load the mode's published model, checked against its manifest (see artifacts.py)."""
-    path = output_dir / MODEL_FILE
-    if not path.exists():
-        raise ProjectError(f"no trained model at {path}: run `train --mode {mode}` first")
-    return load_model(path, read_manifest(output_dir))
-
-
-def _read_json(path: Path, mode: str) -> dict[str, Any]:
-    if not path.exists():
-        raise ProjectError(f"no metrics at {path}: run `train --mode {mode}` first")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return load_model(output_dir / MODEL_FILE, read_mode_manifest(output_dir, mode))
 
 
 def _text(value: object) -> str:
@@ -141,14 +140,15 @@ def _image(figure: Figure, alt: str) -> str:
 
 
 def _header(config: Config, record: dict[str, Any], model_sha256: str | None) -> str:
+    split = record.get("split") or {}
     facts = {
         "mode": config.mode,
         "task": config.task,
         "model": record.get("model"),
-        "data source": record.get("source"),
-        "rows (train / test)": f"{record.get('n_train')} / {record.get('n_test')}",
+        "data source": (record.get("data") or {}).get("source"),
+        "rows (train / test)": f"{split.get('n_train')} / {split.get('n_test')}",
         "trained at": record.get("started_at"),
-        "git commit": record.get("git_commit") or "none",
+        "git commit": (record.get("git") or {}).get("commit") or "none",
         "model sha256": model_sha256,
         "report made at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -210,7 +210,7 @@ def _leaderboard_section(path: Path, manifest: dict[str, Any]) -> str:
             f'{heading}\n<p class="note">No leaderboard: `compare` was not run in this mode '
             f"(it would write {_text(path)}).</p>"
         )
-    leaderboard = json.loads(path.read_text(encoding="utf-8"))
+    leaderboard = read_json(path, advice=": run compare again")
     made_by = leaderboard.get("made_by") or {}
     trained_on = (manifest.get("data") or {}).get("content_hash")
     if not made_by:

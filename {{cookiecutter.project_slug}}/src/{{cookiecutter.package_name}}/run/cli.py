@@ -53,7 +53,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         help="train and evaluate the mode's models, write outputs/<mode>/",
         description="Load the mode's data (its local sample in test and human mode, every "
         "row in production), fit its models, evaluate the best against a dummy baseline, "
-        "and write the model and metrics.json under the mode's output root.",
+        "and write the model, its record (manifest.json; metrics.json holds its results) "
+        "and its model card under the mode's output root.",
     )
     train.add_argument(
         "--model",
@@ -110,7 +111,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         run_report,
         MODES,
         help="write outputs/<mode>/report.html: metrics, leaderboard, data, errors",
-        description="Load the mode's saved model and metrics.json, recompute its held-out "
+        description="Load the mode's saved model and its manifest.json, recompute its held-out "
         "rows, and write one self-contained HTML file (plots embedded, opens offline): the "
         "metrics against the dummy baseline, the leaderboard if `compare` ran, a summary of "
         "the data, and the error analysis (confusion matrix or residuals, which features set "
@@ -236,11 +237,11 @@ def run_train(arguments: argparse.Namespace) -> int:
     if result.fetched is not None:
         print_fetch(result.fetched)
     print_notes(result.notes, result.warnings)
-    record = result.record
+    record = result.manifest
     primary = record["primary_metric"]
     verdict = "beats" if record["beats_baseline"] else "does NOT beat"
     print(
-        f"[{record['mode']}] {record['model']} on {record['n_rows']} rows in "
+        f"[{record['mode']}] {record['model']} on {record['data']['rows']} rows in "
         f"{record['duration_s']:.1f}s: {primary} {record['metrics'][primary]:.4f}, dummy baseline "
         f"{record['baseline'][primary]:.4f}; {verdict} it by the required "
         f"{record['min_lift_over_baseline']} (lift {record['lift_over_baseline']:.4f})"
