@@ -13,6 +13,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -217,6 +219,41 @@ def test_an_artifact_holding_a_type_the_registry_does_not_produce_is_refused(art
     manifest = swap_model(artifact_copy, Pipeline([("model", SVC())]))
     with pytest.raises(ArtifactError, match=r"does not produce: sklearn\.svm\._classes\.SVC"):
         load_model(artifact_copy / MODEL_FILE, manifest)
+
+
+LOAD_IN_A_FRESH_PROCESS = """
+import sys
+from pathlib import Path
+
+from {{ cookiecutter.package_name }}.publishing.artifacts import MODEL_FILE, load_model, read_manifest
+from {{ cookiecutter.package_name }}.run.errors import ArtifactError
+
+assert "skops.io" not in sys.modules, "skops is imported on first use only"
+good, foreign = Path(sys.argv[1]), Path(sys.argv[2])
+print(type(load_model(good / MODEL_FILE, read_manifest(good))).__name__)
+try:
+    load_model(foreign / MODEL_FILE, read_manifest(foreign))
+except ArtifactError as error:
+    print("refused:", error)
+print("pytest imported:", "pytest" in sys.modules)
+"""
+
+
+def test_a_fresh_process_loads_the_model_and_still_refuses_foreign_types(artifact_copy, tmp_path):
+    """Outside the tests skops is imported without its own estimator list (artifacts.py):
+    the registry's types load, any other is refused, and no test library is imported."""
+    foreign = Path(shutil.copytree(artifact_copy, tmp_path / "foreign"))
+    swap_model(foreign, Pipeline([("model", SVC())]))
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_IN_A_FRESH_PROCESS, str(artifact_copy), str(foreign)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Pipeline", result.stdout
+    assert re.match(r"refused: .* does not produce: sklearn\.svm\._classes\.SVC", lines[1])
+    assert lines[2] == "pytest imported: False"
 
 
 def test_an_artifact_without_a_manifest_is_refused(artifact_copy):

@@ -18,12 +18,13 @@ import functools
 import hashlib
 import io
 import json
+import sys
 import zipfile
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
-import skops.io as sio
 from sklearn.pipeline import Pipeline
 
 from ..run.errors import ArtifactError, ProjectError
@@ -35,11 +36,33 @@ MANIFEST_FILE = "manifest.json"
 METRICS_FILE = "metrics.json"
 
 
+def skops_io() -> ModuleType:
+    """skops.io, imported without building its default allow-list of scikit-learn types.
+
+    skops lists every scikit-learn estimator when it is imported (sklearn.utils.
+    all_estimators imports every scikit-learn module, and pytest): about a second on each
+    command that saves or loads a model, a third of a test-mode run. This project never
+    relies on that list: load_model trusts exactly the types allowed_types names, whether
+    skops would trust them or not, so the list is skipped. Imported on first use only.
+    """
+    if "skops.io" in sys.modules:
+        return sys.modules["skops.io"]
+    import sklearn.utils
+
+    discover = sklearn.utils.all_estimators
+    sklearn.utils.all_estimators = lambda *args, **kwargs: []
+    try:
+        import skops.io
+    finally:
+        sklearn.utils.all_estimators = discover
+    return skops.io
+
+
 def save_model(output_dir: Path, model: Pipeline) -> dict[str, Any]:
     """Write the fitted pipeline with skops, whole or not at all; return its file, size and
     sha256 for the manifest."""
     path = output_dir / MODEL_FILE
-    content = sio.dumps(model)
+    content = skops_io().dumps(model)
     write_atomically(path, lambda temporary: temporary.write_bytes(content))
     return {
         "file": MODEL_FILE,
@@ -122,7 +145,8 @@ def registry_types(task: str, name: str, n_classes: int) -> frozenset[str]:
     columns = ColumnsConfig(dates=["signup_date"], text=["feedback"])
     schema = infer_schema(frame, target, columns)
     model = build_model(task, name, schema, seed=0, n_jobs=1)
-    return frozenset(types_in(sio.dumps(model.fit(frame.drop(columns=[target]), frame[target]))))
+    fitted = model.fit(frame.drop(columns=[target]), frame[target])
+    return frozenset(types_in(skops_io().dumps(fitted)))
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -177,5 +201,6 @@ def load_model(path: Path, manifest: dict[str, Any]) -> Pipeline:
             f"{path} holds types that this project's registry model {name!r} does not "
             f"produce: {', '.join(refused)}; refusing to load it"
         )
+    sio = skops_io()
     trusted = [kind for kind in sio.get_untrusted_types(data=content) if kind in allowed]
     return sio.loads(content, trusted=trusted)
