@@ -7,7 +7,7 @@ repository and the hooks installed, each round (interleaved, repeated) times:
 - `git commit` of a one-line change to configs/test.toml, the only file staged: the
   test-mode hook runs (the ruff and notebook hooks have no files to check);
 - `uv run pre-commit run test-mode --files configs/test.toml`: the hook alone;
-- `.venv/bin/python -m pytest -m "not slow"`: the hook's tests without uv and pre-commit.
+- `.venv/bin/python -m pytest ...`, the test-mode hook's entry without uv and pre-commit.
 
 Commits are made as from a shell where the environment is not activated (uv on PATH).
 It prints the medians and their ratios to the import floor (the issue's target for the
@@ -52,6 +52,18 @@ def shell_environment(workdir: Path) -> dict[str, str]:
     env["PATH"] = os.pathsep.join([str(Path(uv).parent), *kept])
     env.update(PRE_COMMIT_HOME=str(workdir / "pre-commit-home"), PRE_COMMIT_COLOR="never")
     return env
+
+
+def hook_tests(project: Path) -> list[str]:
+    """The pytest command line of the project's test-mode hook (its entry, minus uv run)."""
+    import shlex
+
+    import yaml
+
+    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    entry = shlex.split(next(hook["entry"] for hook in hooks if hook["id"] == "test-mode"))
+    return entry[entry.index("pytest") :]
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str]) -> None:
@@ -125,7 +137,7 @@ def main() -> None:
         floor_command = [python, "-c", "import pandas, sklearn.ensemble"]
         hook_command = ["uv", "run", "--quiet", "pre-commit", "run", "test-mode"]
         hook_command += ["--files", "configs/test.toml"]
-        pytest_command = [python, "-m", "pytest", "-q", "-m", "not slow", "-p", "no:cacheprovider"]
+        pytest_command = [python, "-m", *hook_tests(project)]
         times: dict[str, list[float]] = {"floor": [], "commit": [], "hook": [], "pytest": []}
         for number in range(repeats):
             times["floor"].append(wall_time(floor_command, project, env))
@@ -143,7 +155,7 @@ def main() -> None:
     rows = [
         ("commit", "git commit, test-mode hook running:"),
         ("hook", "pre-commit run test-mode --files configs/test.toml:"),
-        ("pytest", 'pytest -m "not slow" alone (no uv, no pre-commit):'),
+        ("pytest", "the hook's pytest alone (no uv, no pre-commit):"),
     ]
     for name, label in rows:
         print(f"{label:<52} {median[name]:6.2f} s   {median[name] / floor:5.2f} x the floor")

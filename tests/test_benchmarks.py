@@ -30,7 +30,7 @@ RATIOS = {
     "test_mode_hook": [
         "git commit, test-mode hook running:",
         "pre-commit run test-mode --files configs/test.toml:",
-        'pytest -m "not slow" alone',
+        "the hook's pytest alone",
     ],
     "fetch_sample": [
         "time ratio A/B (work):",
