@@ -30,7 +30,7 @@ import pandas as pd
 from ..publishing.files import json_safe, read_json, write_json
 from ..run.config import Config
 from ..run.errors import DataError
-from ..yours.features import is_date_column
+from .kinds import is_date_column
 from .locations import redact
 
 CONTRACT_FILE = "contract.json"

@@ -13,7 +13,6 @@ itself: training, the report, the notebooks and `predict` share one code path.
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +24,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+from ..ingest.kinds import is_date_column
 
 # The roles a column can have, as the manifest and the report name them.
 ROLES = ("target", "numeric", "categorical", "date", "text", "id", "dropped")
@@ -71,16 +72,6 @@ class FeatureSchema:
         ):
             roles.update(dict.fromkeys(names, role))
         return roles
-
-
-def is_date_column(values: pd.Series) -> bool:
-    """Whether a column holds dates or timestamps (by type, or Python date objects)."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return True
-    if values.dtype != object:
-        return False
-    first = values.dropna().head(1)
-    return bool(len(first)) and isinstance(first.iloc[0], datetime.date)
 
 
 def infer_schema(frame: pd.DataFrame, target: str, columns=None) -> FeatureSchema:
