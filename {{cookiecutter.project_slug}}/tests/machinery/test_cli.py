@@ -8,6 +8,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.run import cli
 from {{ cookiecutter.package_name }}.run.cli import main
+from {{ cookiecutter.package_name }}.run.errors import ConfigError
 
 from .conftest import make_configs
 
@@ -89,26 +90,40 @@ def test_missing_target_column_is_one_line(tmp_path, capsys):
         "postgresql://analyst:{pw}@db.example:port/shop",
     ],
 )
-def test_a_password_in_an_error_is_hidden(url, capsys, monkeypatch):
+def test_a_password_in_an_error_is_hidden(url, config_dir, capsys, monkeypatch):
     password = f"Pl4nted-{abs(hash(url)) % 10_000}"
     secret = url.format(pw=password)
 
-    def fail(arguments):
+    def fail(arguments, config):
         raise RuntimeError(f"could not reach {secret}: timeout")
 
     monkeypatch.setattr(cli, "run_compare", fail)  # the parser is built at each main()
-    assert main(["compare", "--mode", "test"]) == cli.EXIT_FAILURE
+    assert main(["compare", "--mode", "test", "--config-dir", str(config_dir)]) == cli.EXIT_FAILURE
     err = capsys.readouterr().err
     assert password not in err and "***" in err and len(err.strip().splitlines()) == 1
 
 
-def test_ctrl_c_is_one_line_and_exit_130(capsys, monkeypatch):
-    def interrupted(arguments):
+def test_ctrl_c_is_one_line_and_exit_130(config_dir, capsys, monkeypatch):
+    def interrupted(arguments, config):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "run_train", interrupted)
-    assert main(["train", "--mode", "test"]) == cli.EXIT_INTERRUPTED == 130
+    argv = ["train", "--mode", "test", "--config-dir", str(config_dir)]
+    assert main(argv) == cli.EXIT_INTERRUPTED == 130
     assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_an_error_with_several_problems_prints_one_line_each(config_dir, capsys, monkeypatch):
+    def several(arguments, config):
+        raise ConfigError("configs/test.toml: key 'a.b' is wrong\nconfigs/test.toml: key 'c.d' too")
+
+    monkeypatch.setattr(cli, "run_report", several)
+    argv = ["report", "--mode", "test", "--config-dir", str(config_dir)]
+    assert main(argv) == cli.EXIT_BAD_INPUT
+    assert capsys.readouterr().err.splitlines() == [
+        "error: configs/test.toml: key 'a.b' is wrong",
+        "error: configs/test.toml: key 'c.d' too",
+    ]
 
 
 def test_verbose_shows_the_traceback(tmp_path):

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..ingest.locations import redact
-from .config import MODES
+from .config import MODES, Config
 from .errors import ProjectError, QualityGateFailed
 
 EXIT_FAILURE = 1
@@ -23,6 +23,13 @@ EXIT_BAD_INPUT = 2
 EXIT_GATE_FAILED = 3
 # What a shell reports for a process ended by SIGINT (128 + 2).
 EXIT_INTERRUPTED = 130
+# The exit status of each kind of error: the first kind the error is.
+EXIT_STATUSES: tuple[tuple[type[BaseException], int], ...] = (
+    (KeyboardInterrupt, EXIT_INTERRUPTED),
+    (QualityGateFailed, EXIT_GATE_FAILED),
+    (ProjectError, EXIT_BAD_INPUT),
+    (Exception, EXIT_FAILURE),
+)
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -159,7 +166,8 @@ def add_command(
     commands, name: str, handler, modes: Sequence[str] | None, **texts: str
 ) -> argparse.ArgumentParser:
     """Add a subcommand taking --mode (unless modes is None) and --config-dir, run by
-    handler(arguments)."""
+    handler(arguments, config): the mode's config, loaded once for the command (None
+    without --mode)."""
     command = commands.add_parser(name, **texts)
     if modes is not None:
         command.add_argument(
@@ -203,7 +211,7 @@ def parse_set(items: list[str]) -> dict[str, object]:
     return overrides
 
 
-def mode_config(arguments: argparse.Namespace, mode: str | None = None):
+def mode_config(arguments: argparse.Namespace, mode: str | None = None) -> Config:
     """The config of the command's mode, with its --set overrides."""
     from .config import load_config
 
@@ -219,12 +227,11 @@ def print_notes(notes: Sequence[str], warnings: Sequence[str] = ()) -> None:
         print(f"warning: {redact(warning)}", file=sys.stderr)
 
 
-def run_train(arguments: argparse.Namespace) -> int:
+def run_train(arguments: argparse.Namespace, config: Config) -> int:
     """Train in the chosen mode and print a summary of the result."""
     from ..modelling.pipeline import train
     from ..yours.models import model_names
 
-    config = mode_config(arguments)
     models = None
     if arguments.model is not None:
         if arguments.model not in model_names(config.task):
@@ -257,22 +264,21 @@ def run_train(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def run_fetch_sample(arguments: argparse.Namespace) -> int:
+def run_fetch_sample(arguments: argparse.Namespace, config: Config) -> int:
     """Fetch the mode's sample and say what was kept and what changed."""
     from ..ingest.sampling import fetch_sample
 
-    fetched = fetch_sample(mode_config(arguments))
+    fetched = fetch_sample(config)
     print_fetch(fetched)
     print_notes([], fetched.warnings)
     return 0
 
 
-def run_compare(arguments: argparse.Namespace) -> int:
+def run_compare(arguments: argparse.Namespace, config: Config) -> int:
     """Compare models in the chosen mode; print the leaderboard and where it was saved."""
     from ..modelling.compare import compare, print_leaderboard
     from ..yours.models import model_names
 
-    config = mode_config(arguments)
     models = None
     if arguments.models is not None:
         known = model_names(config.task)
@@ -291,15 +297,15 @@ def run_compare(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def run_report(arguments: argparse.Namespace) -> int:
+def run_report(arguments: argparse.Namespace, config: Config) -> int:
     """Write the mode's HTML report and print its path."""
     from ..reporting.report import build_report
 
-    print(shown(build_report(mode_config(arguments))))
+    print(shown(build_report(config)))
     return 0
 
 
-def run_promote(arguments: argparse.Namespace) -> int:
+def run_promote(arguments: argparse.Namespace, config: None) -> int:
     """Write the chosen model into the target mode's config; say what was written."""
     from ..publishing.promote import promote
 
@@ -312,7 +318,7 @@ def run_promote(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def run_predict(arguments: argparse.Namespace) -> int:
+def run_predict(arguments: argparse.Namespace, config: None) -> int:
     """Score the input file with the model; say how many rows went where."""
     from ..publishing.predict import predict_file
 
@@ -367,9 +373,18 @@ def shown(path: Path) -> str:
         return str(path)
 
 
-def one_line(error: BaseException) -> str:
-    """The error's message with its line breaks folded and any password in a URL hidden."""
-    return redact(" ".join(str(error).split()))
+def error_lines(error: BaseException) -> list[str]:
+    """What an error prints: a line per problem for bad input (a config file with three
+    mistakes says all three), one line otherwise; any password in a URL hidden."""
+    if isinstance(error, KeyboardInterrupt):
+        # Whatever the run was writing is left aside (see publish.py); nothing to report.
+        return ["interrupted"]
+    lines = [redact(" ".join(line.split())) for line in str(error).splitlines() if line.strip()]
+    if isinstance(error, ProjectError):
+        return [f"error: {line}" for line in lines or [type(error).__name__]]
+    return [
+        f"error: {type(error).__name__}: {' '.join(lines)} (run with --verbose for the traceback)"
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -377,29 +392,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     prog = None if Path(sys.argv[0]).name != "__main__.py" else "python -m {{ cookiecutter.package_name }}"
     arguments = build_parser(prog).parse_args(argv)
     try:
-        return arguments.handler(arguments)
-    except KeyboardInterrupt:
+        config = mode_config(arguments) if getattr(arguments, "mode", None) else None
+        return arguments.handler(arguments, config)
+    except (KeyboardInterrupt, Exception) as error:
         if arguments.verbose:
             raise
-        # Whatever the run was writing is left aside (see publish.py); nothing to report.
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except QualityGateFailed as error:
-        if arguments.verbose:
-            raise
-        print(f"error: {one_line(error)}", file=sys.stderr)
-        return EXIT_GATE_FAILED
-    except ProjectError as error:
-        if arguments.verbose:
-            raise
-        print(f"error: {one_line(error)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except Exception as error:
-        if arguments.verbose:
-            raise
-        print(
-            f"error: {type(error).__name__}: {one_line(error)} "
-            "(run with --verbose for the traceback)",
-            file=sys.stderr,
-        )
-        return EXIT_FAILURE
+        print("\n".join(error_lines(error)), file=sys.stderr)
+        return next(status for kind, status in EXIT_STATUSES if isinstance(error, kind))
