@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..ingest.locations import redact
 from .config import MODES
-from .errors import ProjectError, QualityGateFailed
+from .errors import ConfigError, ProjectError, QualityGateFailed
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
@@ -366,7 +366,7 @@ def shown(path: Path) -> str:
         return str(path)
 
 
-def one_line(error: BaseException) -> str:
+def one_line(error: BaseException | str) -> str:
     """The error's message with its line breaks folded and any password in a URL hidden."""
     return redact(" ".join(str(error).split()))
 
@@ -391,7 +391,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProjectError as error:
         if arguments.verbose:
             raise
-        print(f"error: {one_line(error)}", file=sys.stderr)
+        # A ConfigError holds every error of the configs it found, one line each.
+        lines = str(error).splitlines() if isinstance(error, ConfigError) else [str(error)]
+        for line in lines:
+            print(f"error: {one_line(line)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as error:
         if arguments.verbose:
