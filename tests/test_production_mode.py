@@ -83,6 +83,11 @@ def make_rows(environment: Environment, generated: Generated, rows: int, where: 
     ok(environment.run(environment.command("python"), "-c", script, *arguments, cwd=folder))
 
 
+def outputs_in(folder: Path) -> tuple[str, str]:
+    """The edit that sends production's outputs to folder (its default is outputs/production)."""
+    return (r"\Z", f'\n[outputs]\nroot = "{folder.as_posix()}"\n')
+
+
 def configs_with(generated: Generated, environment: Environment, folder: Path, edits) -> Path:
     """A copy of the project's configs/ in folder, production.toml edited by regex."""
     configs = Path(shutil.copytree(environment.folders[generated.slug] / "configs", folder))
@@ -153,7 +158,7 @@ def test_a_threshold_that_cannot_be_met_publishes_nothing(generated, environment
     primary = "roc_auc" if generated.task == "classification" else "r2"
     small = [
         (r"\[data\]\n", "[data]\nsynthetic_rows = 20_000\n"),
-        (r'root = "outputs/production"', f'root = "{outputs.as_posix()}"'),
+        outputs_in(outputs),
     ]
     good = configs_with(generated, environment, tmp_path / "good", small)
     ok(run_cli(environment, generated, "train", "--mode", "production", "--config-dir", str(good)))
@@ -254,7 +259,7 @@ def test_a_dask_cluster_gives_a_model_of_the_same_quality(
         edits = [
             (r"\[data\]\n", f'[data]\nsource = "{source.as_posix()}"\n'),
             (r"enabled = false\niterations = 8", "enabled = true\niterations = 3"),
-            (r'root = "outputs/production"', f'root = "{outputs.as_posix()}"'),
+            outputs_in(outputs),
         ]
         if engine == "dask":
             cluster = (
@@ -300,8 +305,8 @@ def test_dask_without_a_scheduler_starts_and_stops_a_local_cluster(environment, 
     outputs = tmp_path / "outputs"
     edits = [
         (r"\[data\]\n", "[data]\nsynthetic_rows = 20_000\n"),
+        outputs_in(outputs),
         (r"\[outputs\]\n", '[compute]\nengine = "dask"\n\n[dask]\nn_workers = 2\n\n[outputs]\n'),
-        (r'root = "outputs/production"', f'root = "{outputs.as_posix()}"'),
     ]
     configs = configs_with(generated, environment, tmp_path / "configs", edits)
     before = worker_processes(environment)

@@ -15,7 +15,7 @@ from .conftest import make_configs
 
 @pytest.fixture
 def config_dir(tmp_path):
-    return make_configs(tmp_path, test={"outputs": {"root": "outputs/test"}})
+    return make_configs(tmp_path)  # test mode writes into outputs/test, its default
 
 
 @pytest.mark.parametrize(
@@ -70,6 +70,15 @@ def test_a_bad_override_is_one_line(config_dir, capsys):
     assert_one_line_error(capsys, "--set: key 'data.max_rows' must be an integer")
     assert main([*argv, "--set", "no-equals-sign"]) == 2
     assert_one_line_error(capsys, "expected KEY=VALUE")
+
+
+def test_each_config_mistake_is_a_line_of_its_own(config_dir, capsys):
+    argv = ["train", "--mode", "test", "--config-dir", str(config_dir)]
+    assert main([*argv, "--set", "data.max_rows=-1", "--set", "inspection.top_n=0"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: --set: key 'data.max_rows' must be 0 (all rows) or more, got -1",
+        "error: --set: key 'inspection.top_n' must be at least 1, got 0",
+    ]
 
 
 def test_missing_target_column_is_one_line(tmp_path, capsys):

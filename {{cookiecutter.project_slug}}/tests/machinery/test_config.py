@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from {{ cookiecutter.package_name }}.run.config import load_config
+from {{ cookiecutter.package_name }}.run.config import MODES, load_config
 from {{ cookiecutter.package_name }}.run.errors import ConfigError
 
 from .conftest import TASK, machine_config, make_configs
@@ -67,7 +69,45 @@ def config_dir(tmp_path):
         ),
         ("[evaluation]\nmin_lift_over_baseline = 0", r"must be above 0"),
         ("[evaluation.thresholds]\nprimary = 7", r"which no model can reach"),
-        ("[contract]\nnew_category = 'ignore'", r"key 'contract\.new_category' must be one of"),
+        (
+            "[contract]\nnew_category = 'ignore'",
+            r"test\.toml: key 'contract\.new_category' must be one of error, warn, got 'ignore'$",
+        ),
+        (
+            "[compute]\nn_jobs = 0",
+            r"test\.toml: key 'compute\.n_jobs' must be -1 \(all cores\) or a count of at least "
+            r"1, got 0$",
+        ),
+        ("[compute]\nn_jobs = -2", r"key 'compute\.n_jobs' must be -1 \(all cores\) or a count"),
+        (
+            "[inspection]\ntop_n = 0",
+            r"test\.toml: key 'inspection\.top_n' must be at least 1, got 0$",
+        ),
+        (
+            "[data]\ntest_fraction = 1.5",
+            r"test\.toml: key 'data\.test_fraction' must lie strictly between 0 and 1, got 1\.5$",
+        ),
+        (
+            "[data]\nmax_rows = -5",
+            r"test\.toml: key 'data\.max_rows' must be 0 \(all rows\) or more, got -5$",
+        ),
+        # Strict types: TOML's are real ones, so text is not read as a number, nor a float
+        # as an integer.
+        (
+            "[data]\nmax_rows = '3000'",
+            r"test\.toml: key 'data\.max_rows' must be an integer, got '3000'$",
+        ),
+        (
+            "[data]\nmax_rows = 3000.0",
+            r"test\.toml: key 'data\.max_rows' must be an integer, got 3000\.0$",
+        ),
+        ("[search]\nenabled = 'yes'", r"key 'search\.enabled' must be true or false, got 'yes'$"),
+        (
+            "[data]\ntarget = ''",
+            r"test\.toml: key 'data\.target' must be a non-empty string, got ''$",
+        ),
+        ("[evaluation]\nleakage_threshold = 0", r"key 'evaluation\.leakage_threshold' must lie in"),
+        ("[compute]\ntime_budget_s = -1", r"key 'compute\.time_budget_s' must be 0 \(no limit\)"),
         (
             "[data]\ncache_dir = 'data'",
             r"test\.toml: key 'data\.cache_dir' was renamed 'data\.sample_dir' in template "
@@ -214,3 +254,75 @@ def test_a_threshold_on_primary_follows_the_primary_metric(tmp_path):
             tmp_path / "both",
             evaluation={"primary_metric": metric, "thresholds": {"primary": 0.5, metric: 0.4}},
         )
+
+
+def test_every_mistake_of_a_file_is_one_line_naming_the_file_and_the_key(config_dir):
+    (config_dir / "test.toml").write_text(
+        "[data]\nmax_rows = -5\nsample_dir = 3\n\n[compute]\nengine = 'spark'\n"
+    )
+    with pytest.raises(ConfigError) as refused:
+        load_config("test", config_dir)
+    lines = str(refused.value).splitlines()
+    test_toml = config_dir / "test.toml"
+    assert lines == [
+        f"{test_toml}: key 'data.max_rows' must be 0 (all rows) or more, got -5",
+        f"{test_toml}: key 'data.sample_dir' must be a string, got 3",
+        f"{test_toml}: key 'compute.engine' must be one of local, dask, got 'spark'",
+    ]
+
+
+def test_mistakes_of_every_file_and_of_the_whole_are_said_at_once(config_dir):
+    base = config_dir / "base.toml"
+    base.write_text(base.read_text() + "\n[inspection]\ntop_n = 0\n")
+    (config_dir / "test.toml").write_text("[train]\nmodels = ['nope']\n")
+    with pytest.raises(ConfigError) as refused:
+        load_config("test", config_dir, {"compute.n_jobs": 0, "search.iterations": -1})
+    lines = str(refused.value).splitlines()
+    # The files' own mistakes, in file order; the checks of the whole wait for them.
+    assert [line.split(": key ")[0] for line in lines] == [str(base), "--set", "--set"]
+    assert "'compute.n_jobs' must be -1" in lines[1] and "'search.iterations'" in lines[2]
+    # Fixed, the files leave the checks of the whole to say theirs, all of them.
+    base.write_text(base.read_text().replace("top_n = 0", "top_n = 5"))
+    (config_dir / "test.toml").write_text(
+        "[train]\nmodels = ['nope']\n[columns]\ndrop = ['a']\nids = ['a']\n"
+    )
+    with pytest.raises(ConfigError) as refused:
+        load_config("test", config_dir)
+    lines = str(refused.value).splitlines()
+    assert len(lines) == 2
+    assert "'train.models' names unknown model 'nope'" in lines[0]
+    assert "'columns.ids' names column 'a', which columns.drop names too" in lines[1]
+
+
+def test_a_mistake_given_with_set_names_set(config_dir):
+    for key, value, expected in (
+        ("inspection.top_n", 0, "--set: key 'inspection.top_n' must be at least 1, got 0"),
+        ("data.test_fraction", 1.5, "--set: key 'data.test_fraction' must lie strictly"),
+        ("compute.engine", "spark", "--set: key 'compute.engine' must be one of local, dask"),
+        ("train.models", ["nope"], "--set: key 'train.models' names unknown model 'nope'"),
+    ):
+        with pytest.raises(ConfigError, match=rf"^{re.escape(expected)}"):
+            load_config("test", config_dir, {key: value})
+
+
+def test_an_integer_is_a_number_where_one_is_expected(config_dir):
+    (config_dir / "test.toml").write_text(
+        "[evaluation]\nleakage_threshold = 1\nmin_lift_over_baseline = 1\n"
+        "[compute]\ntime_budget_s = 30\n"
+    )
+    config = load_config("test", config_dir)
+    assert config.evaluation.leakage_threshold == 1
+    assert config.compute.time_budget_s == 30
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_each_mode_writes_into_outputs_mode_unless_told_otherwise(config_dir, mode):
+    root = config_dir.parent.resolve()
+    config = load_config(mode, config_dir)
+    assert config.output_dir == root / "outputs" / mode
+    assert config.file_of("outputs.root") == config_dir / "base.toml"
+    (config_dir / f"{mode}.toml").write_text("[outputs]\nroot = 'runs/mine'\n")
+    assert load_config(mode, config_dir).output_dir == root / "runs" / "mine"
+    given = load_config(mode, config_dir, {"outputs.root": "elsewhere"})
+    assert given.output_dir == root / "elsewhere"
+    assert given.where("outputs.root") == "outputs.root in --set"

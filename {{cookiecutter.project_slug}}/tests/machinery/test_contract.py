@@ -3,8 +3,6 @@ and the data that are wrong whatever the contract says."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -40,7 +38,7 @@ def frame() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def classification(tmp_path_factory):
     config = machine_config(tmp_path_factory.mktemp("contract"), task="classification")
-    return dataclasses.replace(config, data=dataclasses.replace(config.data, target="churned"))
+    return config.model_copy(update={"data": config.data.model_copy(update={"target": "churned"})})
 
 
 def test_the_contract_records_kinds_missing_values_ranges_and_categories(frame):
@@ -100,7 +98,7 @@ def test_the_config_decides_which_breaches_stop_a_run(frame, classification):
     later = frame.assign(plan=["basic", "enterprise", "basic", "plus"])
     checked = check_loaded(later, classification, "rows.csv", contract)
     assert len(checked.warnings) == 1 and "'enterprise'" in checked.warnings[0]
-    strict = dataclasses.replace(classification, contract=ContractConfig(new_category="error"))
+    strict = classification.model_copy(update={"contract": ContractConfig(new_category="error")})
     with pytest.raises(DataError, match=r"rows\.csv' breaks the data contract: column 'plan'"):
         check_loaded(later, strict, "rows.csv", contract)
 
@@ -129,14 +127,14 @@ def test_a_target_that_cannot_be_learned_is_one_clear_error(frame, classificatio
     with pytest.raises(DataError, match=r"target column 'churned' holds one class only \(0\)"):
         check_loaded(frame.assign(churned=0), classification, "rows.csv", None)
     regression = machine_config(tmp_path, task="regression")
-    regression = dataclasses.replace(
-        regression, data=dataclasses.replace(regression.data, target="plan")
+    regression = regression.model_copy(
+        update={"data": regression.data.model_copy(update={"target": "plan"})}
     )
     with pytest.raises(DataError, match=r"'plan' must hold numbers for task = \"regression\""):
         check_loaded(frame, regression, "rows.csv", None)
     for target, kind in (("active", "boolean"), ("signed_up", "date")):
-        other = dataclasses.replace(
-            regression, data=dataclasses.replace(regression.data, target=target)
+        other = regression.model_copy(
+            update={"data": regression.data.model_copy(update={"target": target})}
         )
         with pytest.raises(DataError, match=rf"got {kind} values"):
             check_loaded(frame, other, "rows.csv", None)
@@ -145,8 +143,8 @@ def test_a_target_that_cannot_be_learned_is_one_clear_error(frame, classificatio
 def test_a_contract_of_another_source_does_not_apply(frame, classification):
     write_contract(classification, record_contract(frame, classification))
     assert read_contract(classification) == (record_contract(frame, classification), [])
-    elsewhere = dataclasses.replace(
-        classification, data=dataclasses.replace(classification.data, source="customers.csv")
+    elsewhere = classification.model_copy(
+        update={"data": classification.data.model_copy(update={"source": "customers.csv"})}
     )
     contract, notes = read_contract(elsewhere)
     assert contract is None
@@ -163,8 +161,8 @@ def test_a_column_without_values_takes_any_kind_later(frame, classification):
 
 def test_columns_dropped_on_purpose_may_come_and_go(frame, classification):
     contract = record_contract(frame)
-    dropping = dataclasses.replace(
-        classification, columns=dataclasses.replace(classification.columns, drop=["spend"])
+    dropping = classification.model_copy(
+        update={"columns": classification.columns.model_copy(update={"drop": ["spend"]})}
     )
     checked = check_loaded(frame.drop(columns="spend"), dropping, "rows.csv", contract)
     assert checked.warnings == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 
@@ -21,7 +20,7 @@ from {{ cookiecutter.package_name }}.run.errors import DataError
 
 from .conftest import machine_config
 
-CHECKS = [field.name for field in dataclasses.fields(ContractConfig)]
+CHECKS = list(ContractConfig.model_fields)
 
 
 @pytest.mark.parametrize("task", sorted(TARGETS))
@@ -59,7 +58,7 @@ def test_config(tmp_path_factory):
 
 def configured(config, **data_changes):
     """The test-mode config with some data settings changed."""
-    return dataclasses.replace(config, data=dataclasses.replace(config.data, **data_changes))
+    return config.model_copy(update={"data": config.data.model_copy(update=data_changes)})
 
 
 def in_folder(config, folder):
@@ -157,7 +156,7 @@ def test_sample_is_deterministic_sized_and_described(test_config, tmp_path, csv_
     assert meta["source_fingerprint"] == source_fingerprint(config.data)
     assert meta["source_fingerprint"]["bytes"] == path.stat().st_size
     assert set(meta["schema"]) == set(frame.columns) and meta["fetched_at"]
-    other_seed = dataclasses.replace(config, train=dataclasses.replace(config.train, seed=99))
+    other_seed = config.model_copy(update={"train": config.train.model_copy(update={"seed": 99})})
     assert (
         fetch_sample(in_folder(other_seed, tmp_path / "c")).meta["content_hash"]
         != (first.meta["content_hash"])
@@ -187,7 +186,7 @@ def test_sample_does_not_depend_on_batch_size(test_config, tmp_path, csv_source)
 def test_stratified_sample_keeps_class_shares(test_config, tmp_path, csv_source):
     frame, path = csv_source
     config = configured(test_config, source=str(path), target="churned", max_rows=500)
-    config = dataclasses.replace(config, task="classification")  # stratifying needs classes
+    config = config.model_copy(update={"task": "classification"})  # stratifying needs classes
     sample = pd.read_parquet(fetch_sample(in_folder(config, tmp_path)).path)
     expected = frame["churned"].value_counts(normalize=True) * 500
     counts = sample["churned"].value_counts()
@@ -207,7 +206,7 @@ def test_schema_drift_is_reported(test_config, tmp_path, csv_source):
     config = configured(test_config, source=str(path), target="churned", max_rows=200)
     # Every contract check a warning: the fetch goes on and reports the drift.
     lenient = ContractConfig(**dict.fromkeys(CHECKS, "warn"))
-    config = dataclasses.replace(config, contract=lenient)
+    config = config.model_copy(update={"contract": lenient})
     assert not fetch_sample(in_folder(config, tmp_path)).drift
     drifted(frame).to_csv(path, index=False)
     fetched = fetch_sample(in_folder(config, tmp_path))
@@ -314,7 +313,9 @@ def test_a_sample_from_a_database_knows_its_row_count_and_hides_the_password(
     assert load_dataset(config).fetched.reason == "the source changed since the last fetch"
     secret = configured(config, source="postgresql://analyst:s3cret-Pw@localhost:1/shop")
     with pytest.raises(DataError) as refused:
-        load_dataset(dataclasses.replace(secret, data=dataclasses.replace(secret.data, table="")))
+        load_dataset(
+            secret.model_copy(update={"data": secret.data.model_copy(update={"table": ""})})
+        )
     assert "s3cret-Pw" not in str(refused.value) and "***" in str(refused.value)
 
 
@@ -358,7 +359,7 @@ def test_the_seed_changes_samples_of_numbers_only(test_config, tmp_path, rows):
     hashes = {
         fetch_sample(
             in_folder(
-                dataclasses.replace(config, train=dataclasses.replace(config.train, seed=seed)),
+                config.model_copy(update={"train": config.train.model_copy(update={"seed": seed})}),
                 tmp_path / str(seed),
             )
         ).meta["content_hash"]

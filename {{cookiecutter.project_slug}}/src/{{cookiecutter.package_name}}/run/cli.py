@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..ingest.locations import redact
 from .config import MODES, Config
-from .errors import ProjectError, QualityGateFailed
+from .errors import ConfigError, ProjectError, QualityGateFailed
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
@@ -374,12 +374,14 @@ def shown(path: Path) -> str:
 
 
 def error_lines(error: BaseException) -> list[str]:
-    """What an error prints: a line per problem for bad input (a config file with three
-    mistakes says all three), one line otherwise; any password in a URL hidden."""
+    """What an error prints: a line per problem of the configs (a file with three mistakes
+    says all three), one line otherwise; any password in a URL hidden."""
     if isinstance(error, KeyboardInterrupt):
         # Whatever the run was writing is left aside (see publish.py); nothing to report.
         return ["interrupted"]
-    lines = [redact(" ".join(line.split())) for line in str(error).splitlines() if line.strip()]
+    text = str(error)
+    problems = text.splitlines() if isinstance(error, ConfigError) else [text]
+    lines = [redact(" ".join(line.split())) for line in problems if line.strip()]
     if isinstance(error, ProjectError):
         return [f"error: {line}" for line in lines or [type(error).__name__]]
     return [

@@ -1,10 +1,14 @@
 """Load the configuration of one mode: configs/base.toml merged with configs/<mode>.toml.
 
-A mode is configuration only. Every file is checked as it is read (unknown keys,
-wrong types) and the merged result is checked as a whole (known task, model and
-metric names); each error names the file, the key and what was expected. A key
-neither file sets takes the default written beside its field below (the values
-configs/base.toml starts with); `task` and `data.target` have none.
+A mode is configuration only. One typed model, the pydantic classes below, says what
+every key holds: its type, its default, its range or its allowed values. Every file
+is checked against it as it is read (unknown keys, wrong types, values out of range),
+then the merged result as a whole (keys no file sets, model and metric names the task
+knows, thresholds, column roles, the output root). Each error is one line naming the
+file, the key and what was expected; a ConfigError holds every error of a check, one
+line each, in file order. A key neither file sets takes the default beside its field
+below (the values configs/base.toml starts with); `task` and `data.target` have none,
+and `outputs.root` is outputs/<mode>.
 
 Relative paths in the configs are resolved against the project root, the folder
 holding the config folder, so a run means the same files from any current folder.
@@ -12,181 +16,195 @@ holding the config folder, so a run means the same files from any current folder
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, NamedTuple, get_args
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
 
 from ..ingest.locations import resolve_source, under_root
 from .errors import ConfigError
 
 MODES = ("test", "human", "production")
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a key must hold, in the words of its error message (they follow "must")."""
+
+    words: str
+
+
+def _not_zero(value: int) -> int:
+    """Refuse 0, for a count that may also be -1 ("all")."""
+    if value == 0:
+        raise ValueError("0 is no count")
+    return value
+
+
 # A string that may be empty ("" leaves an optional setting unset: TOML has no null).
 Text = str
-# Hyper-parameters per registry model: {"model name": {"parameter": value}}.
-Params = dict[str, dict[str, Any]]
-# A number per metric name: {"roc_auc": 0.7}; "primary" names the primary metric.
-Thresholds = dict[str, float]
+# A string that is not empty (nor only spaces): a path, a column.
+Name = Annotated[str, Field(min_length=1, pattern=r"\S")]
 # A list of names that may be empty: columns, features.
-Names = list[str]
-TASKS = ("classification", "regression")
-ENGINES = ("local", "dask")
+Names = Annotated[list[Name], Expect("be a list of names (strings)")]
+# Registry model names: at least one.
+Models = Annotated[list[str], Field(min_length=1), Expect("be a non-empty list of strings")]
+# Hyper-parameters per registry model: {"model name": {"parameter": value}}.
+Params = Annotated[
+    dict[str, dict[str, Any]],
+    Expect("be a table of model names to tables of hyper-parameters"),
+]
+# A number per metric name: {"roc_auc": 0.7}; "primary" names the primary metric.
+Thresholds = Annotated[dict[str, float], Expect("be a table of metric names to numbers")]
+# What the models predict.
+Task = Literal["classification", "regression"]
+# What a check of the data contract does when a later load breaks it.
+Verdict = Literal["error", "warn"]
+# Where parallel work runs: this machine's cores, or a Dask cluster.
+Engine = Literal["local", "dask"]
 
 
-@dataclass(frozen=True)
-class DataConfig:
+class Section(BaseModel):
+    """A table of the config files: typed keys, unknown ones refused. Strict, since TOML
+    has real types ("3" stays text), but an integer is a number where one is expected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class DataConfig(Section):
     """Where the rows come from and how many of them a run uses."""
 
-    target: str
-    source: str = "synthetic"
-    table: Text = ""
-    query: Text = ""
-    synthetic_rows: int = 200_000
-    max_rows: int = 0
-    stratify: bool = True
-    batch_rows: int = 100_000
-    sample_dir: str = "data"
-    test_fraction: float = 0.2
+    target: Name = Field(description="the column to predict (no default)")
+    source: Name = Field("synthetic", description="'synthetic', a file, folder, URL or database")
+    table: Text = Field("", description="a database table to read")
+    query: Text = Field("", description="or an SQL query to read")
+    synthetic_rows: int = Field(200_000, ge=1, description="size of the built-in data set")
+    max_rows: Annotated[int, Field(ge=0), Expect("be 0 (all rows) or more")] = Field(
+        0, description="a sample of that many rows; 0: every row, from the source"
+    )
+    stratify: bool = Field(True, description="keep each class's share in the sample")
+    batch_rows: int = Field(100_000, ge=1, description="rows read from the source at a time")
+    sample_dir: Name = Field("data", description="where samples go, in <sample_dir>/<mode>/")
+    test_fraction: Annotated[float, Field(gt=0, lt=1), Expect("lie strictly between 0 and 1")] = (
+        Field(0.2, description="share of the rows held out to evaluate the model")
+    )
 
 
-@dataclass(frozen=True)
-class ColumnsConfig:
+class ColumnsConfig(Section):
     """What each column of the data is for, beyond what its type says."""
 
-    # Columns the pipeline never reads as features.
-    drop: Names = field(default_factory=list)
-    # Identifiers: not features; shown beside the worst predictions, kept by predict --keep.
-    ids: Names = field(default_factory=list)
-    # Dates and timestamps: become numbers (year, month, day of week, days since 1970).
-    dates: Names = field(default_factory=list)
-    # Free text: becomes TF-IDF word features, at most text_max_features per column.
-    text: Names = field(default_factory=list)
-    text_max_features: int = 100
+    drop: Names = Field([], description="columns the pipeline never reads as features")
+    ids: Names = Field([], description="identifiers: not features; shown and kept by predict")
+    dates: Names = Field([], description="dates: become year, month, day of week, days")
+    text: Names = Field([], description="free text: becomes TF-IDF word features")
+    text_max_features: int = Field(100, ge=1, description="TF-IDF features per text column")
 
 
-@dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Section):
     """Which registry models to train, and the seed that makes runs repeatable."""
 
-    models: list[str] = field(default_factory=lambda: ["hist_gradient_boosting"])
-    seed: int = 42
-    # Hyper-parameters that replace a registry model's defaults, per model name.
-    params: Params = field(default_factory=dict)
-    # After evaluation on the held-out rows, refit the kept model on every labelled row.
-    refit_on_all_rows: bool = False
+    models: Models = Field(["hist_gradient_boosting"], description="registry model names")
+    seed: int = Field(42, description="the seed of every random step")
+    params: Params = Field({}, description="hyper-parameters replacing a model's defaults")
+    refit_on_all_rows: bool = Field(
+        False, description="after evaluation, refit the kept model on every labelled row"
+    )
 
 
-@dataclass(frozen=True)
-class SearchConfig:
+class SearchConfig(Section):
     """The optional hyper-parameter search over each model's registry search space."""
 
-    enabled: bool = False
-    # Candidates drawn at random from the space; 0 tries the whole grid.
-    iterations: int = 0
-    cv_folds: int = 3
+    enabled: bool = Field(False, description="tune each model before the final fit")
+    iterations: int = Field(0, ge=0, description="random candidates; 0 tries the whole grid")
+    cv_folds: int = Field(3, ge=2, description="folds of the search's cross-validation")
 
 
-@dataclass(frozen=True)
-class EvaluationConfig:
+class EvaluationConfig(Section):
     """How a model is judged against the dummy baseline, and whether it may be published."""
 
-    # No default: it depends on the task (see default_primary_metric).
-    primary_metric: str = ""
-    min_lift_over_baseline: float = 0.05
-    # True lets min_lift_over_baseline be 0 or less (and thresholds at a constant model's
-    # level): a model no better than the dummy baseline then passes. Off, so that a
-    # mistyped number cannot switch the guard off.
-    allow_no_lift: bool = False
-    leakage_threshold: float = 0.95
-    # Features that may pass the leakage threshold: known to be that strong for real.
-    leakage_allow: Names = field(default_factory=list)
-    # Refuse to publish a model that fails the baseline or a threshold.
-    gate: bool = False
-    # Per metric, the least acceptable value (the most, for metrics where lower is better).
-    thresholds: Thresholds = field(default_factory=dict)
+    primary_metric: Text = Field("", description="'' is the task's (default_primary_metric)")
+    min_lift_over_baseline: float = Field(0.05, description="how far past the baseline")
+    allow_no_lift: bool = Field(
+        False, description="let a model no better than the dummy baseline pass, on purpose"
+    )
+    leakage_threshold: Annotated[float, Field(gt=0, le=1), Expect("lie in (0, 1]")] = Field(
+        0.95, description="one feature this predictive alone leaks the target"
+    )
+    leakage_allow: Names = Field([], description="features known to be that strong for real")
+    gate: bool = Field(False, description="refuse to publish a model that fails a check")
+    thresholds: Thresholds = Field({}, description="the least acceptable value per metric")
 
 
-# What a check of the data contract does when a later load breaks it.
-Verdict = str
-VERDICTS = ("error", "warn")
-
-
-@dataclass(frozen=True)
-class ContractConfig:
+class ContractConfig(Section):
     """What happens when data break the contract recorded at a mode's first load (see
     contract.py): "error" stops the run naming the column, "warn" says so and goes on."""
 
-    # A column the contract has is missing.
-    missing_column: Verdict = "error"
-    # A column the contract lacks appeared (it would become a feature).
-    new_column: Verdict = "warn"
-    # A column changed kind (number, text, boolean, date).
-    type_changed: Verdict = "error"
-    # A column that had no missing values has some.
-    new_missing_values: Verdict = "warn"
-    # A number or date outside the range the contract saw.
-    out_of_range: Verdict = "warn"
-    # A category the contract did not see (columns with few distinct values).
-    new_category: Verdict = "warn"
-    # A text column whose values are numbers but for a few ("forty" among ages).
-    mostly_numeric: Verdict = "error"
+    missing_column: Verdict = Field("error", description="a column the contract has is missing")
+    new_column: Verdict = Field("warn", description="a column the contract lacks appeared")
+    type_changed: Verdict = Field("error", description="a column changed kind")
+    new_missing_values: Verdict = Field("warn", description="missing values, none before")
+    out_of_range: Verdict = Field("warn", description="a number or date outside the range")
+    new_category: Verdict = Field("warn", description="a category the contract did not see")
+    mostly_numeric: Verdict = Field("error", description="numbers but for a few ('forty')")
 
 
-@dataclass(frozen=True)
-class CompareConfig:
+class CompareConfig(Section):
     """Which registry models `compare` evaluates, on how many identical CV folds."""
 
-    models: list[str] = field(default_factory=lambda: ["random_forest", "hist_gradient_boosting"])
-    cv_folds: int = 5
+    models: Models = Field(
+        ["random_forest", "hist_gradient_boosting"], description="registry model names"
+    )
+    cv_folds: int = Field(5, ge=2, description="cross-validation folds, the same for each")
 
 
-@dataclass(frozen=True)
-class InspectionConfig:
+class InspectionConfig(Section):
     """How much of the error analysis the report and notebooks show."""
 
-    min_slice_rows: int = 30
-    top_n: int = 10
+    min_slice_rows: int = Field(30, ge=1, description="smaller slices are not reported weak")
+    top_n: int = Field(10, ge=1, description="weak slices and worst predictions listed")
 
 
-@dataclass(frozen=True)
-class ComputeConfig:
-    """How many cores a run may use (-1: all), and how long it may take (0: no limit)."""
+class ComputeConfig(Section):
+    """How many cores a run may use, how long it may take, and where parallel work runs."""
 
-    n_jobs: int = -1
-    time_budget_s: float = 0
-    # Where parallel work runs: "local" (this machine's cores) or "dask" (a Dask cluster).
-    engine: str = "local"
+    n_jobs: Annotated[
+        int,
+        Field(ge=-1),
+        AfterValidator(_not_zero),
+        Expect("be -1 (all cores) or a count of at least 1"),
+    ] = Field(-1, description="cores a run may use")
+    time_budget_s: Annotated[
+        float, Field(ge=0), Expect("be 0 (no limit) or a number of seconds")
+    ] = Field(0, description="seconds a whole run may take")
+    engine: Engine = Field("local", description="'dask' needs the dask extra and [dask]")
 
 
-@dataclass(frozen=True)
-class DaskConfig:
+class DaskConfig(Section):
     """The Dask cluster used when compute.engine = "dask"."""
 
-    # An existing scheduler, e.g. "tcp://10.0.0.5:8786"; "" starts a local cluster for the run.
-    scheduler_address: Text = ""
-    # Size of the local cluster started when there is no scheduler address (0: one per core).
-    n_workers: int = 0
-    threads_per_worker: int = 1
+    scheduler_address: Text = Field("", description="a scheduler; '' starts a local cluster")
+    n_workers: int = Field(0, ge=0, description="workers of that local cluster; 0: one a core")
+    threads_per_worker: int = Field(1, ge=1, description="threads of each local worker")
 
 
-@dataclass(frozen=True)
-class OutputsConfig:
+class OutputsConfig(Section):
     """Where a mode writes its models and metrics."""
 
-    root: str = "outputs"
-    # A root outside the project is refused unless this is true (a run replaces its root
-    # whole, so it must be a folder of the project's own making).
-    allow_outside_project: bool = False
+    root: Name = Field(description="a folder of the run's own; left out: outputs/<mode>")
+    allow_outside_project: bool = Field(
+        False, description="accept a root outside the project (never one it did not make)"
+    )
 
 
-@dataclass(frozen=True)
-class Config:
-    """The validated configuration of one mode."""
+class Settings(Section):
+    """What the config files hold: the task, and one table per section."""
 
-    mode: str
-    task: str
+    task: Task = Field(description="what the models predict (no default)")
     data: DataConfig
     columns: ColumnsConfig
     train: TrainConfig
@@ -198,13 +216,19 @@ class Config:
     compute: ComputeConfig
     dask: DaskConfig
     outputs: OutputsConfig
-    # The merged settings as plain data, for manifests and reports.
+
+
+class Config(Settings):
+    """The validated configuration of one mode."""
+
+    mode: str
+    # The merged settings as plain data, as the files wrote them, for manifests and reports.
     raw: dict[str, Any]
     # Which file set each key ("data.max_rows" -> configs/test.toml), for error messages.
     origin: dict[str, Path | str]
     # The project root: the folder holding the config folder. Relative paths in the
     # configs (data.source, data.sample_dir, outputs.root) are already resolved against it.
-    root: Path = field(default_factory=Path.cwd)
+    root: Path = Field(default_factory=Path.cwd)
     # The config folder, for messages that tell which file to edit.
     config_dir: Path = Path("configs")
 
@@ -227,7 +251,7 @@ class Config:
         return Path(self.data.sample_dir) / self.mode
 
 
-SECTIONS: dict[str, type] = {
+SECTIONS: dict[str, type[Section]] = {
     "data": DataConfig,
     "columns": ColumnsConfig,
     "train": TrainConfig,
@@ -240,44 +264,35 @@ SECTIONS: dict[str, type] = {
     "dask": DaskConfig,
     "outputs": OutputsConfig,
 }
-# What a field of each annotated type must hold: the check and the words used when
-# it fails. The annotations are strings (postponed evaluation), hence the keys.
-_EXPECTED: dict[str, tuple[Any, str]] = {
-    "str": (lambda v: isinstance(v, str) and v.strip() != "", "a non-empty string"),
-    "Text": (lambda v: isinstance(v, str), "a string"),
-    "Verdict": (lambda v: v in VERDICTS, 'one of "error", "warn"'),
-    "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
-    "float": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
-    "bool": (lambda v: isinstance(v, bool), "true or false"),
-    "list[str]": (
-        lambda v: isinstance(v, list) and v and all(isinstance(i, str) for i in v),
-        "a non-empty list of strings",
-    ),
-    "Params": (
-        lambda v: isinstance(v, dict) and all(isinstance(i, dict) for i in v.values()),
-        "a table of model names to tables of hyper-parameters",
-    ),
-    "Names": (
-        lambda v: isinstance(v, list) and all(isinstance(i, str) and i for i in v),
-        "a list of names (strings)",
-    ),
-    "Thresholds": (
-        lambda v: (
-            isinstance(v, dict)
-            and all(isinstance(i, int | float) and not isinstance(i, bool) for i in v.values())
-        ),
-        "a table of metric names to numbers",
-    ),
-}
-TOP_LEVEL_KEYS = {"task": "str"}
 # Keys a template version renamed: old key -> (new key, template version). An old key
 # gets an error saying what to do instead of a bare "unknown key".
 RENAMED_KEYS = {"data.cache_dir": ("data.sample_dir", "1.0.0")}
+OVERRIDES = "--set"
+# Folders of the project a run's output root must never be, hold or lie inside.
+PROJECT_FOLDERS = ("configs", "src", "notebooks", "tests", "data", ".git", ".github", "docs")
+# What a value should have been, by pydantic's error type for a key's own value.
+TYPE_WORDS = {
+    "int_type": "be an integer",
+    "float_type": "be a number",
+    "bool_type": "be true or false",
+    "string_type": "be a string",
+    "string_too_short": "be a non-empty string",
+    "string_pattern_mismatch": "be a non-empty string",
+}
+# Pydantic's range errors, by the bound they name in their context.
+BOUND_WORDS = {"ge": "be at least", "gt": "be above", "le": "be at most", "lt": "be below"}
 
 
-def _field_types(section: type) -> dict[str, str]:
-    """Map each field of a section dataclass to its annotation."""
-    return {item.name: str(item.type) for item in fields(section)}
+# The config files read, in order, each with its content: base, the mode's, --set.
+Files = list[tuple[Path | str, dict[str, Any]]]
+
+
+class Problem(NamedTuple):
+    """One error: the file at fault, the key, and the line that says it."""
+
+    file: Path | str
+    key: str
+    line: str
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -293,41 +308,103 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
 
 
-def _check_file(path: Path | str, content: dict[str, Any]) -> None:
-    """Refuse unknown keys and values of the wrong type in one config file."""
-    for key, value in content.items():
-        if key in TOP_LEVEL_KEYS:
-            _check_value(path, key, value, TOP_LEVEL_KEYS[key])
-        elif key in SECTIONS:
-            if not isinstance(value, dict):
-                raise ConfigError(f"{path}: key '{key}' must be a [{key}] table")
-            types = _field_types(SECTIONS[key])
-            for name, item in value.items():
-                if f"{key}.{name}" in RENAMED_KEYS:
-                    renamed, version = RENAMED_KEYS[f"{key}.{name}"]
-                    raise ConfigError(
-                        f"{path}: key '{key}.{name}' was renamed '{renamed}' in template "
-                        f"version {version}: rename it (`copier update` does it for you)"
-                    )
-                if name not in types:
-                    raise ConfigError(
-                        f"{path}: unknown key '{key}.{name}' "
-                        f"(expected one of: {', '.join(sorted(types))})"
-                    )
-                _check_value(path, f"{key}.{name}", item, types[name])
-        else:
-            known = sorted([*TOP_LEVEL_KEYS, *SECTIONS])
-            raise ConfigError(f"{path}: unknown key '{key}' (expected one of: {', '.join(known)})")
+def _field(loc: tuple[str, ...]) -> FieldInfo | None:
+    """The field a key names: ("task",) or ("data", "max_rows")."""
+    if len(loc) == 1:
+        return Settings.model_fields.get(loc[0])
+    return SECTIONS[loc[0]].model_fields.get(loc[1])
 
 
-def _check_value(path: Path | str, key: str, value: Any, expected: str) -> None:
-    check, words = _EXPECTED[expected]
-    if not check(value):
-        raise ConfigError(f"{path}: key '{key}' must be {words}, got {value!r}")
+def _expected(loc: tuple[str, ...], error: Any) -> str:
+    """What the key must hold, in words, for one of pydantic's errors about it."""
+    kind, field = error["type"], _field(loc)
+    metadata = field.metadata if field is not None else []
+    expect = next((item.words for item in metadata if isinstance(item, Expect)), None)
+    # The field's own words cover all but a value of the wrong type (an item of a list
+    # or table is the field's affair: it names the whole).
+    if expect is not None and (len(error["loc"]) > len(loc) or kind not in TYPE_WORDS):
+        return expect
+    if kind in TYPE_WORDS:
+        return TYPE_WORDS[kind]
+    if kind == "literal_error" and field is not None:
+        return "be one of " + ", ".join(map(str, get_args(field.annotation)))
+    if kind == "model_type":
+        return f"be a [{loc[0]}] table"
+    bound = next((name for name in BOUND_WORDS if name in error.get("ctx", {})), None)
+    if bound is not None:
+        return f"{BOUND_WORDS[bound]} {error['ctx'][bound]}"
+    message = str(error["msg"])
+    return f"be valid ({message[:1].lower()}{message[1:]})"
+
+
+def _problems(path: Path | str, content: dict[str, Any], errors: list[Any]) -> list[Problem]:
+    """pydantic's errors (ValidationError.errors()) as one line each, naming the file
+    and the key; two items of one list wrong make one line about the list."""
+    problems = []
+    for item in errors:
+        loc = tuple(map(str, item["loc"]))
+        loc = loc[:2] if loc[0] in SECTIONS else loc[:1]
+        key = ".".join(loc)
+        problems.append(Problem(path, key, f"{path}: {_wrong(loc, item, content)}"))
+    return list(dict.fromkeys(problems))
+
+
+def _wrong(loc: tuple[str, ...], error: Any, content: dict[str, Any]) -> str:
+    """What is wrong with the key, for one of pydantic's errors about it."""
+    key = ".".join(loc)
+    if error["type"] == "missing":
+        return f"missing key '{key}'"
+    if key in RENAMED_KEYS:
+        renamed, version = RENAMED_KEYS[key]
+        return (
+            f"key '{key}' was renamed '{renamed}' in template version {version}: rename it "
+            "(`copier update` does it for you)"
+        )
+    if error["type"] == "extra_forbidden":
+        model = Settings if len(loc) == 1 else SECTIONS[loc[0]]
+        return f"unknown key '{key}' (expected one of: {', '.join(sorted(model.model_fields))})"
+    value = content[loc[0]] if len(loc) == 1 else content[loc[0]][loc[1]]
+    return f"key '{key}' must {_expected(loc, error)}, got {value!r}"
+
+
+def _check_file(path: Path | str, content: dict[str, Any]) -> list[Problem]:
+    """Unknown keys and values of the wrong type or out of range in one config file (a
+    key it leaves out is no error: another file may set it)."""
+    try:
+        Settings.model_validate(content)
+    except ValidationError as error:
+        errors = [item for item in error.errors(include_url=False) if item["type"] != "missing"]
+        return _problems(path, content, errors)
+    return []
+
+
+def _refuse(problems: list[Problem], files: Files) -> None:
+    """Raise one ConfigError of every problem, if any."""
+    if problems:
+        raise _config_error(problems, files)
+
+
+def _config_error(problems: list[Problem], files: Files) -> ConfigError:
+    """One ConfigError of the problems, one line each: by file, then where in the file the
+    key is (a key no file sets last)."""
+
+    def place(problem: Problem) -> tuple[int, int, int]:
+        for index, (path, content) in enumerate(files):
+            if path == problem.file:
+                section, _, name = problem.key.partition(".")
+                keys = list(content)
+                if section not in content:
+                    return (index, len(keys), 0)
+                inner = content[section]
+                names = list(inner) if isinstance(inner, dict) else []
+                return (index, keys.index(section), names.index(name) if name in names else 0)
+        return (len(files), 0, 0)
+
+    return ConfigError("\n".join(problem.line for problem in sorted(problems, key=place)))
 
 
 def _merge(
-    files: list[tuple[Path | str, dict[str, Any]]],
+    files: Files,
 ) -> tuple[dict[str, Any], dict[str, Path | str]]:
     """Merge the files in order; return the result and which file set each key last."""
     merged: dict[str, Any] = {}
@@ -341,9 +418,6 @@ def _merge(
                 merged[key] = value
                 origin[key] = path
     return merged, origin
-
-
-OVERRIDES = "--set"
 
 
 def parse_overrides(settings: dict[str, Any]) -> dict[str, Any]:
@@ -376,18 +450,14 @@ def load_config(
             f"{config_dir}: config folder not found (run from the project root or pass "
             "--config-dir)"
         )
-    files: list[tuple[Path | str, dict[str, Any]]] = []
-    for name in ("base", mode):
-        path = config_dir / f"{name}.toml"
-        content = read_toml(path)
-        _check_file(path, content)
-        files.append((path, content))
+    files: Files = [
+        (path, read_toml(path)) for path in (config_dir / "base.toml", config_dir / f"{mode}.toml")
+    ]
     if overrides:
-        content = parse_overrides(overrides)
-        _check_file(OVERRIDES, content)
-        files.append((OVERRIDES, content))
+        files.append((OVERRIDES, parse_overrides(overrides)))
+    _refuse([problem for path, content in files for problem in _check_file(path, content)], files)
     merged, origin = _merge(files)
-    return _build(mode, merged, origin, config_dir)
+    return _build(mode, merged, origin, config_dir, files)
 
 
 def default_primary_metric(task: str) -> str:
@@ -396,258 +466,207 @@ def default_primary_metric(task: str) -> str:
 
 
 def _build(
-    mode: str, merged: dict[str, Any], origin: dict[str, Path | str], config_dir: Path
+    mode: str,
+    merged: dict[str, Any],
+    origin: dict[str, Path | str],
+    config_dir: Path,
+    files: Files,
 ) -> Config:
     """Turn the merged settings into a Config, checking what needs the whole picture."""
-    base = config_dir / "base.toml"
-
-    def where(key: str) -> Path | str:
-        return origin.get(key, base)
-
-    def value_of(section: str, item: dataclasses.Field[Any]) -> Any:
-        given = merged.get(section, {})
-        if item.name in given:
-            return given[item.name]
-        if item.default is not dataclasses.MISSING:
-            return item.default
-        if item.default_factory is not dataclasses.MISSING:
-            return item.default_factory()
-        raise ConfigError(f"{base}: missing key '{section}.{item.name}'")
-
-    task = merged.get("task")
-    if task is None:
-        raise ConfigError(f"{base}: missing key 'task'")
-    if task not in TASKS:
-        raise ConfigError(
-            f"{where('task')}: key 'task' must be one of {', '.join(TASKS)}, got {task!r}"
-        )
-    sections = {
-        section: cls(**{item.name: value_of(section, item) for item in fields(cls)})
-        for section, cls in SECTIONS.items()
-    }
-    evaluation = sections["evaluation"]
-    primary = evaluation.primary_metric or default_primary_metric(task)
+    root = config_dir.resolve().parent
+    given: dict[str, Any] = {**merged, **{name: dict(merged.get(name, {})) for name in SECTIONS}}
+    given["outputs"].setdefault("root", f"outputs/{mode}")
+    extra = {"mode": mode, "raw": merged, "origin": origin, "root": root, "config_dir": config_dir}
+    try:
+        config = Config.model_validate({**given, **extra})
+    except ValidationError as error:  # keys no file sets
+        errors = error.errors(include_url=False)
+        raise _config_error(_problems(config_dir / "base.toml", given, errors), files) from None
+    problems: list[Problem] = []
+    evaluation = config.evaluation
+    primary = evaluation.primary_metric or default_primary_metric(config.task)
     thresholds = dict(evaluation.thresholds)
     if "primary" in thresholds:
+        bound = thresholds.pop("primary")
         if primary in thresholds:
-            raise ConfigError(
-                f"{where('evaluation.thresholds')}: key 'evaluation.thresholds' sets both "
-                f"'primary' and {primary!r}, which is the primary metric: keep one"
+            problems.append(
+                _problem(
+                    config,
+                    "evaluation.thresholds",
+                    f"sets both 'primary' and {primary!r}, which is the primary metric: keep one",
+                )
             )
-        thresholds[primary] = thresholds.pop("primary")
-    sections["evaluation"] = dataclasses.replace(
-        evaluation, primary_metric=primary, thresholds=thresholds
-    )
-    root = config_dir.resolve().parent
-    data, outputs = sections["data"], sections["outputs"]
+        thresholds[primary] = bound
+    evaluation = evaluation.model_copy(update={"primary_metric": primary, "thresholds": thresholds})
+    config = config.model_copy(update={"evaluation": evaluation})
+    data = config.data
     protected = [root / name for name in PROJECT_FOLDERS]
     protected += [config_dir.resolve(), under_root(data.sample_dir, root).resolve()]
-    _check_outputs_root(outputs, root, protected, where)
-    sections["data"] = dataclasses.replace(
-        data,
-        source=resolve_source(data.source, root),
-        sample_dir=str(under_root(data.sample_dir, root)),
+    problems += _check_outputs_root(config, protected)
+    problems += _check_registries(config)
+    problems += _check_columns(config)
+    _refuse(problems, files)
+    data = data.model_copy(
+        update={
+            "source": resolve_source(data.source, root),
+            "sample_dir": str(under_root(data.sample_dir, root)),
+        }
     )
-    output_root = under_root(outputs.root, root).resolve()
-    sections["outputs"] = dataclasses.replace(outputs, root=str(output_root))
-    config = Config(
-        mode=mode,
-        task=task,
-        raw=merged,
-        origin=origin,
-        root=root,
-        config_dir=config_dir,
-        **sections,
-    )
-    _check_ranges(config, where)
-    _check_columns(config, where)
-    return config
+    output_root = str(under_root(config.outputs.root, root).resolve())
+    outputs = config.outputs.model_copy(update={"root": output_root})
+    return config.model_copy(update={"data": data, "outputs": outputs})
 
 
-# Folders of the project a run's output root must never be, hold or lie inside.
-PROJECT_FOLDERS = ("configs", "src", "notebooks", "tests", "data", ".git", ".github", "docs")
+def _problem(config: Config, key: str, text: str, named: str | None = None) -> Problem:
+    """A problem of the merged config: the file that set the key says `key '<named>' <text>`."""
+    file = config.file_of(key)
+    return Problem(file, key, f"{file}: key '{named or key}' {text}")
 
 
-def _check_outputs_root(
-    outputs: OutputsConfig, root: Path, protected: list[Path], where: Any
-) -> None:
+def _check_outputs_root(config: Config, protected: list[Path]) -> Iterator[Problem]:
     """An output root is a folder of its own inside the project (a run replaces it whole):
     not the project, not one of its own folders or files, not holding or inside one."""
-    value, key = outputs.root, "outputs.root"
+    value, root, key = config.outputs.root, config.root, "outputs.root"
     # Where the path points, links kept: an outputs/ that links to a bigger disk still
     # lies in the project.
     resolved = Path(os.path.normpath(under_root(value, root)))
-    refuse = f"{where(key)}: key '{key}' = {value!r}"
+    refuse = f"= {value!r}"
     if Path(value).name in ("", ".", "..") or root.is_relative_to(resolved):
-        raise ConfigError(f"{refuse} would hold the whole project: name a folder of its own")
+        yield _problem(
+            config, key, f"{refuse} would hold the whole project: name a folder of its own"
+        )
+        return
     for folder in protected:
         if resolved == folder or resolved.is_relative_to(folder) or folder.is_relative_to(resolved):
-            raise ConfigError(
+            yield _problem(
+                config,
+                key,
                 f"{refuse} is, holds or lies in the project's own folder {folder.name}/: "
-                "a run replaces its output root, so name a folder of its own (e.g. outputs/<mode>)"
+                "a run replaces its output root, so name a folder of its own (e.g. outputs/<mode>)",
             )
+            return
     for parent in (resolved, *resolved.parents):
         if parent.is_file():
-            raise ConfigError(f"{refuse}: {parent} is a file, not a folder")
+            yield _problem(config, key, f"{refuse}: {parent} is a file, not a folder")
+            return
         if parent == root:
             break
-    if not resolved.is_relative_to(root) and not outputs.allow_outside_project:
-        raise ConfigError(
+    if not resolved.is_relative_to(root) and not config.outputs.allow_outside_project:
+        yield _problem(
+            config,
+            key,
             f"{refuse} lies outside the project {root}: set outputs.allow_outside_project = "
-            "true to write there (a folder this project did not make is still never replaced)"
+            "true to write there (a folder this project did not make is still never replaced)",
         )
 
 
-def _check_guard(config: Config, where: Any, metric_range: Any) -> None:
+def _check_guard(config: Config, known_metrics: list[str], metric_range: Any) -> Iterator[Problem]:
     """The quality guard keeps a constant model out: a lift above 0, thresholds a model
     can meet and a constant one cannot, unless evaluation.allow_no_lift says otherwise."""
     evaluation = config.evaluation
     allowed = evaluation.allow_no_lift
-    key = "evaluation.min_lift_over_baseline"
     if evaluation.min_lift_over_baseline <= 0 and not allowed:
-        raise ConfigError(
-            f"{where(key)}: key '{key}' must be above 0 (a model must beat the dummy "
-            f"baseline), got {evaluation.min_lift_over_baseline}; set "
-            "evaluation.allow_no_lift = true to accept a model no better than the baseline"
+        yield _problem(
+            config,
+            "evaluation.min_lift_over_baseline",
+            "must be above 0 (a model must beat the dummy baseline), got "
+            f"{evaluation.min_lift_over_baseline}; set evaluation.allow_no_lift = true to "
+            "accept a model no better than the baseline",
         )
+    key = "evaluation.thresholds"
     for metric, bound in evaluation.thresholds.items():
+        if metric not in known_metrics:
+            if metric != evaluation.primary_metric:  # an unknown primary metric is said once
+                yield _problem(
+                    config,
+                    key,
+                    f"names unknown metric {metric!r} (expected {', '.join(known_metrics)} "
+                    f"for task {config.task})",
+                )
+            continue
         low, high, constant = metric_range(config.task, metric)
-        key = "evaluation.thresholds"
         if not low <= bound <= high:
-            raise ConfigError(
-                f"{where(key)}: key '{key}' sets {metric} = {bound}, which no model can reach "
-                f"({metric} lies in [{low}, {high}])"
+            yield _problem(
+                config,
+                key,
+                f"sets {metric} = {bound}, which no model can reach ({metric} lies in "
+                f"[{low}, {high}])",
             )
-        if constant is not None and bound <= constant and not allowed:
-            raise ConfigError(
-                f"{where(key)}: key '{key}' sets {metric} = {bound}, which a constant model "
-                f"reaches ({constant}): set it above, or evaluation.allow_no_lift = true"
+        elif constant is not None and bound <= constant and not allowed:
+            yield _problem(
+                config,
+                key,
+                f"sets {metric} = {bound}, which a constant model reaches ({constant}): set "
+                "it above, or evaluation.allow_no_lift = true",
             )
 
 
-def _check_columns(config: Config, where: Any) -> None:
+def _check_columns(config: Config) -> Iterator[Problem]:
     """A column has one role at most, and the target has none."""
     columns, target = config.columns, config.data.target
     seen: dict[str, str] = {}
     for role in ("drop", "ids", "dates", "text"):
+        key = f"columns.{role}"
         for name in getattr(columns, role):
-            key = f"columns.{role}"
             if name == target:
-                raise ConfigError(
-                    f"{where(key)}: key '{key}' names the target column {target!r} "
-                    "(data.target); the target has no other role"
+                yield _problem(
+                    config,
+                    key,
+                    f"names the target column {target!r} (data.target); the target has no "
+                    "other role",
                 )
-            if name in seen:
-                raise ConfigError(
-                    f"{where(key)}: key '{key}' names column {name!r}, which "
-                    f"columns.{seen[name]} names too: give a column one role"
+            elif name in seen:
+                yield _problem(
+                    config,
+                    key,
+                    f"names column {name!r}, which columns.{seen[name]} names too: give a "
+                    "column one role",
                 )
-            seen[name] = role
-    if columns.text_max_features < 1:
-        key = "columns.text_max_features"
-        raise ConfigError(
-            f"{where(key)}: key '{key}' must be at least 1, got {columns.text_max_features}"
-        )
+            else:
+                seen[name] = role
 
 
-def _check_ranges(config: Config, where: Any) -> None:
-    """Check values whose validity depends on the task or on a range."""
+def _check_registries(config: Config) -> Iterator[Problem]:
+    """Check the names the task's registries must know: models, their hyper-parameters,
+    metrics; and the quality guard's numbers against each metric's range."""
     # Imported here: the registries import scikit-learn, which `--help` does not need.
     from ..modelling.evaluation import metric_names, metric_range
     from ..yours.models import invalid_params, model_names, unknown_params
 
-    data = config.data
-    if data.max_rows < 0:
-        raise ConfigError(
-            f"{where('data.max_rows')}: key 'data.max_rows' must be 0 (all rows) or more, "
-            f"got {data.max_rows}"
-        )
-    if data.batch_rows < 1:
-        raise ConfigError(
-            f"{where('data.batch_rows')}: key 'data.batch_rows' must be at least 1, "
-            f"got {data.batch_rows}"
-        )
-    if data.synthetic_rows < 1:
-        raise ConfigError(
-            f"{where('data.synthetic_rows')}: key 'data.synthetic_rows' must be at least 1, "
-            f"got {data.synthetic_rows}"
-        )
-    if not 0 < data.test_fraction < 1:
-        raise ConfigError(
-            f"{where('data.test_fraction')}: key 'data.test_fraction' must lie strictly "
-            f"between 0 and 1, got {data.test_fraction}"
-        )
-    n_jobs = config.compute.n_jobs
-    if n_jobs == 0 or n_jobs < -1:
-        raise ConfigError(
-            f"{where('compute.n_jobs')}: key 'compute.n_jobs' must be -1 (all cores) or a "
-            f"count of at least 1, got {n_jobs}"
-        )
-    if config.compute.time_budget_s < 0:
-        raise ConfigError(
-            f"{where('compute.time_budget_s')}: key 'compute.time_budget_s' must be 0 (no "
-            f"limit) or a number of seconds, got {config.compute.time_budget_s}"
-        )
-    if not 0 < config.evaluation.leakage_threshold <= 1:
-        raise ConfigError(
-            f"{where('evaluation.leakage_threshold')}: key 'evaluation.leakage_threshold' "
-            f"must lie in (0, 1], got {config.evaluation.leakage_threshold}"
-        )
-    known_models = model_names(config.task)
+    task = config.task
+    known_models = model_names(task)
+    expected = f"for task {task} (expected one of: {', '.join(known_models)})"
     for key, names in (
         ("train.models", config.train.models),
         ("compare.models", config.compare.models),
     ):
         for name in names:
             if name not in known_models:
-                raise ConfigError(
-                    f"{where(key)}: key '{key}' names unknown model {name!r} "
-                    f"for task {config.task} (expected one of: {', '.join(known_models)})"
-                )
-    for key, value, least in (
-        ("compare.cv_folds", config.compare.cv_folds, 2),
-        ("search.cv_folds", config.search.cv_folds, 2),
-        ("search.iterations", config.search.iterations, 0),
-        ("inspection.min_slice_rows", config.inspection.min_slice_rows, 1),
-        ("inspection.top_n", config.inspection.top_n, 1),
-        ("dask.n_workers", config.dask.n_workers, 0),
-        ("dask.threads_per_worker", config.dask.threads_per_worker, 1),
-    ):
-        if value < least:
-            raise ConfigError(f"{where(key)}: key '{key}' must be at least {least}, got {value}")
-    known_metrics = metric_names(config.task)
-    if config.evaluation.primary_metric not in known_metrics:
-        raise ConfigError(
-            f"{where('evaluation.primary_metric')}: key 'evaluation.primary_metric' must be "
-            f"one of {', '.join(known_metrics)} for task {config.task}, "
-            f"got {config.evaluation.primary_metric!r}"
+                yield _problem(config, key, f"names unknown model {name!r} {expected}")
+    known_metrics = metric_names(task)
+    primary = config.evaluation.primary_metric
+    if primary not in known_metrics:
+        yield _problem(
+            config,
+            "evaluation.primary_metric",
+            f"must be one of {', '.join(known_metrics)} for task {task}, got {primary!r}",
         )
-    for metric in config.evaluation.thresholds:
-        if metric not in known_metrics:
-            raise ConfigError(
-                f"{where('evaluation.thresholds')}: key 'evaluation.thresholds' names unknown "
-                f"metric {metric!r} (expected {', '.join(known_metrics)} for task {config.task})"
-            )
     for name, params in config.train.params.items():
         key = f"train.params.{name}"
         if name not in known_models:
-            raise ConfigError(
-                f"{where('train.params')}: key '{key}' names unknown model {name!r} "
-                f"for task {config.task} (expected one of: {', '.join(known_models)})"
-            )
-        unknown, known = unknown_params(config.task, name, params)
+            yield _problem(config, "train.params", f"names unknown model {name!r} {expected}", key)
+            continue
+        unknown, known = unknown_params(task, name, params)
         if unknown:
-            raise ConfigError(
-                f"{where('train.params')}: key '{key}' sets unknown hyper-parameter(s) "
-                f"{', '.join(map(repr, unknown))} (the estimator takes: {', '.join(known)})"
+            yield _problem(
+                config,
+                "train.params",
+                f"sets unknown hyper-parameter(s) {', '.join(map(repr, unknown))} "
+                f"(the estimator takes: {', '.join(known)})",
+                key,
             )
         # Checked by the estimator itself, before any data is read.
-        invalid = invalid_params(config.task, name, params)
-        if invalid:
-            raise ConfigError(f"{where('train.params')}: key '{key}': {invalid}")
-    _check_guard(config, where, metric_range)
-    if config.compute.engine not in ENGINES:
-        raise ConfigError(
-            f"{where('compute.engine')}: key 'compute.engine' must be one of "
-            f"{', '.join(ENGINES)}, got {config.compute.engine!r}"
-        )
+        elif invalid := invalid_params(task, name, params):
+            file = config.file_of("train.params")
+            yield Problem(file, "train.params", f"{file}: key '{key}': {invalid}")
+    yield from _check_guard(config, known_metrics, metric_range)
