@@ -69,7 +69,11 @@ print(json.dumps(list(frame.columns)))
 
 @contextmanager
 def pointed_at(folder: Path, mode: str, source: str, table: str = "") -> Iterator[None]:
-    """Set data.source (and data.table) in configs/<mode>.toml; restore the file after."""
+    """Set data.source (and data.table) in configs/<mode>.toml, from a mode with no sample
+    or outputs yet (another test of the shared project may have left some); restore the
+    file after, and remove what the runs wrote."""
+    for made in (folder / "data" / mode, folder / "outputs" / mode):
+        shutil.rmtree(made, ignore_errors=True)
     path = folder / "configs" / f"{mode}.toml"
     pristine = path.read_text(encoding="utf-8")
     assert "\n[data]\n" in pristine, f"{path} has no [data] table to add the source to"
