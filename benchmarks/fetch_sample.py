@@ -53,7 +53,8 @@ from ml_project.ingest.sampling import fetch_sample
 
 project, source, rows, workdir = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 overrides = {"data.source": source, "data.max_rows": rows, "data.sample_dir": workdir}
-config = load_config("human", f"{project}/configs", overrides)
+# As the fetch-sample command loads it: without the model registries' checks.
+config = load_config("human", f"{project}/configs", overrides, registries=False)
 start = time.perf_counter()
 result = fetch_sample(config)
 seconds = time.perf_counter() - start

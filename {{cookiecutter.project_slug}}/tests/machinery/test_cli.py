@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -138,6 +140,34 @@ def test_an_error_with_several_problems_prints_one_line_each(config_dir, capsys,
 def test_verbose_shows_the_traceback(tmp_path):
     with pytest.raises(Exception, match="config file not found"):
         main(["--verbose", "train", "--mode", "test", "--config-dir", str(tmp_path)])
+
+
+FETCH_IN_A_FRESH_PROCESS = """
+import sys
+from {{ cookiecutter.package_name }}.run.cli import main
+
+argv = ["fetch-sample", "--mode", "test", "--config-dir", sys.argv[1]]
+code = main([*argv, "--set", "data.max_rows=500"])
+print(code, sorted(name for name in ("sklearn", "scipy", "skops") if name in sys.modules))
+"""
+
+
+def test_fetch_sample_reads_data_without_importing_scikit_learn(config_dir):
+    """A fetch holds the sample and a batch in memory, not a model library as well."""
+    result = subprocess.run(
+        [sys.executable, "-c", FETCH_IN_A_FRESH_PROCESS, str(config_dir)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout.splitlines()[-1] == "0 []", result.stdout + result.stderr
+    assert (config_dir.parent / "data" / "test" / "sample.parquet").is_file()
+
+
+def test_the_model_option_is_checked_like_a_config_key(config_dir, capsys):
+    argv = ["train", "--mode", "test", "--config-dir", str(config_dir), "--model", "nope"]
+    assert main(argv) == 2
+    assert_one_line_error(capsys, "--model: key 'train.models' names unknown model 'nope'")
 
 
 def test_compare_names_the_unknown_model_in_one_line(config_dir, capsys):

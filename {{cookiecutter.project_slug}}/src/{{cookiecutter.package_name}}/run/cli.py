@@ -212,11 +212,29 @@ def parse_set(items: list[str]) -> dict[str, object]:
 
 
 def mode_config(arguments: argparse.Namespace, mode: str | None = None) -> Config:
-    """The config of the command's mode, with its --set overrides."""
+    """The config of the command's mode, with its --set overrides and the settings of its
+    other options, all checked as the config files are. fetch-sample, which reads data
+    only, is spared the registries' checks (and scikit-learn's import)."""
     from .config import load_config
 
-    overrides = parse_set(getattr(arguments, "overrides", []))
-    return load_config(mode or arguments.mode, arguments.config_dir, overrides)
+    return load_config(
+        mode or arguments.mode,
+        arguments.config_dir,
+        parse_set(getattr(arguments, "overrides", [])),
+        options=command_options(arguments),
+        registries=arguments.command != "fetch-sample",
+    )
+
+
+def command_options(arguments: argparse.Namespace) -> dict[str, dict[str, object]]:
+    """What train --model and compare --models set, as config settings named by the
+    option: the config checks their names against the registry like any other."""
+    if arguments.command == "train" and arguments.model is not None:
+        return {"--model": {"train.models": [arguments.model]}}
+    if arguments.command == "compare" and arguments.models is not None:
+        names = [name.strip() for name in arguments.models.split(",") if name.strip()]
+        return {"--models": {"compare.models": names}}
+    return {}
 
 
 def print_notes(notes: Sequence[str], warnings: Sequence[str] = ()) -> None:
@@ -230,17 +248,8 @@ def print_notes(notes: Sequence[str], warnings: Sequence[str] = ()) -> None:
 def run_train(arguments: argparse.Namespace, config: Config) -> int:
     """Train in the chosen mode and print a summary of the result."""
     from ..modelling.pipeline import train
-    from ..yours.models import model_names
 
-    models = None
-    if arguments.model is not None:
-        if arguments.model not in model_names(config.task):
-            raise ProjectError(
-                f"--model: unknown model {arguments.model!r} for task {config.task} "
-                f"(expected one of: {', '.join(model_names(config.task))})"
-            )
-        models = [arguments.model]
-    result = train(config, models=models)
+    result = train(config)
     if result.fetched is not None:
         print_fetch(result.fetched)
     print_notes(result.notes, result.warnings)
@@ -277,20 +286,8 @@ def run_fetch_sample(arguments: argparse.Namespace, config: Config) -> int:
 def run_compare(arguments: argparse.Namespace, config: Config) -> int:
     """Compare models in the chosen mode; print the leaderboard and where it was saved."""
     from ..modelling.compare import compare, print_leaderboard
-    from ..yours.models import model_names
 
-    models = None
-    if arguments.models is not None:
-        known = model_names(config.task)
-        models = [name.strip() for name in arguments.models.split(",") if name.strip()]
-        # An empty list ("--models ,") is reported as the unknown name it is.
-        for name in models or [arguments.models]:
-            if name not in known:
-                raise ProjectError(
-                    f"--models: unknown model {name!r} for task {config.task} "
-                    f"(expected one or more of: {', '.join(known)})"
-                )
-    leaderboard, paths = compare(config, models=models)
+    leaderboard, paths = compare(config)
     print_notes(leaderboard.notes)
     print_leaderboard(leaderboard)
     print(f"outputs: {', '.join(map(shown, paths))}")
