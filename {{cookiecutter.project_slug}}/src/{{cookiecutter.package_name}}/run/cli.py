@@ -13,9 +13,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..ingest.locations import redact
-from .config import MODES, Config
+from .modes import MODES
+
+if TYPE_CHECKING:  # the config model imports pydantic, which --help does not need
+    from .config import Config
 from .errors import ConfigError, ProjectError, QualityGateFailed
 
 EXIT_FAILURE = 1

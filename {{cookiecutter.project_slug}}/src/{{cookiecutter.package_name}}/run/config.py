@@ -28,8 +28,7 @@ from pydantic.fields import FieldInfo
 
 from ..ingest.locations import resolve_source, under_root
 from .errors import ConfigError
-
-MODES = ("test", "human", "production")
+from .modes import MODES
 
 
 @dataclass(frozen=True)
