@@ -18,6 +18,7 @@ from {{ cookiecutter.package_name }}.modelling.compare import (
 )
 from {{ cookiecutter.package_name }}.modelling.evaluation import lift, metric_names
 from {{ cookiecutter.package_name }}.modelling.pipeline import fit_best, split_rows
+from {{ cookiecutter.package_name }}.modelling.tasks import task_named
 from {{ cookiecutter.package_name }}.yours.features import infer_schema
 from {{ cookiecutter.package_name }}.yours.models import model_names
 
@@ -67,7 +68,8 @@ def check_leaderboard(leaderboard, config, models):
     best = leaderboard.rows.iloc[0]
     baseline = leaderboard.rows.set_index("model").loc[BASELINE]
     assert best["model"] != BASELINE
-    assert lift(config.task, primary, best[f"{primary}_mean"], baseline[f"{primary}_mean"]) > 0
+    task = task_named(config.task)
+    assert lift(task, primary, best[f"{primary}_mean"], baseline[f"{primary}_mean"]) > 0
 
 
 def test_every_model_and_the_baseline_are_scored_on_the_same_folds(leaderboard, test_config):

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..modelling.tasks import task_named
 from ..publishing.files import write_atomically
 from ..run.config import Config
 from ..run.errors import DataError
@@ -91,7 +92,7 @@ def sample_settings(config: Config) -> dict[str, Any]:
         "query": data.query,
         "sample_rows": data.max_rows,
         "seed": config.train.seed,
-        "stratify": data.stratify and config.task == "classification",
+        "stratify": data.stratify and task_named(config.task).has_classes,
         "synthetic_rows": data.synthetic_rows if data.source == SYNTHETIC else None,
     }
 
