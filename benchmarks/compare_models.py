@@ -31,7 +31,7 @@ from sklearn.model_selection import cross_validate
 
 from ml_project.modelling.compare import TIMES, compare_models
 from ml_project.run.config import load_config
-from ml_project.modelling.evaluation import baseline_model
+from ml_project.modelling.tasks import task_named
 from ml_project.yours.models import build_model, model_names
 from ml_project.yours.features import infer_schema
 from ml_project.modelling.splitting import make_folds
@@ -40,7 +40,7 @@ from ml_project.ingest.synthetic import make_dataset
 rows, repeats, warm_up = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "warm-up"
 config = load_config("human")
 task, target, seed = config.task, config.data.target, config.train.seed
-# scikit-learn's scorer for each metric of evaluation.METRICS, and its sign.
+# scikit-learn's scorer for each metric of the task (modelling/tasks.py), and its sign.
 SKLEARN_SCORERS = {
     "classification": {
         "roc_auc": ("roc_auc", 1),
@@ -70,7 +70,7 @@ def plain(frame):
     folds = make_folds(config, features, y, "compare.cv_folds")
     schema = infer_schema(features, target)
     estimators = {name: build_model(task, name, schema, seed, n_jobs=1) for name in names}
-    estimators["dummy_baseline"] = baseline_model(task)
+    estimators["dummy_baseline"] = task_named(task).make_baseline()
     scoring = {metric: scorer for metric, (scorer, _) in SKLEARN_SCORERS.items()}
     return {
         name: cross_validate(

@@ -16,8 +16,9 @@ from {{ cookiecutter.package_name }}.modelling.compare import (
     print_leaderboard,
     save_leaderboard,
 )
-from {{ cookiecutter.package_name }}.modelling.evaluation import lift, metric_names
+from {{ cookiecutter.package_name }}.modelling.evaluation import lift
 from {{ cookiecutter.package_name }}.modelling.pipeline import fit_best, split_rows
+from {{ cookiecutter.package_name }}.modelling.tasks import task_named
 from {{ cookiecutter.package_name }}.yours.features import infer_schema
 from {{ cookiecutter.package_name }}.yours.models import model_names
 
@@ -56,7 +57,8 @@ def leaderboard(test_config, frame):
 
 def check_leaderboard(leaderboard, config, models):
     assert sorted(leaderboard.rows["model"]) == sorted([*models, BASELINE])
-    columns = [f"{name}_{stat}" for name in metric_names(config.task) for stat in ("mean", "std")]
+    names = task_named(config.task).metric_names
+    columns = [f"{name}_{stat}" for name in names for stat in ("mean", "std")]
     values = leaderboard.rows[[*columns, "fit_time_mean", "score_time_mean"]].to_numpy(float)
     assert np.isfinite(values).all()
     # Every model, the baseline included, was scored on the very folds compare made.
@@ -67,7 +69,8 @@ def check_leaderboard(leaderboard, config, models):
     best = leaderboard.rows.iloc[0]
     baseline = leaderboard.rows.set_index("model").loc[BASELINE]
     assert best["model"] != BASELINE
-    assert lift(config.task, primary, best[f"{primary}_mean"], baseline[f"{primary}_mean"]) > 0
+    task = task_named(config.task)
+    assert lift(task, primary, best[f"{primary}_mean"], baseline[f"{primary}_mean"]) > 0
 
 
 def test_every_model_and_the_baseline_are_scored_on_the_same_folds(leaderboard, test_config):
@@ -112,7 +115,7 @@ def test_the_table_shows_every_model_with_mean_and_spread(leaderboard, capsys):
     lines = capsys.readouterr().out.splitlines()
     for model in leaderboard.rows["model"]:
         row = next(line for line in lines if f" {model} " in line)
-        assert row.count(" ± ") == len(metric_names(leaderboard.task)) + 2
+        assert row.count(" ± ") == len(task_named(leaderboard.task).metric_names) + 2
 
 
 def test_every_registry_model_can_be_compared(test_config, frame):

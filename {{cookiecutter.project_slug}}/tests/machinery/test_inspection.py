@@ -9,6 +9,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 
+from {{ cookiecutter.package_name }}.modelling.tasks import CLASSIFICATION, REGRESSION
 from {{ cookiecutter.package_name }}.reporting.inspection import (
     MISSING,
     cohens_d,
@@ -57,7 +58,7 @@ def test_worst_slice_is_the_category_whose_labels_are_random(rows):
     y = clean.where(rows["segment"] != "noisy", random_labels)
     model = on_columns(["x1", "x2"], LogisticRegression()).fit(rows, y)
 
-    slices = worst_slices(rows, y, model.predict(rows), "classification", min_rows=30, top_n=5)
+    slices = worst_slices(rows, y, model.predict(rows), CLASSIFICATION, min_rows=30, top_n=5)
 
     assert (slices.loc[0, "feature"], slices.loc[0, "slice"]) == ("segment", "noisy")
     assert slices.loc[0, "error"] > 0.3
@@ -74,10 +75,10 @@ def test_a_slice_no_worse_than_all_rows_is_never_listed(rows):
     y = pd.Series(0, index=rows.index)
     predicted = np.where(rows.index % 4 == 0, 1, 0)  # errors spread evenly over every slice
     one = rows.assign(constant="same")  # a slice holding every row
-    slices = worst_slices(one, y, predicted, "classification", min_rows=30, top_n=50)
+    slices = worst_slices(one, y, predicted, CLASSIFICATION, min_rows=30, top_n=50)
     assert "constant" not in set(slices["feature"])
     assert (slices["excess"] > 0).all()
-    perfect = worst_slices(rows, y, np.zeros(len(y)), "classification", min_rows=30)
+    perfect = worst_slices(rows, y, np.zeros(len(y)), CLASSIFICATION, min_rows=30)
     assert perfect.empty  # no error anywhere: nothing is worse than all rows
 
 
@@ -87,7 +88,7 @@ def test_worst_slice_is_the_value_range_where_noise_is_large(rows):
     y = 3 * rows["x1"] + rng.normal(scale=np.where(noisy, 5.0, 0.1))
     model = on_columns(["x1"], LinearRegression()).fit(rows, y)
 
-    slices = worst_slices(rows, y, model.predict(rows), "regression", min_rows=30, top_n=3)
+    slices = worst_slices(rows, y, model.predict(rows), REGRESSION, min_rows=30, top_n=3)
 
     assert slices.loc[0, "feature"] == "x2"
     assert slices.loc[0, "slice"].startswith("(") and slices.loc[0, "slice"].endswith("]")
@@ -98,7 +99,7 @@ def test_worst_slice_is_the_value_range_where_noise_is_large(rows):
 def test_slices_smaller_than_min_rows_are_not_reported(rows):
     y = pd.Series(0, index=rows.index)
     predicted = np.where(rows["segment"] == "noisy", 1, 0)
-    slices = worst_slices(rows, y, predicted, "classification", min_rows=1_000, top_n=10)
+    slices = worst_slices(rows, y, predicted, CLASSIFICATION, min_rows=1_000, top_n=10)
     assert slices.empty
 
 
@@ -163,7 +164,7 @@ def test_worst_predictions_are_the_largest_errors(rows):
     # The three rows the model is surest about get the other label.
     flipped = rows["x1"].abs().nlargest(3).index
     y.loc[flipped] = 1 - y.loc[flipped]
-    worst = worst_predictions(rows, y, model, "classification", top_n=5)
+    worst = worst_predictions(rows, y, model, CLASSIFICATION, top_n=5)
     assert list(worst.columns[:3]) == ["actual", "predicted", "p_actual"]
     assert list(worst.columns[3:]) == list(rows.columns)
     assert set(worst.index[:3]) == set(flipped)
@@ -173,7 +174,7 @@ def test_worst_predictions_are_the_largest_errors(rows):
     target = 2 * rows["x1"]
     target.iloc[7] += 100
     regression = on_columns(["x1"], LinearRegression()).fit(rows, 2 * rows["x1"])
-    worst = worst_predictions(rows, target, regression, "regression", top_n=3)
+    worst = worst_predictions(rows, target, regression, REGRESSION, top_n=3)
     assert worst.index[0] == rows.index[7]
     assert worst.iloc[0]["residual"] == pytest.approx(100)
 
@@ -201,7 +202,7 @@ def test_missing_values_are_a_slice_of_their_own(rows):
     x = rows.assign(colour=rows["colour"].where(rows.index >= 100))
     y = pd.Series(0, index=rows.index)
     predicted = np.where(rows.index < 100, 1, 0)
-    slices = worst_slices(x, y, predicted, "classification", min_rows=50, top_n=1)
+    slices = worst_slices(x, y, predicted, CLASSIFICATION, min_rows=50, top_n=1)
     assert (slices.loc[0, "feature"], slices.loc[0, "slice"]) == ("colour", MISSING)
     assert slices.loc[0, "error"] == 1.0
 
@@ -222,7 +223,7 @@ def test_multiclass_contrasts_every_class_with_the_rest(rows):
         assert sum(counts) == N_ROWS
         assert false_negatives.n_group + false_negatives.n_reference == (y == label).sum()
     assert confusion(model, rows, y).to_numpy().sum() == N_ROWS
-    worst = worst_predictions(rows, y, model, "classification", top_n=3)
+    worst = worst_predictions(rows, y, model, CLASSIFICATION, top_n=3)
     assert (worst["p_actual"] < 0.5).all()
 
 

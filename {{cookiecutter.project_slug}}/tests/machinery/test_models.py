@@ -11,13 +11,13 @@ from sklearn.model_selection import train_test_split
 
 from {{ cookiecutter.package_name }}.ingest.synthetic import TARGETS, make_dataset, with_date_and_text
 from {{ cookiecutter.package_name }}.modelling.evaluation import fit_baseline, lift, score
+from {{ cookiecutter.package_name }}.modelling.tasks import task_named
 from {{ cookiecutter.package_name }}.publishing.artifacts import allowed_types, load_model, save_model, types_in
 from {{ cookiecutter.package_name }}.run.config import ColumnsConfig
 from {{ cookiecutter.package_name }}.run.errors import ArtifactError
 from {{ cookiecutter.package_name }}.yours.features import infer_schema
 from {{ cookiecutter.package_name }}.yours.models import MODELS, build_model
 
-PRIMARY = {"classification": "roc_auc", "regression": "r2"}
 ENTRIES = [(task, name) for task, models in MODELS.items() for name in models]
 
 
@@ -41,7 +41,7 @@ def test_model_fits_predicts_and_beats_the_dummy(task, name, splits):
 
     predictions = model.predict(x_test)
     assert predictions.shape == (len(x_test),)
-    if task == "classification":
+    if task_named(task).has_classes:
         probabilities = model.predict_proba(x_test)
         np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
         # The label metrics (accuracy, F1) score the most probable class: it must be
@@ -50,10 +50,11 @@ def test_model_fits_predicts_and_beats_the_dummy(task, name, splits):
     else:
         assert np.all(np.isfinite(predictions))
 
-    metric = PRIMARY[task]
-    value = score(task, model, x_test, y_test)[metric]
-    baseline = score(task, fit_baseline(task, x_train, y_train), x_test, y_test)[metric]
-    assert lift(task, metric, value, baseline) > 0.05
+    scored = task_named(task)
+    metric = scored.primary_metric
+    value = score(scored, model, x_test, y_test)[metric]
+    baseline = score(scored, fit_baseline(scored, x_train, y_train), x_test, y_test)[metric]
+    assert lift(scored, metric, value, baseline) > 0.05
 
     # Fitted on other rows, it holds only the types loading trusts for it (artifacts.py).
     assert types_in(sio.dumps(model)) <= allowed_types(task, name)
@@ -108,7 +109,7 @@ def test_every_model_loads_for_every_kind_of_target(task, name, kind, tmp_path):
     assert schema.dates == ("signup_date",)  # found by its type, without being declared
     x, y = frame.drop(columns=[target]), frame[target]
     model = build_model(task, name, schema, seed=0, n_jobs=1).fit(x, y)
-    classes = list(model.classes_) if task == "classification" else None
+    classes = list(model.classes_) if task_named(task).has_classes else None
     held = types_in(sio.dumps(model))
     assert held <= allowed_types(task, name, len(classes or ())), held - allowed_types(
         task, name, len(classes or ())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from {{ cookiecutter.package_name }}.modelling.pipeline import TrainingResult, train
+from {{ cookiecutter.package_name }}.modelling.tasks import Task, task_named
 from {{ cookiecutter.package_name }}.run.config import Config, load_config
 from {{ cookiecutter.package_name }}.run.errors import ConfigError
 
@@ -28,6 +29,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def test_config() -> Config:
     """Your test-mode configuration (configs/base.toml and configs/test.toml)."""
     return load_config("test", CONFIG_DIR)
+
+
+@pytest.fixture(scope="session")
+def test_task(test_config: Config) -> Task:
+    """Your task (the config key `task`): its metrics, baseline, and how it measures errors."""
+    return task_named(test_config.task)
 
 
 @pytest.fixture(scope="session")

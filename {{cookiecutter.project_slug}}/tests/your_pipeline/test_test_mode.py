@@ -31,10 +31,10 @@ def test_the_saved_model_loads_and_predicts_like_the_trained_one(test_run):
     np.testing.assert_array_equal(loaded.predict(x_test), test_run.model.predict(x_test))
 
 
-def test_model_beats_dummy_baseline_by_the_configured_margin(test_run, test_config):
+def test_model_beats_dummy_baseline_by_the_configured_margin(test_run, test_config, test_task):
     record = test_run.manifest
     metric = record["primary_metric"]
-    margin = lift(test_config.task, metric, record["metrics"][metric], record["baseline"][metric])
+    margin = lift(test_task, metric, record["metrics"][metric], record["baseline"][metric])
     assert margin >= test_config.evaluation.min_lift_over_baseline, (
         f"{record['model']} scores {metric} {record['metrics'][metric]:.4f} against the dummy "
         f"baseline's {record['baseline'][metric]:.4f}: a lift of {margin:.4f}, below the "
@@ -43,8 +43,8 @@ def test_model_beats_dummy_baseline_by_the_configured_margin(test_run, test_conf
     )
 
 
-def test_predictions_have_the_right_shape_type_and_range(test_run, test_config):
-    assert prediction_problems(test_config.task, test_run.model, test_run.split.x_test) == []
+def test_predictions_have_the_right_shape_type_and_range(test_run, test_task):
+    assert prediction_problems(test_task, test_run.model, test_run.split.x_test) == []
 
 
 def test_training_is_deterministic_for_a_fixed_seed(test_run, test_config):
@@ -58,7 +58,7 @@ def test_training_is_deterministic_for_a_fixed_seed(test_run, test_config):
     np.testing.assert_array_equal(refit.predict(split.x_test), test_run.model.predict(split.x_test))
 
 
-def test_the_prediction_check_would_find_broken_predictions(test_run, test_config):
+def test_the_prediction_check_would_find_broken_predictions(test_run, test_task):
     class Broken:
         classes_ = getattr(test_run.model, "classes_", None)
 
@@ -68,4 +68,4 @@ def test_the_prediction_check_would_find_broken_predictions(test_run, test_confi
         def predict_proba(self, features):
             return np.full((len(features), len(self.classes_)), 0.9)
 
-    assert prediction_problems(test_config.task, Broken(), test_run.split.x_test)
+    assert prediction_problems(test_task, Broken(), test_run.split.x_test)

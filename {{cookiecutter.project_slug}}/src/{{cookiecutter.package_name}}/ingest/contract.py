@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..modelling.tasks import task_named
 from ..publishing.files import json_safe, read_json, write_json
 from ..run.config import Config
 from ..run.errors import DataError
@@ -249,7 +250,7 @@ def check_target(frame: pd.DataFrame, config: Config, source: str) -> Checked:
             f"{target!r} is missing"
         )
     values = checked.frame[target]
-    if config.task == "classification":
+    if task_named(config.task).has_classes:
         classes = values.unique()
         if len(classes) < 2:
             raise DataError(

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..modelling.tasks import task_named
 from ..publishing.files import read_json, write_atomically, write_json
 from ..run.config import Config
 from ..run.errors import DataError
@@ -90,7 +91,7 @@ def sample_settings(config: Config) -> dict[str, Any]:
         "query": data.query,
         "sample_rows": data.max_rows,
         "seed": config.train.seed,
-        "stratify": data.stratify and config.task == "classification",
+        "stratify": data.stratify and task_named(config.task).has_classes,
         "synthetic_rows": data.synthetic_rows if data.source == SYNTHETIC else None,
     }
 

@@ -15,7 +15,7 @@ regression predicts `lifetime_value` (a positive, right-skewed amount).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -94,13 +94,7 @@ def _make_block(task: str, n: int, seed: int, block: int) -> pd.DataFrame:
             "device": device,
         }
     )
-    if task == "classification":
-        probability = 1 / (1 + np.exp(-risk))
-        frame[TARGETS[task]] = (draw("churned").random(n) < probability).astype("int64")
-    else:
-        expected_months = 60 * np.exp(-0.5 * risk)
-        value = monthly_charges * expected_months * draw("lifetime_value").lognormal(0, 0.35, n)
-        frame[TARGETS[task]] = value.round(2)
+    frame[TARGETS[task]] = TARGET_VALUES[task](risk, monthly_charges, draw)
 
     # Missing values as real exports have them: a few ages and usage figures
     # unknown, some payment methods not recorded.
@@ -108,6 +102,27 @@ def _make_block(task: str, n: int, seed: int, block: int) -> pd.DataFrame:
         frame.loc[draw(f"missing {column}").random(n) < share, column] = np.nan
     return frame
 
+
+def _churned(
+    risk: np.ndarray, monthly_charges: np.ndarray, draw: Callable[[str], np.random.Generator]
+) -> np.ndarray:
+    """Whether each customer left (1) or stayed (0), drawn with the probability of the risk."""
+    probability = 1 / (1 + np.exp(-risk))
+    return (draw("churned").random(len(risk)) < probability).astype("int64")
+
+
+def _lifetime_value(
+    risk: np.ndarray, monthly_charges: np.ndarray, draw: Callable[[str], np.random.Generator]
+) -> np.ndarray:
+    """What each customer pays in all: the monthly charges over the months the risk leaves
+    them, with noise."""
+    expected_months = 60 * np.exp(-0.5 * risk)
+    noise = draw("lifetime_value").lognormal(0, 0.35, len(risk))
+    return (monthly_charges * expected_months * noise).round(2)
+
+
+# How the target of each task is made from the latent risk (see _make_block).
+TARGET_VALUES = {"classification": _churned, "regression": _lifetime_value}
 
 FEEDBACK_WORDS = ("slow", "great", "price", "support", "app", "cancel", "love", "bill", "easy")
 

@@ -41,8 +41,9 @@ from ..yours.features import infer_schema
 from ..yours.models import build_model
 from .column_advice import column_notes
 from .compute import compute_engine
-from .evaluation import baseline_model, greater_is_better, metric_names, score
+from .evaluation import score
 from .splitting import make_folds, split_rows
+from .tasks import Task, task_named
 
 BASELINE = "dummy_baseline"
 TIMES = ("fit_time", "score_time")
@@ -87,11 +88,12 @@ class Leaderboard:
         row = self.rows.set_index("model").loc[name]
         return {
             metric: (float(row[f"{metric}_mean"]) if _is_finite(row[f"{metric}_mean"]) else None)
-            for metric in metric_names(self.task)
+            for metric in task_named(self.task).metric_names
         }
 
     def to_json(self) -> dict[str, Any]:
         """The leaderboard as plain data; NaN and infinities become null."""
+        primary = task_named(self.task).metric(self.primary_metric)
         return {
             "mode": self.mode,
             "task": self.task,
@@ -100,7 +102,7 @@ class Leaderboard:
             "seed": self.seed,
             "made_by": self.made_by,
             "primary_metric": self.primary_metric,
-            "greater_is_better": greater_is_better(self.task, self.primary_metric),
+            "greater_is_better": primary.greater_is_better,
             "folds_sha256": folds_hash(self.folds),
             "fold_test_sizes": [len(test) for _, test in self.folds],
             "fold_hashes": self.fold_hashes,
@@ -113,16 +115,18 @@ def compare_models(
 ) -> Leaderboard:
     """Cross-validate the named registry models (default: compare.models) and the dummy
     baseline on identical folds of these labelled rows (the training rows of a split)."""
-    task, seed = config.task, config.train.seed
+    task, seed = task_named(config.task), config.train.seed
     folds = make_folds(config, features, y, "compare.cv_folds")
     schema = infer_schema(features, config.data.target, config.columns)
     # The cores go to the folds, which cross_validate fits in parallel; a model that
     # could use several cores itself gets one, so that the two do not compete.
     estimators: dict[str, BaseEstimator] = {
-        name: build_model(task, name, schema, seed, n_jobs=1, params=config.train.params.get(name))
+        name: build_model(
+            task.name, name, schema, seed, n_jobs=1, params=config.train.params.get(name)
+        )
         for name in (models or config.compare.models)
     }
-    estimators[BASELINE] = baseline_model(task)
+    estimators[BASELINE] = task.make_baseline()
     results, fold_hashes = {}, {}
     with compute_engine(config):
         for name, estimator in estimators.items():
@@ -144,7 +148,7 @@ def compare_models(
     primary = config.evaluation.primary_metric
     return Leaderboard(
         mode=config.mode,
-        task=task,
+        task=task.name,
         primary_metric=primary,
         n_rows=len(y),
         cv_folds=len(folds),
@@ -165,9 +169,9 @@ def folds_hash(folds: list[Fold]) -> str:
     return digest.hexdigest()
 
 
-def _rank(task: str, primary: str, results: dict[str, dict[str, Any]]) -> pd.DataFrame:
+def _rank(task: Task, primary: str, results: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """One row per model with the mean and spread over folds, best primary metric first."""
-    columns = [f"test_{name}" for name in metric_names(task)] + list(TIMES)
+    columns = [f"test_{name}" for name in task.metric_names] + list(TIMES)
     records = []
     for model, result in results.items():
         record: dict[str, Any] = {"model": model}
@@ -179,7 +183,7 @@ def _rank(task: str, primary: str, results: dict[str, dict[str, Any]]) -> pd.Dat
     rows = pd.DataFrame(records)
     return rows.sort_values(
         f"{primary}_mean",
-        ascending=not greater_is_better(task, primary),
+        ascending=not task.metric(primary).greater_is_better,
         na_position="last",
         kind="stable",
         ignore_index=True,
@@ -219,7 +223,7 @@ def compare(config: Config, models: list[str] | None = None) -> tuple[Leaderboar
 
 def render_leaderboard(leaderboard: Leaderboard) -> Table:
     """The leaderboard as a rich table: "mean ± std" per metric, best model first."""
-    task, primary = leaderboard.task, leaderboard.primary_metric
+    task, primary = task_named(leaderboard.task), leaderboard.primary_metric
     table = Table(
         title=f"{leaderboard.mode} mode: {leaderboard.n_rows} rows, {leaderboard.cv_folds}-fold "
         f"cross-validation, best {primary} first",
@@ -227,9 +231,9 @@ def render_leaderboard(leaderboard: Leaderboard) -> Table:
         box=box.SIMPLE_HEAD,
     )
     table.add_column("model", no_wrap=True)
-    metrics = metric_names(task)
+    metrics = task.metric_names
     for name in metrics:
-        arrow = "↑" if greater_is_better(task, name) else "↓"
+        arrow = "↑" if task.metric(name).greater_is_better else "↓"
         style = "bold" if name == primary else ""
         table.add_column(f"{name} {arrow}", justify="right", style=style)
     for name in TIMES:

@@ -1,80 +1,15 @@
-"""Metrics per task, the dummy baseline, how a model compares with it, and how well
-each class is predicted."""
+"""Scoring a model on its task's metrics (tasks.py defines them), the dummy baseline,
+how a model compares with it, and how well each class is predicted."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 from sklearn import metrics
 from sklearn.base import BaseEstimator
-from sklearn.dummy import DummyClassifier, DummyRegressor
 
 from ..run.config import Config
-
-# name -> (function of (y_true, fitted model, X), whether greater is better)
-Metric = tuple[Callable[[pd.Series, BaseEstimator, pd.DataFrame], float], bool]
-
-
-def _roc_auc(y_true: pd.Series, model: BaseEstimator, features: pd.DataFrame) -> float:
-    probabilities = model.predict_proba(features)
-    if probabilities.shape[1] == 2:
-        return metrics.roc_auc_score(y_true, probabilities[:, 1])
-    return metrics.roc_auc_score(y_true, probabilities, multi_class="ovr", labels=model.classes_)
-
-
-def _on_predictions(score: Callable[..., float], **options) -> Callable[..., float]:
-    return lambda y_true, model, features: score(y_true, model.predict(features), **options)
-
-
-METRICS: dict[str, dict[str, Metric]] = {
-    "classification": {
-        "roc_auc": (_roc_auc, True),
-        "accuracy": (_on_predictions(metrics.accuracy_score), True),
-        "balanced_accuracy": (_on_predictions(metrics.balanced_accuracy_score), True),
-        "f1_macro": (_on_predictions(metrics.f1_score, average="macro", zero_division=0), True),
-        "log_loss": (
-            lambda y, model, x: metrics.log_loss(y, model.predict_proba(x), labels=model.classes_),
-            False,
-        ),
-    },
-    "regression": {
-        "r2": (_on_predictions(metrics.r2_score), True),
-        "rmse": (_on_predictions(metrics.root_mean_squared_error), False),
-        "mae": (_on_predictions(metrics.mean_absolute_error), False),
-    },
-}
-
-
-def metric_names(task: str) -> list[str]:
-    """Names of the metrics reported for a task."""
-    return list(METRICS.get(task, {}))
-
-
-# The values a metric can take, and what a model that predicts a constant scores, where
-# that does not depend on the data (roc_auc 0.5, r2 0 at best).
-RANGES: dict[str, tuple[float, float, float | None]] = {
-    "roc_auc": (0.0, 1.0, 0.5),
-    "accuracy": (0.0, 1.0, None),
-    "balanced_accuracy": (0.0, 1.0, None),
-    "f1_macro": (0.0, 1.0, None),
-    "log_loss": (0.0, float("inf"), None),
-    "r2": (float("-inf"), 1.0, 0.0),
-    "rmse": (0.0, float("inf"), None),
-    "mae": (0.0, float("inf"), None),
-}
-
-
-def metric_range(task: str, metric: str) -> tuple[float, float, float | None]:
-    """The least and greatest value of a metric, and a constant model's (None: it
-    depends on the data)."""
-    return RANGES[metric]
-
-
-def greater_is_better(task: str, metric: str) -> bool:
-    """Whether a larger value of the metric means a better model."""
-    return METRICS[task][metric][1]
+from .tasks import Task, task_named
 
 
 class PredictedOnce:
@@ -106,7 +41,7 @@ class PredictedOnce:
 
 
 def score(
-    task: str, model: BaseEstimator, features: pd.DataFrame, y_true: pd.Series
+    task: Task, model: BaseEstimator, features: pd.DataFrame, y_true: pd.Series
 ) -> dict[str, float]:
     """Every metric of the task for a fitted model on held-out rows.
 
@@ -115,43 +50,32 @@ def score(
     """
     predicted = PredictedOnce(model, features)
     return {
-        name: float(function(y_true, predicted, features))
-        for name, (function, _) in METRICS[task].items()
+        metric.name: float(metric.compute(y_true, predicted, features)) for metric in task.metrics
     }
 
 
-def baseline_model(task: str) -> BaseEstimator:
-    """The unfitted dummy model every real model must beat: class priors, or the mean."""
-    return DummyClassifier(strategy="prior") if task == "classification" else DummyRegressor()
-
-
-def fit_baseline(task: str, features: pd.DataFrame, y_train: pd.Series) -> BaseEstimator:
+def fit_baseline(task: Task, features: pd.DataFrame, y_train: pd.Series) -> BaseEstimator:
     """The dummy baseline, fitted on the training rows."""
-    return baseline_model(task).fit(features, y_train)
+    return task.make_baseline().fit(features, y_train)
 
 
-def lift(task: str, metric: str, model_value: float, baseline_value: float) -> float:
+def lift(task: Task, metric: str, model_value: float, baseline_value: float) -> float:
     """How much better the model is than the baseline, positive when better."""
     difference = model_value - baseline_value
-    return difference if greater_is_better(task, metric) else -difference
-
-
-def is_better(task: str, metric: str, candidate: float, incumbent: float) -> bool:
-    """Whether the candidate's metric value beats the incumbent's."""
-    return lift(task, metric, candidate, incumbent) > 0
+    return difference if task.metric(metric).greater_is_better else -difference
 
 
 class PrimaryScorer:
     """A scikit-learn scorer of one metric, signed so that greater is always better
     (what the hyper-parameter search maximises)."""
 
-    def __init__(self, task: str, metric: str) -> None:
+    def __init__(self, task: Task, metric: str) -> None:
         self.task, self.metric = task, metric
 
     def __call__(self, model: BaseEstimator, features: pd.DataFrame, y_true: pd.Series) -> float:
-        function, greater = METRICS[self.task][self.metric]
-        value = float(function(y_true, model, features))
-        return value if greater else -value
+        metric = self.task.metric(self.metric)
+        value = float(metric.compute(y_true, model, features))
+        return value if metric.greater_is_better else -value
 
 
 def gate_checks(
@@ -159,7 +83,7 @@ def gate_checks(
 ) -> list[dict[str, object]]:
     """Each requirement a model must meet to be published, with its value and verdict:
     the lift over the baseline, then every threshold in evaluation.thresholds."""
-    required_lift = config.evaluation.min_lift_over_baseline
+    task, required_lift = task_named(config.task), config.evaluation.min_lift_over_baseline
     checks: list[dict[str, object]] = [
         {
             "check": f"lift of {config.evaluation.primary_metric} over the dummy baseline",
@@ -170,7 +94,7 @@ def gate_checks(
     ]
     for metric, bound in config.evaluation.thresholds.items():
         value = metrics[metric]
-        greater = greater_is_better(config.task, metric)
+        greater = task.metric(metric).greater_is_better
         passed = np.isfinite(value) and (value >= bound if greater else value <= bound)
         checks.append(
             {

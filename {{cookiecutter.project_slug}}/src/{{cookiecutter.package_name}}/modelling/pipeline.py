@@ -38,6 +38,7 @@ from .evaluation import (
     score,
 )
 from .splitting import Split, split_rows
+from .tasks import task_named
 from .timing import StepTimer
 from .tuning import fit_model
 
@@ -92,18 +93,19 @@ def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> 
         name, model, candidates, search = fit_best(config, names, schema, split)
     with timer.step("evaluate"):
         # One pass over the held-out rows serves the metrics and the per-class table.
+        task = task_named(config.task)
         held_out = PredictedOnce(model, split.x_test)
-        metrics = score(config.task, held_out, split.x_test, split.y_test)
-        baseline_model = fit_baseline(config.task, split.x_train, split.y_train)
-        baseline = score(config.task, baseline_model, split.x_test, split.y_test)
+        metrics = score(task, held_out, split.x_test, split.y_test)
+        baseline_model = fit_baseline(task, split.x_train, split.y_train)
+        baseline = score(task, baseline_model, split.x_test, split.y_test)
         classes = None
         warnings: list[str] = [redact(warning) for warning in loaded.warnings]
-        if config.task == "classification":
+        if task.has_classes:
             table = per_class(split.y_test, held_out.predict(split.x_test), model.classes_)
             classes = table.reset_index().to_dict(orient="records")
             warnings += rarely_predicted(table)
     primary = config.evaluation.primary_metric
-    primary_lift = lift(config.task, primary, metrics[primary], baseline[primary])
+    primary_lift = lift(task, primary, metrics[primary], baseline[primary])
     checks = gate_checks(config, metrics, primary_lift)
     gate = {
         "enforced": config.evaluation.gate,

@@ -13,25 +13,19 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
-from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from ..run.config import Config
 from ..yours.features import FeatureSchema, build_preprocessor
-from .evaluation import METRICS
-
-# The single-feature score of each task: bounded above by 1, so one threshold reads the same.
-# Regression scores R² on the target's ranks: a skewed target's extremes, which a tree
-# cannot reach, would otherwise hide a perfect leak.
-LEAKAGE_METRIC = {"classification": "roc_auc", "regression": "r2"}
+from .tasks import Task, task_named
 
 
-def prediction_problems(task: str, model: BaseEstimator, features: pd.DataFrame) -> list[str]:
+def prediction_problems(task: Task, model: BaseEstimator, features: pd.DataFrame) -> list[str]:
     """What is wrong with the model's predictions on these rows; empty when nothing is."""
     problems = []
     predictions = np.asarray(model.predict(features))
     if predictions.shape != (len(features),):
         problems.append(f"predict returned shape {predictions.shape}, expected ({len(features)},)")
-    if task == "regression":
+    if not task.has_classes:
         if not np.issubdtype(predictions.dtype, np.number):
             problems.append(f"regression predictions have dtype {predictions.dtype}")
         elif not np.all(np.isfinite(predictions)):
@@ -54,7 +48,7 @@ def prediction_problems(task: str, model: BaseEstimator, features: pd.DataFrame)
 
 
 def single_feature_scores(
-    task: str,
+    task: Task,
     schema: FeatureSchema,
     train: tuple[pd.DataFrame, pd.Series],
     test: tuple[pd.DataFrame, pd.Series],
@@ -63,18 +57,19 @@ def single_feature_scores(
     """How well each feature alone predicts the target on held-out rows.
 
     A shallow decision tree per feature (after the shared preprocessing of that one
-    column) catches thresholds and category lookups, not only linear relations.
+    column) catches thresholds and category lookups, not only linear relations. The
+    score is the task's leakage metric (task.leakage_metric), on the target's ranks
+    where the task says so.
     """
-    metric = METRICS[task][LEAKAGE_METRIC[task]][0]
-    tree = DecisionTreeClassifier if task == "classification" else DecisionTreeRegressor
-    if task == "regression":
+    metric = task.metric(task.leakage_metric).compute
+    if task.leakage_on_ranks:
         train, test = _as_ranks(train, test)
     scores = {}
     for column in schema.columns:
         model = Pipeline(
             [
                 ("preprocess", build_preprocessor(schema.only(column))),
-                ("model", tree(max_depth=6, min_samples_leaf=10, random_state=seed)),
+                ("model", task.make_tree(max_depth=6, min_samples_leaf=10, random_state=seed)),
             ]
         )
         model.fit(train[0][[column]], train[1])
@@ -96,7 +91,7 @@ def leaking_features(
 
 def leak_message(leaks: dict[str, float], config: Config) -> str:
     """Why the leakage check failed, and the config line that accepts these features."""
-    metric = "ROC AUC" if config.task == "classification" else "R² on the target's ranks"
+    metric = task_named(config.task).leakage_label
     found = ", ".join(f"{column!r} ({score:.3f})" for column, score in leaks.items())
     accepted = [*config.evaluation.leakage_allow, *leaks]
     return (

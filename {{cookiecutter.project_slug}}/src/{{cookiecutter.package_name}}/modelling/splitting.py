@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import train_test_split
 
 from ..run.config import Config
 from ..run.errors import DataError
+from .tasks import task_named
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,7 @@ def split_rows(frame: pd.DataFrame, config: Config) -> Split:
             f"{len(labelled)} labelled rows cannot be split with data.test_fraction = "
             f"{config.data.test_fraction}; use more rows"
         )
-    stratify = None
-    if config.task == "classification" and y.value_counts().min() >= 2:
-        stratify = y
+    stratify = task_named(config.task).stratify_by(y, rows_per_class=2)
     x_train, x_test, y_train, y_test = train_test_split(
         features, y, test_size=n_test, random_state=config.train.seed, stratify=stratify
     )
@@ -62,8 +61,5 @@ def make_folds(
             f"{len(y)} labelled rows cannot be split into {n_folds} folds "
             f"({config.where(key)}); use more rows or fewer folds"
         )
-    stratified = config.task == "classification" and y.value_counts().min() >= n_folds
-    splitter = (StratifiedKFold if stratified else KFold)(
-        n_splits=n_folds, shuffle=True, random_state=config.train.seed
-    )
+    splitter = task_named(config.task).folds_splitter(n_folds, config.train.seed, y)
     return list(splitter.split(features, y))

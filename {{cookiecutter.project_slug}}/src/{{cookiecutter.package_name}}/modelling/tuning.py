@@ -24,17 +24,18 @@ from ..run.config import Config
 from ..run.progress import activity
 from ..yours.features import FeatureSchema
 from ..yours.models import build_model, search_space
-from .evaluation import PrimaryScorer, greater_is_better
+from .evaluation import PrimaryScorer
 from .splitting import make_folds
+from .tasks import task_named
 
 
 def fit_model(
     config: Config, name: str, schema: FeatureSchema, x: pd.DataFrame, y: pd.Series
 ) -> tuple[Pipeline, dict[str, Any] | None]:
     """Fit the named model on x, y; return it and the search's record (None without one)."""
-    task, seed, n_jobs = config.task, config.train.seed, config.compute.n_jobs
-    model = build_model(task, name, schema, seed, n_jobs, config.train.params.get(name))
-    space = search_space(task, name)
+    task, seed, n_jobs = task_named(config.task), config.train.seed, config.compute.n_jobs
+    model = build_model(task.name, name, schema, seed, n_jobs, config.train.params.get(name))
+    space = search_space(task.name, name)
     if not (config.search.enabled and space):
         with activity(f"fitting {name} on {len(y):,} rows"):
             return model.fit(x, y), None
@@ -55,7 +56,7 @@ def fit_model(
     folds = config.search.cv_folds
     with activity(f"searching {candidates} {name} candidates x {folds} folds on {len(y):,} rows"):
         search.fit(x, y)
-    sign = 1 if greater_is_better(task, primary) else -1
+    sign = 1 if task.metric(primary).greater_is_better else -1
     results = pd.DataFrame(search.cv_results_)
     record = {
         "method": type(search).__name__,

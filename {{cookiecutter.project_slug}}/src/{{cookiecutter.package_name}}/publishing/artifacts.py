@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from ..modelling.tasks import task_named
 from ..run.errors import ArtifactError, ProjectError
 from .files import read_json, write_atomically
 
@@ -124,7 +125,7 @@ def allowed_types(task: str, name: str, n_classes: int = 2) -> frozenset[str]:
     regression), may hold: plain data, and the types the model and the shared
     preprocessing produce once fitted. Two classes and three or more differ (a
     multinomial loss); three and more do not."""
-    kind = 0 if task == "regression" else (2 if n_classes <= 2 else 3)
+    kind = task_named(task).class_kind(n_classes)
     return BASIC_TYPES | registry_types(task, name, kind)
 
 

@@ -28,6 +28,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.metrics import confusion_matrix
 
+from ..modelling.tasks import Task
 from ..yours.features import FeatureSchema, infer_schema, to_timestamps
 
 MISSING = "(missing)"
@@ -352,13 +353,6 @@ def residuals_by_feature(
     return result[["feature", "slice", *result.columns.drop(["feature", "slice"])]]
 
 
-def errors_of(task: str, y: pd.Series, predicted: np.ndarray) -> pd.Series:
-    """Per row: 1.0 for a wrong class, 0.0 for a right one; the absolute residual in regression."""
-    if task == "classification":
-        return pd.Series((y.to_numpy() != np.asarray(predicted)).astype(float), index=y.index)
-    return pd.Series(np.abs(y.to_numpy(float) - np.asarray(predicted, float)), index=y.index)
-
-
 SLICE_COLUMNS = ["feature", "slice", "rows", "share", "error", "overall_error", "excess"]
 
 
@@ -366,7 +360,7 @@ def worst_slices(
     x: pd.DataFrame,
     y: pd.Series,
     predicted: np.ndarray,
-    task: str,
+    task: Task,
     min_rows: int = 30,
     top_n: int = 10,
     bins: int = 5,
@@ -375,12 +369,12 @@ def worst_slices(
     """The value ranges and categories of at least min_rows rows whose error most exceeds
     the error over all rows, most excess first.
 
-    The error is the error rate for classification and the mean absolute error for
-    regression; `excess` is the slice's error minus `overall_error`. A slice that is
-    not worse than all rows (excess 0 or less: a slice of every row, for one) is
-    never listed, so the table may be short or empty.
+    The error is the task's (task.row_errors): the error rate for classification and
+    the mean absolute error for regression; `excess` is the slice's error minus
+    `overall_error`. A slice that is not worse than all rows (excess 0 or less: a slice
+    of every row, for one) is never listed, so the table may be short or empty.
     """
-    error = errors_of(task, y, predicted)
+    error = task.row_errors(y, predicted)
     tables = []
     for feature, key in slice_keys(x, bins, schema).items():
         grouped = error.groupby(key, observed=True).agg(["size", "mean"])
@@ -408,25 +402,16 @@ def worst_slices(
 
 
 def worst_predictions(
-    x: pd.DataFrame, y: pd.Series, model: BaseEstimator, task: str, top_n: int = 10
+    x: pd.DataFrame, y: pd.Series, model: BaseEstimator, task: Task, top_n: int = 10
 ) -> pd.DataFrame:
     """The rows the model got most wrong, with their features, truth and prediction.
 
-    Classification: the lowest probability given to the actual class; regression:
-    the largest absolute residual.
+    As the task measures it (task.how_wrong): for classification the lowest probability
+    given to the actual class (p_actual), for regression the largest absolute residual.
     """
     predicted = model.predict(x)
-    columns = {"actual": y.to_numpy(), "predicted": predicted}
-    if task == "classification":
-        probabilities = model.predict_proba(x)
-        index = pd.Index(model.classes_).get_indexer(y)
-        chosen = probabilities[np.arange(len(y)), np.maximum(index, 0)]
-        # A class the model never saw in training has probability 0.
-        columns["p_actual"] = np.where(index >= 0, chosen, 0.0)
-        order = np.argsort(columns["p_actual"], kind="stable")
-    else:
-        columns["residual"] = y.to_numpy(float) - predicted
-        order = np.argsort(-np.abs(columns["residual"]), kind="stable")
+    name, wrongness, order = task.how_wrong(model, x, y, predicted)
+    columns = {"actual": y.to_numpy(), "predicted": predicted, name: wrongness}
     rows = order[:top_n]
     table = x.iloc[rows].copy()
     for position, (name, values) in enumerate(columns.items()):

@@ -19,8 +19,8 @@ from sklearn.pipeline import Pipeline
 
 from ..ingest.loading import load_dataset
 from ..modelling.compute import limit_threads
-from ..modelling.evaluation import greater_is_better
 from ..modelling.splitting import Split, split_rows
+from ..modelling.tasks import task_named
 from ..publishing.artifacts import MODEL_FILE, load_model, read_manifest
 from ..publishing.files import read_json, write_atomically
 from ..publishing.publish import check_output_root, writing_into
@@ -158,11 +158,12 @@ def _header(config: Config, record: dict[str, Any], model_sha256: str | None) ->
 
 def _metrics_section(config: Config, record: dict[str, Any]) -> str:
     metrics, baseline = record.get("metrics", {}), record.get("baseline", {})
+    task = task_named(config.task)
     table = pd.DataFrame(
         {
             "model": pd.Series(metrics, dtype="float64"),
             "dummy baseline": pd.Series(baseline, dtype="float64"),
-            "better": ["higher" if greater_is_better(config.task, m) else "lower" for m in metrics],
+            "better": ["higher" if task.metric(m).greater_is_better else "lower" for m in metrics],
         }
     ).rename_axis("metric")
     primary = record.get("primary_metric")
@@ -249,10 +250,10 @@ def _error_sections(
     config: Config, model: Pipeline, split: Split, schema: FeatureSchema
 ) -> list[str]:
     x, y = split.x_test, split.y_test
-    task, settings = config.task, config.inspection
+    task, settings = task_named(config.task), config.inspection
     predicted = model.predict(x)
     sections = [f'<h2>Error analysis</h2>\n<p class="note">On the {len(y)} held-out rows.</p>']
-    if task == "classification":
+    if task.has_classes:
         matrix = confusion(model, x, y)
         sections.append(
             f"<h3>Confusion matrix</h3>\n{_image(plots.confusion_heatmap(matrix), 'confusion')}"
@@ -271,7 +272,6 @@ def _error_sections(
                 )
                 body = "\n".join(_contrast_section(item, settings.top_n) for item in pair)
                 sections.append(f"<details><summary>{_text(summary)}</summary>\n{body}</details>")
-        error_name = "error rate"
     else:
         residuals = residuals_by_feature(model, x, y, schema=schema)
         sections.append(
@@ -280,7 +280,7 @@ def _error_sections(
             "<h3>Residuals (actual - predicted) by feature</h3>\n"
             f"{_table(residuals, index=False)}"
         )
-        error_name = "mean absolute error"
+    error_name = task.error_name
     slices = worst_slices(
         x, y, predicted, task, settings.min_slice_rows, settings.top_n, schema=schema
     )

@@ -27,6 +27,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.fields import FieldInfo
 
 from ..ingest.locations import resolve_source, under_root
+from ..modelling.tasks import task_named
 from .errors import ConfigError
 from .modes import MODES
 
@@ -444,9 +445,9 @@ def load_config(
     and the settings of other command-line options ({"--model": {"train.models": [...]}},
     each checked like a file named by its option).
 
-    registries=False leaves out the checks against the model and metric registries
-    (they import scikit-learn): for commands that fit and judge no model, such as
-    fetch-sample, which then holds only the data in memory."""
+    registries=False leaves out the checks against the model registry (it imports
+    scikit-learn): for commands that fit no model, such as fetch-sample, which then holds
+    only the data in memory."""
     if mode not in MODES:
         raise ConfigError(f"unknown mode {mode!r} (expected one of: {', '.join(MODES)})")
     config_dir = Path(config_dir)
@@ -473,7 +474,7 @@ def load_config(
 
 def default_primary_metric(task: str) -> str:
     """The primary metric when evaluation.primary_metric is not set."""
-    return "roc_auc" if task == "classification" else "r2"
+    return task_named(task).primary_metric
 
 
 def _build(
@@ -515,8 +516,9 @@ def _build(
     protected = [root / name for name in PROJECT_FOLDERS]
     protected += [config_dir.resolve(), under_root(data.sample_dir, root).resolve()]
     problems += _check_outputs_root(config, protected)
+    problems += _check_metrics(config)
     if registries:
-        problems += _check_registries(config)
+        problems += _check_models(config)
     problems += _check_columns(config)
     _refuse(problems, files)
     data = data.model_copy(
@@ -573,9 +575,10 @@ def _check_outputs_root(config: Config, protected: list[Path]) -> Iterator[Probl
         )
 
 
-def _check_guard(config: Config, known_metrics: list[str], metric_range: Any) -> Iterator[Problem]:
+def _check_guard(config: Config) -> Iterator[Problem]:
     """The quality guard keeps a constant model out: a lift above 0, thresholds a model
     can meet and a constant one cannot, unless evaluation.allow_no_lift says otherwise."""
+    known_metrics = task_named(config.task).metric_names
     evaluation = config.evaluation
     allowed = evaluation.allow_no_lift
     if evaluation.min_lift_over_baseline <= 0 and not allowed:
@@ -597,7 +600,7 @@ def _check_guard(config: Config, known_metrics: list[str], metric_range: Any) ->
                     f"for task {config.task})",
                 )
             continue
-        low, high, constant = metric_range(config.task, metric)
+        low, high, constant = task_named(config.task).metric(metric).range
         if not low <= bound <= high:
             yield _problem(
                 config,
@@ -639,11 +642,25 @@ def _check_columns(config: Config) -> Iterator[Problem]:
                 seen[name] = role
 
 
-def _check_registries(config: Config) -> Iterator[Problem]:
-    """Check the names the task's registries must know: models, their hyper-parameters,
-    metrics; and the quality guard's numbers against each metric's range."""
-    # Imported here: the registries import scikit-learn, which `--help` does not need.
-    from ..modelling.evaluation import metric_names, metric_range
+def _check_metrics(config: Config) -> Iterator[Problem]:
+    """Check the metric names the task knows (modelling/tasks.py, no scikit-learn needed),
+    and the quality guard's numbers against each metric's range."""
+    task = config.task
+    known_metrics = task_named(task).metric_names
+    primary = config.evaluation.primary_metric
+    if primary not in known_metrics:
+        yield _problem(
+            config,
+            "evaluation.primary_metric",
+            f"must be one of {', '.join(known_metrics)} for task {task}, got {primary!r}",
+        )
+    yield from _check_guard(config)
+
+
+def _check_models(config: Config) -> Iterator[Problem]:
+    """Check the names the task's model registry must know: models and their
+    hyper-parameters (yours/models.py)."""
+    # Imported here: the registry imports scikit-learn, which `--help` does not need.
     from ..yours.models import invalid_params, model_names, unknown_params
 
     task = config.task
@@ -656,14 +673,6 @@ def _check_registries(config: Config) -> Iterator[Problem]:
         for name in names:
             if name not in known_models:
                 yield _problem(config, key, f"names unknown model {name!r} {expected}")
-    known_metrics = metric_names(task)
-    primary = config.evaluation.primary_metric
-    if primary not in known_metrics:
-        yield _problem(
-            config,
-            "evaluation.primary_metric",
-            f"must be one of {', '.join(known_metrics)} for task {task}, got {primary!r}",
-        )
     for name, params in config.train.params.items():
         key = f"train.params.{name}"
         if name not in known_models:
@@ -682,4 +691,3 @@ def _check_registries(config: Config) -> Iterator[Problem]:
         elif invalid := invalid_params(task, name, params):
             file = config.file_of("train.params")
             yield Problem(file, "train.params", f"{file}: key '{key}': {invalid}")
-    yield from _check_guard(config, known_metrics, metric_range)
