@@ -27,6 +27,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.fields import FieldInfo
 
 from ..ingest.locations import resolve_source, under_root
+from ..modelling.tasks import Task as TaskRules
 from ..modelling.tasks import task_named
 from .errors import ConfigError
 from .modes import MODES
@@ -575,10 +576,10 @@ def _check_outputs_root(config: Config, protected: list[Path]) -> Iterator[Probl
         )
 
 
-def _check_guard(config: Config) -> Iterator[Problem]:
+def _check_guard(config: Config, task: TaskRules) -> Iterator[Problem]:
     """The quality guard keeps a constant model out: a lift above 0, thresholds a model
     can meet and a constant one cannot, unless evaluation.allow_no_lift says otherwise."""
-    known_metrics = task_named(config.task).metric_names
+    known_metrics = task.metric_names
     evaluation = config.evaluation
     allowed = evaluation.allow_no_lift
     if evaluation.min_lift_over_baseline <= 0 and not allowed:
@@ -600,7 +601,7 @@ def _check_guard(config: Config) -> Iterator[Problem]:
                     f"for task {config.task})",
                 )
             continue
-        low, high, constant = task_named(config.task).metric(metric).range
+        low, high, constant = task.metric(metric).range
         if not low <= bound <= high:
             yield _problem(
                 config,
@@ -645,16 +646,15 @@ def _check_columns(config: Config) -> Iterator[Problem]:
 def _check_metrics(config: Config) -> Iterator[Problem]:
     """Check the metric names the task knows (modelling/tasks.py, no scikit-learn needed),
     and the quality guard's numbers against each metric's range."""
-    task = config.task
-    known_metrics = task_named(task).metric_names
+    task = task_named(config.task)
     primary = config.evaluation.primary_metric
-    if primary not in known_metrics:
+    if primary not in task.metric_names:
         yield _problem(
             config,
             "evaluation.primary_metric",
-            f"must be one of {', '.join(known_metrics)} for task {task}, got {primary!r}",
+            f"must be one of {', '.join(task.metric_names)} for task {task.name}, got {primary!r}",
         )
-    yield from _check_guard(config)
+    yield from _check_guard(config, task)
 
 
 def _check_models(config: Config) -> Iterator[Problem]:
