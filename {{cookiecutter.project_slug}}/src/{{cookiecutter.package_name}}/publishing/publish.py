@@ -46,7 +46,7 @@ from typing import Any
 
 from ..run.errors import ConfigError
 from .artifacts import MANIFEST_FILE, METRICS_FILE, MODEL_FILE
-from .files import usual_mode, write_atomically
+from .files import usual_mode, write_json
 from .model_card import MODEL_CARD_FILE
 
 # Hidden, so that listings of a model's files show the model's files.
@@ -219,6 +219,7 @@ def _record(output_root: Path, step: str, staging: Path, previous: Path | None =
         "at": _now(),
     }
     journal = _journal(output_root)
+    # Not write_json: the journal must reach the disk (fsync) before the step it announces.
     temporary = journal.with_name(journal.name + ".tmp")  # one writer: the lock's holder
     with temporary.open("w", encoding="utf-8") as handle:
         json.dump(entry, handle)
@@ -296,15 +297,12 @@ def _journal(output_root: Path) -> Path:
 
 def _mark(folder: Path) -> None:
     """Write the marker that says the project made this folder, and replaces it whole."""
-    text = json.dumps(
-        {
-            "made_by": __name__.rpartition(".")[0],
-            "made_at": _now(),
-            "note": "An output folder of this project: each run replaces it whole.",
-        },
-        indent=2,
-    )
-    write_atomically(folder / MARKER_FILE, lambda path: path.write_text(text + "\n", "utf-8"))
+    marker = {
+        "made_by": __name__.rpartition(".")[0],
+        "made_at": _now(),
+        "note": "An output folder of this project: each run replaces it whole.",
+    }
+    write_json(folder / MARKER_FILE, marker)
 
 
 def _sync_tree(folder: Path) -> None:
