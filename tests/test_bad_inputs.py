@@ -548,7 +548,7 @@ CASES = [
         TRAIN,
         keys(
             data__source='"not-there.csv"',
-            **{"train.params.hist_gradient_boosting": '{ learning_rate = "fast" }'},
+            train__params='{ hist_gradient_boosting = { learning_rate = "fast" } }',
         ),
         says=("learning_rate", "test.toml"),
     ),

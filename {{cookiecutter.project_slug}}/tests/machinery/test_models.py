@@ -132,6 +132,27 @@ def test_trust_is_per_class_count_not_widened():
     assert not multinomial & allowed_types("classification", "hist_gradient_boosting", 2)
 
 
+@pytest.mark.slow
+def test_a_model_whose_parameters_change_its_types_loads_and_no_other_does(tmp_path):
+    """A Poisson loss (train.params or the search's pick) holds types the registry's
+    default loss does not: loading trusts them for that model only."""
+    frame, target = labelled("a number")
+    schema = infer_schema(frame, target)
+    model = build_model("regression", "hist_gradient_boosting", schema, 0, 1, {"loss": "poisson"})
+    x = frame.drop(columns=[target])
+    model.fit(x, frame[target])
+    artifact = save_model(tmp_path, model)
+    manifest = {"task": "regression", "model": "hist_gradient_boosting", "artifact": artifact}
+    with pytest.raises(ArtifactError, match="HalfPoissonLoss"):
+        load_model(tmp_path / "model.skops", manifest)
+    for recorded in (
+        {"config": {"train": {"params": {"hist_gradient_boosting": {"loss": "poisson"}}}}},
+        {"search": {"best_params": {"model__loss": "poisson"}}},
+    ):
+        loaded = load_model(tmp_path / "model.skops", manifest | recorded)
+        np.testing.assert_array_equal(loaded.predict(x.head(20)), model.predict(x.head(20)))
+
+
 def test_a_model_the_registry_does_not_know_is_refused(tmp_path):
     frame = make_dataset("regression", 50)
     schema = infer_schema(frame, "lifetime_value")

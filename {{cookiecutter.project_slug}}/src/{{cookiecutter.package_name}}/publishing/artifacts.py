@@ -38,24 +38,29 @@ METRICS_FILE = "metrics.json"
 
 
 def skops_io() -> ModuleType:
-    """skops.io, imported without building its default allow-list of scikit-learn types.
+    """skops.io, imported without building its default allow-lists of types.
 
-    skops lists every scikit-learn estimator when it is imported (sklearn.utils.
-    all_estimators imports every scikit-learn module, and pytest): about a second on each
-    command that saves or loads a model, a third of a test-mode run. This project never
-    relies on that list: load_model trusts exactly the types allowed_types names, whether
-    skops would trust them or not, so the list is skipped. Imported on first use only.
+    When it is imported, skops lists every scikit-learn estimator (sklearn.utils.
+    all_estimators imports every scikit-learn module, and pytest: about a second) and
+    the module of every scipy.special ufunc (each one searched for in every loaded
+    module: about a third of a second), on each command that saves or loads a model.
+    This project never relies on those lists: load_model trusts exactly the types
+    allowed_types names, whether skops would trust them or not, so both are skipped,
+    and put back once skops is imported. Imported on first use only.
     """
     if "skops.io" in sys.modules:
         return sys.modules["skops.io"]
+    import scipy
+    import scipy.special
     import sklearn.utils
 
-    discover = sklearn.utils.all_estimators
+    discover, special = sklearn.utils.all_estimators, scipy.special
     sklearn.utils.all_estimators = lambda *args, **kwargs: []
+    scipy.special = ModuleType("scipy.special")
     try:
         import skops.io
     finally:
-        sklearn.utils.all_estimators = discover
+        sklearn.utils.all_estimators, scipy.special = discover, special
     return skops.io
 
 
@@ -120,20 +125,24 @@ BASIC_TYPES = frozenset(
 )
 
 
-def allowed_types(task: str, name: str, n_classes: int = 2) -> frozenset[str]:
-    """What an artifact of the registry model `name`, fitted on n_classes classes (0 for
-    regression), may hold: plain data, and the types the model and the shared
-    preprocessing produce once fitted. Two classes and three or more differ (a
-    multinomial loss); three and more do not."""
+def allowed_types(
+    task: str, name: str, n_classes: int = 2, params: dict[str, Any] | None = None
+) -> frozenset[str]:
+    """What an artifact of the registry model `name`, built with params over its registry
+    defaults and fitted on n_classes classes (0 for regression), may hold: plain data,
+    and the types the model and the shared preprocessing produce once fitted. Two
+    classes and three or more differ (a multinomial loss); three and more do not; a
+    hyper-parameter can change them too (a Poisson loss is another type)."""
     kind = task_named(task).class_kind(n_classes)
-    return BASIC_TYPES | registry_types(task, name, kind)
+    return BASIC_TYPES | registry_types(task, name, kind, json.dumps(params or {}, sort_keys=True))
 
 
 @functools.cache
-def registry_types(task: str, name: str, n_classes: int) -> frozenset[str]:
-    """The types the registry model `name` and the shared preprocessing produce once
-    fitted with n_classes classes (0: regression): the model fitted on 500 rows of the
-    built-in data set, with a date column and a text column added, as saved by skops."""
+def registry_types(task: str, name: str, n_classes: int, params: str = "{}") -> frozenset[str]:
+    """The types the registry model `name` (with params, as JSON, over its defaults) and
+    the shared preprocessing produce once fitted with n_classes classes (0: regression):
+    the model fitted on 500 rows of the built-in data set, with a date column and a text
+    column added, as saved by skops."""
     from ..ingest.synthetic import TARGETS, make_dataset, with_date_and_text
     from ..run.config import ColumnsConfig
     from ..yours.features import infer_schema
@@ -145,9 +154,23 @@ def registry_types(task: str, name: str, n_classes: int) -> frozenset[str]:
         frame, target = frame.drop(columns=[target]), "plan"
     columns = ColumnsConfig(dates=["signup_date"], text=["feedback"])
     schema = infer_schema(frame, target, columns)
-    model = build_model(task, name, schema, seed=0, n_jobs=1)
+    model = build_model(task, name, schema, seed=0, n_jobs=1, params=json.loads(params))
     fitted = model.fit(frame.drop(columns=[target]), frame[target])
     return frozenset(types_in(skops_io().dumps(fitted)))
+
+
+def built_with(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The hyper-parameters a run's model was built with over its registry defaults, read
+    from its manifest: its config's train.params for the model, then the search's pick."""
+    config, search = manifest.get("config"), manifest.get("search")
+    train = config.get("train") if isinstance(config, dict) else None
+    given = train.get("params") if isinstance(train, dict) else None
+    chosen = given.get(manifest.get("model")) if isinstance(given, dict) else None
+    params = dict(chosen) if isinstance(chosen, dict) else {}
+    picked = search.get("best_params") if isinstance(search, dict) else None
+    if isinstance(picked, dict):
+        params.update({key.removeprefix("model__"): value for key, value in picked.items()})
+    return params
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -183,14 +206,21 @@ def load_model(path: Path, manifest: dict[str, Any]) -> Pipeline:
         )
     task, name = manifest.get("task"), manifest.get("model")
     classes = manifest.get("classes")
-    try:
-        if not isinstance(task, str) or not isinstance(name, str):
-            raise TypeError("the manifest names no task or no model")
-        allowed = allowed_types(task, name, len(classes or ()))
-    except (KeyError, TypeError, ValueError, ProjectError):
+    from ..yours.models import model_names
+
+    if not isinstance(task, str) or name not in model_names(task):
         raise ArtifactError(
             f"{MANIFEST_FILE} beside {path} names model {name!r} for task {task!r}, which is "
             "not in this project's registry; refusing to load it"
+        )
+    params = built_with(manifest)
+    try:
+        allowed = allowed_types(task, name, len(classes or ()), params)
+    except (TypeError, ValueError, ProjectError):
+        raise ArtifactError(
+            f"{MANIFEST_FILE} beside {path} says model {name!r} was built with "
+            f"{json.dumps(params)}, which this project's registry model no longer accepts; "
+            "refusing to load it"
         ) from None
     try:
         held = types_in(content)
