@@ -1,9 +1,10 @@
 """Updating a project across 4.0.0, which moved the package's modules into rooms.
 
-One local git repository of the template holds two tagged versions: 3.0.0, the flat
+One local git repository of the template holds two tagged versions: 1.2.0, the flat
 package of before (built here from the working tree by moving every module back to its
-3.x path and pointing its imports back, with the migration's own table), and 4.0.0,
-the working tree. A project generated at 3.0.0 gets a user's edits in files that move
+1.x-3.x path and pointing its imports back, with the migration's own table), and 4.0.0,
+the working tree. The update crosses 3.0.0's migration too, as a 1.x project's does. A
+project generated at 1.2.0 gets a user's edits in files that move
 (a model added to the registry, a preprocessing step changed, a config value changed,
 a module and a test of their own importing moved modules), is committed, and is
 updated with `copier update --trust`. Every edit must reach the file's new home, no old
@@ -90,12 +91,12 @@ def make_flat_version(repo: Path) -> None:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The template repository at 3.0.0 (flat) and 4.0.0 (rooms)."""
+    """The template repository at 1.2.0 (flat) and 4.0.0 (rooms)."""
     repo = make_template_repo(tmp_path_factory.mktemp("rooms") / "trimode", tag=None)
     current = tmp_path_factory.mktemp("rooms-current")
     shutil.copytree(repo / "{{cookiecutter.project_slug}}", current / "tree", symlinks=True)
     make_flat_version(repo)
-    release(repo, "3.0.0", "the flat package")
+    release(repo, "1.2.0", "the flat package")
     shutil.rmtree(repo / "{{cookiecutter.project_slug}}")
     shutil.copytree(current / "tree", repo / "{{cookiecutter.project_slug}}", symlinks=True)
     release(repo, "4.0.0", "rooms by purpose")
@@ -103,7 +104,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make_user_edits(project: Project) -> None:
-    """What a 3.x user did, in files that 4.0.0 moves and in files of their own."""
+    """What a 1.x user did, in files that 4.0.0 moves and in files of their own."""
     project.replace(
         f"src/{PACKAGE}/models.py",
         '    "classification": {\n',
@@ -116,9 +117,9 @@ def make_user_edits(project: Project) -> None:
     commit_all(project, "Our work")
 
 
-def test_a_3x_project_updates_into_rooms_keeping_every_edit(template, tmp_path):
-    project = generate("copier", template, tmp_path, version="3.0.0")
-    assert (project.folder / f"src/{PACKAGE}/preprocessing.py").exists()  # flat, as at 3.x
+def test_a_1x_project_updates_into_rooms_keeping_every_edit(template, tmp_path):
+    project = generate("copier", template, tmp_path, version="1.2.0")
+    assert (project.folder / f"src/{PACKAGE}/preprocessing.py").exists()  # flat, as at 1.x
     make_user_edits(project)
 
     updated = update("copier", project, "4.0.0")
