@@ -1,5 +1,6 @@
 """`uv run jupyter lab` opens the project's notebooks: the server of this environment
-starts, lists them, opens one with a kernel of this environment that imports the package, and stops."""
+starts, lists them, opens one with a kernel of this environment that imports the
+package, and stops."""
 
 from __future__ import annotations
 
