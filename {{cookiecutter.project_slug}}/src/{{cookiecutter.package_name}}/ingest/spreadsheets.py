@@ -102,7 +102,8 @@ class Copies:
         return writers
 
     def record(self) -> dict[str, Any]:
-        """What the metadata says of the copies written: file, size, sha256, changes."""
+        """What the metadata says of the copies written (file, size, sha256, what the
+        workbook changed), the earlier ones kept with them; a note of those changes."""
         record: dict[str, Any] = {}
         for name, path in self.paths().items():
             record[name] = {"file": path.name, "bytes": path.stat().st_size, "sha256": sha256(path)}
