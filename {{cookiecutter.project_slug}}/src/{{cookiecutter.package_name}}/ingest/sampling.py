@@ -8,8 +8,10 @@ at most k rows (per class, when stratified) plus one batch in memory.
 
 The sample goes to data/<mode>/sample.parquet, with sample.meta.json beside it:
 source (its password hidden), rows seen and kept, seed, schema, content hash, time,
-and a fingerprint of the source (files: count, size, modification time; a
-database: the rows of the table or query). A later fetch compares the source's
+a fingerprint of the source (files: count, size, modification time; a database: the
+rows of the table or query), and the copies written with it for spreadsheets and
+scripts, sample.csv and sample.xlsx, when data.sample_formats asks (see
+spreadsheets.py). A later fetch compares the source's
 schema with the stored one and reports what changed; a run whose source or sampling
 settings changed since the fetch fetches again, so it never trains on a stale sample.
 A sample is checked against the mode's data contract before it is written, and the
@@ -29,13 +31,14 @@ import pandas as pd
 import pyarrow as pa
 
 from ..modelling.tasks import task_named
-from ..publishing.files import read_json, write_atomically, write_json
+from ..publishing.files import read_json, write_json, write_together
 from ..run.config import Config
 from ..run.errors import DataError
 from ..run.progress import rows as progress_rows
 from .contract import check_loaded, read_contract, record_contract, write_contract
 from .locations import SYNTHETIC, redact
 from .sources import Source, open_source, source_fingerprint
+from .spreadsheets import Writer, plan_copies
 
 SAMPLE_FILE = "sample.parquet"
 META_FILE = "sample.meta.json"
@@ -116,6 +119,10 @@ def fetch_sample(config: Config, reason: str = "") -> FetchResult:
     schema = _schema_of(source.schema)
     previous = read_meta(folder)
     drift = schema_drift(previous["schema"], schema) if previous else SchemaDrift()
+    # Files in the way of the copies are refused before the source is read.
+    copies = plan_copies(
+        folder, config.data.sample_formats, previous, config.where("data.sample_formats")
+    )
     target = config.data.target if settings["stratify"] else None
     if target is not None and target not in source.schema.names:
         raise DataError(
@@ -131,6 +138,7 @@ def fetch_sample(config: Config, reason: str = "") -> FetchResult:
     contract, notes = read_contract(config)
     checked = check_loaded(sample, config, source.description, contract)
     content_hash = frame_hash(sample)
+    copies.same_rows = previous is not None and previous.get("content_hash") == content_hash
     meta = {
         **settings,
         "source_description": source.description,
@@ -143,11 +151,16 @@ def fetch_sample(config: Config, reason: str = "") -> FetchResult:
         "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     table = pa.Table.from_pandas(sample, schema=source.schema, preserve_index=False)
-    write_atomically(folder / SAMPLE_FILE, lambda path: _write_parquet(table, path))
+    writes: dict[Path, Writer] = {folder / SAMPLE_FILE: lambda path: _write_parquet(table, path)}
+    if copies.formats:  # the values as the Parquet file holds them
+        writes |= copies.writers(table.to_pandas(), schema)
+    write_together(writes)
+    meta["copies"] = copies.record()
     write_json(folder / META_FILE, meta)
+    copies.remove_stale()
     if contract is None:
         write_contract(config, record_contract(checked.frame, config))
-    notes += [*unlabelled_note(meta, config.data.target), *checked.notes]
+    notes += [*unlabelled_note(meta, config.data.target), *checked.notes, *copies.notes]
     return FetchResult(folder / SAMPLE_FILE, meta, drift, reason, checked.warnings, notes)
 
 

@@ -29,19 +29,35 @@ def usual_mode(directory: bool = False) -> int:
 def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """Call write(temporary_path) beside `path`, then rename the result over `path`. When
     writing fails, nothing is left: not the temporary file, nor the folders made for it."""
-    made = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    temporary = Path(name)
+    write_together({path: write})
+
+
+def write_together(writes: dict[Path, Callable[[Path], object]]) -> None:
+    """Write several files as write_atomically does one, each by its function: every file
+    is written to a temporary beside it first, and only when all are written are they
+    renamed into place. When one write fails, no file is replaced, and the temporary files
+    and the folders made for them are removed."""
+    made: list[Path] = []
+    temporaries: dict[Path, Path] = {}
     try:
-        write(temporary)
-        temporary.chmod(usual_mode())
-        os.replace(temporary, path)
+        for path in writes:
+            made += [
+                folder for folder in (path.parent, *path.parent.parents) if not folder.exists()
+            ]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            os.close(handle)
+            temporaries[path] = Path(name)
+        for path, write in writes.items():
+            write(temporaries[path])
+            temporaries[path].chmod(usual_mode())
+        for path, temporary in temporaries.items():
+            os.replace(temporary, path)
     except BaseException:
-        temporary.unlink(missing_ok=True)
-        for folder in made:  # deepest first; only if still empty
-            with contextlib.suppress(OSError):
+        for temporary in temporaries.values():
+            temporary.unlink(missing_ok=True)
+        for folder in sorted(made, key=lambda folder: len(folder.parts), reverse=True):
+            with contextlib.suppress(OSError):  # deepest first; only if still empty
                 folder.rmdir()
         raise
 

@@ -72,7 +72,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         metavar="NAME",
         help="train this registry model instead of the ones the config names",
     )
-    add_command(
+    fetch = add_command(
         commands,
         "fetch-sample",
         run_fetch_sample,
@@ -80,8 +80,15 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         help="stream a sample of the source into data/<mode>/",
         description="Stream the configured source in batches and keep a deterministic, "
         "uniform sample of data.max_rows rows (stratified by the target when data.stratify) "
-        "as data/<mode>/sample.parquet, with sample.meta.json beside it. Reports columns "
-        "added, removed or retyped since the last fetch.",
+        "as data/<mode>/sample.parquet, with sample.meta.json beside it, and copies of it "
+        "as sample.csv and sample.xlsx when data.sample_formats or --also asks. Reports "
+        "columns added, removed or retyped since the last fetch.",
+    )
+    fetch.add_argument(
+        "--also",
+        metavar="FORMATS",
+        help="also write the sample in these formats beside the Parquet file: csv, xlsx, or "
+        "csv,xlsx (instead of data.sample_formats; '' writes none)",
     )
     compare = add_command(
         commands,
@@ -231,14 +238,20 @@ def mode_config(arguments: argparse.Namespace, mode: str | None = None) -> Confi
 
 
 def command_options(arguments: argparse.Namespace) -> dict[str, dict[str, object]]:
-    """What train --model and compare --models set, as config settings named by the
-    option: the config checks their names against the registry like any other."""
+    """What train --model, compare --models and fetch-sample --also set, as config
+    settings named by the option: the config checks them like any other."""
     if arguments.command == "train" and arguments.model is not None:
         return {"--model": {"train.models": [arguments.model]}}
     if arguments.command == "compare" and arguments.models is not None:
-        names = [name.strip() for name in arguments.models.split(",") if name.strip()]
-        return {"--models": {"compare.models": names}}
+        return {"--models": {"compare.models": listed(arguments.models)}}
+    if arguments.command == "fetch-sample" and arguments.also is not None:
+        return {"--also": {"data.sample_formats": listed(arguments.also)}}
     return {}
+
+
+def listed(text: str) -> list[str]:
+    """The names of a comma-separated option, "a, b" -> ["a", "b"]."""
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def print_notes(notes: Sequence[str], warnings: Sequence[str] = ()) -> None:
@@ -283,7 +296,7 @@ def run_fetch_sample(arguments: argparse.Namespace, config: Config) -> int:
 
     fetched = fetch_sample(config)
     print_fetch(fetched)
-    print_notes([], fetched.warnings)
+    print_notes(fetched.notes, fetched.warnings)
     return 0
 
 
@@ -361,6 +374,11 @@ def print_fetch(fetched) -> None:
         f"sample{why}: {meta['rows_kept']:,} of {meta['rows_seen']:,} rows from "
         f"{meta['source_description']}; {how}seed {meta['seed']} -> {shown(fetched.path)}"
     )
+    copies = [
+        shown(fetched.path.with_name(entry["file"])) for entry in meta.get("copies", {}).values()
+    ]
+    if copies:
+        print(f"copies for spreadsheets and scripts: {', '.join(copies)}")
     if fetched.drift:
         drift = fetched.drift.describe()
         print(f"warning: the source's columns changed since the last fetch: {drift}")

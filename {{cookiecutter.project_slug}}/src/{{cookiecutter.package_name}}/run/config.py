@@ -68,6 +68,12 @@ Task = Literal["classification", "regression"]
 Verdict = Literal["error", "warn"]
 # Where parallel work runs: this machine's cores, or a Dask cluster.
 Engine = Literal["local", "dask"]
+# The formats a sample can also be written in, beside its Parquet file, for spreadsheets
+# and scripts (ingest/spreadsheets.py): CSV, and an Excel workbook.
+SampleFormat = Literal["csv", "xlsx"]
+SampleFormats = Annotated[
+    list[SampleFormat], Expect("be a list of: " + ", ".join(get_args(SampleFormat)))
+]
 
 
 class Section(BaseModel):
@@ -91,6 +97,9 @@ class DataConfig(Section):
     stratify: bool = Field(True, description="keep each class's share in the sample")
     batch_rows: int = Field(100_000, ge=1, description="rows read from the source at a time")
     sample_dir: Name = Field("data", description="where samples go, in <sample_dir>/<mode>/")
+    sample_formats: SampleFormats = Field(
+        [], description="copies of the sample beside its Parquet file: csv, xlsx"
+    )
     test_fraction: Annotated[float, Field(gt=0, lt=1), Expect("lie strictly between 0 and 1")] = (
         Field(0.2, description="share of the rows held out to evaluate the model")
     )
