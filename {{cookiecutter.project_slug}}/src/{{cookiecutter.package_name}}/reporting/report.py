@@ -268,20 +268,24 @@ def _tracked_runs_section(runs: list[TrackedRun]) -> str:
     """The runs tracked so far, one row each (see build_report); nothing without runs."""
     if not runs:
         return ""
-    rows = []
+    named = ["run_id", "started", "model"]
+    rows: list[dict[str, Any]] = []
+    # The other facts' and the metrics' names, in order of appearance (dicts as ordered sets).
+    others: dict[str, None] = {}
+    metrics: dict[str, None] = {}
     for run in runs:
-        row = {name: run.get(name) for name in ("run_id", "started", "model")}
-        row.update(
-            (name, value)
-            for name, value in run.items()
-            if name not in row and name != "metrics" and isinstance(value, int | float | str)
-        )
-        row.update(run.get("metrics") or {})
+        row = {name: run.get(name) for name in named}
+        for name, value in run.items():
+            if name not in named and name != "metrics" and isinstance(value, int | float | str):
+                row[name], others[name] = value, None
+        for name, value in (run.get("metrics") or {}).items():
+            row[name], metrics[name] = value, None
         rows.append(row)
+    table = pd.DataFrame(rows, columns=[*named, *others, *metrics])
     return (
         '<h2 id="tracked-runs">Runs tracked so far</h2>\n'
         f'<p class="note">{len(rows)} runs, as the tracking store lists them.</p>\n'
-        f"{_table(pd.DataFrame(rows), index=False, sortable=True)}"
+        f"{_table(table, index=False, sortable=True)}"
     )
 
 
