@@ -2,10 +2,13 @@
 // JavaScript, no library, nothing fetched. It makes the tables of class "sortable"
 // sortable (click a heading) and filterable (a box above each), and fills the slice
 // explorer from the held-out rows embedded as JSON (see explorer.py for their format).
-// When it is done, <html> gets data-ready="true" and the mark "report-interactive".
+// Its start is the performance mark "report-script-start"; when it is done, <html> gets
+// data-ready="true" and the mark "report-interactive" (benchmarks/report_page.py).
 "use strict";
 
 (function () {
+  performance.mark("report-script-start");
+
   // ---------------------------------------------------------------- sortable tables
 
   // A cell's text as a number, null when empty, undefined when it is not a number.
