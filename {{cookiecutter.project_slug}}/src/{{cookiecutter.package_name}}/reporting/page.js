@@ -203,6 +203,36 @@
     return { difference, className };
   }
 
+  // The table both tasks show: per slice, its rows and its error against the error over
+  // all rows. errorSum(slice) is the slice's summed error (errors, absolute residuals);
+  // isShare says it is a rate (shown as a percentage); extra holds more columns, each
+  // [heading, cell(slice)]. Returns the overall error.
+  function showErrors(table, data, feature, counts, errorSum, isShare, extra) {
+    const rows = counts.reduce((sum, slice) => sum + slice.rows, 0);
+    const overall = counts.reduce((sum, slice) => sum + errorSum(slice), 0) / rows;
+    const errors = counts.map((slice) => errorSum(slice) / slice.rows);
+    const highest = Math.max(overall, ...errors);
+    const show = isShare ? percent : figure;
+    fillTable(
+      table,
+      [feature.name, "rows", "share of rows", data.error_name, "", "against all rows"].concat(
+        extra.map(([heading]) => heading),
+      ),
+      counts.map((slice, index) => {
+        const { difference, className } = compared(errors[index], overall);
+        return [
+          feature.slices[index],
+          String(slice.rows),
+          percent(slice.rows / rows),
+          show(errors[index]),
+          bar(errors[index], highest || 1, overall),
+          { text: points(difference, isShare), className },
+        ].concat(extra.map(([, cell]) => cell(slice)));
+      }),
+    );
+    return overall;
+  }
+
   function showClassification(data, rows, feature, chosen, parts) {
     const { actual, predicted } = rows;
     const probability = data.probabilities ? data.probabilities[chosen] : null;
@@ -222,23 +252,8 @@
     for (const slice of counts) {
       for (const [key, value] of Object.entries(slice)) increment(total, key, value);
     }
-    const overall = (total.errors || 0) / total.rows;
-    const highest = Math.max(overall, ...counts.map((slice) => (slice.errors || 0) / slice.rows));
-    fillTable(
-      parts.errors,
-      [feature.name, "rows", "share of rows", data.error_name, "", "against all rows"],
-      counts.map((slice, index) => {
-        const rate = (slice.errors || 0) / slice.rows;
-        const { difference, className } = compared(rate, overall);
-        return [
-          feature.slices[index],
-          String(slice.rows),
-          percent(slice.rows / total.rows),
-          percent(rate),
-          bar(rate, highest || 1, overall),
-          { text: points(difference, true), className },
-        ];
-      }),
+    const overall = showErrors(
+      parts.errors, data, feature, counts, (slice) => slice.errors || 0, true, [],
     );
     const label = data.classes[chosen];
     const share = (count, of) => (of ? (count || 0) / of : NaN);
@@ -294,34 +309,12 @@
       increment(slice, "error", Math.abs(residual[row]));
       increment(slice, "residual", residual[row]);
     });
-    let totalError = 0;
-    for (const value of residual) totalError += Math.abs(value);
-    const overall = totalError / residual.length;
-    const highest = Math.max(overall, ...counts.map((slice) => slice.error / slice.rows));
-    fillTable(
-      parts.errors,
-      [
-        feature.name,
-        "rows",
-        "share of rows",
-        data.error_name,
-        "",
-        "against all rows",
-        "mean residual (actual - predicted)",
-      ],
-      counts.map((slice, index) => {
-        const error = slice.error / slice.rows;
-        const { difference, className } = compared(error, overall);
-        return [
-          feature.slices[index],
-          String(slice.rows),
-          percent(slice.rows / residual.length),
-          figure(error),
-          bar(error, highest || 1, overall),
-          { text: points(difference, false), className },
-          figure(slice.residual / slice.rows),
-        ];
-      }),
+    const mean = [
+      "mean residual (actual - predicted)",
+      (slice) => figure(slice.residual / slice.rows),
+    ];
+    const overall = showErrors(
+      parts.errors, data, feature, counts, (slice) => slice.error, false, [mean],
     );
     fillTable(parts.contrast, [], []);
     parts.legend.replaceChildren();

@@ -357,7 +357,8 @@ def _error_sections(
         '<p class="note">Value ranges and categories whose error most exceeds the error over '
         "all held-out rows (excess = slice error - overall error).</p>\n" + slices_html
     )
-    sections.append(_explorer_section(task.has_classes and len(model.classes_) > 2))
+    classes = len(model.classes_) if task.has_classes else 0
+    sections.append(_explorer_section(classes))
     worst = worst_predictions(x, y, model, task, settings.top_n)
     sections.append(
         f"<h3>Worst predictions</h3>\n{_table(worst.rename_axis('row'), sortable=True)}"
@@ -365,17 +366,24 @@ def _error_sections(
     return sections
 
 
-def _explorer_section(pick_a_class: bool) -> str:
-    """The slice explorer's controls and tables, which page.js fills from the embedded rows."""
+def _explorer_section(classes: int) -> str:
+    """The slice explorer's controls and tables, which page.js fills from the embedded rows
+    (classes: how many the model predicts, 0 for regression)."""
     class_choice = (
-        '<label>class <select id="explorer-class"></select></label>\n' if pick_a_class else ""
+        '<label>class <select id="explorer-class"></select></label>\n' if classes > 2 else ""
+    )
+    what = (
+        "the mean residual"
+        if not classes
+        else "where the false positives and false negatives of "
+        + ("a class (against the rest)" if classes > 2 else "the second class")
+        + " fall against their reference (the true negatives and true positives), the "
+        "class's actual share and its mean predicted probability"
     )
     return (
         '<section id="explorer">\n<h3>Slice explorer</h3>\n'
         '<p class="note">Pick a feature to see the error on the held-out rows per value range '
-        "or category against all of them; for classification, where the false positives and "
-        "false negatives fall against their reference (the true negatives and true positives)"
-        ", the class's actual share and its mean predicted probability.</p>\n"
+        f"or category against all of them, and {what}.</p>\n"
         '<div class="controls">\n<label>feature <select id="explorer-feature"></select></label>\n'
         f"{class_choice}</div>\n"
         '<p id="explorer-summary" class="note">The explorer needs JavaScript.</p>\n'
