@@ -5,7 +5,7 @@ of 50,000 rows (10,000 held out, as human mode holds out) and writes its report;
 a second time with as many held-out rows as that sample has (62,500 rows, 80% held
 out: 50,000 rows in the explorer). For each page the script prints its size (target:
 under 5 MB), the share of it that is the explorer's embedded rows, and, opened from
-disk in Debian's Chromium driven by Playwright, its time to interactive: from the start
+disk in headless Chromium (Debian's) driven by Playwright, its time to interactive: from the start
 of navigation to the mark page.js sets when the tables and the explorer are ready
 (median of the repeats), with the share of it its script took.
 Run it with: uv run python benchmarks/report_page.py
@@ -25,7 +25,8 @@ from pathlib import Path
 from common import make_project, say_if_smoke, sized
 from playwright.sync_api import sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
+# As the browser tests look for it (tests/conftest.py): Debian's, else one on PATH.
+CHROMIUM = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
 TARGET_BYTES = 5 * 1_000_000
 DATA_BLOCK = re.compile(r'<script type="application/json" id="explorer-rows">(.*?)</script>', re.S)
 # Two runs, each: the rows it reads (times --rows) and the share it holds out. Human mode
@@ -75,7 +76,10 @@ def main() -> None:
         workdir = Path(folder)
         project, python = make_project(workdir)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM)
+            chromium = next(filter(None, map(shutil.which, CHROMIUM)), None)
+            if chromium is None:
+                raise SystemExit(f"no Chromium (looked for {', '.join(CHROMIUM)})")
+            browser = playwright.chromium.launch(executable_path=chromium)
             for name, (times, held_out) in PAGES.items():
                 root = workdir / name.replace(" ", "-")
                 path = write_report(project, python, root, round(arguments.rows * times), held_out)

@@ -113,17 +113,19 @@ def postgres_url() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-# Debian's chromium package: Playwright cannot download its own browser builds here.
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's chromium package first (.ci/run installs it), else a Chromium or Chrome on PATH
+# (as GitHub's Ubuntu runners have): Playwright cannot download its own browser builds here.
+CHROMIUM = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
 
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """The Chromium the browser tests drive (.ci/run installs Debian's when it is missing);
-    without it they fail under CI and are skipped elsewhere, saying why."""
-    if CHROMIUM.is_file():
-        return str(CHROMIUM)
-    reason = f"no Chromium at {CHROMIUM}: apt-get install chromium (or run .ci/run)"
+    """The Chromium the browser tests drive; without one they fail under CI and are
+    skipped elsewhere, saying why."""
+    found = next(filter(None, map(shutil.which, CHROMIUM)), None)
+    if found:
+        return found
+    reason = f"no Chromium (looked for {', '.join(CHROMIUM)}): apt-get install chromium"
     if in_ci():
         pytest.fail(reason)
     pytest.skip(reason)
