@@ -113,6 +113,24 @@ def postgres_url() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+# Debian's chromium package first (.ci/run installs it), else a Chromium or Chrome on PATH
+# (as GitHub's Ubuntu runners have): Playwright cannot download its own browser builds here.
+CHROMIUM = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The Chromium the browser tests drive; without one they fail under CI and are
+    skipped elsewhere, saying why."""
+    found = next(filter(None, map(shutil.which, CHROMIUM)), None)
+    if found:
+        return found
+    reason = f"no Chromium (looked for {', '.join(CHROMIUM)}): apt-get install chromium"
+    if in_ci():
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def environment(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Environment:
     """Both generated projects installed (extras and dev groups) in one venv, once a session.
@@ -136,7 +154,7 @@ def recorded(terminalreporter, name: str) -> list[tuple[str, object]]:
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Print what the slow tests recorded: wall times (printed, never asserted), the real
-    data matrix, and the totals of the bad-input corpus."""
+    data matrix, the totals of the bad-input corpus, and the browser tests' screenshots."""
     timings = recorded(terminalreporter, "wall_time")
     if timings:
         terminalreporter.section("wall times")
@@ -155,6 +173,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             for key, count in verdict.items():
                 totals[key] = totals.get(key, 0) + count
         terminalreporter.write_line(", ".join(f"{key}: {count}" for key, count in totals.items()))
+    screenshots = recorded(terminalreporter, "screenshot")
+    if screenshots:
+        terminalreporter.section("screenshots of the report (test artifacts)")
+        for _, path in screenshots:
+            terminalreporter.write_line(str(path))
 
 
 def pytest_report_header(config):

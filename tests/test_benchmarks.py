@@ -51,6 +51,12 @@ RATIOS = {
         "lowest ratio compare / plain:",
     ],
     "data_contract": ["import + the contract module", "import + pandera.pandas"],
+    "report_page": [
+        "size ratio page / 5 MB, human-mode sample:",
+        "size ratio page / 5 MB, as many held-out rows:",
+        "time ratio page.js / time to interactive, human-mode sample:",
+        "time ratio page.js / time to interactive, as many held-out rows:",
+    ],
 }
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 PARENTHESES = re.compile(r"\([^()]*\)")

@@ -1,4 +1,5 @@
-"""The report is one valid, self-contained HTML file whose images are real PNGs."""
+"""The report is one valid, self-contained HTML file whose images are real PNGs, whose
+only scripts are its own and the data they read, and whose text is escaped."""
 
 from __future__ import annotations
 
@@ -18,6 +19,23 @@ from .conftest import machine_config
 # The slow tests import matplotlib and the report module themselves: the commit hook collects
 # this module too, and should not pay for imports it does not use.
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Tracked runs as a tracking store lists them, one with text to escape.
+TRACKED_RUNS = [
+    {
+        "run_id": "a1",
+        "started": "2026-01-02T03:04:05",
+        "model": "random_forest",
+        "metrics": {"roc_auc": 0.71},
+    },
+    {
+        "run_id": "<i>b2</i>",
+        "started": "2026-01-03T03:04:05",
+        "model": "hist_gradient_boosting",
+        "metrics": {"roc_auc": 0.74, "accuracy": 0.8},
+        "status": "FINISHED",
+        "params": {"a": 1},
+    },
+]
 VOID_ELEMENTS = {"meta", "img", "br", "hr", "link", "input", "col", "wbr", "source"}
 
 
@@ -29,11 +47,17 @@ class StrictParser(HTMLParser):
         self.open: list[str] = []
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.problems: list[str] = []
+        # The text inside each <script> element, in order.
+        self.scripts: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         self.tags.append((tag, dict(attrs)))
         if tag not in VOID_ELEMENTS:
             self.open.append(tag)
+
+    def handle_data(self, data):
+        if self.open and self.open[-1] == "script":
+            self.scripts.append(data)
 
     def handle_endtag(self, tag):
         if not self.open or self.open[-1] != tag:
@@ -51,7 +75,8 @@ def parse(page: str) -> StrictParser:
 
 @pytest.fixture(scope="module")
 def reports(machine_run, tmp_path_factory) -> dict[str, str]:
-    """The test-mode report of the machine run, made without a leaderboard, and with one."""
+    """The test-mode report of the machine run, made without a leaderboard, and with one
+    (and tracked runs)."""
     from {{ cookiecutter.package_name }}.reporting.report import LEADERBOARD_FILE, REPORT_FILE, build_report
 
     config = machine_config(tmp_path_factory.mktemp("report"))
@@ -59,7 +84,7 @@ def reports(machine_run, tmp_path_factory) -> dict[str, str]:
     pages = {"without leaderboard": build_report(config).read_text()}
     rows = [{"model": "<b>bold</b> & model", "score_mean": 0.5}]
     (config.output_dir / LEADERBOARD_FILE).write_text(json.dumps({"rows": rows}))
-    path = build_report(config)
+    path = build_report(config, tracked_runs=TRACKED_RUNS)
     assert path == config.output_dir / REPORT_FILE
     pages["with leaderboard"] = path.read_text()
     return pages
@@ -95,15 +120,49 @@ def test_every_image_is_an_embedded_png(reports):
 @pytest.mark.slow
 def test_report_opens_offline_and_escapes_text(reports):
     for page in reports.values():
-        attributes = [
-            value for _, attrs in parse(page).tags for key, value in attrs.items() if value
-        ]
+        parser = parse(page)
+        attributes = [value for _, attrs in parser.tags for key, value in attrs.items() if value]
         assert not [value for value in attributes if re.match(r"(https?:)?//", value)]
-        assert "<script" not in page and "<link" not in page and "url(" not in page
+        assert "<link" not in page and "url(" not in page and "@import" not in page
+        # Two scripts, both inline: the explorer's rows as JSON, and the page's own script.
+        scripts = [attrs for tag, attrs in parser.tags if tag == "script"]
+        assert scripts == [{"type": "application/json", "id": "explorer-rows"}, {}]
     assert "compare` was not run" in reports["without leaderboard"]
     with_leaderboard = reports["with leaderboard"]
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; model" in with_leaderboard
     assert "<b>bold</b>" not in with_leaderboard
+
+
+@pytest.mark.slow
+def test_the_page_embeds_its_script_and_the_held_out_rows(reports, machine_run):
+    from importlib import resources
+
+    from {{ cookiecutter.package_name }}.reporting import report
+
+    page_js = resources.files(report.__package__).joinpath("page.js").read_text()
+    for page in reports.values():
+        data_text, script = parse(page).scripts
+        assert script.strip() == page_js.strip()
+        data = json.loads(data_text)
+        rows = machine_run.manifest["split"]["n_test"]
+        assert data["rows"] == rows == len(data["actual"]) == len(data["predicted"])
+        assert {feature["name"] for feature in data["features"]} >= {"age", "region"}
+        for feature in data["features"]:
+            assert len(feature["codes"]) == data["rows"]
+            assert set(feature["codes"]) <= set(data["alphabet"][: len(feature["slices"])])
+
+
+@pytest.mark.slow
+def test_the_tracked_runs_panel_shows_only_when_runs_are_given(reports):
+    assert "Runs tracked so far" not in reports["without leaderboard"]
+    page = reports["with leaderboard"]
+    assert "Runs tracked so far" in page and "2 runs" in page
+    section = page[page.index("Runs tracked so far") :]
+    section = section[: section.index("</table>")]
+    headings = re.findall(r"<th>([^<]*)</th>", section)
+    assert headings == ["run_id", "started", "model", "status", "roc_auc", "accuracy"]
+    assert "&lt;i&gt;b2&lt;/i&gt;" in section and "<i>b2</i>" not in page
+    assert "FINISHED" in section and "0.74" in section
 
 
 @pytest.mark.slow

@@ -1,15 +1,21 @@
 """The HTML report of a mode: metrics against the baseline, the leaderboard, the data,
-and the error analysis, in one self-contained file that opens offline.
+and the error analysis, in one self-contained page to explore that opens offline.
 
-Plots are PNG images embedded in the page; there is no external CSS, script or
-link. Every piece of text comes out escaped.
+Plots are PNG images embedded in the page; its style (page.css) and script (page.js,
+plain JavaScript, no library) are inlined, and the held-out rows the slice explorer
+works on are embedded as JSON (explorer.py): nothing is fetched when it opens. The
+page reads without its script; the script makes the larger tables sortable and
+filterable and fills the explorer. Every piece of text comes out escaped.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +34,7 @@ from ..run.config import Config
 from ..run.errors import ProjectError
 from ..yours.features import FeatureSchema, infer_schema, schema_of
 from . import plots
+from .explorer import explorer_rows
 from .inspection import (
     Contrast,
     confusion,
@@ -40,27 +47,27 @@ from .inspection import (
 
 REPORT_FILE = "report.html"
 LEADERBOARD_FILE = "leaderboard.json"
+# The id of the <script type="application/json"> block holding the explorer's rows.
+EXPLORER_DATA_ID = "explorer-rows"
 
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; color: #222;
-       padding: 0 1rem; }
-h1 { font-size: 1.6rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ccc; }
-table { border-collapse: collapse; margin: 0.6rem 0 1rem; font-size: 0.85rem; }
-th, td { border: 1px solid #ddd; padding: 0.2rem 0.5rem; text-align: right; }
-th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
-.note { color: #666; } .bad { color: #b00020; font-weight: bold; }
-.good { color: #1b7f3b; font-weight: bold; } img { max-width: 100%; display: block; }
-.scroll { overflow-x: auto; }
-"""
+# A tracked run, as the "runs tracked so far" panel takes it (see build_report).
+TrackedRun = Mapping[str, Any]
 
 
-def build_report(config: Config) -> Path:
-    """Write outputs/<mode>/report.html from the mode's saved model, metrics and data."""
+def build_report(config: Config, tracked_runs: Sequence[TrackedRun] | None = None) -> Path:
+    """Write outputs/<mode>/report.html from the mode's saved model, metrics and data.
+
+    tracked_runs, when given and not empty, adds the panel "Runs tracked so far": a
+    sortable table of one row per run, in the order given. Each run is a mapping with
+    the keys run_id, started (text, e.g. an ISO time), model, and metrics (a mapping of
+    metric name to number); any other key whose value is a number, text or boolean
+    becomes a column too (e.g. mode, status). Without it the page has no such panel.
+    """
     with limit_threads(config.compute.n_jobs):
-        return _build_report(config)
+        return _build_report(config, list(tracked_runs or []))
 
 
-def _build_report(config: Config) -> Path:
+def _build_report(config: Config, tracked_runs: list[TrackedRun]) -> Path:
     output_dir, key = config.output_dir, config.where("outputs.root")
     check_output_root(output_dir, key)  # a folder it may not write into: before the work
     record = read_mode_manifest(output_dir, config.mode)
@@ -74,16 +81,22 @@ def _build_report(config: Config) -> Path:
         _metrics_section(config, record),
         _per_class_section(record),
         _leaderboard_section(output_dir / LEADERBOARD_FILE, record),
+        _tracked_runs_section(tracked_runs),
         _data_section(config, split),
         *_error_sections(config, model, split, schema),
     ]
+    rows = explorer_rows(model, split.x_test, split.y_test, task_named(config.task), schema)
     title = f"{record.get('model', 'model')} — {config.mode} mode report"
     page = (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n"
         # The model this page describes, for tools and people checking it is the one beside.
         f'<meta name="trimode-model-sha256" content="{_text(described)}">\n'
-        f"<style>{STYLE}</style>\n</head>\n<body>\n" + "\n".join(sections) + "\n</body>\n</html>\n"
+        f"<style>\n{_asset('page.css')}</style>\n</head>\n<body>\n"
+        + "\n".join(section for section in sections if section)
+        + f"\n{_json_block(EXPLORER_DATA_ID, rows)}\n<script>\n{_asset('page.js')}</script>\n"
+        + "</body>\n</html>\n"
     )
     path = output_dir / REPORT_FILE
     with writing_into(output_dir, key):
@@ -122,16 +135,37 @@ def _text(value: object) -> str:
     return html.escape(str(value))
 
 
-def _table(frame: pd.DataFrame, index: bool = True, digits: int = 4) -> str:
-    """An escaped HTML table; floats rounded to `digits` significant digits."""
+def _table(frame: pd.DataFrame, index: bool = True, digits: int = 4, sortable: bool = False) -> str:
+    """An escaped HTML table; floats rounded to `digits` significant digits.
+
+    A sortable table has one header row (its index, if shown, becomes the first column):
+    page.js makes each column sortable and adds a filter box above it.
+    """
+    if sortable and index:
+        frame, index = frame.reset_index(), False
     table = frame.to_html(
         escape=True,
         index=index,
         border=0,
         na_rep="",
         float_format=lambda value: f"{value:.{digits}g}",
+        classes="sortable" if sortable else None,
     )
     return f'<div class="scroll">{table}</div>'
+
+
+def _asset(name: str) -> str:
+    """The text of a file of this package (the page's style and script)."""
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+def _json_block(element_id: str, data: object) -> str:
+    """Data as JSON in a <script type="application/json"> element, safe inside HTML:
+    <, > and & are written as JSON escapes, so no text in it can end the element."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    for character, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(character, escape)
+    return f'<script type="application/json" id="{_text(element_id)}">{text}</script>'
 
 
 def _image(figure: Figure, alt: str) -> str:
@@ -227,7 +261,32 @@ def _leaderboard_section(path: Path, manifest: dict[str, Any]) -> str:
             "than this model was trained on (the data changed since): run compare again.</p>"
         )
     rows = leaderboard.get("rows", [])
-    return f"{heading}\n{stamp}\n{_table(pd.DataFrame(rows), index=False)}"
+    return f"{heading}\n{stamp}\n{_table(pd.DataFrame(rows), index=False, sortable=True)}"
+
+
+def _tracked_runs_section(runs: list[TrackedRun]) -> str:
+    """The runs tracked so far, one row each (see build_report); nothing without runs."""
+    if not runs:
+        return ""
+    named = ["run_id", "started", "model"]
+    rows: list[dict[str, Any]] = []
+    # The other facts' and the metrics' names, in order of appearance (dicts as ordered sets).
+    others: dict[str, None] = {}
+    metrics: dict[str, None] = {}
+    for run in runs:
+        row = {name: run.get(name) for name in named}
+        for name, value in run.items():
+            if name not in named and name != "metrics" and isinstance(value, int | float | str):
+                row[name], others[name] = value, None
+        for name, value in (run.get("metrics") or {}).items():
+            row[name], metrics[name] = value, None
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=[*named, *others, *metrics])
+    return (
+        '<h2 id="tracked-runs">Runs tracked so far</h2>\n'
+        f'<p class="note">{len(rows)} runs, as the tracking store lists them.</p>\n'
+        f"{_table(table, index=False, sortable=True)}"
+    )
 
 
 def _data_section(config: Config, split: Split) -> str:
@@ -242,7 +301,7 @@ def _data_section(config: Config, split: Split) -> str:
         '<h3>Columns</h3>\n<p class="note">Each column\'s role: numeric, categorical, date '
         "and text columns are features; IDs and dropped columns are not (configs/base.toml, "
         "section [columns]).</p>\n"
-        f"{_table(summary.columns)}"
+        f"{_table(summary.columns, sortable=True)}"
     )
 
 
@@ -278,7 +337,7 @@ def _error_sections(
             "<h3>Predicted vs actual</h3>\n"
             f"{_image(plots.predicted_vs_actual(y, predicted), 'predicted vs actual')}\n"
             "<h3>Residuals (actual - predicted) by feature</h3>\n"
-            f"{_table(residuals, index=False)}"
+            f"{_table(residuals, index=False, sortable=True)}"
         )
     error_name = task.error_name
     slices = worst_slices(
@@ -291,16 +350,46 @@ def _error_sections(
         )
     else:
         slices_html = f"{_image(plots.slice_errors(slices, error_name), 'worst slices')}\n" + (
-            _table(slices, index=False)
+            _table(slices, index=False, sortable=True)
         )
     sections.append(
         f"<h3>Worst slices ({_text(error_name)}, at least {settings.min_slice_rows} rows)</h3>\n"
         '<p class="note">Value ranges and categories whose error most exceeds the error over '
         "all held-out rows (excess = slice error - overall error).</p>\n" + slices_html
     )
+    classes = len(model.classes_) if task.has_classes else 0
+    sections.append(_explorer_section(classes))
     worst = worst_predictions(x, y, model, task, settings.top_n)
-    sections.append(f"<h3>Worst predictions</h3>\n{_table(worst.rename_axis('row'))}")
+    sections.append(
+        f"<h3>Worst predictions</h3>\n{_table(worst.rename_axis('row'), sortable=True)}"
+    )
     return sections
+
+
+def _explorer_section(classes: int) -> str:
+    """The slice explorer's controls and tables, which page.js fills from the embedded rows
+    (classes: how many the model predicts, 0 for regression)."""
+    class_choice = (
+        '<label>class <select id="explorer-class"></select></label>\n' if classes > 2 else ""
+    )
+    what = (
+        "the mean residual"
+        if not classes
+        else "where the false positives and false negatives of "
+        + ("a class (against the rest)" if classes > 2 else "the second class")
+        + " fall against their reference (the true negatives and true positives), the "
+        "class's actual share and its mean predicted probability"
+    )
+    return (
+        '<section id="explorer">\n<h3>Slice explorer</h3>\n'
+        '<p class="note">Pick a feature to see the error on the held-out rows per value range '
+        f"or category against all of them, and {what}.</p>\n"
+        '<div class="controls">\n<label>feature <select id="explorer-feature"></select></label>\n'
+        f"{class_choice}</div>\n"
+        '<p id="explorer-summary" class="note">The explorer needs JavaScript.</p>\n'
+        '<div class="scroll"><table id="explorer-errors"></table></div>\n'
+        '<div class="scroll"><table id="explorer-contrast"></table></div>\n</section>'
+    )
 
 
 def _contrast_section(contrast: Contrast, top_n: int) -> str:
