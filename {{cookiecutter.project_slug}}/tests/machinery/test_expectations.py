@@ -208,3 +208,39 @@ def test_on_other_data_yours_naming_a_missing_column_fails(foreign_run):
     outcome = check(real, foreign_run.model, x, CLASSIFICATION)
     assert (outcome.status, outcome.rows_checked) == (PASSED, len(x))
 
+
+
+def test_the_report_section_shows_each_outcome_with_its_evidence_escaped(churn, monkeypatch):
+    from {{ cookiecutter.package_name }}.reporting import expectations as section
+
+    model, rows = churn
+    written = [
+        Directional("<b>calls</b> & churn", feature="support_calls", change=2, direction="down"),
+        Directional("calls raise churn", feature="support_calls", change=2, direction="up"),
+        Invariant("x", feature="not_a_column", values=[1, 2], tolerance=0.1, built_in_data=True),
+    ]
+    monkeypatch.setattr(section, "expectations_for", lambda task: written)
+    page = section.expectations_section(CLASSIFICATION, model, rows)
+    assert "<b>calls</b>" not in page and "&lt;b&gt;calls&lt;/b&gt; &amp; churn" in page
+    assert f'<span class="bad">failed on {len(rows)} of {len(rows)} rows' in page
+    assert f"the first 10 of {len(rows)} rows that broke it" in page
+    assert f"<td>{rows.index[0]}</td>" in page  # the rows, by their index values
+    assert f'<span class="good">passed on {len(rows)} rows</span>' in page
+    assert "not applicable: column &#x27;not_a_column&#x27; is not in your data" in page
+    monkeypatch.setattr(section, "expectations_for", lambda task: [])
+    assert "None written" in section.expectations_section(CLASSIFICATION, model, rows)
+
+
+@pytest.mark.slow
+def test_the_report_has_the_section_of_your_expectations(machine_run, tmp_path):
+    import html
+    import shutil
+
+    from {{ cookiecutter.package_name }}.reporting.report import build_report
+
+    config = machine_config(tmp_path)
+    shutil.copytree(machine_run.output_dir, config.output_dir)
+    page = build_report(config).read_text(encoding="utf-8")
+    assert "<h2>Your expectations</h2>" in page
+    for expectation in expectations_for("classification"):
+        assert html.escape(expectation.description) in page

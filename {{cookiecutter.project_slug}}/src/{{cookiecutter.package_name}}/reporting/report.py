@@ -28,6 +28,7 @@ from ..run.config import Config
 from ..run.errors import ProjectError
 from ..yours.features import FeatureSchema, infer_schema, schema_of
 from . import plots
+from .expectations import expectations_section
 from .inspection import (
     Contrast,
     confusion,
@@ -76,6 +77,7 @@ def _build_report(config: Config) -> Path:
         _leaderboard_section(output_dir / LEADERBOARD_FILE, record),
         _data_section(config, split),
         *_error_sections(config, model, split, schema),
+        expectations_section(task_named(config.task), model, split.x_test),
     ]
     title = f"{record.get('model', 'model')} — {config.mode} mode report"
     page = (
