@@ -51,6 +51,7 @@ RATIOS = {
         "lowest ratio compare / plain:",
     ],
     "data_contract": ["import + the contract module", "import + pandera.pandas"],
+    "expectations_hook": ["ratio git commit on / off:", "ratio the hook's pytest on / off:"],
 }
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 PARENTHESES = re.compile(r"\([^()]*\)")
