@@ -51,7 +51,9 @@ def churn():
 
 def test_a_directional_expectation_broken_names_the_rows_and_the_values(churn):
     model, rows = churn
-    wrong = Directional("more calls, less churn", feature="support_calls", change=2, direction="down")
+    wrong = Directional(
+        "more calls, less churn", feature="support_calls", change=2, direction="down"
+    )
     outcome = check(wrong, model, rows, CLASSIFICATION)
     assert outcome.status == FAILED
     assert outcome.rows_checked == len(rows)
@@ -77,13 +79,13 @@ def test_the_same_direction_the_model_learnt_passes(churn):
 def test_an_allowed_share_lets_a_few_rows_break_it_and_no_more(churn):
     model, rows = churn
     # Only the rows already past 0.5 move by more than 0.2: a share of them.
-    expectation = dict(feature="support_calls", change=3, direction="down", tolerance=0.2)
-    strict = check(Directional("strict", **expectation), model, rows, CLASSIFICATION)
+    settings = {"feature": "support_calls", "change": 3, "direction": "down", "tolerance": 0.2}
+    strict = check(Directional("strict", **settings), model, rows, CLASSIFICATION)
     broken = len(strict.evidence) / len(rows)
     assert strict.status == FAILED and 0 < broken < 1
-    loose = Directional("loose", allowed_share=broken, **expectation)
+    loose = Directional("loose", allowed_share=broken, **settings)
     assert check(loose, model, rows, CLASSIFICATION).status == PASSED
-    tight = Directional("tight", allowed_share=broken * 0.9, **expectation)
+    tight = Directional("tight", allowed_share=broken * 0.9, **settings)
     assert check(tight, model, rows, CLASSIFICATION).status == FAILED
 
 
@@ -152,7 +154,8 @@ def test_a_multiclass_expectation_watches_the_class_it_names():
     unnamed = check(up, model, rows, CLASSIFICATION)
     assert unnamed.status == FAILED and "name the one whose probability" in unnamed.found
     missing = Directional("x", feature="monthly_charges", change=1, direction="up", of_class="gold")
-    assert "class 'gold' is not among the model's" in check(missing, model, rows, CLASSIFICATION).found
+    found = check(missing, model, rows, CLASSIFICATION).found
+    assert "class 'gold' is not among the model's" in found
 
 
 def test_regression_expectations_watch_the_prediction_and_its_ranges():
@@ -207,7 +210,6 @@ def test_on_other_data_yours_naming_a_missing_column_fails(foreign_run):
     real = Invariant("texture", feature="mean texture", values=[10, 11], tolerance=1.0)
     outcome = check(real, foreign_run.model, x, CLASSIFICATION)
     assert (outcome.status, outcome.rows_checked) == (PASSED, len(x))
-
 
 
 def test_the_report_section_shows_each_outcome_with_its_evidence_escaped(churn, monkeypatch):

@@ -143,7 +143,8 @@ class Invariant(Expectation):
         )
         evidence["spread"] = evidence.max(axis=1) - evidence.min(axis=1)
         evidence = evidence[evidence["spread"] > self.tolerance]
-        found = f"{name} spread by up to {evidence['spread'].max():.4g} (tolerance {self.tolerance})"
+        widest = evidence["spread"].max()
+        found = f"{name} spread by up to {widest:.4g} (tolerance {self.tolerance})"
         return _outcome(self, len(rows), evidence, found)
 
 
@@ -239,9 +240,7 @@ def _does_not_fit(expectation: Expectation, reason: str) -> Outcome:
     return Outcome(expectation, FAILED, 0, f"{reason} (fix it in yours/expectations.py)")
 
 
-def check(
-    expectation: Expectation, model: Pipeline, rows: pd.DataFrame, task: Task
-) -> Outcome:
+def check(expectation: Expectation, model: Pipeline, rows: pd.DataFrame, task: Task) -> Outcome:
     """Check one expectation on rows (the held-out rows, at most MAX_ROWS of them)."""
     features = schema_of(model).columns
     for column in expectation.columns():

@@ -71,8 +71,7 @@ EXPECTATIONS: dict[str, list[Expectation]] = {
     ],
     "regression": [
         Directional(
-            "3 more support calls raise the lifetime value (by over 10) "
-            "of at most 5% of customers",
+            "3 more support calls raise the lifetime value (by over 10) of at most 5% of customers",
             feature="support_calls",
             change=+3,
             direction="down",
