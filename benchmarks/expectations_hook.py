@@ -18,7 +18,6 @@ uv run python benchmarks/expectations_hook.py (smoke size: TRIMODE_BENCHMARK_SMO
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import statistics
@@ -27,13 +26,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import say_if_smoke, sized
+from common import say_if_smoke
 from test_mode_hook import (
     commit_a_config_change,
     hook_tests,
-    make_project,
+    project_with_hooks,
+    repeats_asked,
     run,
-    shell_environment,
     wall_time,
 )
 
@@ -87,14 +86,9 @@ def expectation_tests(project: Path, env: dict[str, str], python: str) -> str:
 
 def main() -> None:
     """Measure and print the medians and the ratios on / off."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=sized(5, 1))
-    repeats = parser.parse_args().repeats
+    repeats = repeats_asked(__doc__)
     with tempfile.TemporaryDirectory() as folder:
-        workdir = Path(folder)
-        env = shell_environment(workdir)
-        project = make_project(workdir, env)
-        python = str(project / ".venv" / "bin" / "python")
+        env, project, python = project_with_hooks(Path(folder))
         pytest_command = [python, "-m", *hook_tests(project)]
         shipped = expectations_file(project).read_text(encoding="utf-8")
         collected = {}
