@@ -121,6 +121,16 @@ def test_a_column_that_is_not_a_feature_is_refused_not_passed_for_free():
     assert "column 'region' is not a feature of the model" in outcome.found
 
 
+def test_a_value_the_model_cannot_score_fails_yours_and_is_not_applicable_when_built_in(churn):
+    model, rows = churn
+    wrong_type = {"feature": "tenure_months", "values": ["long", "short"], "tolerance": 0.1}
+    yours = check(Invariant("tenure", **wrong_type), model, rows, CLASSIFICATION)
+    assert yours.status == FAILED
+    assert "the model cannot score the rows it makes" in yours.found
+    built_in = Invariant("tenure", built_in_data=True, **wrong_type)
+    assert check(built_in, model, rows, CLASSIFICATION).status == NOT_APPLICABLE
+
+
 def test_examples_that_get_another_label_are_named_with_expected_and_got(churn):
     model, rows = churn
     leaving = {"tenure_months": 1, "support_calls": 9, "days_since_last_login": 90}

@@ -97,9 +97,8 @@ class Directional(Expectation):
             raise DoesNotFit(f"column {self.feature!r} is not numeric: nothing to add a change to")
         values = pd.to_numeric(rows[self.feature], errors="coerce")
         rows = rows[values.notna()]  # a missing value plus a change is still missing
-        name, before = task.watched(model, rows, self.of_class)
         changed = rows.assign(**{self.feature: values[rows.index] + self.change})
-        after = task.watched(model, changed, self.of_class)[1]
+        name, (before, after) = _watched(task, model, [rows, changed], self.of_class)
         moved = after - before
         broken = moved < -self.tolerance if self.direction == "up" else moved > self.tolerance
         evidence = pd.DataFrame(
@@ -132,13 +131,13 @@ class Invariant(Expectation):
     def evaluate(self, model: Pipeline, rows: pd.DataFrame, task: Task) -> Outcome:
         if len(self.values) < 2:
             raise DoesNotFit(f"give at least two values to compare, got {self.values!r}")
-        watched = {
-            value: task.watched(model, rows.assign(**{self.feature: value}), self.of_class)
-            for value in self.values
-        }
-        name = next(iter(watched.values()))[0]
+        variants = [rows.assign(**{self.feature: value}) for value in self.values]
+        name, watched = _watched(task, model, variants, self.of_class)
         evidence = pd.DataFrame(
-            {f"{name}, {self.feature}={value}": got for value, (_, got) in watched.items()},
+            {
+                f"{name}, {self.feature}={value}": got
+                for value, got in zip(self.values, watched, strict=True)
+            },
             index=rows.index,
         )
         evidence["spread"] = evidence.max(axis=1) - evidence.min(axis=1)
@@ -217,6 +216,16 @@ class Outcome:
         return f"{head}\nrows {rows}{' ...' if more else ''}:\n{table}{tail}"
 
 
+def _watched(
+    task: Task, model: Pipeline, frames: list[pd.DataFrame], of_class: Any
+) -> tuple[str, list[np.ndarray]]:
+    """What the task watches on each frame, in one call to the model (one pass of the
+    preprocessing instead of one per frame): its name and the values per frame."""
+    name, values = task.watched(model, pd.concat(frames, ignore_index=True), of_class)
+    ends = np.cumsum([len(frame) for frame in frames])[:-1]
+    return name, np.split(np.asarray(values), ends)
+
+
 def _outcome(expectation: Expectation, checked: int, evidence: pd.DataFrame, found: str) -> Outcome:
     if checked == 0:
         return Outcome(expectation, FAILED, 0, "no row to check (the column is always missing)")
@@ -251,6 +260,9 @@ def check(expectation: Expectation, model: Pipeline, rows: pd.DataFrame, task: T
         return expectation.evaluate(model, rows.head(MAX_ROWS), task)
     except DoesNotFit as error:
         return _does_not_fit(expectation, str(error))
+    except (TypeError, ValueError) as error:  # e.g. a value of another type than the column's
+        reason = " ".join(str(error).split())
+        return _does_not_fit(expectation, f"the model cannot score the rows it makes: {reason}")
 
 
 def check_all(
