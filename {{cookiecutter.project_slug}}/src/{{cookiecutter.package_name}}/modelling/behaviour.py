@@ -96,8 +96,9 @@ class Directional(Expectation):
         if self.feature not in schema_of(model).numeric:
             raise DoesNotFit(f"column {self.feature!r} is not numeric: nothing to add a change to")
         values = pd.to_numeric(rows[self.feature], errors="coerce")
-        rows = rows[values.notna()]  # a missing value plus a change is still missing
-        changed = rows.assign(**{self.feature: values[rows.index] + self.change})
+        known = values.notna().to_numpy()  # a missing value plus a change is still missing
+        rows = rows[known]
+        changed = rows.assign(**{self.feature: values.to_numpy()[known] + self.change})
         name, (before, after) = _watched(task, model, [rows, changed], self.of_class)
         moved = after - before
         broken = moved < -self.tolerance if self.direction == "up" else moved > self.tolerance
