@@ -124,16 +124,25 @@ def commit_a_config_change(project: Path, env: dict[str, str], number: int) -> f
     return wall_time(["git", "commit", "--quiet", "--message", f"Change {number}"], project, env)
 
 
+def repeats_asked(doc: str | None) -> int:
+    """The --repeats of the command line (5 at full size, 1 at smoke size)."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=sized(5, 1))
+    return parser.parse_args().repeats
+
+
+def project_with_hooks(workdir: Path) -> tuple[dict[str, str], Path, str]:
+    """A user's shell, the default project made in workdir with its hooks, its python."""
+    env = shell_environment(workdir)
+    project = make_project(workdir, env)
+    return env, project, str(project / ".venv" / "bin" / "python")
+
+
 def main() -> None:
     """Measure and print the medians and the ratios to the import floor."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=sized(5, 1))
-    repeats = parser.parse_args().repeats
+    repeats = repeats_asked(__doc__)
     with tempfile.TemporaryDirectory() as folder:
-        workdir = Path(folder)
-        env = shell_environment(workdir)
-        project = make_project(workdir, env)
-        python = str(project / ".venv" / "bin" / "python")
+        env, project, python = project_with_hooks(Path(folder))
         floor_command = [python, "-c", "import pandas, sklearn.ensemble"]
         hook_command = ["uv", "run", "--quiet", "pre-commit", "run", "test-mode"]
         hook_command += ["--files", "configs/test.toml"]

@@ -57,6 +57,7 @@ RATIOS = {
         "time ratio page.js / time to interactive, human-mode sample:",
         "time ratio page.js / time to interactive, as many held-out rows:",
     ],
+    "expectations_hook": ["ratio git commit on / off:", "ratio the hook's pytest on / off:"],
 }
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 PARENTHESES = re.compile(r"\([^()]*\)")

@@ -12,7 +12,9 @@ decides:
   run and the report show a table per class, a confusion matrix and contrasts;
 - the score of the leakage check (one feature alone, a shallow decision tree);
 - how wrong one prediction is: the error of a slice, the worst predictions, and what
-  the report calls that error.
+  the report calls that error;
+- what a behavioural expectation watches (the probability of a class; the prediction)
+  and how a hand-written row meets what is expected of it (see behaviour.py).
 
 The rest of the package asks the task instead of testing its name. Importing this
 module imports neither scikit-learn nor pandas nor NumPy: the members that need them
@@ -88,6 +90,15 @@ class Task:
     # of the column that says how wrong each row is, and the rows' order, worst first.
     how_wrong: Callable[
         [BaseEstimator, pd.DataFrame, pd.Series, np.ndarray], tuple[str, np.ndarray, np.ndarray]
+    ]
+
+    # For behavioural expectations (behaviour.py), from (model, X, the class an expectation
+    # names or None): the name and per-row values of what it watches; and from (model,
+    # X, expected outcomes): what the model gave each row and whether that met it. Both
+    # raise DoesNotFit when the expectation does not fit the model (a class it lacks).
+    watched: Callable[[BaseEstimator, pd.DataFrame, Any], tuple[str, np.ndarray]]
+    meets_examples: Callable[
+        [BaseEstimator, pd.DataFrame, list[Any]], tuple[np.ndarray, np.ndarray]
     ]
 
     def __reduce__(self) -> tuple[Callable[[str], Task], tuple[str]]:
@@ -228,6 +239,72 @@ def _residual(
     return "residual", residual, np.argsort(-np.abs(residual), kind="stable")
 
 
+class DoesNotFit(ValueError):
+    """An expectation does not fit the model: it names a class the model lacks, or says
+    what it expects in a form the task cannot check."""
+
+
+def _probability_of(model: BaseEstimator, x: pd.DataFrame, of_class: Any) -> tuple[str, np.ndarray]:
+    """The probability of the named class (with two classes and none named, the second)."""
+    classes = list(model.classes_)
+    if of_class is None:
+        if len(classes) != 2:
+            raise DoesNotFit(
+                f"the model has {len(classes)} classes ({', '.join(map(str, classes))}): "
+                "name the one whose probability it watches (of_class=...)"
+            )
+        of_class = classes[1]
+    # Labels as text: a class written 1 matches a target read as "1", and the reverse.
+    names = [str(label) for label in classes]
+    if str(of_class) not in names:
+        raise DoesNotFit(f"class {of_class!r} is not among the model's ({', '.join(names)})")
+    index = names.index(str(of_class))
+    return f"probability of class {classes[index]}", model.predict_proba(x)[:, index]
+
+
+def _labels_met(
+    model: BaseEstimator, x: pd.DataFrame, expected: list[Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The predicted labels, and whether each is the expected one (compared as text)."""
+    import numpy as np
+
+    names = {str(label) for label in model.classes_}
+    unknown = [label for label in expected if str(label) not in names]
+    if unknown:
+        raise DoesNotFit(
+            f"expected label {unknown[0]!r} is not among the model's classes "
+            f"({', '.join(sorted(names))})"
+        )
+    predicted = np.asarray(model.predict(x))
+    met = np.array([str(got) == str(want) for got, want in zip(predicted, expected, strict=True)])
+    return predicted, met
+
+
+def _prediction(model: BaseEstimator, x: pd.DataFrame, of_class: Any) -> tuple[str, np.ndarray]:
+    """The predicted value; a regression has no class to name."""
+    import numpy as np
+
+    if of_class is not None:
+        raise DoesNotFit(f"a regression has no classes: leave out of_class={of_class!r}")
+    return "prediction", np.asarray(model.predict(x), dtype=float)
+
+
+def _within_ranges(
+    model: BaseEstimator, x: pd.DataFrame, expected: list[Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The predictions, and whether each lies in its expected (low, high) range."""
+    import numpy as np
+
+    try:
+        ranges = np.asarray(expected, dtype=float).reshape(len(expected), 2)
+    except (TypeError, ValueError):
+        raise DoesNotFit(
+            f"a regression expects a (low, high) range per row, got {expected!r}"
+        ) from None
+    predicted = np.asarray(model.predict(x), dtype=float)
+    return predicted, (ranges[:, 0] <= predicted) & (predicted <= ranges[:, 1])
+
+
 INFINITY = float("inf")
 
 CLASSIFICATION = Task(
@@ -255,6 +332,8 @@ CLASSIFICATION = Task(
     row_errors=_wrong_class,
     error_name="error rate",
     how_wrong=_probability_of_actual,
+    watched=_probability_of,
+    meets_examples=_labels_met,
 )
 
 REGRESSION = Task(
@@ -275,6 +354,8 @@ REGRESSION = Task(
     row_errors=_absolute_residual,
     error_name="mean absolute error",
     how_wrong=_residual,
+    watched=_prediction,
+    meets_examples=_within_ranges,
 )
 
 TASKS = {task.name: task for task in (CLASSIFICATION, REGRESSION)}

@@ -34,6 +34,7 @@ from ..run.config import Config
 from ..run.errors import ProjectError
 from ..yours.features import FeatureSchema, infer_schema, schema_of
 from . import plots
+from .expectations import expectations_section
 from .explorer import explorer_rows
 from .inspection import (
     Contrast,
@@ -84,6 +85,7 @@ def _build_report(config: Config, tracked_runs: list[TrackedRun]) -> Path:
         _tracked_runs_section(tracked_runs),
         _data_section(config, split),
         *_error_sections(config, model, split, schema),
+        expectations_section(task_named(config.task), model, split.x_test),
     ]
     rows = explorer_rows(model, split.x_test, split.y_test, task_named(config.task), schema)
     title = f"{record.get('model', 'model')} — {config.mode} mode report"
