@@ -13,22 +13,17 @@ Run it with: uv run python benchmarks/compare_tracking.py
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import subprocess
 import tempfile
 from pathlib import Path
 
-from common import make_project, say_if_smoke, sized, wall_time
+from common import make_project, rows_and_repeats, sized, wall_time
 
 
 def main() -> None:
     """Generate and install the project, fetch its sample, then time the two sides."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=sized(50_000, 2_000))
-    parser.add_argument("--repeats", type=int, default=sized(3, 1))
-    arguments = parser.parse_args()
-    say_if_smoke()
+    arguments = rows_and_repeats(__doc__.splitlines()[0], 50_000, 2_000)
     with tempfile.TemporaryDirectory() as folder:
         project, python = make_project(Path(folder))
         sizes = ["--set", f"data.max_rows={arguments.rows}"]
