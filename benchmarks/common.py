@@ -10,6 +10,7 @@ Flags a benchmark takes (--rows, --repeats) still win over either size.
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import time
@@ -32,6 +33,17 @@ def say_if_smoke() -> None:
     """At smoke size, say so first: what follows is not a measurement to quote."""
     if SMOKE:
         print(f"smoke size ({SMOKE_VARIABLE}=1): these figures measure nothing", flush=True)
+
+
+def rows_and_repeats(description: str, rows: int, smoke_rows: int) -> argparse.Namespace:
+    """The flags --rows and --repeats (3 rounds at full size, one at smoke size), parsed;
+    at smoke size, says so first."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--rows", type=int, default=sized(rows, smoke_rows))
+    parser.add_argument("--repeats", type=int, default=sized(3, 1))
+    arguments = parser.parse_args()
+    say_if_smoke()
+    return arguments
 
 
 def compile_bytecode() -> list[str]:

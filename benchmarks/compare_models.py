@@ -13,12 +13,11 @@ Run it with: uv run python benchmarks/compare_models.py
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import tempfile
 from pathlib import Path
 
-from common import SMOKE, make_project, say_if_smoke, sized
+from common import SMOKE, make_project, rows_and_repeats
 
 # Runs inside the generated project's environment, from the project's folder.
 DRIVER = '''
@@ -134,11 +133,7 @@ for side, work in (("plain", plain_work), ("compare", compare_work)):
 
 def main() -> None:
     """Generate and install the project, then run the measurements inside it."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=sized(50_000, 2_000))
-    parser.add_argument("--repeats", type=int, default=sized(3, 1))
-    arguments = parser.parse_args()
-    say_if_smoke()
+    arguments = rows_and_repeats(__doc__.splitlines()[0], 50_000, 2_000)
     with tempfile.TemporaryDirectory() as folder:
         project, python = make_project(Path(folder))
         driver = Path(folder) / "driver.py"

@@ -90,6 +90,7 @@ MATRIX = [
             "license": "BSD-3-Clause",
             "install_hooks": False,
             "github_actions": False,
+            "mlflow": False,
         },
         derived={"project_slug": "churn-model-v2", "package_name": "churn_model_v2"},
     ),

@@ -38,6 +38,7 @@ RATIOS = {
         "peak-memory ratio A/B:",
     ],
     "compare_models": ["ratio compare / plain:"],
+    "compare_tracking": ["ratio on / off:"],
     "production": [
         "time ratio A/B:",
         "peak-memory ratio A/B:",

@@ -37,6 +37,7 @@ from ..publishing.files import json_safe, write_atomically, write_json
 from ..publishing.publish import check_output_root, writing_into
 from ..run.config import Config
 from ..run.errors import DataError
+from ..run.extensions import after
 from ..yours.features import infer_schema
 from ..yours.models import build_model
 from .column_advice import column_notes
@@ -73,6 +74,8 @@ class Leaderboard:
     # The run that made it: when, and the content hash of the rows it loaded (the one a
     # manifest records), so a report can tell whether it ranks the model beside it.
     made_by: dict[str, Any] = field(default_factory=dict)
+    # Per model, the hyper-parameters it was cross-validated with.
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def best(self) -> str:
@@ -156,7 +159,14 @@ def compare_models(
         rows=_rank(task, primary, results),
         folds=folds,
         fold_hashes=fold_hashes,
+        params={name: _own_params(estimator) for name, estimator in estimators.items()},
     )
+
+
+def _own_params(estimator: BaseEstimator) -> dict[str, Any]:
+    """The hyper-parameters of the model itself: the registry pipeline's model step."""
+    steps = getattr(estimator, "named_steps", {})
+    return steps.get("model", estimator).get_params(deep=False)
 
 
 def folds_hash(folds: list[Fold]) -> str:
@@ -218,7 +228,9 @@ def compare(config: Config, models: list[str] | None = None) -> tuple[Leaderboar
         "data_content_hash": frame_hash(loaded.frame),
     }
     leaderboard = dataclasses.replace(leaderboard, notes=notes, made_by=made_by)
-    return leaderboard, save_leaderboard(leaderboard, config.output_dir, key)
+    paths = save_leaderboard(leaderboard, config.output_dir, key)
+    after("compare", config, leaderboard=leaderboard, paths=paths)
+    return leaderboard, paths
 
 
 def render_leaderboard(leaderboard: Leaderboard) -> Table:

@@ -24,6 +24,7 @@ from ..publishing.model_card import MODEL_CARD_FILE, model_card
 from ..publishing.publish import check_output_root, publishing, recover
 from ..run.config import Config
 from ..run.errors import QualityGateFailed
+from ..run.extensions import after
 from ..yours.features import FeatureSchema, infer_schema
 from .column_advice import column_notes
 from .compare import compare_models
@@ -174,6 +175,7 @@ def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> 
         write_json(staging / METRICS_FILE, run.metrics_json())
         card = model_card(manifest)
         write_atomically(staging / MODEL_CARD_FILE, lambda path: path.write_text(card, "utf-8"))
+    after("train", config, manifest=manifest, output_dir=output_root)
     return TrainingResult(
         model=model,
         manifest=manifest,

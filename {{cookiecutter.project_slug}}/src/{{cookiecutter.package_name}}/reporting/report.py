@@ -32,6 +32,7 @@ from ..publishing.files import read_json, write_atomically
 from ..publishing.publish import check_output_root, writing_into
 from ..run.config import Config
 from ..run.errors import ProjectError
+from ..run.extensions import after
 from ..yours.features import FeatureSchema, infer_schema, schema_of
 from . import plots
 from .expectations import expectations_section
@@ -110,6 +111,7 @@ def _build_report(config: Config, tracked_runs: list[TrackedRun]) -> Path:
                 f"run `report --mode {config.mode}` again"
             )
         write_atomically(path, lambda temporary: temporary.write_text(page, encoding="utf-8"))
+    after("report", config, manifest=record, path=path)
     return path
 
 

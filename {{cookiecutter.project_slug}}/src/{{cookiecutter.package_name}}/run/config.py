@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
 from ..ingest.locations import resolve_source, under_root
 from ..modelling.tasks import Task as TaskRules
 from ..modelling.tasks import task_named
 from .errors import ConfigError
+from .extensions import plugged_sections
 from .modes import MODES
 
 
@@ -250,6 +251,10 @@ class Config(Settings):
         """The file that set the key, else base.toml (where a key left at its default goes)."""
         return self.origin.get(key, self.config_dir / "base.toml")
 
+    def section(self, name: str) -> Any:
+        """A table that optional machinery adds to the config (see run/extensions.py)."""
+        return getattr(self, name)
+
     @property
     def output_dir(self) -> Path:
         """The mode's output root (absolute)."""
@@ -261,7 +266,7 @@ class Config(Settings):
         return Path(self.data.sample_dir) / self.mode
 
 
-SECTIONS: dict[str, type[Section]] = {
+SECTIONS: dict[str, type[BaseModel]] = {
     "data": DataConfig,
     "columns": ColumnsConfig,
     "train": TrainConfig,
@@ -274,6 +279,14 @@ SECTIONS: dict[str, type[Section]] = {
     "dask": DaskConfig,
     "outputs": OutputsConfig,
 }
+# The tables optional machinery adds (run/extensions.py), plugged into the two models
+# every file and the merged result are checked with; the same as Settings and Config
+# in a project without any.
+PLUGGED_SECTIONS = plugged_sections()
+SECTIONS |= PLUGGED_SECTIONS
+_plugged_fields: dict[str, Any] = {name: (model, ...) for name, model in PLUGGED_SECTIONS.items()}
+SettingsModel = create_model("Settings", __base__=Settings, **_plugged_fields)
+ConfigModel = create_model("Config", __base__=Config, **_plugged_fields)
 # Keys a template version renamed: old key -> (new key, template version). An old key
 # gets an error saying what to do instead of a bare "unknown key".
 RENAMED_KEYS = {"data.cache_dir": ("data.sample_dir", "1.0.0")}
@@ -321,7 +334,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 def _field(loc: tuple[str, ...]) -> FieldInfo | None:
     """The field a key names: ("task",) or ("data", "max_rows")."""
     if len(loc) == 1:
-        return Settings.model_fields.get(loc[0])
+        return SettingsModel.model_fields.get(loc[0])
     return SECTIONS[loc[0]].model_fields.get(loc[1])
 
 
@@ -371,7 +384,7 @@ def _wrong(loc: tuple[str, ...], error: Any, content: dict[str, Any]) -> str:
             "(`copier update` does it for you)"
         )
     if error["type"] == "extra_forbidden":
-        model = Settings if len(loc) == 1 else SECTIONS[loc[0]]
+        model = SettingsModel if len(loc) == 1 else SECTIONS[loc[0]]
         return f"unknown key '{key}' (expected one of: {', '.join(sorted(model.model_fields))})"
     value = content[loc[0]] if len(loc) == 1 else content[loc[0]][loc[1]]
     return f"key '{key}' must {_expected(loc, error)}, got {value!r}"
@@ -381,7 +394,7 @@ def _check_file(path: Path | str, content: dict[str, Any]) -> list[Problem]:
     """Unknown keys and values of the wrong type or out of range in one config file (a
     key it leaves out is no error: another file may set it)."""
     try:
-        Settings.model_validate(content)
+        SettingsModel.model_validate(content)
     except ValidationError as error:
         errors = [item for item in error.errors(include_url=False) if item["type"] != "missing"]
         return _problems(path, content, errors)
@@ -501,7 +514,7 @@ def _build(
     given["outputs"].setdefault("root", f"outputs/{mode}")
     extra = {"mode": mode, "raw": merged, "origin": origin, "root": root, "config_dir": config_dir}
     try:
-        config = Config.model_validate({**given, **extra})
+        config = ConfigModel.model_validate({**given, **extra})
     except ValidationError as error:  # keys no file sets
         errors = error.errors(include_url=False)
         raise _config_error(_problems(config_dir / "base.toml", given, errors), files) from None
