@@ -33,6 +33,7 @@ from ..publishing.publish import check_output_root, writing_into
 from ..run.config import Config
 from ..run.errors import ProjectError
 from ..run.extensions import after
+from ..run.extensions import tracked_runs as tracked_by_extensions
 from ..yours.features import FeatureSchema, infer_schema, schema_of
 from . import plots
 from .expectations import expectations_section
@@ -63,8 +64,11 @@ def build_report(config: Config, tracked_runs: Sequence[TrackedRun] | None = Non
     sortable table of one row per run, in the order given. Each run is a mapping with
     the keys run_id, started (text, e.g. an ISO time), model, and metrics (a mapping of
     metric name to number); any other key whose value is a number, text or boolean
-    becomes a column too (e.g. mode, status). Without it the page has no such panel.
+    becomes a column too (e.g. mode, status). Not given, the runs experiment tracking
+    recorded so far (when it is on for the mode); without any, the page has no panel.
     """
+    if tracked_runs is None:  # the runs tracking recorded, when it is on for the mode
+        tracked_runs = tracked_by_extensions(config)
     with limit_threads(config.compute.n_jobs):
         return _build_report(config, list(tracked_runs or []))
 

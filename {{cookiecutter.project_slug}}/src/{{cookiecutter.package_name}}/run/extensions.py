@@ -3,7 +3,8 @@
 A template answer can add machinery that only some projects have. Such a project holds
 run/plugged.py, which names what that machinery adds: its config tables (SECTIONS,
 {"name": pydantic model}, validated like every other table) and what it does after a
-command's work (`after(event, config, **facts)`). Without that file the config has its
+command's work (`after(event, config, **facts)`) and, for the report, the runs it
+recorded so far (`tracked_runs(config)`). Without that file the config has its
 standard tables only (a file that sets another is refused as an unknown key) and
 `after` does nothing, so the modules of the code path never name optional machinery.
 """
@@ -46,3 +47,10 @@ def after(event: str, config: Config, **facts: Any) -> None:
     module = _plugged()
     if module is not None:
         module.after(event, config, **facts)
+
+
+def tracked_runs(config: Config) -> list[dict[str, Any]] | None:
+    """The runs optional machinery recorded so far, for the report's panel "Runs tracked
+    so far" (see reporting/report.py); None when there is none, or it is off."""
+    module = _plugged()
+    return module.tracked_runs(config) if module is not None else None
