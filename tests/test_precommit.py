@@ -131,7 +131,11 @@ def test_a_model_that_predicts_a_constant_is_refused_by_the_not_garbage_checks(p
         "from sklearn.base import BaseEstimator\n",
         "from sklearn.base import BaseEstimator\nfrom sklearn.dummy import DummyClassifier\n",
     )
-    commit = project.add_and_commit(models, message="A constant model")
+    # Test mode's boosting rounds (configs/test.toml) are no parameter of a DummyClassifier:
+    # left in, the config would refuse them before any model is fitted.
+    params = "params = { hist_gradient_boosting = { max_iter = 30 } }\n"
+    project.replace("configs/test.toml", params, "")
+    commit = project.add_and_commit(models, "configs/test.toml", message="A constant model")
     printed = commit.assert_refused_by("test-mode")
     assert commit.failed() == {"test-mode"}, commit.output
     assert "beats_dummy_baseline" in printed, commit.output

@@ -177,12 +177,15 @@ def test_a_threshold_that_cannot_be_met_publishes_nothing(generated, environment
     assert f"{primary} is" in lines[0] and "required >= 0.9999" in lines[0]
     assert {path.name: path.read_bytes() for path in outputs.iterdir()} == before
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
-    # Beside the outputs: the two config folders, and the data contract production
-    # recorded at its first load (data/production/contract.json).
+    # Beside the outputs: the two config folders, the data contract production recorded
+    # at its first load (data/production/contract.json), and the MLflow store the good
+    # run was tracked in ([tracking] in configs/base.toml, on with the `mlflow` answer).
     assert sorted(path.name for path in outputs.parent.iterdir()) == [
         "data",
         "failing",
         "good",
+        "mlruns",
+        "mlruns.db",
         "outputs",
     ]
     assert (tmp_path / "data" / "production" / "contract.json").is_file()
