@@ -43,7 +43,7 @@ def lint(session: nox.Session) -> None:
 def train_test(session: nox.Session) -> None:
     """Run the pipeline in test mode from the command line."""
     install_project(session)
-    session.run("python", "-m", "{{ cookiecutter.package_name }}", "train", "--mode", "test")
+    session.run("python", "-m", "trimode", "train", "--mode", "test")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""The package of the project: one ML pipeline in test, human and production mode.
+"""Your ML project's own code: the model registry (models.py), how columns become
+features (features.py) and what the model must keep doing (expectations.py).
 
-The project's description lives in pyproject.toml.
+The machinery that runs them in test, human and production mode is the trimode
+runtime, a dependency (pyproject.toml); it finds these files through [tool.trimode].
 """
-
-__version__ = "0.1.0"

@@ -1,0 +1,375 @@
+"""Tracked experiments in MLflow: what compare, train and a published production model did.
+
+- `compare`: one parent run (the mode, rows, folds, the leaderboard as an artifact) with a
+  child run per model: its hyper-parameters, and the mean and spread (std) over folds of
+  every metric and of the fit and score times.
+- `train`: the model's hyper-parameters and the run's settings; its metrics on the
+  held-out rows beside the dummy baseline's (baseline_<metric>) and the lift; the
+  manifest, metrics.json, the model card and the report (`report` adds it to the run
+  that trained the model) as artifacts; the model file's sha256 as a tag.
+- A model the quality gate passed (evaluation.gate, as production mode sets it) is also
+  registered in MLflow's model registry, under the experiment's name, tagged with the
+  manifest's sha256, the git commit and the data's content hash. The version's files
+  are the run's model/ artifacts: the very model.skops the project loads (checked
+  against its manifest), not a second copy in MLflow's pickle-based sklearn flavour,
+  which would be a file no one checks and that loading would have to trust whole.
+
+Where runs go is [tracking] in the configs: a SQLite file under the project root by
+default (`uv run mlflow ui --backend-store-uri sqlite:///mlruns.db` shows it; the
+artifacts go beside it in mlruns/), or a team's server. Tracking never fails a run:
+when the store cannot be reached or refuses a write, one line on the error stream says
+tracking was skipped and why (passwords in the URI hidden), and the run goes on. MLflow
+is imported only when tracking is on for the mode: test mode and `--help` never load it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from trimode.config.model import TrackingConfig
+from trimode.core.layout import (
+    MANIFEST_FILE,
+    METRICS_FILE,
+    MODEL_CARD_FILE,
+    MODEL_FILE,
+    REPORT_FILE,
+)
+from trimode.core.locations import redact, resolve_source
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
+
+    from trimode.config.model import Config
+    from trimode.modelling.compare import Leaderboard
+
+# MLflow's own limit on a parameter's value (characters).
+PARAM_LENGTH = 6000
+# How long a team's server may keep a run waiting, unless MLFLOW_HTTP_REQUEST_* say
+# otherwise: MLflow's defaults retry for minutes.
+HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
+}
+# The most runs the report's panel shows, newest first.
+RUNS_SHOWN = 50
+
+
+def after(event: str, config: Config, **facts: Any) -> None:
+    """Record what a command did ("compare", "train", "report"), when [tracking] is on for
+    the mode. Never raises: a failure is one line on stderr."""
+    tracking: TrackingConfig = config.tracking
+    if not tracking.enabled or not _installed(config):
+        return
+    uri = tracking.uri
+    try:
+        uri = tracking_uri(config)
+        client = _client(uri)
+        experiment = _experiment(client, config, uri)
+        RECORDERS[event](client, experiment, config, **facts)
+    except Exception as error:  # tracking never makes a run fail
+        _say_skipped(f"{event} not recorded in {uri}", error)
+
+
+def tracked_runs(config: Config) -> list[dict[str, Any]] | None:
+    """The train runs of the experiment so far, newest first (at most RUNS_SHOWN), for the
+    report's panel "Runs tracked so far"; None when tracking is off for the mode. Never
+    raises: when the store cannot be read, one line on stderr, and no panel."""
+    tracking: TrackingConfig = config.tracking
+    if not tracking.enabled or not _installed(config):
+        return None
+    uri = tracking.uri
+    try:
+        uri = tracking_uri(config)
+        client = _client(uri)
+        found = client.get_experiment_by_name(experiment_name(config))
+        if found is None:
+            return []
+        runs = client.search_runs(
+            [found.experiment_id],
+            filter_string="tags.command = 'train'",
+            order_by=["attributes.start_time DESC"],
+            max_results=RUNS_SHOWN,
+        )
+    except Exception as error:  # the report is written without the panel
+        _say_skipped(f"tracked runs not read from {uri}", error)
+        return None
+    return [_tracked_run(run) for run in runs]
+
+
+def _tracked_run(run: Any) -> dict[str, Any]:
+    """One row of the report's panel: when, which model in which mode, at which commit,
+    and its metrics on the held-out rows (the baseline's are in the run, not the row)."""
+    tags = run.data.tags
+    started = datetime.fromtimestamp(run.info.start_time / 1000, UTC)
+    return {
+        "run_id": run.info.run_id,
+        "started": started.isoformat(timespec="seconds"),
+        "model": tags.get("model", ""),
+        "mode": tags.get("mode", ""),
+        "git_commit": tags.get("git_commit", "")[:12],
+        "metrics": {
+            name: value
+            for name, value in sorted(run.data.metrics.items())
+            if not name.startswith("baseline_") and name != "duration_s"
+        },
+    }
+
+
+def _installed(config: Config) -> bool:
+    """Whether MLflow can be imported; when it cannot, one line says how to add it."""
+    import importlib.util
+
+    if importlib.util.find_spec("mlflow") is not None:
+        return True
+    print(
+        f"warning: tracking skipped: {config.where('tracking.enabled')} is true but MLflow is "
+        "not installed: depend on trimode[mlflow] in pyproject.toml (then `uv sync`), or set "
+        "tracking.enabled = false",
+        file=sys.stderr,
+    )
+    return False
+
+
+def _say_skipped(what: str, error: Exception) -> None:
+    """The one line saying tracking was skipped, and why, with passwords hidden."""
+    reason = " ".join(f"{type(error).__name__}: {error}".split())
+    # Redacted whole, then cut: a cut could leave half a password unrecognised.
+    line = redact(f"warning: tracking skipped, {what}: {reason}")
+    print(line if len(line) <= 300 else line[:297] + "...", file=sys.stderr)
+
+
+def tracking_uri(config: Config) -> str:
+    """[tracking] uri, with a relative SQLite file made absolute under the project root."""
+    return resolve_source(config.tracking.uri, config.root)
+
+
+def experiment_name(config: Config) -> str:
+    """The experiment's name, which the registered model shares: [tracking] experiment, or
+    the project folder's name."""
+    return config.tracking.experiment or config.root.name
+
+
+def _client(uri: str) -> MlflowClient:
+    """An MLflow client of the store, MLflow imported now (and quiet but for warnings)."""
+    for name, value in HTTP_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+    from mlflow.tracking import MlflowClient
+
+    # A new SQLite store says each step of making its tables (MLflow sets its loggers to
+    # INFO when imported).
+    for name in ("alembic", "mlflow"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def _experiment(client: MlflowClient, config: Config, uri: str) -> str:
+    """The experiment's id, made when missing. A local store keeps its artifacts beside
+    its SQLite file, in mlruns/ (MLflow's own default is a folder in the current one)."""
+    name = experiment_name(config)
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return str(found.experiment_id)
+    location = None
+    if uri.startswith("sqlite:"):
+        from sqlalchemy.engine import make_url
+
+        database = make_url(uri).database
+        if database and database != ":memory:":
+            location = (Path(database).parent / "mlruns").as_uri()
+    return str(client.create_experiment(name, artifact_location=location))
+
+
+def _params(values: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Parameters as MLflow keeps them: text, at most PARAM_LENGTH characters each."""
+    return {f"{prefix}{key}": str(value)[:PARAM_LENGTH] for key, value in values.items()}
+
+
+def _metrics(values: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """The finite numbers among the values (MLflow keeps no missing metric)."""
+    numbers = {}
+    for key, value in values.items():
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            numbers[f"{prefix}{key}"] = float(value)
+    return numbers
+
+
+def _log(client: MlflowClient, run_id: str, params: dict[str, str], metrics: dict[str, float]):
+    """Log the parameters and metrics in one request."""
+    from mlflow.entities import Metric, Param
+
+    now = int(time.time() * 1000)
+    client.log_batch(
+        run_id,
+        metrics=[Metric(key, value, now, 0) for key, value in metrics.items()],
+        params=[Param(key, value) for key, value in params.items()],
+    )
+
+
+def record_compare(
+    client: MlflowClient,
+    experiment: str,
+    config: Config,
+    leaderboard: Leaderboard,
+    paths: list[Path],
+) -> None:
+    """One parent run of the comparison, a child run per model (the baseline too)."""
+    from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
+
+    tags = {"command": "compare", "mode": config.mode, "task": leaderboard.task}
+    parent = client.create_run(
+        experiment, tags={**tags, MLFLOW_RUN_NAME: f"compare {config.mode}"}
+    ).info.run_id
+    _log(
+        client,
+        parent,
+        _params(
+            {
+                "mode": config.mode,
+                "task": leaderboard.task,
+                "primary_metric": leaderboard.primary_metric,
+                "n_rows": leaderboard.n_rows,
+                "cv_folds": leaderboard.cv_folds,
+                "seed": leaderboard.seed,
+                "models": ", ".join(leaderboard.rows["model"]),
+                "best": leaderboard.best,
+            }
+        ),
+        {},
+    )
+    for rank, row in enumerate(leaderboard.rows.to_dict(orient="records"), start=1):
+        name = row["model"]
+        child = client.create_run(
+            experiment,
+            tags={**tags, "model": name, MLFLOW_PARENT_RUN_ID: parent, MLFLOW_RUN_NAME: name},
+        ).info.run_id
+        settings = {"model": name, "cv_folds": leaderboard.cv_folds, "seed": leaderboard.seed}
+        params = _params(settings) | _params(leaderboard.params.get(name, {}), "model.")
+        _log(client, child, params, _metrics({**row, "rank": rank}))
+        client.set_terminated(child)
+    for path in paths:
+        client.log_artifact(parent, str(path))
+    client.set_terminated(parent)
+
+
+def record_train(
+    client: MlflowClient,
+    experiment: str,
+    config: Config,
+    manifest: dict[str, Any],
+    output_dir: Path,
+) -> None:
+    """One run of the training: settings, metrics against the baseline, the run's files;
+    the model registered too when the quality gate passed it."""
+    from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
+
+    # Here, not above: artifacts.py imports scikit-learn, and the config imports this
+    # module (fetch-sample never loads scikit-learn).
+
+    artifact = manifest["artifact"]
+    tags = {
+        "command": "train",
+        "mode": manifest["mode"],
+        "task": manifest["task"],
+        "model": manifest["model"],
+        "artifact_sha256": artifact["sha256"],
+        **_provenance(manifest),
+        MLFLOW_RUN_NAME: f"train {manifest['mode']} {manifest['model']}",
+    }
+    run = client.create_run(experiment, tags=tags)
+    run_id = run.info.run_id
+    split = manifest["split"]
+    settings = {
+        "mode": manifest["mode"],
+        "model": manifest["model"],
+        "primary_metric": manifest["primary_metric"],
+        "rows": manifest["data"]["rows"],
+        "n_train": split["n_train"],
+        "n_test": split["n_test"],
+        "seed": split["seed"],
+        "refit_on_all_rows": manifest["refit_on_all_rows"],
+    }
+    metrics = {
+        **_metrics(manifest["metrics"]),
+        **_metrics(manifest["baseline"], "baseline_"),
+        **_metrics({"lift_over_baseline": manifest["lift_over_baseline"]}),
+        **_metrics({"duration_s": manifest["duration_s"]}),
+    }
+    _log(client, run_id, _params(settings) | _params(manifest["params"], "model."), metrics)
+    for name in (MANIFEST_FILE, METRICS_FILE, MODEL_CARD_FILE, REPORT_FILE):
+        if (output_dir / name).is_file():
+            client.log_artifact(run_id, str(output_dir / name))
+    gate = manifest["gate"]
+    if gate["enforced"] and gate["passed"]:
+        _register(client, run, config, manifest, output_dir)
+    client.set_terminated(run_id)
+
+
+def _provenance(manifest: dict[str, Any]) -> dict[str, str]:
+    """Tags of where the model came from: the data's content hash, and the git commit
+    (when the project is in git) and whether files differed from it."""
+    git = manifest["git"]
+    tags = {"data_fingerprint": str(manifest["data"]["content_hash"])}
+    if git.get("commit"):
+        tags |= {"git_commit": git["commit"], "git_dirty": str(bool(git.get("dirty"))).lower()}
+    return tags
+
+
+def _register(
+    client: MlflowClient, run: Any, config: Config, manifest: dict[str, Any], output_dir: Path
+) -> None:
+    """A new version of the registered model: the run's model/ artifacts (model.skops and
+    the manifest that vouches for it), tagged with the manifest's sha256, the git commit
+    and the data's content hash."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
+
+    run_id = run.info.run_id
+    for name in (MODEL_FILE, MANIFEST_FILE):
+        client.log_artifact(run_id, str(output_dir / name), "model")
+    name = experiment_name(config)
+    try:
+        client.create_registered_model(name, description="Models the quality gate passed.")
+    except MlflowException as error:
+        if error.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
+            raise
+    tags = {
+        "manifest_sha256": hashlib.sha256((output_dir / MANIFEST_FILE).read_bytes()).hexdigest(),
+        "artifact_sha256": manifest["artifact"]["sha256"],
+        **_provenance(manifest),
+        "mode": manifest["mode"],
+    }
+    client.create_model_version(
+        name, source=f"{run.info.artifact_uri}/model", run_id=run_id, tags=tags
+    )
+
+
+def record_report(
+    client: MlflowClient, experiment: str, config: Config, manifest: dict[str, Any], path: Path
+) -> None:
+    """The report, added to the tracked run that trained the model it describes."""
+    sha256 = manifest["artifact"]["sha256"]
+    runs = client.search_runs(
+        [experiment],
+        filter_string=f"tags.command = 'train' and tags.artifact_sha256 = '{sha256}'",
+        max_results=1,
+    )
+    if not runs:
+        raise LookupError(f"no tracked train run made the model {sha256[:12]}")
+    client.log_artifact(runs[0].info.run_id, str(path))
+
+
+RECORDERS: dict[str, Callable[..., None]] = {
+    "compare": record_compare,
+    "train": record_train,
+    "report": record_report,
+}

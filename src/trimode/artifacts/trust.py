@@ -1,0 +1,267 @@
+"""Which types a saved model may hold: derived in code, never read from a file beside it.
+
+A skops file says which types it holds; loading refuses any that the model it claims to
+be could not hold. What that model holds is found by building it and fitting it on 500
+rows of the built-in data set (a date and a text column added; three classes when the
+artifact has three or more, a multinomial loss holding types two classes do not): its
+estimator is the class and hyper-parameters its manifest records (only a scikit-learn
+class or one of the project's own), so a model trained before models.py changed still
+loads; failing that, the registry entry of the same name. The preprocessing is the
+project's (features.py), with its add_features when it has one.
+
+A derived list is cached on disk per (runtime and library versions, estimator and
+parameters, class count, the features module's source), so a repeated `predict` fits
+nothing. The cache lives in the user's cache folder (TRIMODE_CACHE_DIR overrides it),
+not beside any artifact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from trimode.artifacts.skops_io import skops_io, types_in
+from trimode.config.model import ColumnsConfig
+from trimode.core.errors import ArtifactError, ProjectError
+from trimode.core.io import json_safe, write_json
+from trimode.core.layout import VERSION
+from trimode.core.project import Project
+from trimode.core.tasks import Task, task_named
+from trimode.data.schema import infer_schema
+from trimode.data.synthetic import TARGETS, make_dataset, with_date_and_text
+from trimode.modelling.registry import RUNTIME_PARAMS, chosen_params, make_estimator
+
+# Plain data, whatever the user's columns hold: Python and numpy scalars and arrays.
+BASIC_TYPES = frozenset(
+    [
+        f"builtins.{kind.__name__}"
+        for kind in (bool, int, float, complex, str, bytes, list, tuple, dict, set, slice)
+    ]
+    + [
+        f"numpy.{kind.__name__}"
+        for kind in (
+            np.ndarray,
+            np.dtype,
+            np.bool_,
+            np.str_,
+            np.int8,
+            np.int16,
+            np.int32,
+            np.int64,
+            np.uint8,
+            np.uint16,
+            np.uint32,
+            np.uint64,
+            np.float16,
+            np.float32,
+            np.float64,
+        )
+    ]
+)
+# Rows of the built-in data set a model is fitted on to learn its types.
+FIT_ROWS = 500
+CACHE_VARIABLE = "TRIMODE_CACHE_DIR"
+
+# A way to build the artifact's estimator: what it is (for the cache and messages), and
+# a function returning it unfitted.
+Candidate = tuple[str, Callable[[], BaseEstimator]]
+
+
+def trusted_types(
+    project: Project, manifest: dict[str, Any], held: set[str], where: str
+) -> frozenset[str]:
+    """The types an artifact described by manifest may hold. The first way of building its
+    estimator whose types cover what the file holds wins; when none does, the first
+    one's types (the caller refuses what lies outside). `where` names the manifest."""
+    task, name = manifest.get("task"), manifest.get("model")
+    try:
+        rules = task_named(task if isinstance(task, str) else "")
+    except ProjectError:
+        raise ArtifactError(f"{where} names task {task!r}; refusing to load it") from None
+    kind = rules.class_kind(len(manifest.get("classes") or ()))
+    candidates = _candidates(project, manifest, rules, where)
+    if not candidates:
+        raise ArtifactError(
+            f"{where}: model {name!r} records no estimator class and is not in this project's "
+            f"registry ({project.modules['models']}) for task {rules.name}: refusing to load it "
+            "(put the entry back, or train again)"
+        )
+    found: list[frozenset[str]] = []
+    for described, build in candidates:
+        try:
+            types = BASIC_TYPES | _types_of(project, rules, kind, described, build)
+        except (TypeError, ValueError, ProjectError):
+            continue  # parameters the class no longer takes: the next way, if any
+        if held <= types:
+            return types
+        found.append(types)
+    if not found:
+        raise ArtifactError(
+            f"{where}: model {name!r} cannot be rebuilt from its record or this project's "
+            f"registry ({project.modules['models']}) to check its types: refusing to load it (train again)"
+        )
+    return found[0]
+
+
+def _candidates(
+    project: Project, manifest: dict[str, Any], task: Task, where: str
+) -> list[Candidate]:
+    """The ways to build the artifact's estimator: the class and hyper-parameters its
+    manifest records, then the registry's entry of its name with the hyper-parameters
+    that differ from that entry's defaults."""
+    found: list[Candidate] = []
+    recorded = manifest.get("estimator")
+    params = manifest.get("params") if isinstance(manifest.get("params"), dict) else {}
+    if isinstance(recorded, str):
+        kind = _trusted_class(project, recorded, where)
+        if kind is not None:
+            changed = _changed(kind, params)
+            found.append(
+                (f"{recorded} {_canonical(changed)}", lambda: kind().set_params(**changed))
+            )
+    name = manifest.get("model")
+    if isinstance(name, str) and name in project.registry().get(task.name, {}):
+        chosen = chosen_params(project, task.name, name, params)
+        found.append(
+            (
+                f"registry {name} {_canonical(chosen)}",
+                lambda: make_estimator(project, task.name, name, params=chosen),
+            )
+        )
+    return found
+
+
+def _trusted_class(project: Project, path: str, where: str) -> type[BaseEstimator] | None:
+    """The estimator class a manifest names, when it is one the project may load: a
+    scikit-learn class or one of the project's own package. None when it cannot be
+    built without arguments (the registry's entry is tried instead)."""
+    module_name, _, qualname = path.rpartition(".")
+    own = project.modules['models'].partition(".")[0]
+    if module_name.split(".")[0] not in ("sklearn", own):
+        raise ArtifactError(
+            f"{where} names estimator {path!r}, which is neither a scikit-learn class nor "
+            f"one of this project's ({own}): refusing to load it"
+        )
+    try:
+        kind = functools.reduce(getattr, qualname.split("."), importlib.import_module(module_name))
+    except (ImportError, AttributeError):
+        return None
+    if not (isinstance(kind, type) and issubclass(kind, BaseEstimator)):
+        raise ArtifactError(
+            f"{where} names {path!r}, which is not an estimator: refusing to load it"
+        )
+    try:
+        kind()
+    except TypeError:
+        return None
+    return kind
+
+
+def _changed(kind: type[BaseEstimator], params: dict[str, Any]) -> dict[str, Any]:
+    """The recorded hyper-parameters that differ from the class's defaults (how to run,
+    n_jobs and seeds, left out: they change no type)."""
+    defaults = json_safe(kind().get_params(deep=False))
+    return {
+        key: value
+        for key, value in params.items()
+        if key in defaults and key not in RUNTIME_PARAMS and value != defaults[key]
+    }
+
+
+def _canonical(params: dict[str, Any]) -> str:
+    return json.dumps(json_safe(params), sort_keys=True)
+
+
+def _types_of(
+    project: Project, task: Task, kind: int, described: str, build: Callable[[], BaseEstimator]
+) -> frozenset[str]:
+    """The types of the estimator built by `build` in the project's pipeline, fitted
+    with `kind` classes (0: regression): from the cache, else derived and cached."""
+    features = project.module("features")
+    source = Path(features.__file__ or "").read_bytes() if features.__file__ else b""
+    key = hashlib.sha256(
+        json.dumps(
+            [VERSION, _versions(), described, task.name, kind, hashlib.sha256(source).hexdigest()]
+        ).encode()
+    ).hexdigest()
+    cached = _read_cache(key)
+    if cached is not None:
+        return cached
+    types = _derive(project, task, kind, build())
+    _write_cache(key, types)
+    return types
+
+
+def _derive(project: Project, task: Task, kind: int, estimator: BaseEstimator) -> frozenset[str]:
+    """Fit the estimator behind the project's preprocessing on FIT_ROWS built-in rows
+    (with a date and a text column), and list the types skops saves of the result."""
+    frame = with_date_and_text(make_dataset(task.name, FIT_ROWS))
+    target = TARGETS[task.name]
+    if kind > 2:  # the plan a customer holds: three classes, as text
+        frame, target = frame.drop(columns=[target]), "plan"
+    x, y = frame.drop(columns=[target]), frame[target]
+    schema = infer_schema(x, target, ColumnsConfig(dates=["signup_date"], text=["feedback"]))
+    features = project.module("features")
+    fitted = Pipeline(
+        [("preprocess", features.build_preprocessor(schema)), ("model", estimator)]
+    ).fit(x, y)
+    add_features = getattr(features, "add_features", None)
+    if add_features is not None:
+        # Fitted alone: FunctionTransformer.fit never calls the function, which may need
+        # the user's columns; its types are the same whatever rows it saw.
+        step = FunctionTransformer(add_features).fit(x)
+        fitted = Pipeline([("add_features", step), *fitted.steps])
+    return frozenset(types_in(skops_io().dumps(fitted)))
+
+
+@functools.cache
+def _versions() -> list[str]:
+    """The versions of the libraries whose classes a model holds."""
+    from importlib import metadata
+
+    return [metadata.version(name) for name in ("scikit-learn", "skops", "numpy")]
+
+
+def cache_dir() -> Path:
+    """Where derived lists of types are kept: TRIMODE_CACHE_DIR, else the user's cache
+    folder (XDG on Linux, Library/Caches on macOS, LOCALAPPDATA on Windows)."""
+    given = os.environ.get(CACHE_VARIABLE)
+    if given:
+        return Path(given)
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "trimode" / "trusted-types"
+
+
+def _read_cache(key: str) -> frozenset[str] | None:
+    try:
+        entry = json.loads((cache_dir() / f"{key}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    types = entry.get("types") if isinstance(entry, dict) else None
+    if not isinstance(types, list) or not all(isinstance(item, str) for item in types):
+        return None
+    return frozenset(types)
+
+
+def _write_cache(key: str, types: frozenset[str]) -> None:
+    """Keep the list for the next load; a cache that cannot be written is no error."""
+    with contextlib.suppress(OSError):
+        write_json(cache_dir() / f"{key}.json", {"runtime": VERSION, "types": sorted(types)})

@@ -1,0 +1,105 @@
+"""What the commands print: their results on standard output, notes and warnings on the
+error stream, one line each, passwords hidden; the leaderboard as a table."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from trimode.core.locations import redact
+from trimode.core.tasks import task_named
+
+if TYPE_CHECKING:  # imported by the commands that print them: --help does not
+    from rich.table import Table
+
+    from trimode.modelling.compare import Leaderboard
+
+
+def print_notes(notes: Sequence[str], warnings: Sequence[str] = ()) -> None:
+    """Print what the run noted and warned about, one line each, on the error stream."""
+    for note in notes:
+        print(f"note: {redact(note)}", file=sys.stderr)
+    for warning in warnings:
+        print(f"warning: {redact(warning)}", file=sys.stderr)
+
+
+def print_fetch(fetched) -> None:
+    """Say what a fetch kept, where it went, and how the source's schema drifted."""
+    meta = fetched.meta
+    how = "stratified by the target, " if meta["stratify"] else ""
+    why = f" ({fetched.reason})" if fetched.reason else ""
+    print(
+        f"sample{why}: {meta['rows_kept']:,} of {meta['rows_seen']:,} rows from "
+        f"{meta['source_description']}; {how}seed {meta['seed']} -> {shown(fetched.path)}"
+    )
+    copies = [
+        shown(fetched.path.with_name(entry["file"])) for entry in meta.get("copies", {}).values()
+    ]
+    if copies:
+        print(f"copies for spreadsheets and scripts: {', '.join(copies)}")
+    if fetched.drift:
+        drift = fetched.drift.describe()
+        print(f"warning: the source's columns changed since the last fetch: {drift}")
+
+
+def shown(path: Path) -> str:
+    """A path as a user reads it: relative to the current folder when inside it."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def render_leaderboard(leaderboard: Leaderboard) -> Table:
+    """The leaderboard as a rich table: "mean ± std" per metric, best model first."""
+    from rich import box
+    from rich.table import Table
+
+    from trimode.modelling.compare import BASELINE, TIMES
+
+    task, primary = task_named(leaderboard.task), leaderboard.primary_metric
+    table = Table(
+        title=f"{leaderboard.mode} mode: {leaderboard.n_rows} rows, {leaderboard.cv_folds}-fold "
+        f"cross-validation, best {primary} first",
+        caption="↑ greater is better, ↓ smaller is better; times are seconds per fold",
+        box=box.SIMPLE_HEAD,
+    )
+    table.add_column("model", no_wrap=True)
+    metrics = task.metric_names
+    for name in metrics:
+        arrow = "↑" if task.metric(name).greater_is_better else "↓"
+        style = "bold" if name == primary else ""
+        table.add_column(f"{name} {arrow}", justify="right", style=style)
+    for name in TIMES:
+        table.add_column(name.replace("_", " "), justify="right")
+    for row in leaderboard.rows.to_dict(orient="records"):
+        cells = [row["model"]]
+        cells += [_mean_std(row, name, 4) for name in metrics]
+        cells += [_mean_std(row, name, 2) for name in TIMES]
+        table.add_row(*cells, style="dim" if row["model"] == BASELINE else None)
+    return table
+
+
+def print_leaderboard(leaderboard: Leaderboard) -> None:
+    """Print the leaderboard table whole, wider than the terminal if need be, never squeezed."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    table = render_leaderboard(leaderboard)
+    console = Console()
+    needed = Measurement.get(console, console.options.update_width(1_000), table).maximum
+    Console(width=max(console.width, needed)).print(table)
+
+
+def _mean_std(row: dict[str, Any], name: str, digits: int) -> str:
+    mean, std = row[f"{name}_mean"], row[f"{name}_std"]
+    if not _is_finite(mean):
+        return "n/a"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def _is_finite(value: Any) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)

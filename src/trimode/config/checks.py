@@ -1,0 +1,145 @@
+"""Checks of a mode's merged configuration that need more than one key: the output root,
+the metrics and the quality guard against the task, the column roles.
+
+Each check yields Problems (wording.py), gathered with every other problem of the load
+so that one run reports them all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from trimode.config.model import Config
+from trimode.config.wording import Problem
+from trimode.core.locations import under_root
+from trimode.core.tasks import Task as TaskRules
+from trimode.core.tasks import task_named
+
+# Folders of the project a run's output root must never be, hold or lie inside.
+PROJECT_FOLDERS = ("configs", "src", "notebooks", "tests", "data", ".git", ".github", "docs")
+
+
+def problem(config: Config, key: str, text: str, named: str | None = None) -> Problem:
+    """A problem of the merged config: the file that set the key says `key '<named>' <text>`."""
+    file = config.file_of(key)
+    return Problem(file, key, f"{file}: key '{named or key}' {text}")
+
+
+def check_outputs_root(config: Config, protected: list[Path]) -> Iterator[Problem]:
+    """An output root is a folder of its own inside the project (a run replaces it whole):
+    not the project, not one of its own folders or files, not holding or inside one."""
+    value, root, key = config.outputs.root, config.root, "outputs.root"
+    # Where the path points, links kept: an outputs/ that links to a bigger disk still
+    # lies in the project.
+    resolved = Path(os.path.normpath(under_root(value, root)))
+    refuse = f"= {value!r}"
+    if Path(value).name in ("", ".", "..") or root.is_relative_to(resolved):
+        yield problem(
+            config, key, f"{refuse} would hold the whole project: name a folder of its own"
+        )
+        return
+    for folder in protected:
+        if resolved == folder or resolved.is_relative_to(folder) or folder.is_relative_to(resolved):
+            yield problem(
+                config,
+                key,
+                f"{refuse} is, holds or lies in the project's own folder {folder.name}/: "
+                "a run replaces its output root, so name a folder of its own (e.g. outputs/<mode>)",
+            )
+            return
+    for parent in (resolved, *resolved.parents):
+        if parent.is_file():
+            yield problem(config, key, f"{refuse}: {parent} is a file, not a folder")
+            return
+        if parent == root:
+            break
+    if not resolved.is_relative_to(root) and not config.outputs.allow_outside_project:
+        yield problem(
+            config,
+            key,
+            f"{refuse} lies outside the project {root}: set outputs.allow_outside_project = "
+            "true to write there (a folder this project did not make is still never replaced)",
+        )
+
+
+def _check_guard(config: Config, task: TaskRules) -> Iterator[Problem]:
+    """The quality guard keeps a constant model out: a lift above 0, thresholds a model
+    can meet and a constant one cannot, unless evaluation.allow_no_lift says otherwise."""
+    known_metrics = task.metric_names
+    evaluation = config.evaluation
+    allowed = evaluation.allow_no_lift
+    if evaluation.min_lift_over_baseline <= 0 and not allowed:
+        yield problem(
+            config,
+            "evaluation.min_lift_over_baseline",
+            "must be above 0 (a model must beat the dummy baseline), got "
+            f"{evaluation.min_lift_over_baseline}; set evaluation.allow_no_lift = true to "
+            "accept a model no better than the baseline",
+        )
+    key = "evaluation.thresholds"
+    for metric, bound in evaluation.thresholds.items():
+        if metric not in known_metrics:
+            if metric != evaluation.primary_metric:  # an unknown primary metric is said once
+                yield problem(
+                    config,
+                    key,
+                    f"names unknown metric {metric!r} (expected {', '.join(known_metrics)} "
+                    f"for task {config.task})",
+                )
+            continue
+        low, high, constant = task.metric(metric).range
+        if not low <= bound <= high:
+            yield problem(
+                config,
+                key,
+                f"sets {metric} = {bound}, which no model can reach ({metric} lies in "
+                f"[{low}, {high}])",
+            )
+        elif constant is not None and bound <= constant and not allowed:
+            yield problem(
+                config,
+                key,
+                f"sets {metric} = {bound}, which a constant model reaches ({constant}): set "
+                "it above, or evaluation.allow_no_lift = true",
+            )
+
+
+def check_columns(config: Config) -> Iterator[Problem]:
+    """A column has one role at most, and the target has none."""
+    columns, target = config.columns, config.data.target
+    seen: dict[str, str] = {}
+    for role in ("drop", "ids", "dates", "text"):
+        key = f"columns.{role}"
+        for name in getattr(columns, role):
+            if name == target:
+                yield problem(
+                    config,
+                    key,
+                    f"names the target column {target!r} (data.target); the target has no "
+                    "other role",
+                )
+            elif name in seen:
+                yield problem(
+                    config,
+                    key,
+                    f"names column {name!r}, which columns.{seen[name]} names too: give a "
+                    "column one role",
+                )
+            else:
+                seen[name] = role
+
+
+def check_metrics(config: Config) -> Iterator[Problem]:
+    """Check the metric names the task knows (modelling/tasks.py, no scikit-learn needed),
+    and the quality guard's numbers against each metric's range."""
+    task = task_named(config.task)
+    primary = config.evaluation.primary_metric
+    if primary not in task.metric_names:
+        yield problem(
+            config,
+            "evaluation.primary_metric",
+            f"must be one of {', '.join(task.metric_names)} for task {task.name}, got {primary!r}",
+        )
+    yield from _check_guard(config, task)

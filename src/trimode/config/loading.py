@@ -1,0 +1,193 @@
+"""Load the configuration of one mode: configs/base.toml merged with configs/<mode>.toml.
+
+A mode is configuration only. One typed model, the pydantic classes below, says what
+every key holds: its type, its default, its range or its allowed values. Every file
+is checked against it as it is read (unknown keys, wrong types, values out of range),
+then the merged result as a whole (keys no file sets, model and metric names the task
+knows, thresholds, column roles, the output root). Each error is one line naming the
+file, the key and what was expected; a ConfigError holds every error of a check, one
+line each, in file order. A key neither file sets takes the default beside its field
+below (the values configs/base.toml starts with); `task` and `data.target` have none,
+and `outputs.root` is outputs/<mode>.
+
+Relative paths in the configs are resolved against the project root, the folder
+holding the config folder, so a run means the same files from any current folder.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from trimode.config.checks import (
+    PROJECT_FOLDERS,
+    check_columns,
+    check_metrics,
+    check_outputs_root,
+    problem,
+)
+from trimode.config.model import SECTIONS, Config, Settings
+from trimode.config.wording import Files, Problem, config_error, problems_of, refuse
+from trimode.core.errors import ConfigError
+from trimode.core.layout import MODES
+from trimode.core.locations import resolve_source, under_root
+from trimode.core.tasks import task_named
+
+OVERRIDES = "--set"
+# A check of the merged config that a higher layer adds (the model registry's: see
+# modelling/registry.py), run with the config's own checks so that one load reports all.
+Check = Callable[[Config], Iterable[Problem]]
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read one TOML file, turning a syntax error into a ConfigError naming the file."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found (run from the project root or pass --config-dir)"
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+
+def _check_file(path: Path | str, content: dict[str, Any]) -> list[Problem]:
+    """Unknown keys and values of the wrong type or out of range in one config file (a
+    key it leaves out is no error: another file may set it)."""
+    try:
+        Settings.model_validate(content)
+    except ValidationError as error:
+        errors = [item for item in error.errors(include_url=False) if item["type"] != "missing"]
+        return problems_of(path, content, errors)
+    return []
+
+
+def _merge(
+    files: Files,
+) -> tuple[dict[str, Any], dict[str, Path | str]]:
+    """Merge the files in order; return the result and which file set each key last."""
+    merged: dict[str, Any] = {}
+    origin: dict[str, Path | str] = {}
+    for path, content in files:
+        for key, value in content.items():
+            if isinstance(value, dict):
+                merged.setdefault(key, {}).update(value)
+                origin.update({f"{key}.{name}": path for name in value})
+            else:
+                merged[key] = value
+                origin[key] = path
+    return merged, origin
+
+
+def parse_overrides(settings: dict[str, Any]) -> dict[str, Any]:
+    """Turn {"data.max_rows": 1000} into the nested form a config file has."""
+    nested: dict[str, Any] = {}
+    for key, value in settings.items():
+        section, _, name = key.partition(".")
+        if name:
+            nested.setdefault(section, {})[name] = value
+        else:
+            nested[section] = value
+    return nested
+
+
+def load_config(
+    mode: str,
+    config_dir: Path | str = "configs",
+    overrides: dict[str, Any] | None = None,
+    *,
+    options: dict[str, dict[str, Any]] | None = None,
+    checks: Sequence[Check] = (),
+) -> Config:
+    """Load, merge and validate configs/base.toml and configs/<mode>.toml, then apply
+    overrides ({"data.max_rows": 1000}: dotted keys, checked like a file's, named --set)
+    and the settings of other command-line options ({"--model": {"train.models": [...]}},
+    each checked like a file named by its option). `checks` adds checks of the merged
+    config (the registry's model names), reported with the config's own problems."""
+    if mode not in MODES:
+        raise ConfigError(f"unknown mode {mode!r} (expected one of: {', '.join(MODES)})")
+    config_dir = Path(config_dir)
+    if config_dir.exists() and not config_dir.is_dir():
+        raise ConfigError(
+            f"--config-dir {config_dir}: is a file, expected the folder holding base.toml "
+            f"and {mode}.toml"
+        )
+    if not config_dir.is_dir():
+        raise ConfigError(
+            f"{config_dir}: config folder not found (run from the project root or pass "
+            "--config-dir)"
+        )
+    files: Files = [
+        (path, read_toml(path)) for path in (config_dir / "base.toml", config_dir / f"{mode}.toml")
+    ]
+    if overrides:
+        files.append((OVERRIDES, parse_overrides(overrides)))
+    files += [(option, parse_overrides(settings)) for option, settings in (options or {}).items()]
+    refuse([problem for path, content in files for problem in _check_file(path, content)], files)
+    merged, origin = _merge(files)
+    return _build(mode, merged, origin, config_dir, files, checks)
+
+
+def default_primary_metric(task: str) -> str:
+    """The primary metric when evaluation.primary_metric is not set."""
+    return task_named(task).primary_metric
+
+
+def _build(
+    mode: str,
+    merged: dict[str, Any],
+    origin: dict[str, Path | str],
+    config_dir: Path,
+    files: Files,
+    checks: Sequence[Check] = (),
+) -> Config:
+    """Turn the merged settings into a Config, checking what needs the whole picture."""
+    root = config_dir.resolve().parent
+    given: dict[str, Any] = {**merged, **{name: dict(merged.get(name, {})) for name in SECTIONS}}
+    given["outputs"].setdefault("root", f"outputs/{mode}")
+    extra = {"mode": mode, "raw": merged, "origin": origin, "root": root, "config_dir": config_dir}
+    try:
+        config = Config.model_validate({**given, **extra})
+    except ValidationError as error:  # keys no file sets
+        errors = error.errors(include_url=False)
+        raise config_error(problems_of(config_dir / "base.toml", given, errors), files) from None
+    problems: list[Problem] = []
+    evaluation = config.evaluation
+    primary = evaluation.primary_metric or default_primary_metric(config.task)
+    thresholds = dict(evaluation.thresholds)
+    if "primary" in thresholds:
+        bound = thresholds.pop("primary")
+        if primary in thresholds:
+            problems.append(
+                problem(
+                    config,
+                    "evaluation.thresholds",
+                    f"sets both 'primary' and {primary!r}, which is the primary metric: keep one",
+                )
+            )
+        thresholds[primary] = bound
+    evaluation = evaluation.model_copy(update={"primary_metric": primary, "thresholds": thresholds})
+    config = config.model_copy(update={"evaluation": evaluation})
+    data = config.data
+    protected = [root / name for name in PROJECT_FOLDERS]
+    protected += [config_dir.resolve(), under_root(data.sample_dir, root).resolve()]
+    problems += check_outputs_root(config, protected)
+    problems += check_metrics(config)
+    for check in checks:
+        problems += check(config)
+    problems += check_columns(config)
+    refuse(problems, files)
+    data = data.model_copy(
+        update={
+            "source": resolve_source(data.source, root),
+            "sample_dir": str(under_root(data.sample_dir, root)),
+        }
+    )
+    output_root = str(under_root(config.outputs.root, root).resolve())
+    outputs = config.outputs.model_copy(update={"root": output_root})
+    return config.model_copy(update={"data": data, "outputs": outputs})

@@ -1,0 +1,282 @@
+"""The typed model of a mode's configuration: every key's type, default and range.
+
+One pydantic class per table of the config files ([data], [columns], ...), each field
+with its default (the value configs/base.toml starts with), its range or allowed values
+and a description (docs/configuration.md is generated from them). `Expect` gives the
+words an error message uses for a key (they follow "must"). Loading, merging and the
+error messages live in loading.py and wording.py; checks across keys in checks.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from trimode.core.project import Project, project_at
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a key must hold, in the words of its error message (they follow "must")."""
+
+    words: str
+
+
+def _not_zero(value: int) -> int:
+    """Refuse 0, for a count that may also be -1 ("all")."""
+    if value == 0:
+        raise ValueError("0 is no count")
+    return value
+
+
+# A string that may be empty ("" leaves an optional setting unset: TOML has no null).
+Text = str
+# A string that is not empty (nor only spaces): a path, a column.
+Name = Annotated[str, Field(min_length=1, pattern=r"\S")]
+# A list of names that may be empty: columns, features.
+Names = Annotated[list[Name], Expect("be a list of names (strings)")]
+# Registry model names: at least one.
+Models = Annotated[list[str], Field(min_length=1), Expect("be a non-empty list of strings")]
+# Hyper-parameters per registry model: {"model name": {"parameter": value}}.
+Params = Annotated[
+    dict[str, dict[str, Any]],
+    Expect("be a table of model names to tables of hyper-parameters"),
+]
+# A number per metric name: {"roc_auc": 0.7}; "primary" names the primary metric.
+Thresholds = Annotated[dict[str, float], Expect("be a table of metric names to numbers")]
+# What the models predict.
+Task = Literal["classification", "regression"]
+# What a check of the data contract does when a later load breaks it.
+Verdict = Literal["error", "warn"]
+# Where parallel work runs: this machine's cores, or a Dask cluster.
+Engine = Literal["local", "dask"]
+# The formats a sample can also be written in, beside its Parquet file, for spreadsheets
+# and scripts (ingest/spreadsheets.py): CSV, and an Excel workbook.
+SampleFormat = Literal["csv", "xlsx"]
+SampleFormats = Annotated[
+    list[SampleFormat], Expect("be a list of: " + ", ".join(get_args(SampleFormat)))
+]
+
+
+class Section(BaseModel):
+    """A table of the config files: typed keys, unknown ones refused. Strict, since TOML
+    has real types ("3" stays text), but an integer is a number where one is expected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class DataConfig(Section):
+    """Where the rows come from and how many of them a run uses."""
+
+    target: Name = Field(description="the column to predict (no default)")
+    source: Name = Field("synthetic", description="'synthetic', a file, folder, URL or database")
+    table: Text = Field("", description="a database table to read")
+    query: Text = Field("", description="or an SQL query to read")
+    synthetic_rows: int = Field(200_000, ge=1, description="size of the built-in data set")
+    max_rows: Annotated[int, Field(ge=0), Expect("be 0 (all rows) or more")] = Field(
+        0, description="a sample of that many rows; 0: every row, from the source"
+    )
+    stratify: bool = Field(True, description="keep each class's share in the sample")
+    batch_rows: int = Field(100_000, ge=1, description="rows read from the source at a time")
+    sample_dir: Name = Field("data", description="where samples go, in <sample_dir>/<mode>/")
+    sample_formats: SampleFormats = Field(
+        [], description="copies of the sample beside its Parquet file: csv, xlsx"
+    )
+    test_fraction: Annotated[float, Field(gt=0, lt=1), Expect("lie strictly between 0 and 1")] = (
+        Field(0.2, description="share of the rows held out to evaluate the model")
+    )
+
+
+class ColumnsConfig(Section):
+    """What each column of the data is for, beyond what its type says."""
+
+    drop: Names = Field([], description="columns the pipeline never reads as features")
+    ids: Names = Field([], description="identifiers: not features; shown and kept by predict")
+    dates: Names = Field([], description="dates: become year, month, day of week, days")
+    text: Names = Field([], description="free text: becomes TF-IDF word features")
+    text_max_features: int = Field(100, ge=1, description="TF-IDF features per text column")
+
+
+class TrainConfig(Section):
+    """Which registry models to train, and the seed that makes runs repeatable."""
+
+    models: Models = Field(["hist_gradient_boosting"], description="registry model names")
+    seed: int = Field(42, description="the seed of every random step")
+    params: Params = Field({}, description="hyper-parameters replacing a model's defaults")
+    refit_on_all_rows: bool = Field(
+        False, description="after evaluation, refit the kept model on every labelled row"
+    )
+
+
+class SearchConfig(Section):
+    """The optional hyper-parameter search over each model's registry search space."""
+
+    enabled: bool = Field(False, description="tune each model before the final fit")
+    iterations: int = Field(0, ge=0, description="random candidates; 0 tries the whole grid")
+    cv_folds: int = Field(3, ge=2, description="folds of the search's cross-validation")
+
+
+class EvaluationConfig(Section):
+    """How a model is judged against the dummy baseline, and whether it may be published."""
+
+    primary_metric: Text = Field("", description="'' is the task's (default_primary_metric)")
+    min_lift_over_baseline: float = Field(0.05, description="how far past the baseline")
+    allow_no_lift: bool = Field(
+        False, description="let a model no better than the dummy baseline pass, on purpose"
+    )
+    leakage_threshold: Annotated[float, Field(gt=0, le=1), Expect("lie in (0, 1]")] = Field(
+        0.95, description="one feature this predictive alone leaks the target"
+    )
+    leakage_allow: Names = Field([], description="features known to be that strong for real")
+    gate: bool = Field(False, description="refuse to publish a model that fails a check")
+    thresholds: Thresholds = Field({}, description="the least acceptable value per metric")
+
+
+class ContractConfig(Section):
+    """What happens when data break the contract recorded at a mode's first load (see
+    contract.py): "error" stops the run naming the column, "warn" says so and goes on."""
+
+    missing_column: Verdict = Field("error", description="a column the contract has is missing")
+    new_column: Verdict = Field("warn", description="a column the contract lacks appeared")
+    type_changed: Verdict = Field("error", description="a column changed kind")
+    new_missing_values: Verdict = Field("warn", description="missing values, none before")
+    out_of_range: Verdict = Field("warn", description="a number or date outside the range")
+    new_category: Verdict = Field("warn", description="a category the contract did not see")
+    mostly_numeric: Verdict = Field("error", description="numbers but for a few ('forty')")
+
+
+class CompareConfig(Section):
+    """Which registry models `compare` evaluates, on how many identical CV folds."""
+
+    models: Models = Field(
+        ["random_forest", "hist_gradient_boosting"], description="registry model names"
+    )
+    cv_folds: int = Field(5, ge=2, description="cross-validation folds, the same for each")
+
+
+class InspectionConfig(Section):
+    """How much of the error analysis the report and notebooks show."""
+
+    min_slice_rows: int = Field(30, ge=1, description="smaller slices are not reported weak")
+    top_n: int = Field(10, ge=1, description="weak slices and worst predictions listed")
+
+
+class ComputeConfig(Section):
+    """How many cores a run may use, how long it may take, and where parallel work runs."""
+
+    n_jobs: Annotated[
+        int,
+        Field(ge=-1),
+        AfterValidator(_not_zero),
+        Expect("be -1 (all cores) or a count of at least 1"),
+    ] = Field(-1, description="cores a run may use")
+    time_budget_s: Annotated[
+        float, Field(ge=0), Expect("be 0 (no limit) or a number of seconds")
+    ] = Field(0, description="seconds a whole run may take")
+    engine: Engine = Field("local", description="'dask' needs the dask extra and [dask]")
+
+
+class DaskConfig(Section):
+    """The Dask cluster used when compute.engine = "dask"."""
+
+    scheduler_address: Text = Field("", description="a scheduler; '' starts a local cluster")
+    n_workers: int = Field(0, ge=0, description="workers of that local cluster; 0: one a core")
+    threads_per_worker: int = Field(1, ge=1, description="threads of each local worker")
+
+
+class TrackingConfig(Section):
+    """[tracking]: whether and where runs are recorded in MLflow (the `mlflow` extra of
+    trimode). Off unless a config file turns it on."""
+
+    enabled: bool = Field(False, description="record compare and train runs in MLflow")
+    uri: Name = Field(
+        "sqlite:///mlruns.db",
+        description="an MLflow tracking URI; a relative SQLite file is under the project root",
+    )
+    experiment: Text = Field(
+        "", description="the experiment and registered model; '' the project's name"
+    )
+
+
+class OutputsConfig(Section):
+    """Where a mode writes its models and metrics."""
+
+    root: Name = Field(description="a folder of the run's own; left out: outputs/<mode>")
+    allow_outside_project: bool = Field(
+        False, description="accept a root outside the project (never one it did not make)"
+    )
+
+
+class Settings(Section):
+    """What the config files hold: the task, and one table per section."""
+
+    task: Task = Field(description="what the models predict (no default)")
+    data: DataConfig
+    columns: ColumnsConfig
+    train: TrainConfig
+    search: SearchConfig
+    evaluation: EvaluationConfig
+    contract: ContractConfig
+    compare: CompareConfig
+    inspection: InspectionConfig
+    compute: ComputeConfig
+    dask: DaskConfig
+    tracking: TrackingConfig
+    outputs: OutputsConfig
+
+
+class Config(Settings):
+    """The validated configuration of one mode."""
+
+    mode: str
+    # The merged settings as plain data, as the files wrote them, for manifests and reports.
+    raw: dict[str, Any]
+    # Which file set each key ("data.max_rows" -> configs/test.toml), for error messages.
+    origin: dict[str, Path | str]
+    # The project root: the folder holding the config folder. Relative paths in the
+    # configs (data.source, data.sample_dir, outputs.root) are already resolved against it.
+    root: Path = Field(default_factory=Path.cwd)
+    # The config folder, for messages that tell which file to edit.
+    config_dir: Path = Path("configs")
+
+    def where(self, key: str) -> str:
+        """Name the key with the file that set it, e.g. "data.max_rows in configs/test.toml"."""
+        return f"{key} in {self.origin[key]}" if key in self.origin else key
+
+    def file_of(self, key: str) -> Path | str:
+        """The file that set the key, else base.toml (where a key left at its default goes)."""
+        return self.origin.get(key, self.config_dir / "base.toml")
+
+    @property
+    def project(self) -> Project:
+        """The project these configs belong to: its root, and where its own code is."""
+        return project_at(self.root)
+
+    @property
+    def output_dir(self) -> Path:
+        """The mode's output root (absolute)."""
+        return Path(self.outputs.root)
+
+    @property
+    def sample_folder(self) -> Path:
+        """The folder of the mode's local sample: <data.sample_dir>/<mode>/ (absolute)."""
+        return Path(self.data.sample_dir) / self.mode
+
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "data": DataConfig,
+    "columns": ColumnsConfig,
+    "train": TrainConfig,
+    "search": SearchConfig,
+    "evaluation": EvaluationConfig,
+    "contract": ContractConfig,
+    "compare": CompareConfig,
+    "inspection": InspectionConfig,
+    "compute": ComputeConfig,
+    "dask": DaskConfig,
+    "tracking": TrackingConfig,
+    "outputs": OutputsConfig,
+}

@@ -1,0 +1,97 @@
+"""Write files so that readers see the old content or the new, never half of it; and the
+one way the project writes and reads its JSON records (manifest, metrics, leaderboard,
+sample metadata, data contract)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trimode.core.errors import ProjectError
+
+
+def usual_mode(directory: bool = False) -> int:
+    """The permissions a plain open() or mkdir() would give under the current umask
+    (temporary files and folders are private; published ones should not be)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
+
+
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """Call write(temporary_path) beside `path`, then rename the result over `path`. When
+    writing fails, nothing is left: not the temporary file, nor the folders made for it."""
+    write_together({path: write})
+
+
+def write_together(writes: dict[Path, Callable[[Path], object]]) -> None:
+    """Write several files as write_atomically does one, each by its function: every file
+    is written to a temporary beside it first, and only when all are written are they
+    renamed into place. When one write fails, no file is replaced, and the temporary files
+    and the folders made for them are removed."""
+    made: list[Path] = []
+    temporaries: dict[Path, Path] = {}
+    try:
+        for path in writes:
+            made += [
+                folder for folder in (path.parent, *path.parent.parents) if not folder.exists()
+            ]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            os.close(handle)
+            temporaries[path] = Path(name)
+        for path, write in writes.items():
+            write(temporaries[path])
+            temporaries[path].chmod(usual_mode())
+        for path, temporary in temporaries.items():
+            os.replace(temporary, path)
+    except BaseException:
+        for temporary in temporaries.values():
+            temporary.unlink(missing_ok=True)
+        for folder in sorted(made, key=lambda folder: len(folder.parts), reverse=True):
+            with contextlib.suppress(OSError):  # deepest first; only if still empty
+                folder.rmdir()
+        raise
+
+
+def json_safe(value: Any) -> Any:
+    """A value as strict JSON data: numpy scalars and arrays become numbers and lists,
+    containers are converted item by item (keys as text), dates become ISO text, NaN and
+    infinities become null (JSON has no such numbers), any other object its repr."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if isinstance(value, np.ndarray | list | tuple):
+        return [json_safe(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return repr(value)
+
+
+def write_json(path: Path, value: Any) -> Path:
+    """Write value as indented, strict JSON (see json_safe), whole or not at all."""
+    text = json.dumps(json_safe(value), indent=2, allow_nan=False) + "\n"
+    write_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+    return path
+
+
+def read_json(path: Path, error: type[ProjectError] = ProjectError, advice: str = "") -> Any:
+    """The JSON data in path; a file that is not JSON raises `error` naming the file and
+    what to do (advice), in one line."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as problem:
+        raise error(f"{path}: not valid JSON ({problem}){advice}") from None

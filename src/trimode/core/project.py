@@ -1,0 +1,155 @@
+"""The user's project: where it is, and where its own code is.
+
+A project is the folder whose pyproject.toml has a [tool.trimode] table naming the
+modules the runtime takes the user's code from:
+
+    [tool.trimode]
+    models = "ml_project.models"              # MODELS: {task: {name: ModelSpec}}
+    features = "ml_project.features"          # build_preprocessor(schema), add_features(frame)
+    expectations = "ml_project.expectations"  # EXPECTATIONS: {task: [Expectation, ...]}
+    configs = "configs"                       # the config folder (the default)
+
+The runtime reaches the user's code only through here, never by a fixed import path.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from trimode.core.errors import ConfigError
+
+PYPROJECT = "pyproject.toml"
+TABLE = "tool.trimode"
+# What each module of the user's must define, by its key in [tool.trimode].
+REQUIRED = {
+    "models": ("MODELS",),
+    "features": ("build_preprocessor",),
+    "expectations": ("EXPECTATIONS",),
+}
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project's root folder and the modules holding its own code."""
+
+    root: Path
+    # The module named by each key of REQUIRED: {"models": "ml_project.models", ...}.
+    modules: Mapping[str, str]
+    configs: str = "configs"
+
+    @property
+    def pyproject(self) -> Path:
+        """The project's pyproject.toml."""
+        return self.root / PYPROJECT
+
+    @property
+    def config_dir(self) -> Path:
+        """The folder of base.toml and the mode files."""
+        return self.root / self.configs
+
+    def module(self, key: str) -> ModuleType:
+        """The user's module named by [tool.trimode] `key` ("models", "features",
+        "expectations"), imported once; an error names the key and the module."""
+        return _import(self.root, key, self.modules[key])
+
+    def registry(self) -> Mapping[str, Mapping[str, Any]]:
+        """The model registry: {task: {model name: ModelSpec}}."""
+        return self.module("models").MODELS
+
+    def expectations(self, task: str) -> list[Any]:
+        """The user's expectations of a task's model, in the order written."""
+        return list(self.module("expectations").EXPECTATIONS.get(task, []))
+
+
+def find_project(start: Path | str = ".") -> Project | None:
+    """The project holding `start` (this folder or the nearest parent with a pyproject.toml
+    that has a [tool.trimode] table), or None."""
+    folder = Path(start).resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / PYPROJECT).is_file() and _table(candidate) is not None:
+            return project_at(candidate)
+    return None
+
+
+@functools.cache
+def project_at(root: Path) -> Project:
+    """The project at root, as its pyproject.toml's [tool.trimode] describes it."""
+    root = Path(root).resolve()
+    table = _table(root)
+    if table is None:
+        raise ConfigError(
+            f"{root / PYPROJECT}: no [{TABLE}] table: it names the modules of your models, "
+            'features and expectations (models = "<package>.models", ...)'
+        )
+    keys = {"models", "features", "expectations", "configs"}
+    unknown = sorted(set(table) - keys)
+    if unknown:
+        raise ConfigError(
+            f"{root / PYPROJECT}: unknown key '{TABLE}.{unknown[0]}' (expected one of: "
+            f"{', '.join(sorted(keys))})"
+        )
+    values: dict[str, str] = {}
+    for key in (*REQUIRED, "configs"):
+        value = table.get(key, "configs" if key == "configs" else None)
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(
+                f"{root / PYPROJECT}: key '{TABLE}.{key}' must be "
+                f"{'a folder' if key == 'configs' else 'a module name'} (a string), got {value!r}"
+            )
+        values[key] = value.strip()
+    configs = values.pop("configs")
+    return Project(root=root, modules=values, configs=configs)
+
+
+def _table(root: Path) -> dict[str, Any] | None:
+    """The [tool.trimode] table of root/pyproject.toml, or None."""
+    path = root / PYPROJECT
+    try:
+        with path.open("rb") as handle:
+            content = tomllib.load(handle)
+    except FileNotFoundError:
+        return None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    table = content.get("tool", {}).get("trimode")
+    return table if isinstance(table, dict) else None
+
+
+@functools.cache
+def _import(root: Path, key: str, name: str) -> ModuleType:
+    """Import the user's module; a project not installed in the environment is found in
+    its src/ folder (or its root) too."""
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name is None or not name.startswith(error.name):
+            raise  # the module is there, but something it imports is not
+        module = None
+        for folder in (root / "src", root):
+            if folder.is_dir() and str(folder) not in sys.path:
+                sys.path.insert(0, str(folder))
+                try:
+                    module = importlib.import_module(name)
+                    break
+                except ModuleNotFoundError:
+                    sys.path.remove(str(folder))
+        if module is None:
+            raise ConfigError(
+                f"{root / PYPROJECT}: key '{TABLE}.{key}' names module {name!r}, which "
+                "cannot be imported (is the project installed? run `uv sync`)"
+            ) from None
+    missing = [attribute for attribute in REQUIRED[key] if not hasattr(module, attribute)]
+    if missing:
+        raise ConfigError(
+            f"{module.__file__}: defines no {missing[0]} (the runtime reads it: "
+            f"[{TABLE}] {key} = {name!r} in {root / PYPROJECT})"
+        )
+    return module

@@ -1,0 +1,45 @@
+"""The feature schema of a frame: which columns are features of which kind.
+
+A column's role comes from the config's [columns] table first (drop, ids, dates, text),
+then from its kind (core/kinds.py): numbers are numeric features, dates and timestamps
+are date features, everything else (text, booleans, columns without values) is
+categorical. The target is never a feature.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from trimode.core.kinds import kind_of
+from trimode.core.specs import FeatureSchema
+
+if TYPE_CHECKING:
+    from trimode.config.model import ColumnsConfig
+
+
+def infer_schema(
+    frame: pd.DataFrame, target: str | None = None, columns: ColumnsConfig | None = None
+) -> FeatureSchema:
+    """The feature schema of a frame: the roles `columns` declares, then each other
+    column's kind. Declared columns missing from the frame are left out; the run says so
+    (see modelling/column_advice.py)."""
+    declared = {
+        role: tuple(name for name in getattr(columns, role, ()) if name in frame.columns)
+        for role in ("drop", "ids", "dates", "text")
+    }
+    taken = {name for names in declared.values() for name in names} | {target}
+    kinds = {column: kind_of(frame[column]) for column in frame.columns if column not in taken}
+    dates = declared["dates"] + tuple(column for column, kind in kinds.items() if kind == "date")
+    numeric = tuple(column for column, kind in kinds.items() if kind == "number")
+    categorical = tuple(column for column in kinds if column not in numeric and column not in dates)
+    return FeatureSchema(
+        numeric=numeric,
+        categorical=categorical,
+        dates=dates,
+        text=declared["text"],
+        ids=declared["ids"],
+        dropped=declared["drop"],
+        text_max_features=getattr(columns, "text_max_features", 100),
+    )

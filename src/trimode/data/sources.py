@@ -1,0 +1,105 @@
+"""Open the configured data source as a stream of Arrow record batches.
+
+Three kinds of source, chosen by the `data.source` config key:
+- "synthetic": the data set built into the package, made block by block;
+- a SQLAlchemy URL (sqlite:///..., postgresql+psycopg://...) with `data.table`
+  or `data.query`; rows are fetched with a server-side cursor, a batch at a time;
+- anything else: a CSV or Parquet file or folder of files, as a local path or an
+  fsspec URL (https://..., s3://... once its filesystem package is installed).
+
+Reading in batches keeps memory bounded by one batch, whatever the source's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from trimode.config.model import DataConfig
+from trimode.core.errors import DataError
+from trimode.core.locations import SYNTHETIC, is_sql, redact
+from trimode.core.progress import rows as progress_rows
+from trimode.data.files import open_files
+from trimode.data.sql import open_sql, sql_fingerprint
+from trimode.data.stream import Source
+
+__all__ = ["Source", "is_file_source", "open_source", "read_all", "source_fingerprint"]
+
+
+def open_source(data: DataConfig, task: str) -> Source:
+    """Open the configured source; errors name the source and what went wrong."""
+    if data.source == SYNTHETIC:
+        return _open_synthetic(data, task)
+    if is_sql(data.source):
+        return open_sql(data)
+    return open_files(data.source, data.batch_rows)
+
+
+def read_all(data: DataConfig, task: str) -> pa.Table:
+    """Every row of the source as one Arrow table (production reads everything)."""
+    source = open_source(data, task)
+    batches = []
+    with progress_rows(f"reading {source.description}", source.total_rows) as advance:
+        for batch in source.batches:
+            batches.append(batch)
+            advance(batch.num_rows)
+    return pa.Table.from_batches(batches, schema=source.schema)
+
+
+def is_file_source(data: DataConfig) -> bool:
+    """Whether the source is CSV or Parquet files (not the synthetic set, not a database)."""
+    return data.source != SYNTHETIC and not is_sql(data.source)
+
+
+def source_fingerprint(data: DataConfig) -> dict[str, Any]:
+    """What tells whether the source changed, cheaply: for files, their count, total size
+    and latest modification time (or ETag); for a database, the rows the table or query
+    returns and its columns (a change of values that keeps both is not seen: run
+    fetch-sample then); for the built-in set, its size. A source that cannot be reached
+    raises DataError."""
+    if data.source == SYNTHETIC:
+        return {"rows": data.synthetic_rows}
+    if is_sql(data.source):
+        return sql_fingerprint(data)
+    import fsspec
+
+    try:
+        filesystem, path = fsspec.core.url_to_fs(data.source)
+        if not filesystem.exists(path):
+            raise DataError(f"data source {redact(data.source)!r} does not exist")
+        if filesystem.isdir(path):
+            entries = filesystem.find(path, detail=True).values()
+        else:
+            entries = [filesystem.info(path)]
+    except (ImportError, OSError, ValueError) as error:
+        raise DataError(f"data source {redact(data.source)!r}: cannot read it: {error}") from None
+    entries = [entry for entry in entries if not Path(entry["name"]).name.startswith((".", "_"))]
+    modified = [_modified(entry) for entry in entries]
+    return {
+        "files": len(entries),
+        "bytes": sum(int(entry.get("size") or 0) for entry in entries),
+        "modified": max((stamp for stamp in modified if stamp is not None), default=None),
+    }
+
+
+def _modified(entry: dict[str, Any]) -> str | None:
+    """A file's modification time or version tag, as fsspec's filesystems report it."""
+    for key in ("mtime", "LastModified", "last_modified", "updated", "ETag", "etag"):
+        if entry.get(key) is not None:
+            return str(entry[key])
+    return None
+
+
+def _open_synthetic(data: DataConfig, task: str) -> Source:
+    from trimode.data.synthetic import iter_blocks, make_dataset
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for block in iter_blocks(task, data.synthetic_rows):
+            yield from pa.Table.from_pandas(block, preserve_index=False).to_batches()
+
+    schema = pa.Schema.from_pandas(make_dataset(task, 1), preserve_index=False)
+    described = f"synthetic ({data.synthetic_rows:,} rows)"
+    return Source(described, schema, batches(), data.synthetic_rows)

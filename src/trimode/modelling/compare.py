@@ -1,0 +1,191 @@
+"""Compare registry models side by side on identical cross-validation folds.
+
+This is how human mode tries many models through one interface. Every model (with
+the hyper-parameters train.params gives it), and always the dummy baseline, is
+scored by scikit-learn's cross_validate on the same folds (so differences come from
+the models, not from the rows each one happened to see), with the folds fitted in
+parallel across the configured cores. The folds are made from the training rows
+only: the rows `train` holds out to judge its model are never seen here, and `train`
+with several models picks its model from this very leaderboard, so the two rank
+models alike. The leaderboard holds the mean and spread of every metric and of the
+fit and scoring times, best first, and is written as CSV and JSON under the mode's
+output root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import cross_validate
+
+from trimode.config.model import Config
+from trimode.core.errors import DataError
+from trimode.core.io import json_safe
+from trimode.core.tasks import Task, task_named
+from trimode.modelling.compute import compute_engine
+from trimode.modelling.evaluation import score
+from trimode.modelling.registry import build_model, feature_schema
+from trimode.modelling.splitting import make_folds
+
+BASELINE = "dummy_baseline"
+TIMES = ("fit_time", "score_time")
+# A fold: the row positions (in the labelled rows) a model is fitted on, and scored on.
+Fold = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """Cross-validated scores of several models on the same folds, best first."""
+
+    mode: str
+    task: str
+    primary_metric: str
+    n_rows: int
+    cv_folds: int
+    seed: int
+    # One row per model: `model`, then `<name>_mean` and `<name>_std` for every
+    # metric and for fit_time and score_time (seconds per fold).
+    rows: pd.DataFrame
+    # The folds every model was given.
+    folds: list[Fold]
+    # Per model, the fingerprint of the test rows cross_validate actually scored it on.
+    fold_hashes: dict[str, str]
+    # What the user should read about the data (columns that look misassigned).
+    notes: list[str] = field(default_factory=list)
+    # The run that made it: when, and the content hash of the rows it loaded (the one a
+    # manifest records), so a report can tell whether it ranks the model beside it.
+    made_by: dict[str, Any] = field(default_factory=dict)
+    # Per model, the hyper-parameters it was cross-validated with.
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def best(self) -> str:
+        """The best model that is not the baseline (its primary metric must be finite)."""
+        primary = f"{self.primary_metric}_mean"
+        for row in self.rows.to_dict(orient="records"):
+            if row["model"] != BASELINE and _is_finite(row[primary]):
+                return row["model"]
+        raise DataError(f"no model gave a finite {self.primary_metric} in cross-validation")
+
+    def scores(self, name: str) -> dict[str, float | None]:
+        """The named model's mean cross-validated metrics."""
+        row = self.rows.set_index("model").loc[name]
+        return {
+            metric: (float(row[f"{metric}_mean"]) if _is_finite(row[f"{metric}_mean"]) else None)
+            for metric in task_named(self.task).metric_names
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The leaderboard as plain data; NaN and infinities become null."""
+        primary = task_named(self.task).metric(self.primary_metric)
+        return {
+            "mode": self.mode,
+            "task": self.task,
+            "n_rows": self.n_rows,
+            "cv_folds": self.cv_folds,
+            "seed": self.seed,
+            "made_by": self.made_by,
+            "primary_metric": self.primary_metric,
+            "greater_is_better": primary.greater_is_better,
+            "folds_sha256": folds_hash(self.folds),
+            "fold_test_sizes": [len(test) for _, test in self.folds],
+            "fold_hashes": self.fold_hashes,
+            "rows": [json_safe(row) for row in self.rows.to_dict(orient="records")],
+        }
+
+
+def compare_models(
+    config: Config, features: pd.DataFrame, y: pd.Series, models: list[str] | None = None
+) -> Leaderboard:
+    """Cross-validate the named registry models (default: compare.models) and the dummy
+    baseline on identical folds of these labelled rows (the training rows of a split)."""
+    task, seed = task_named(config.task), config.train.seed
+    folds = make_folds(config, features, y, "compare.cv_folds")
+    schema = feature_schema(config, features)
+    # The cores go to the folds, which cross_validate fits in parallel; a model that
+    # could use several cores itself gets one, so that the two do not compete.
+    estimators: dict[str, BaseEstimator] = {
+        name: build_model(
+            config.project, task.name, name, schema, seed, 1, config.train.params.get(name)
+        )
+        for name in (models or config.compare.models)
+    }
+    estimators[BASELINE] = task.make_baseline()
+    results, fold_hashes = {}, {}
+    with compute_engine(config):
+        for name, estimator in estimators.items():
+            result = cross_validate(
+                estimator,
+                features,
+                y,
+                cv=folds,
+                scoring=partial(score, task),
+                n_jobs=config.compute.n_jobs,
+                return_train_score=False,
+                return_indices=True,
+                error_score="raise",
+            )
+            fold_hashes[name] = folds_hash(
+                list(zip(result["indices"]["train"], result["indices"]["test"], strict=True))
+            )
+            results[name] = result
+    primary = config.evaluation.primary_metric
+    return Leaderboard(
+        mode=config.mode,
+        task=task.name,
+        primary_metric=primary,
+        n_rows=len(y),
+        cv_folds=len(folds),
+        seed=seed,
+        rows=_rank(task, primary, results),
+        folds=folds,
+        fold_hashes=fold_hashes,
+        params={name: _own_params(estimator) for name, estimator in estimators.items()},
+    )
+
+
+def _own_params(estimator: BaseEstimator) -> dict[str, Any]:
+    """The hyper-parameters of the model itself: the registry pipeline's model step."""
+    steps = getattr(estimator, "named_steps", {})
+    return steps.get("model", estimator).get_params(deep=False)
+
+
+def folds_hash(folds: list[Fold]) -> str:
+    """A fingerprint of the folds: equal exactly when every fold has the same rows."""
+    digest = hashlib.sha256()
+    for train, test in folds:
+        for positions in (train, test):
+            digest.update(np.asarray(positions, dtype=np.int64).tobytes())
+            digest.update(b"|")
+    return digest.hexdigest()
+
+
+def _rank(task: Task, primary: str, results: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """One row per model with the mean and spread over folds, best primary metric first."""
+    columns = [f"test_{name}" for name in task.metric_names] + list(TIMES)
+    records = []
+    for model, result in results.items():
+        record: dict[str, Any] = {"model": model}
+        for column in columns:
+            values = np.asarray(result[column], dtype=float)
+            name = column.removeprefix("test_")
+            record[f"{name}_mean"], record[f"{name}_std"] = values.mean(), values.std()
+        records.append(record)
+    rows = pd.DataFrame(records)
+    return rows.sort_values(
+        f"{primary}_mean",
+        ascending=not task.metric(primary).greater_is_better,
+        na_position="last",
+        kind="stable",
+        ignore_index=True,
+    )
+
+
+def _is_finite(value: Any) -> bool:
+    return not isinstance(value, float) or bool(np.isfinite(value))

@@ -1,0 +1,163 @@
+"""The model registry of a project (its models.py, found through [tool.trimode]): names,
+the unfitted pipelines built from them, their search spaces, and the checks of the
+config keys that name them.
+
+Every model is wrapped the same way: the project's `add_features` (when its features.py
+has one: derived columns, inside the saved model so every mode, `predict` and the report
+derive them alike), the project's preprocessing for the feature schema, then the
+registry's estimator with the config's hyper-parameters over its defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from trimode.config.checks import problem
+from trimode.config.model import Config
+from trimode.config.wording import Problem
+from trimode.core.errors import ConfigError
+from trimode.core.io import json_safe
+from trimode.core.project import Project
+from trimode.core.specs import FeatureSchema, ModelSpec
+from trimode.data.schema import infer_schema
+
+# Parameters that say how to run, not what to learn: never carried from one mode to another.
+RUNTIME_PARAMS = frozenset({"n_jobs", "random_state", "verbose", "warm_start"})
+# Rows of the small data set a model is fitted on to check its hyper-parameters.
+CHECK_ROWS = 40
+
+
+def model_names(project: Project, task: str) -> list[str]:
+    """Names of the registered models for a task, in registry order."""
+    return list(project.registry().get(task, {}))
+
+
+def spec_of(project: Project, task: str, name: str) -> ModelSpec:
+    """The registry entry of a model; ConfigError naming the ones there are."""
+    try:
+        return project.registry()[task][name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown model {name!r} for task {task} (expected one of: "
+            f"{', '.join(model_names(project, task))}; the registry is "
+            f"{project.modules['models']})"
+        ) from None
+
+
+def make_estimator(
+    project: Project, task: str, name: str, seed: int = 0, n_jobs: int = 1, params=None
+) -> BaseEstimator:
+    """The registry's unfitted estimator, its defaults overridden by params."""
+    return spec_of(project, task, name).make(seed, n_jobs).set_params(**(params or {}))
+
+
+def feature_frame(project: Project, x: pd.DataFrame) -> pd.DataFrame:
+    """The rows as the preprocessing sees them: with the project's derived columns
+    (features.py's add_features), when it has that function."""
+    add_features = getattr(project.module("features"), "add_features", None)
+    return x if add_features is None else add_features(x.copy())
+
+
+def build_model(
+    project: Project,
+    task: str,
+    name: str,
+    schema: FeatureSchema,
+    seed: int,
+    n_jobs: int = -1,
+    params: dict[str, Any] | None = None,
+) -> Pipeline:
+    """The unfitted pipeline: the project's add_features (if any), its preprocessing for
+    the schema (the columns after add_features), then the named model with its registry
+    defaults, overridden by params (e.g. from train.params in configs/)."""
+    features = project.module("features")
+    steps: list[tuple[str, Any]] = []
+    add_features = getattr(features, "add_features", None)
+    if add_features is not None:
+        steps.append(("add_features", FunctionTransformer(add_features)))
+    steps.append(("preprocess", features.build_preprocessor(schema)))
+    steps.append(("model", make_estimator(project, task, name, seed, n_jobs, params)))
+    return Pipeline(steps)
+
+
+def search_space(project: Project, task: str, name: str) -> dict[str, list[Any]]:
+    """The named model's search space, keyed as the pipeline's parameters (`model__...`)."""
+    space = spec_of(project, task, name).search_space
+    return {f"model__{key}": values for key, values in space.items()}
+
+
+def chosen_params(project: Project, task: str, name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The hyper-parameters among params (a run's, as its manifest records them) that
+    differ from the registry's defaults, leaving out how to run (n_jobs, seeds...)."""
+    defaults = json_safe(make_estimator(project, task, name).get_params(deep=False))
+    return {
+        key: value
+        for key, value in params.items()
+        if key not in RUNTIME_PARAMS and value != defaults.get(key)
+    }
+
+
+def invalid_params(estimator: BaseEstimator) -> str | None:
+    """Why the estimator refuses its hyper-parameter values, or None when it takes them.
+
+    scikit-learn checks parameters when fitting; a fit on a few rows is that check, with
+    public API only. Its parameter errors are both ValueError and TypeError; a fit that
+    fails otherwise (these rows are not the user's data) says nothing about them.
+    """
+    rows = np.random.default_rng(0).normal(size=(CHECK_ROWS, 3))
+    target = (rows[:, 0] > 0).astype(int) if is_classifier(estimator) else rows[:, 0]
+    try:
+        estimator.fit(pd.DataFrame(rows, columns=["a", "b", "c"]), target)
+    except Exception as error:
+        if isinstance(error, ValueError) and isinstance(error, TypeError):
+            return " ".join(str(error).split())
+    return None
+
+
+def registry_problems(config: Config) -> Iterator[Problem]:
+    """The config's keys that name registry models: each name known to the task's
+    registry, each hyper-parameter one the estimator takes, with a value it accepts."""
+    project, task = config.project, config.task
+    known_models = model_names(project, task)
+    expected = f"for task {task} (expected one of: {', '.join(known_models)})"
+    for key, names in (
+        ("train.models", config.train.models),
+        ("compare.models", config.compare.models),
+    ):
+        for name in names:
+            if name not in known_models:
+                yield problem(config, key, f"names unknown model {name!r} {expected}")
+    for name, params in config.train.params.items():
+        key = f"train.params.{name}"
+        if name not in known_models:
+            yield problem(config, "train.params", f"names unknown model {name!r} {expected}", key)
+            continue
+        estimator = make_estimator(project, task, name)
+        known = sorted(estimator.get_params(deep=False))
+        unknown = [param for param in params if param not in known]
+        if unknown:
+            yield problem(
+                config,
+                "train.params",
+                f"sets unknown hyper-parameter(s) {', '.join(map(repr, unknown))} "
+                f"(the estimator takes: {', '.join(known)})",
+                key,
+            )
+        # Checked by the estimator itself, before any data is read.
+        elif invalid := invalid_params(estimator.set_params(**params)):
+            file = config.file_of("train.params")
+            yield Problem(file, "train.params", f"{file}: key '{key}': {invalid}")
+
+
+def feature_schema(config: Config, x: pd.DataFrame) -> FeatureSchema:
+    """The feature schema of these rows (features, the target left out) as the pipeline
+    sees them: the project's derived columns added, the config's column roles applied."""
+    frame = feature_frame(config.project, x.drop(columns=[config.data.target], errors="ignore"))
+    return infer_schema(frame, config.data.target, config.columns)

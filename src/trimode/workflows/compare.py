@@ -1,0 +1,55 @@
+"""`compare`: the mode's models cross-validated side by side on identical folds of the
+training rows, the leaderboard written into the mode's output root (and tracked)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+
+from trimode.artifacts import tracking
+from trimode.artifacts.publish import check_output_root, writing_into
+from trimode.config.model import Config
+from trimode.core.io import write_atomically, write_json
+from trimode.core.layout import LEADERBOARD_CSV, LEADERBOARD_JSON
+from trimode.data.loading import load_dataset
+from trimode.data.sampling import frame_hash
+from trimode.modelling.column_advice import column_notes
+from trimode.modelling.compare import Leaderboard, compare_models
+from trimode.modelling.registry import feature_schema
+from trimode.modelling.splitting import split_rows
+
+__all__ = ["compare", "compare_models", "save_leaderboard"]
+
+
+def save_leaderboard(
+    leaderboard: Leaderboard, output_dir: Path, key: str = "outputs.root"
+) -> list[Path]:
+    """Write the leaderboard as CSV and JSON into output_dir, an output root of the
+    project's (see publish.writing_into; key names its setting); return their paths."""
+    csv_path, json_path = output_dir / LEADERBOARD_CSV, output_dir / LEADERBOARD_JSON
+    with writing_into(output_dir, key):
+        write_atomically(csv_path, lambda path: leaderboard.rows.to_csv(path, index=False))
+        write_json(json_path, leaderboard.to_json())
+    return [csv_path, json_path]
+
+
+def compare(config: Config, models: list[str] | None = None) -> tuple[Leaderboard, list[Path]]:
+    """Load the mode's rows, compare the models on their training rows (the split `train`
+    makes), and save the leaderboard."""
+    key = config.where("outputs.root")
+    check_output_root(config.output_dir, key)  # a folder it may not write into: before the work
+    loaded = load_dataset(config)
+    split = split_rows(loaded.frame, config)
+    leaderboard = compare_models(config, split.x_train, split.y_train, models)
+    schema = feature_schema(config, loaded.frame)
+    notes = [*loaded.notes, *loaded.warnings, *column_notes(loaded.frame, schema, config)]
+    made_by = {
+        "command": "compare",
+        "made_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data_content_hash": frame_hash(loaded.frame),
+    }
+    leaderboard = dataclasses.replace(leaderboard, notes=notes, made_by=made_by)
+    paths = save_leaderboard(leaderboard, config.output_dir, key)
+    tracking.after("compare", config, leaderboard=leaderboard, paths=paths)
+    return leaderboard, paths

@@ -1,0 +1,269 @@
+"""Batch scoring: a published model applied to a CSV or Parquet file, a batch at a time.
+
+The input is streamed in batches of `batch_rows` rows and each batch's predictions
+are appended to the output as soon as they are made, so memory stays bounded by one
+batch whatever the input's size. Before the first row is scored, the input's
+columns are checked against the training schema recorded in the manifest: missing
+columns are an error that lists them, extra columns are ignored (and named),
+values that cannot take the training type are an error naming the column, the
+value and the row. The output is written beside its final path and moved there
+only when every row has been scored, so a failed run leaves no output file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from trimode.artifacts.model_file import load_model, read_manifest
+from trimode.core.errors import ArtifactError, DataError
+from trimode.core.io import write_atomically
+from trimode.core.layout import MODEL_FILE
+from trimode.core.progress import rows as progress_rows
+from trimode.core.project import Project
+from trimode.data.contract import contract_breaches
+from trimode.data.files import FORMATS, open_files
+from trimode.data.stream import Source
+
+PREDICTION = "prediction"
+# The contract checks that apply to rows being scored (missing and retyped columns are
+# errors of their own, before any row is scored; see conform).
+SCORED_CHECKS = ("new_missing_values", "out_of_range", "new_category")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What a batch-scoring run did: rows scored, where they went, columns it ignored."""
+
+    rows: int
+    output: Path
+    model: Path
+    manifest: dict[str, Any]
+    ignored_columns: list[str]
+    # Values outside the training rows' data contract (scored all the same).
+    warnings: list[str]
+
+
+def resolve_model(path: Path) -> Path:
+    """The model file: the path itself, or model.skops inside it when it is a folder."""
+    return path / MODEL_FILE if path.is_dir() else path
+
+
+def predict_file(
+    project: Project,
+    input_path: str,
+    output: Path,
+    model_path: Path,
+    allow_non_production: bool = False,
+    batch_rows: int = 100_000,
+    keep: tuple[str, ...] = (),
+) -> Prediction:
+    """Score every row of input_path with the model at model_path (a model of the
+    project's, whose code it needs: its registry, its preprocessing); write output.
+
+    keep names input columns copied into the output beside the predictions (an ID).
+    """
+    refuse_overwriting_input(input_path, output)
+    model_path = resolve_model(model_path)
+    if not model_path.is_file():
+        raise ArtifactError(f"no trained model at {model_path} (train --mode production first)")
+    manifest = read_manifest(model_path.parent)
+    if manifest.get("mode") != "production" and not allow_non_production:
+        raise ArtifactError(
+            f"{model_path} was trained in {manifest.get('mode')} mode, not production; "
+            "train --mode production, or pass --allow-non-production to score with it anyway"
+        )
+    features = manifest_features(manifest, model_path.parent)
+    model = load_model(model_path, manifest, project)
+    writer = _writer_for(output)
+    columns = model_inputs(features)
+    # CSV columns the model reads are read as text and converted by `conform`, which
+    # names a bad value; left to pyarrow, their types would be guessed from the first rows.
+    source = open_files(input_path, batch_rows, {name: pa.string() for name in columns})
+    missing = [name for name in columns if name not in source.schema.names]
+    if missing:
+        raise DataError(
+            f"{input_path}: missing column(s) the model needs: {', '.join(missing)} "
+            f"(it was trained on: {', '.join(columns)})"
+        )
+    # ID columns (columns.ids in training) come along by default, when the input has them.
+    ids = [
+        name
+        for name, role in features.get("roles", {}).items()
+        if role == "id" and name in source.schema.names
+    ]
+    keep = tuple(dict.fromkeys([*ids, *keep]))
+    unknown = [name for name in keep if name not in source.schema.names]
+    if unknown:
+        raise DataError(f"--keep: {input_path} has no column(s) {', '.join(unknown)}")
+    clashing = [name for name in keep if name == PREDICTION or name.startswith("probability_")]
+    if clashing:
+        raise DataError(f"--keep: {', '.join(clashing)} would clash with an output column")
+    ignored = [name for name in source.schema.names if name not in columns and name not in keep]
+    classes = manifest.get("classes")
+    # The training rows' contract, on the columns the model reads (older manifests have
+    # none): values outside it are scored, and named once per column and check.
+    recorded = (manifest.get("contract") or {}).get("columns", {})
+    contract = {"columns": {name: recorded[name] for name in columns if name in recorded}}
+    warnings: dict[tuple[str, str], str] = {}
+    rows = 0
+
+    def score_all(temporary: Path) -> None:
+        nonlocal rows
+        with (
+            progress_rows(f"predicting {input_path}", source.total_rows) as advance,
+            writer(temporary) as write,
+        ):
+            for batch in _batches(source):
+                frame = conform(batch.select(columns), features, input_path, rows)
+                for check, column, message in contract_breaches(frame, contract, SCORED_CHECKS):
+                    warnings.setdefault((check, column), f"data contract: {message}")
+                scored = {name: batch.column(name) for name in keep}
+                scored[PREDICTION] = model.predict(frame)
+                if classes is not None:
+                    probabilities = model.predict_proba(frame)
+                    for index, label in enumerate(classes):
+                        scored[f"probability_{label}"] = probabilities[:, index]
+                write(pa.table(scored))
+                rows += batch.num_rows
+                advance(batch.num_rows)
+        if not rows:
+            raise DataError(f"{input_path}: holds no rows to predict")
+
+    write_atomically(output, score_all)
+    return Prediction(rows, output, model_path, manifest, ignored, list(warnings.values()))
+
+
+def refuse_overwriting_input(input_path: str, output: Path) -> None:
+    """Refuse an output that is the input, by the same path or through another path or a
+    link (or, for a folder input, a file inside it): predictions never replace their input."""
+    import fsspec
+    from fsspec.implementations.local import LocalFileSystem
+
+    try:  # file:///x.csv and local://x.csv are local files too
+        filesystem, path = fsspec.core.url_to_fs(input_path)
+    except (ImportError, ValueError):
+        return  # not a file of this machine (the read names what is wrong)
+    if not isinstance(filesystem, LocalFileSystem):
+        return
+    source, target = Path(path).expanduser(), output.expanduser()
+    same = source.resolve() == target.resolve()
+    if not same and source.exists() and target.exists():
+        same = source.samefile(target)
+    if same or (source.is_dir() and target.resolve().is_relative_to(source.resolve())):
+        raise DataError(
+            f"--output {output}: is the input {input_path} (or inside it); predictions never "
+            "replace their input: write them to another file"
+        )
+
+
+def manifest_features(manifest: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The manifest's record of the training columns, checked to hold what scoring needs."""
+    features = manifest.get("features")
+    needed = ("numeric", "categorical", "dtypes")
+    if not isinstance(features, dict) or not all(key in features for key in needed):
+        raise ArtifactError(
+            f"{folder / 'manifest.json'}: key 'features' is missing or lacks "
+            f"{', '.join(needed)}: the training columns are unknown (train again to write it)"
+        )
+    return features
+
+
+def model_inputs(features: dict[str, Any]) -> list[str]:
+    """The columns a model reads from its input: those its run recorded (the features, and
+    the columns its add_features derives others from), else its feature columns."""
+    if isinstance(features.get("inputs"), list):
+        return list(features["inputs"])
+    kinds = ("numeric", "categorical", "dates", "text")
+    return [name for kind in kinds for name in features.get(kind, [])]
+
+
+def numeric_inputs(features: dict[str, Any]) -> list[str]:
+    """The input columns that hold numbers: numeric features, and inputs recorded as numbers."""
+    numbers = set(features.get("numeric", [])) | set(features.get("numeric_inputs", []))
+    return [name for name in model_inputs(features) if name in numbers]
+
+
+def conform(
+    batch: pa.RecordBatch, features: dict[str, Any], input_path: str, first_row: int
+) -> pd.DataFrame:
+    """The batch as the frame the model expects: numbers for numeric features (categorical,
+    date and text columns are prepared inside the model, as in training). A value that
+    cannot be a number is an error naming the column, the value and the row."""
+    frame = batch.to_pandas()
+    numeric = [name for name in numeric_inputs(features) if name in frame.columns]
+    for name in numeric:
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            continue
+        numbers = pd.to_numeric(column, errors="coerce")
+        bad = numbers.isna() & column.notna()
+        if bad.any():
+            position = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(
+                f"{input_path}: column {name!r} must hold numbers (it was "
+                f"{features['dtypes'].get(name, 'numeric')} in training), got "
+                f"{column.iloc[position]!r} "
+                f"in data row {first_row + position + 1}"
+            )
+        frame[name] = numbers.astype("float64")
+    for name in numeric:
+        infinite = np.isinf(frame[name].to_numpy(dtype="float64", na_value=np.nan))
+        if infinite.any():
+            position = int(np.flatnonzero(infinite)[0])
+            raise DataError(
+                f"{input_path}: column {name!r} holds {int(infinite.sum())} infinite "
+                f"value(s), e.g. {float(frame[name].iloc[position])} in data row "
+                f"{first_row + position + 1}: a model needs finite numbers (or empty cells)"
+            )
+    return frame
+
+
+def _batches(source: Source):
+    """The source's non-empty batches."""
+    return (batch for batch in source.batches if batch.num_rows)
+
+
+def _writer_for(output: Path):
+    """A context manager factory writing Arrow tables to output's format, by its suffix."""
+    data_format = FORMATS.get(output.suffix.lower())
+    if data_format is None:
+        raise DataError(
+            f"--output {output}: expected a .csv or .parquet file name, got {output.suffix!r}"
+        )
+    return _ParquetWriter if data_format == "parquet" else _CsvWriter
+
+
+class _ParquetWriter:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        # pyarrow's ParquetWriter or CSVWriter, opened with the first table's schema.
+        self.writer: Any = None
+
+    def __enter__(self):
+        return self.write
+
+    def write(self, table: pa.Table) -> None:
+        import pyarrow.parquet as pq
+
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, table.schema)
+        self.writer.write_table(table)
+
+    def __exit__(self, *exc_info) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+class _CsvWriter(_ParquetWriter):
+    def write(self, table: pa.Table) -> None:
+        import pyarrow.csv as pacsv
+
+        if self.writer is None:
+            self.writer = pacsv.CSVWriter(self.path, table.schema)
+        self.writer.write_table(table)

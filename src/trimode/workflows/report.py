@@ -1,0 +1,79 @@
+"""`report`: the HTML page of a mode's published model, written into its output root
+(reporting/page.py makes the page), and the published model itself for notebooks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sklearn.pipeline import Pipeline
+
+from trimode.artifacts import tracking
+from trimode.artifacts.model_file import load_model, read_manifest
+from trimode.artifacts.publish import check_output_root, writing_into
+from trimode.config.model import Config
+from trimode.core.errors import ProjectError
+from trimode.core.io import write_atomically
+from trimode.core.layout import LEADERBOARD_JSON, MODEL_FILE, REPORT_FILE
+from trimode.core.specs import FeatureSchema
+from trimode.data.loading import load_dataset
+from trimode.modelling.compute import limit_threads
+from trimode.modelling.splitting import split_rows
+from trimode.reporting.page import TrackedRun, artifact_hash, render_page
+
+
+def build_report(config: Config, tracked_runs: Sequence[TrackedRun] | None = None) -> Path:
+    """Write the mode's report.html from its published model, its record and its rows.
+
+    tracked_runs: the rows of the panel "Runs tracked so far" (see render_page); not
+    given, the runs experiment tracking recorded so far, when it is on for the mode.
+    """
+    if tracked_runs is None:
+        tracked_runs = tracking.tracked_runs(config)
+    with limit_threads(config.compute.n_jobs):
+        return _build_report(config, list(tracked_runs or []))
+
+
+def _build_report(config: Config, tracked_runs: list[TrackedRun]) -> Path:
+    output_dir, key = config.output_dir, config.where("outputs.root")
+    check_output_root(output_dir, key)  # a folder it may not write into: before the work
+    model, record = published_model(config)
+    described = artifact_hash(record)
+    split = split_rows(load_dataset(config).frame, config)
+    schema = FeatureSchema.from_record(record.get("features") or {})
+    expectations = config.project.expectations(config.task)
+    page = render_page(
+        config,
+        record,
+        model,
+        split,
+        schema,
+        expectations,
+        output_dir / LEADERBOARD_JSON,
+        tracked_runs,
+    )
+    path = output_dir / REPORT_FILE
+    with writing_into(output_dir, key):
+        # A train that published meanwhile replaced the model: this page describes the
+        # one before, and must not land beside the new one.
+        if artifact_hash(read_manifest(output_dir)) != described:
+            raise ProjectError(
+                f"{output_dir}: a new model was published while the report was written; "
+                f"run `report --mode {config.mode}` again"
+            )
+        write_atomically(path, lambda temporary: temporary.write_text(page, encoding="utf-8"))
+    tracking.after("report", config, manifest=record, path=path)
+    return path
+
+
+def published_model(config: Config) -> tuple[Pipeline, dict[str, Any]]:
+    """The mode's published model, loaded once checked against its record (manifest.json),
+    and that record; an error saying to train when there is none."""
+    output_dir = config.output_dir
+    if not (output_dir / MODEL_FILE).exists():
+        raise ProjectError(
+            f"no trained model at {output_dir / MODEL_FILE}: run `train --mode {config.mode}` first"
+        )
+    record = read_manifest(output_dir)
+    return load_model(output_dir / MODEL_FILE, record, config.project), record

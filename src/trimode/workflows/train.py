@@ -1,0 +1,224 @@
+"""The one training pipeline every mode runs: load, split, fit, evaluate, save.
+
+Modes differ only in their configuration (rows, models, output folder, seed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+
+from trimode.artifacts import tracking
+from trimode.artifacts.manifest import RunRecord, data_fingerprint, git_state, library_versions
+from trimode.artifacts.model_card import model_card
+from trimode.artifacts.model_file import save_model
+from trimode.artifacts.publish import check_output_root, publishing, recover
+from trimode.config.model import Config
+from trimode.core.errors import QualityGateFailed
+from trimode.core.io import write_atomically, write_json
+from trimode.core.kinds import kind_of
+from trimode.core.layout import MANIFEST_FILE, METRICS_FILE, MODEL_CARD_FILE
+from trimode.core.locations import redact
+from trimode.core.specs import FeatureSchema
+from trimode.core.tasks import task_named
+from trimode.data.loading import load_dataset
+from trimode.data.sampling import FetchResult, frame_hash
+from trimode.modelling.column_advice import column_notes
+from trimode.modelling.compute import compute_engine
+from trimode.modelling.evaluation import (
+    PredictedOnce,
+    fit_baseline,
+    gate_checks,
+    lift,
+    per_class,
+    rarely_predicted,
+    score,
+)
+from trimode.modelling.registry import feature_schema
+from trimode.modelling.splitting import Split, split_rows
+from trimode.modelling.timing import StepTimer
+from trimode.modelling.tuning import fit_best
+
+__all__ = ["Split", "TrainingResult", "split_rows", "train"]
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What a run produced: the fitted model, its record (manifest.json's content) and
+    where it went."""
+
+    model: Pipeline
+    # The run's record as written to manifest.json (see publishing/manifest.py).
+    manifest: dict[str, Any]
+    output_dir: Path
+    split: Split
+    # The feature schema the model was built for (recorded in the manifest too).
+    schema: FeatureSchema
+    timer: StepTimer
+    # The sample fetched before training, when there was no up-to-date one.
+    fetched: FetchResult | None = None
+    # What the user should read: columns that look misassigned, a class never predicted.
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def train(config: Config, models: list[str] | None = None) -> TrainingResult:
+    """Run the pipeline in the configured mode and publish its outputs; return the result.
+
+    Outputs appear under the mode's output root only when the whole run succeeds (and,
+    with evaluation.gate, passes the quality gate); see publish.py.
+    """
+    with compute_engine(config) as engine:
+        return _train(config, models, engine)
+
+
+def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> TrainingResult:
+    timer = StepTimer(config.compute.time_budget_s, config.where("compute.time_budget_s"))
+    started = datetime.now(UTC)
+    output_root, key = config.output_dir, config.where("outputs.root")
+    recover(output_root)
+    check_output_root(output_root, key)  # a folder it may not replace: before the work
+    with timer.step("load"):
+        loaded = load_dataset(config)
+        source = loaded.source
+        fingerprint = data_fingerprint(loaded.frame, source, frame_hash(loaded.frame))
+    with timer.step("split"):
+        split = split_rows(loaded.frame, config)
+    schema = feature_schema(config, loaded.frame)
+    not_read = {config.data.target, *schema.ids, *schema.dropped}
+    inputs = [str(name) for name in loaded.frame.columns if name not in not_read]
+    # Notes and warnings go into the manifest and the report: no password.
+    notes = [redact(note) for note in [*loaded.notes, *column_notes(loaded.frame, schema, config)]]
+    names = models or config.train.models
+    with timer.step("fit"):
+        name, model, candidates, search = fit_best(config, names, schema, split)
+    with timer.step("evaluate"):
+        # One pass over the held-out rows serves the metrics and the per-class table.
+        task = task_named(config.task)
+        held_out = PredictedOnce(model, split.x_test)
+        metrics = score(task, held_out, split.x_test, split.y_test)
+        baseline_model = fit_baseline(task, split.x_train, split.y_train)
+        baseline = score(task, baseline_model, split.x_test, split.y_test)
+        classes = None
+        warnings: list[str] = [redact(warning) for warning in loaded.warnings]
+        if task.has_classes:
+            table = per_class(split.y_test, held_out.predict(split.x_test), model.classes_)
+            classes = table.reset_index().to_dict(orient="records")
+            warnings += rarely_predicted(table)
+    primary = config.evaluation.primary_metric
+    primary_lift = lift(task, primary, metrics[primary], baseline[primary])
+    checks = gate_checks(config, metrics, primary_lift)
+    gate = {
+        "enforced": config.evaluation.gate,
+        "passed": all(check["passed"] for check in checks),
+        "checks": checks,
+    }
+    if config.evaluation.gate and not gate["passed"]:
+        raise QualityGateFailed(_gate_failure(config, checks))
+    if config.train.refit_on_all_rows:
+        with timer.step("refit"):
+            model = clone(model).fit(
+                pd.concat([split.x_train, split.x_test]), pd.concat([split.y_train, split.y_test])
+            )
+    with publishing(output_root, key) as staging:
+        with timer.step("save"):
+            artifact = save_model(staging, model)
+        run = RunRecord(
+            mode=config.mode,
+            task=config.task,
+            model=name,
+            target=config.data.target,
+            estimator=_class_path(model.named_steps["model"]),
+            params=model.named_steps["model"].get_params(deep=False),
+            features={
+                **schema.to_record(),
+                # A derived column (features.py's add_features) is not in the source.
+                "dtypes": {
+                    column: fingerprint["schema"].get(column, "derived")
+                    for column in schema.columns
+                },
+                "roles": schema.roles(config.data.target),
+                # What the model reads from a row (predict checks an input has them).
+                "inputs": inputs,
+                "numeric_inputs": [
+                    name for name in inputs if kind_of(loaded.frame[name]) == "number"
+                ],
+            },
+            classes=getattr(model, "classes_", None),
+            config={**config.raw, "data": {**config.raw.get("data", {}), "source": source}},
+            config_files=sorted({str(path) for path in config.origin.values()}),
+            git=git_state(config.root),
+            data={**fingerprint, "dropped_missing_target": loaded.dropped_missing_target},
+            contract=loaded.contract,
+            split={
+                "n_train": len(split.y_train),
+                "n_test": len(split.y_test),
+                "test_fraction": config.data.test_fraction,
+                "seed": config.train.seed,
+            },
+            libraries=library_versions(),
+            compute=engine,
+            primary_metric=primary,
+            metrics=metrics,
+            baseline=baseline,
+            lift_over_baseline=primary_lift,
+            min_lift_over_baseline=config.evaluation.min_lift_over_baseline,
+            beats_baseline=bool(primary_lift >= config.evaluation.min_lift_over_baseline),
+            per_class=classes,
+            candidates=candidates,
+            warnings=warnings,
+            notes=notes,
+            gate=gate,
+            search=search,
+            refit_on_all_rows=config.train.refit_on_all_rows,
+            timings_s=dict(timer.durations),
+            duration_s=timer.total,
+            started_at=started.isoformat(timespec="seconds"),
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            artifact=artifact,
+        )
+        manifest = run.to_json()
+        write_json(staging / MANIFEST_FILE, manifest)
+        write_json(staging / METRICS_FILE, run.metrics_json())
+        card = model_card(manifest)
+        write_atomically(staging / MODEL_CARD_FILE, lambda path: path.write_text(card, "utf-8"))
+    tracking.after("train", config, manifest=manifest, output_dir=output_root)
+    return TrainingResult(
+        model=model,
+        manifest=manifest,
+        output_dir=output_root,
+        split=split,
+        schema=schema,
+        timer=timer,
+        fetched=loaded.fetched,
+        notes=notes,
+        warnings=warnings,
+    )
+
+
+def _gate_failure(config: Config, checks: list[dict[str, Any]]) -> str:
+    """The one-line reason a run was not published: each failed check, and where to look."""
+    failed = "; ".join(
+        f"{check['check']} is {check['value']:.4g}, required {check['required']}"
+        for check in checks
+        if not check["passed"]
+    )
+    return (
+        f"quality gate failed in {config.mode} mode, nothing was published "
+        f"({config.outputs.root}/ is unchanged): {failed} "
+        f"(see {config.where('evaluation.min_lift_over_baseline')} and "
+        f"{config.where('evaluation.thresholds')})"
+    )
+
+
+def _class_path(estimator: object) -> str:
+    """Where an estimator's class is defined: module.name (the manifest records it, so that
+    loading can rebuild it whatever the registry says by then)."""
+    kind = type(estimator)
+    return f"{kind.__module__}.{kind.__qualname__}"
