@@ -1,4 +1,5 @@
-"""Sessions for the trimode template repository: tests, demo, lint.
+"""Sessions for the trimode repository (the runtime, the template, their tests): tests,
+demo, lint.
 
 Run them with `uvx nox -s <session>`; environments are made with uv.
 """
@@ -42,14 +43,23 @@ def git_identity_if_missing() -> dict[str, str]:
     }
 
 
+def sync(session: nox.Session) -> None:
+    """Install the runtime (editable), its extras and the dev group, as uv.lock pins them,
+    into the session's environment, its bytecode compiled (the tests start many Pythons)."""
+    environment = {"UV_PROJECT_ENVIRONMENT": session.virtualenv.location}
+    command = ["uv", "sync", "--locked", "--compile-bytecode", "--group", "dev"]
+    session.run_install(*command, env=environment, external=True)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the template's test suite; arguments go to pytest (e.g. -m "not slow").
+    """Run the test suite (the runtime's tests, then the template's: both engines, generated
+    projects installed and run); arguments go to pytest (e.g. -m "not slow").
 
-    pytest-xdist spreads the tests over the cores; the slow tests stay on one worker,
-    which owns their shared environment.
+    pytest-xdist spreads the tests over the cores; the slow tests stay on one worker per
+    group, which owns their shared environment.
     """
-    session.install(*DEV)
+    sync(session)
     session.run("python", "-m", "pytest", "-n", "auto", "--dist", "loadgroup", *session.posargs)
 
 
@@ -59,12 +69,14 @@ def demo(session: nox.Session) -> None:
     session.install(*dev_requirements("copier"))
     if DEMO.exists():
         shutil.rmtree(DEMO)
+    # The project depends on this checkout's runtime (editable), not on a release tag.
     session.run(
         "copier",
         "copy",
         "--trust",
         "--defaults",
         "--vcs-ref=HEAD",
+        f"--data=runtime_source={ROOT}",
         str(ROOT),
         str(DEMO),
         env=git_identity_if_missing(),
@@ -90,7 +102,7 @@ def demo(session: nox.Session) -> None:
         # Batch scoring with the production model: 10,000 unseen rows of the built-in data.
         new_rows = "outputs/new_rows.parquet"
         write_rows = (
-            "from ml_project.ingest.synthetic import make_dataset; "
+            "from trimode.data.synthetic import make_dataset; "
             f"make_dataset('classification', 10_000, seed=1).to_parquet('{new_rows}')"
         )
         session.run("uv", "run", "python", "-c", write_rows, external=True, env=project_env)

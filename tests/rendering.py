@@ -10,6 +10,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +22,11 @@ from cookiecutter.prompt import prompt_for_config
 ROOT = Path(__file__).resolve().parents[1]
 # Never part of the template, whatever git says about them.
 NOT_TEMPLATE = {".venv", ".git", ".nox", "build", "__pycache__", ".pytest_cache", ".ruff_cache"}
-# The tag the template repository fixture carries: copier renders the latest PEP 440 tag.
-TEMPLATE_TAG = "0.1.0"
+# The template's (and the runtime's) version, and the tag the template repository fixture
+# carries: copier renders the latest PEP 440 tag, and a generated project's uv gets the
+# runtime from the template repository at that tag (its [tool.uv.sources] pin).
+VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+TEMPLATE_TAG = f"v{VERSION}"
 ANSWERS_FILE = ".copier-answers.yml"
 # The questions, in the order cookiecutter.json asks them (test_questions.py checks copier.yml).
 QUESTIONS = [
@@ -41,7 +45,10 @@ EXPECTED_FILES = [
     "configs/human.toml",
     "configs/production.toml",
     "src/{package}/__init__.py",
-    "src/{package}/__main__.py",
+    "src/{package}/models.py",
+    "src/{package}/features.py",
+    "src/{package}/expectations.py",
+    "tests/test_pipeline.py",
     "notebooks/1-inspect-data.ipynb",
     "notebooks/2-compare-models.ipynb",
     "notebooks/3-inspect-results.ipynb",
