@@ -1,23 +1,34 @@
-"""Configs and data the machinery tests build for themselves, in temporary folders.
+"""The runtime's own tests: projects, configs and data they build themselves, in
+temporary folders.
 
-`make_configs` writes a config folder (base.toml and a file per mode) for the
-built-in data set; `machine_config` loads one mode of it. Nothing here reads the
-project's own configs/.
+A test project is a folder with a pyproject.toml whose [tool.trimode] names the
+template's own files (the registry, the preprocessing and the expectations a new project
+starts with), copied once per session into the importable package `starter`:
+the runtime is tested with exactly what a fresh project holds. `make_configs` writes such
+a project with a config folder for the built-in data set; `machine_config` loads one
+mode of it, checked as the command line checks it (registry included).
 """
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import tomlkit
 
-from {{ cookiecutter.package_name }}.ingest.synthetic import TARGETS
-from {{ cookiecutter.package_name }}.modelling.pipeline import TrainingResult, train
-from {{ cookiecutter.package_name }}.run.config import MODES, Config, load_config
+from trimode.core.layout import MODES
+from trimode.data.synthetic import TARGETS
+from trimode.modelling.compute import limit_threads
+from trimode.workflows.session import load_config
 
-# The task the project was generated for; tests of both tasks say so.
+ROOT = Path(__file__).resolve().parents[2]
+# The project's own files in the template: what `starter` is made of.
+STARTER_FILES = ROOT / "{{cookiecutter.project_slug}}" / "src" / "{{cookiecutter.package_name}}"
+STARTER = "starter"
+# The task tests use unless they say otherwise.
 TASK = "classification"
 # A small built-in data set, read whole (no sample): fast, and the same everywhere.
 BASE: dict[str, Any] = {
@@ -25,6 +36,46 @@ BASE: dict[str, Any] = {
     "compute": {"n_jobs": 1},
     "compare": {"cv_folds": 3},
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def starter_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template's models.py, features.py and expectations.py as the package `starter`,
+    importable for the whole session; trusted-type lists cached in a folder of the
+    session's, not the user's cache."""
+    folder = tmp_path_factory.mktemp("starter-package")
+    package = folder / STARTER
+    package.mkdir()
+    (package / "__init__.py").write_text('"""The template\'s own project files."""\n')
+    for name in ("models.py", "features.py", "expectations.py"):
+        shutil.copy(STARTER_FILES / name, package / name)
+    sys.path.insert(0, str(folder))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TRIMODE_CACHE_DIR", str(tmp_path_factory.mktemp("trusted-types")))
+        yield package
+    sys.path.remove(str(folder))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_thread():
+    """Run every test on one thread: on a few thousand rows it is the fastest."""
+    with limit_threads(1):
+        yield
+
+
+def write_pyproject(root: Path, configs: str = "configs", package: str = STARTER) -> Path:
+    """Make root a trimode project: a pyproject.toml whose [tool.trimode] names the
+    package's models, features and expectations, and the config folder."""
+    root.mkdir(parents=True, exist_ok=True)
+    table = {
+        "models": f"{package}.models",
+        "features": f"{package}.features",
+        "expectations": f"{package}.expectations",
+        "configs": configs,
+    }
+    path = root / "pyproject.toml"
+    path.write_text(tomlkit.dumps({"project": {"name": root.name}, "tool": {"trimode": table}}))
+    return path
 
 
 def merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -41,9 +92,10 @@ def merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 def make_configs(
     folder: Path, task: str = TASK, base: dict | None = None, name: str = "configs", **modes: dict
 ) -> Path:
-    """Write folder/<name>/: base.toml for the built-in data set of the task (BASE with
-    `base` applied) and one file per mode (`modes[mode]`, or empty). Return that config
-    folder; its parent, folder, is the project root its paths are relative to."""
+    """Make folder a test project: its pyproject.toml, and folder/<name>/ holding base.toml
+    for the built-in data set of the task (BASE with `base` applied) and one file per mode
+    (`modes[mode]`, or empty). Return that config folder."""
+    write_pyproject(folder, configs=name)
     configs = folder / name
     configs.mkdir(parents=True, exist_ok=True)
     content = merged({"task": task, **BASE}, {"data": {"target": TARGETS[task]}})
@@ -60,12 +112,14 @@ def machine_config(
     base: dict | None = None,
     name: str = "configs",
     **settings,
-) -> Config:
+):
     """One mode of a config folder made by make_configs (settings: that mode's file)."""
     return load_config(mode, make_configs(folder, task, base, name, **{mode: settings}))
 
 
 @pytest.fixture(scope="session")
-def machine_run(tmp_path_factory: pytest.TempPathFactory) -> TrainingResult:
+def machine_run(tmp_path_factory: pytest.TempPathFactory):
     """The pipeline, once, in test mode on 3,000 built-in rows, in a temporary project."""
+    from trimode.workflows.train import train
+
     return train(machine_config(tmp_path_factory.mktemp("machine-run")))
