@@ -94,7 +94,14 @@ def sql_fingerprint(data: DataConfig) -> dict[str, Any]:
 
 def open_sql(data: DataConfig) -> Source:
     """Open the configured table or query through SQLAlchemy, fetched with a server-side
-    cursor a batch at a time."""
+    cursor a batch at a time.
+
+    The stream's schema is the first batch's, with a type for each column that batch
+    holds only NULLs in: the type of that column's first value anywhere (one query per
+    such column, on a second connection), so a column set only in later rows reads as
+    it is. A later batch whose values do not fit the schema (fractions in a column of
+    integers so far) is an error naming the column, never a silent cast.
+    """
     import pandas as pd
     import sqlalchemy as sa
 
@@ -106,19 +113,61 @@ def open_sql(data: DataConfig) -> Source:
         )
         chunks = pd.read_sql(statement, connection, chunksize=data.batch_rows)
         first = next(chunks, None)
+        if first is not None:
+            schema = _typed(pa.Schema.from_pandas(first, preserve_index=False), engine, statement)
     except sa.exc.SQLAlchemyError as error:
         raise _failure(error, data, described, engine) from None
     if first is None:
         connection.close()
         raise DataError(f"data source {described} holds no rows")
-    schema = pa.Schema.from_pandas(first, preserve_index=False)
 
     def batches() -> Iterator[pa.RecordBatch]:
         try:
             for chunk in itertools.chain([first], chunks):
                 table = pa.Table.from_pandas(chunk, preserve_index=False)
-                yield from table.cast(schema, safe=False).to_batches()
+                yield from _conformed(table, schema, described).to_batches()
         finally:
             connection.close()
 
     return Source(described, schema, batches())
+
+
+def _typed(schema: pa.Schema, engine, statement) -> pa.Schema:
+    """The schema with each all-NULL column typed by its first value in the whole result
+    (it stays NULL-typed when it has none: every batch then holds only NULLs)."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    empty = [field.name for field in schema if pa.types.is_null(field.type)]
+    if not empty:
+        return schema
+    rows = statement.columns().subquery()
+    with engine.connect() as lookup:
+        for name in empty:
+            column = sa.column(name)
+            query = sa.select(column).select_from(rows).where(column.is_not(None)).limit(1)
+            value = lookup.execute(query).scalar()
+            if value is not None:
+                kind = pa.Schema.from_pandas(pd.DataFrame({name: [value]}), preserve_index=False)
+                schema = schema.set(schema.get_field_index(name), kind.field(name))
+    return schema
+
+
+def _conformed(table: pa.Table, schema: pa.Schema, described: str) -> pa.Table:
+    """A batch in the stream's schema: a column of NULLs takes the schema's type; integers
+    read as floats (a NULL among them) go back to integers; a value that does not fit is
+    an error naming the column."""
+    columns = []
+    for field in schema:
+        values = table.column(field.name)
+        if values.type != field.type:
+            try:
+                values = values.cast(field.type, safe=True)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise DataError(
+                    f"data source {described}: column {field.name!r} held {field.type} values "
+                    f"in the first batch and {values.type} later: make its type one (e.g. a "
+                    "CAST in data.query), or raise data.batch_rows so the first batch holds both"
+                ) from None
+        columns.append(values)
+    return pa.Table.from_arrays(columns, schema=schema)
