@@ -53,7 +53,7 @@ class RunRecord:
     git: dict[str, Any]
     # {"source", "rows", "schema", "content_hash", "dropped_missing_target"}: the data.
     data: dict[str, Any]
-    # The data contract the rows were checked against (see ingest/contract.py).
+    # The data contract the rows were checked against (see data/contract.py).
     contract: dict[str, Any] | None
     # {"n_train", "n_test", "test_fraction", "seed"}: the held-out rows.
     split: dict[str, Any]

@@ -54,7 +54,7 @@ Verdict = Literal["error", "warn"]
 # Where parallel work runs: this machine's cores, or a Dask cluster.
 Engine = Literal["local", "dask"]
 # The formats a sample can also be written in, beside its Parquet file, for spreadsheets
-# and scripts (ingest/spreadsheets.py): CSV, and an Excel workbook.
+# and scripts (data/spreadsheets.py): CSV, and an Excel workbook.
 SampleFormat = Literal["csv", "xlsx"]
 SampleFormats = Annotated[
     list[SampleFormat], Expect("be a list of: " + ", ".join(get_args(SampleFormat)))

@@ -20,7 +20,7 @@ text, text beyond 32,767 characters cut. Numbers carry 16 significant digits. A 
 has room for 1,048,575 rows below its header and 16,384 columns: a larger sample is
 refused before anything is written.
 
-The copies are written with the Parquet file, all or none (publishing/files.py), and
+The copies are written with the Parquet file, all or none (core/io.py), and
 recorded in the sample's metadata with their size and sha256. A fetch replaces a copy
 only when it recorded it and the file is unchanged since; a file of that name it did not
 write, or one you edited, stops the fetch before anything is written. A copy the fetch

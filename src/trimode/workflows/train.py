@@ -54,7 +54,7 @@ class TrainingResult:
     where it went."""
 
     model: Pipeline
-    # The run's record as written to manifest.json (see publishing/manifest.py).
+    # The run's record as written to manifest.json (see artifacts/manifest.py).
     manifest: dict[str, Any]
     output_dir: Path
     split: Split
