@@ -1,14 +1,14 @@
 """Load the configuration of one mode: configs/base.toml merged with configs/<mode>.toml.
 
-A mode is configuration only. One typed model, the pydantic classes below, says what
-every key holds: its type, its default, its range or its allowed values. Every file
-is checked against it as it is read (unknown keys, wrong types, values out of range),
-then the merged result as a whole (keys no file sets, model and metric names the task
-knows, thresholds, column roles, the output root). Each error is one line naming the
-file, the key and what was expected; a ConfigError holds every error of a check, one
-line each, in file order. A key neither file sets takes the default beside its field
-below (the values configs/base.toml starts with); `task` and `data.target` have none,
-and `outputs.root` is outputs/<mode>.
+A mode is configuration only. One typed model (model.py) says what every key holds: its
+type, its default, its range or its allowed values. Every file is checked against it as
+it is read (unknown keys, wrong types, values out of range), then the merged result as a
+whole (keys no file sets, metric names the task knows, thresholds, column roles, the
+output root, and the checks a caller adds: the registry's model names). Each error is
+one line naming the file, the key and what was expected (wording.py); a ConfigError
+holds every error of a check, one line each, in file order. A key neither file sets
+takes its field's default; `task` and `data.target` have none, and `outputs.root` is
+outputs/<mode>.
 
 Relative paths in the configs are resolved against the project root, the folder
 holding the config folder, so a run means the same files from any current folder.
