@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib import metadata
 
 import pytest
 
-from {{ cookiecutter.package_name }}.run import cli
-from {{ cookiecutter.package_name }}.run.cli import main
-from {{ cookiecutter.package_name }}.run.errors import ConfigError
+from trimode.cli import commands
+from trimode.cli import main as cli
+from trimode.cli.main import main
+from trimode.core.errors import ConfigError
 
-from .conftest import make_configs
+from .conftest import make_configs, write_pyproject
 
 
 @pytest.fixture
@@ -108,7 +110,7 @@ def test_a_password_in_an_error_is_hidden(url, config_dir, capsys, monkeypatch):
     def fail(arguments, config):
         raise RuntimeError(f"could not reach {secret}: timeout")
 
-    monkeypatch.setattr(cli, "run_compare", fail)  # the parser is built at each main()
+    monkeypatch.setattr(commands, "run_compare", fail)  # the parser is built at each main()
     assert main(["compare", "--mode", "test", "--config-dir", str(config_dir)]) == cli.EXIT_FAILURE
     err = capsys.readouterr().err
     assert password not in err and "***" in err and len(err.strip().splitlines()) == 1
@@ -118,7 +120,7 @@ def test_ctrl_c_is_one_line_and_exit_130(config_dir, capsys, monkeypatch):
     def interrupted(arguments, config):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "run_train", interrupted)
+    monkeypatch.setattr(commands, "run_train", interrupted)
     argv = ["train", "--mode", "test", "--config-dir", str(config_dir)]
     assert main(argv) == cli.EXIT_INTERRUPTED == 130
     assert capsys.readouterr().err == "interrupted\n"
@@ -128,7 +130,7 @@ def test_an_error_with_several_problems_prints_one_line_each(config_dir, capsys,
     def several(arguments, config):
         raise ConfigError("configs/test.toml: key 'a.b' is wrong\nconfigs/test.toml: key 'c.d' too")
 
-    monkeypatch.setattr(cli, "run_report", several)
+    monkeypatch.setattr(commands, "run_report", several)
     argv = ["report", "--mode", "test", "--config-dir", str(config_dir)]
     assert main(argv) == cli.EXIT_BAD_INPUT
     assert capsys.readouterr().err.splitlines() == [
@@ -144,7 +146,7 @@ def test_verbose_shows_the_traceback(tmp_path):
 
 FETCH_IN_A_FRESH_PROCESS = """
 import sys
-from {{ cookiecutter.package_name }}.run.cli import main
+from trimode.cli.main import main
 
 argv = ["fetch-sample", "--mode", "test", "--config-dir", sys.argv[1]]
 code = main([*argv, "--set", "data.max_rows=500"])
@@ -200,3 +202,125 @@ def test_report_after_train_writes_html(config_dir, tmp_path, capsys):
         .lower()
         .startswith("<!doctype html")
     )
+
+
+def test_version_names_the_runtime_and_matches_its_distribution(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    printed = capsys.readouterr().out.strip()
+    assert printed.endswith(f"(trimode {metadata.version('trimode')})")
+
+
+def test_python_m_trimode_runs_the_command_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "trimode", "--version"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"python -m trimode (trimode {metadata.version('trimode')})"
+
+
+def test_verbose_is_accepted_after_the_command_too(tmp_path, capsys):
+    argv = ["train", "--mode", "test", "--config-dir", str(tmp_path)]
+    for verbose in (["--verbose"], ["-v"]):
+        with pytest.raises(Exception, match="config file not found"):
+            main([*argv, *verbose])
+    assert main(argv) == 2  # and without it, the error is one line
+    assert_one_line_error(capsys, "config file not found")
+
+
+def test_the_command_line_finds_the_project_from_a_subfolder(config_dir, monkeypatch, capsys):
+    """Run from notebooks/ (or any folder in the project), the configs are the project's:
+    --config-dir defaults to the [tool.trimode] configs of the nearest pyproject.toml up."""
+    project = config_dir.parent
+    subfolder = project / "notebooks" / "drafts"
+    subfolder.mkdir(parents=True)
+    monkeypatch.chdir(subfolder)
+    (config_dir / "test.toml").write_text("[train]\nmodels = ['from_the_project']\n")
+    assert main(["train", "--mode", "test"]) == 2
+    assert_one_line_error(
+        capsys, f"{config_dir / 'test.toml'}: key 'train.models' names unknown model"
+    )
+    assert main(["train", "--mode", "test", "--model", "nope"]) == 2
+    assert_one_line_error(capsys, "--model: key 'train.models' names unknown model 'nope'")
+    assert not list(subfolder.iterdir())
+
+
+def test_python_m_trimode_in_a_subfolder_writes_into_the_project(config_dir):
+    """The same from a fresh process, as a shell runs it: the sample lands in the
+    project's data/, nothing in the current folder."""
+    project = config_dir.parent
+    (project / "notebooks").mkdir()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trimode",
+            "fetch-sample",
+            "--mode",
+            "test",
+            "--set",
+            "data.max_rows=300",
+        ],
+        cwd=project / "notebooks",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (project / "data" / "test" / "sample.parquet").is_file()
+    assert not list((project / "notebooks").iterdir())
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--mode", "test"],
+        ["fetch-sample", "--mode", "human"],
+        ["promote"],
+        ["predict", "--input", "rows.csv", "--output", "scored.csv"],
+    ],
+    ids=["train", "fetch-sample", "promote", "predict"],
+)
+def test_outside_any_project_is_one_line(argv, tmp_path, monkeypatch, capsys):
+    outside = tmp_path / "not-a-project"
+    outside.mkdir()
+    (outside / "pyproject.toml").write_text('[project]\nname = "other"\n')  # no [tool.trimode]
+    monkeypatch.chdir(outside)
+    assert main(argv) == 2
+    assert_one_line_error(capsys, f"{outside.resolve()} is not inside a trimode project")
+
+
+def test_a_module_that_cannot_be_imported_is_one_line_naming_the_key(config_dir, capsys):
+    write_pyproject(config_dir.parent, package="no_such_package_of_yours")
+    assert main(["train", "--mode", "test", "--config-dir", str(config_dir)]) == 2
+    assert_one_line_error(
+        capsys,
+        "pyproject.toml: key 'tool.trimode.models' names module "
+        "'no_such_package_of_yours.models', which cannot be imported",
+    )
+
+
+def test_a_module_without_what_the_runtime_reads_is_one_line(config_dir, capsys):
+    """A project not installed is found in its src/ folder; a registry module without
+    MODELS is named with the key that points at it."""
+    package = config_dir.parent / "src" / "registry_without_models"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "models.py").write_text("REGISTRY = {}\n")
+    write_pyproject(config_dir.parent, package=package.name)
+    assert main(["train", "--mode", "test", "--config-dir", str(config_dir)]) == 2
+    assert_one_line_error(capsys, "models.py: defines no MODELS (the runtime reads it: ")
+
+
+def test_a_dependency_missing_from_the_projects_module_is_named_not_the_module(config_dir, capsys):
+    """The project's module is there but imports a package that is not: that package is
+    the error, not the project (whose name it may begin with)."""
+    package = config_dir.parent / "src" / "mlproj_with_a_missing_dependency"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "models.py").write_text("import mlproj_with_a\n")
+    write_pyproject(config_dir.parent, package=package.name)
+    assert main(["train", "--mode", "test", "--config-dir", str(config_dir)]) == 1
+    assert_one_line_error(capsys, "No module named 'mlproj_with_a'")
+    assert "cannot be imported" not in capsys.readouterr().err

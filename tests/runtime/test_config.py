@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from {{ cookiecutter.package_name }}.run.config import MODES, load_config
-from {{ cookiecutter.package_name }}.run.errors import ConfigError
+from trimode.core.errors import ConfigError
+from trimode.core.layout import MODES
+from trimode.workflows.session import load_config
 
 from .conftest import TASK, machine_config, make_configs
 
@@ -326,3 +327,24 @@ def test_each_mode_writes_into_outputs_mode_unless_told_otherwise(config_dir, mo
     given = load_config(mode, config_dir, {"outputs.root": "elsewhere"})
     assert given.output_dir == root / "elsewhere"
     assert given.where("outputs.root") == "outputs.root in --set"
+
+
+def test_a_mode_loads_from_any_folder_of_the_project(config_dir, monkeypatch):
+    """A notebook in notebooks/ names no config folder: the project's is found upward,
+    through the [tool.trimode] of its pyproject.toml."""
+    (config_dir / "test.toml").write_text("[train]\nseed = 11\n")
+    subfolder = config_dir.parent / "notebooks" / "drafts"
+    subfolder.mkdir(parents=True)
+    monkeypatch.chdir(subfolder)
+    config = load_config("test")
+    assert config.train.seed == 11 and config.config_dir == config_dir
+    assert config.output_dir == config_dir.parent.resolve() / "outputs" / "test"
+
+
+def test_registry_false_leaves_the_registry_unread(config_dir):
+    """fetch-sample reads data only: the registry's checks (and scikit-learn) wait for the
+    commands that fit a model."""
+    (config_dir / "test.toml").write_text("[train]\nmodels = ['no_such_model']\n")
+    assert load_config("test", config_dir, registry=False).train.models == ["no_such_model"]
+    with pytest.raises(ConfigError, match="names unknown model 'no_such_model'"):
+        load_config("test", config_dir)

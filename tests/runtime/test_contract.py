@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.ingest.contract import (
+from trimode.config.model import ContractConfig
+from trimode.core.errors import DataError
+from trimode.data.contract import (
     check_loaded,
     contract_breaches,
     mostly_numeric,
@@ -15,8 +17,6 @@ from {{ cookiecutter.package_name }}.ingest.contract import (
     record_contract,
     write_contract,
 )
-from {{ cookiecutter.package_name }}.run.config import ContractConfig
-from {{ cookiecutter.package_name }}.run.errors import DataError
 
 from .conftest import machine_config
 

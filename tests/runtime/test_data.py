@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.ingest.contract import CONTRACT_FILE
-from {{ cookiecutter.package_name }}.ingest.loading import load_dataset
-from {{ cookiecutter.package_name }}.ingest.sampling import META_FILE, SAMPLE_FILE, fetch_sample, read_meta
-from {{ cookiecutter.package_name }}.ingest.sources import read_all, source_fingerprint
-from {{ cookiecutter.package_name }}.ingest.synthetic import TARGETS, make_dataset
-from {{ cookiecutter.package_name }}.run.config import ContractConfig
-from {{ cookiecutter.package_name }}.run.errors import DataError
+from trimode.config.model import ContractConfig
+from trimode.core.errors import DataError
+from trimode.core.layout import CONTRACT_FILE, META_FILE, SAMPLE_FILE
+from trimode.data.loading import load_dataset
+from trimode.data.sampling import fetch_sample, read_meta
+from trimode.data.sources import read_all, source_fingerprint
+from trimode.data.synthetic import TARGETS, make_dataset
 
 from .conftest import machine_config
 

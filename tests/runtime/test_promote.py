@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from {{ cookiecutter.package_name }}.modelling.pipeline import train
-from {{ cookiecutter.package_name }}.publishing.promote import promote
-from {{ cookiecutter.package_name }}.run.cli import main
-from {{ cookiecutter.package_name }}.run.config import load_config
-from {{ cookiecutter.package_name }}.run.errors import ArtifactError
+from trimode.cli.main import main
+from trimode.core.errors import ArtifactError
+from trimode.workflows.promote import promote
+from trimode.workflows.session import load_config
+from trimode.workflows.train import train
 
 from .conftest import make_configs
 

@@ -14,18 +14,19 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.ingest import spreadsheets
-from {{ cookiecutter.package_name }}.ingest.sampling import META_FILE, SAMPLE_FILE, fetch_sample
-from {{ cookiecutter.package_name }}.ingest.spreadsheets import (
+from trimode.cli.main import main
+from trimode.core.errors import ConfigError, DataError
+from trimode.core.layout import META_FILE, SAMPLE_FILE
+from trimode.data import spreadsheets
+from trimode.data.sampling import fetch_sample
+from trimode.data.spreadsheets import (
     COLUMNS_SHEET,
     SAMPLE_SHEET,
     sha256,
     write_workbook,
 )
-from {{ cookiecutter.package_name }}.ingest.synthetic import make_dataset, with_date_and_text
-from {{ cookiecutter.package_name }}.run.cli import main
-from {{ cookiecutter.package_name }}.run.config import load_config
-from {{ cookiecutter.package_name }}.run.errors import ConfigError, DataError
+from trimode.data.synthetic import make_dataset, with_date_and_text
+from trimode.workflows.session import load_config
 
 from .conftest import make_configs
 

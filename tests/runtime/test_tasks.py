@@ -1,4 +1,4 @@
-"""The task objects (modelling/tasks.py): every task has every member, its metrics agree
+"""The task objects (core/tasks.py): every task has every member, its metrics agree
 with their ranges and directions, and no module outside tasks.py tests a task's name."""
 
 from __future__ import annotations
@@ -16,14 +16,17 @@ import pandas as pd
 import pytest
 from sklearn.base import is_classifier, is_regressor
 
-import {{ cookiecutter.package_name }}
-from {{ cookiecutter.package_name }}.modelling.evaluation import score
-from {{ cookiecutter.package_name }}.modelling.tasks import CLASSIFICATION, REGRESSION, TASKS, Task, task_named
-from {{ cookiecutter.package_name }}.run.config import Task as ConfigTask
-from {{ cookiecutter.package_name }}.run.config import default_primary_metric
-from {{ cookiecutter.package_name }}.run.errors import ConfigError
+import trimode
+from trimode.config.loading import default_primary_metric
+from trimode.config.model import Task as ConfigTask
+from trimode.core.errors import ConfigError
+from trimode.core.tasks import CLASSIFICATION, REGRESSION, TASKS, Task, task_named
+from trimode.modelling.evaluation import score
 
-PACKAGE = Path({{ cookiecutter.package_name }}.__file__).parent
+from .conftest import STARTER_FILES
+
+PACKAGE = Path(trimode.__file__).parent
+TASKS_MODULE = PACKAGE / "core" / "tasks.py"
 # A test of a task's name: `task == ...`, `task != ...`, `task in (...)`, or a comparison
 # with a task's name (`... == "regression"`).
 NAME_TEST = re.compile(
@@ -160,7 +163,7 @@ def test_classes_decide_stratification_and_what_a_fitted_model_holds():
 def test_importing_the_tasks_imports_no_scikit_learn():
     """The configuration may read a task without the cost of scikit-learn (`--help`)."""
     code = (
-        "import sys; import {{ cookiecutter.package_name }}.modelling.tasks; "
+        "import sys; import trimode.core.tasks; "
         "print(sorted({'sklearn', 'pandas', 'numpy'} & set(sys.modules)))"
     )
     result = subprocess.run(
@@ -170,15 +173,17 @@ def test_importing_the_tasks_imports_no_scikit_learn():
     assert result.stdout.strip() == "[]"
 
 
-def test_no_module_but_tasks_py_tests_a_task_by_name():
-    """Whatever differs between tasks is a member of the task (modelling/tasks.py)."""
+@pytest.mark.parametrize("package", [PACKAGE, STARTER_FILES], ids=["runtime", "starter"])
+def test_no_module_but_tasks_py_tests_a_task_by_name(package):
+    """Whatever differs between tasks is a member of the task (core/tasks.py): in the
+    runtime, and in the project files a new project starts with."""
     found = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        if path == PACKAGE / "modelling" / "tasks.py":
+    for path in sorted(package.rglob("*.py")):
+        if path == TASKS_MODULE:
             continue
         lines = path.read_text(encoding="utf-8").splitlines()
         for number, line in enumerate(lines, start=1):
-            where = f"{path.relative_to(PACKAGE).as_posix()}:{number}"
+            where = f"{path.relative_to(package).as_posix()}:{number}"
             if NAME_TEST.search(line.split("#")[0]) and (where, line.strip()) not in ALLOWED:
-                found.append(f"{PACKAGE.name}/{where}: {line.strip()}")
-    assert not found, "a task tested by name, not asked (modelling/tasks.py):\n" + "\n".join(found)
+                found.append(f"{package.name}/{where}: {line.strip()}")
+    assert not found, "a task tested by name, not asked (core/tasks.py):\n" + "\n".join(found)

@@ -111,7 +111,8 @@ def trusted_types(
     if not found:
         raise ArtifactError(
             f"{where}: model {name!r} cannot be rebuilt from its record or this project's "
-            f"registry ({project.modules['models']}) to check its types: refusing to load it (train again)"
+            f"registry ({project.modules['models']}) to check its types: refusing to load it "
+            "(train again)"
         )
     return found[0]
 
@@ -149,7 +150,7 @@ def _trusted_class(project: Project, path: str, where: str) -> type[BaseEstimato
     scikit-learn class or one of the project's own package. None when it cannot be
     built without arguments (the registry's entry is tried instead)."""
     module_name, _, qualname = path.rpartition(".")
-    own = project.modules['models'].partition(".")[0]
+    own = project.modules["models"].partition(".")[0]
     if module_name.split(".")[0] not in ("sklearn", own):
         raise ArtifactError(
             f"{where} names estimator {path!r}, which is neither a scikit-learn class nor "

@@ -130,7 +130,7 @@ def _import(root: Path, key: str, name: str) -> ModuleType:
     try:
         module = importlib.import_module(name)
     except ModuleNotFoundError as error:
-        if error.name is None or not name.startswith(error.name):
+        if not _is_missing(error, name):
             raise  # the module is there, but something it imports is not
         module = None
         for folder in (root / "src", root):
@@ -139,8 +139,10 @@ def _import(root: Path, key: str, name: str) -> ModuleType:
                 try:
                     module = importlib.import_module(name)
                     break
-                except ModuleNotFoundError:
+                except ModuleNotFoundError as again:
                     sys.path.remove(str(folder))
+                    if not _is_missing(again, name):
+                        raise
         if module is None:
             raise ConfigError(
                 f"{root / PYPROJECT}: key '{TABLE}.{key}' names module {name!r}, which "
@@ -153,3 +155,10 @@ def _import(root: Path, key: str, name: str) -> ModuleType:
             f"[{TABLE}] {key} = {name!r} in {root / PYPROJECT})"
         )
     return module
+
+
+def _is_missing(error: ModuleNotFoundError, name: str) -> bool:
+    """Whether the error says module `name` itself (or a package holding it) is missing,
+    not a module it imports (whose name may begin with the same letters)."""
+    missing = error.name
+    return missing is not None and (name == missing or name.startswith(f"{missing}."))
