@@ -348,3 +348,13 @@ def test_registry_false_leaves_the_registry_unread(config_dir):
     assert load_config("test", config_dir, registry=False).train.models == ["no_such_model"]
     with pytest.raises(ConfigError, match="names unknown model 'no_such_model'"):
         load_config("test", config_dir)
+
+
+def test_a_config_folder_deeper_in_the_project_keeps_the_project_root(tmp_path):
+    """[tool.trimode] configs may name a folder below the root: relative paths in the
+    configs still start at the project root (the folder of pyproject.toml)."""
+    make_configs(tmp_path, name="conf/ml")
+    config = load_config("human", tmp_path / "conf" / "ml", {"data.sample_dir": "samples"})
+    assert config.root == tmp_path.resolve()
+    assert config.sample_folder == tmp_path.resolve() / "samples" / "human"
+    assert config.output_dir == tmp_path.resolve() / "outputs" / "human"

@@ -137,6 +137,7 @@ def run_promote(arguments: argparse.Namespace, config: None) -> int:
 
 def run_predict(arguments: argparse.Namespace, config: None) -> int:
     """Score the input file with the model; say how many rows went where."""
+    from trimode.config.loading import project_root
     from trimode.core.project import project_at
     from trimode.workflows.predict import predict_file
     from trimode.workflows.session import config_dir_of
@@ -149,7 +150,7 @@ def run_predict(arguments: argparse.Namespace, config: None) -> int:
         model = mode_config(arguments, "production").output_dir
     keep = tuple(name.strip() for name in arguments.keep.split(",") if name.strip())
     result = predict_file(
-        project_at(Path(config_dir).resolve().parent),
+        project_at(project_root(Path(config_dir))),
         arguments.input,
         arguments.output,
         model,

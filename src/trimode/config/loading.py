@@ -35,6 +35,7 @@ from trimode.config.wording import Files, Problem, config_error, problems_of, re
 from trimode.core.errors import ConfigError
 from trimode.core.layout import MODES
 from trimode.core.locations import resolve_source, under_root
+from trimode.core.project import find_project
 from trimode.core.tasks import task_named
 
 OVERRIDES = "--set"
@@ -133,6 +134,16 @@ def load_config(
     return _build(mode, merged, origin, config_dir, files, checks)
 
 
+def project_root(config_dir: Path) -> Path:
+    """The root of the project a config folder belongs to: the project whose [tool.trimode]
+    names that folder, else the folder's parent (relative paths in the configs start there)."""
+    folder = config_dir.resolve()
+    project = find_project(folder)
+    if project is not None and project.config_dir.resolve() == folder:
+        return project.root
+    return folder.parent
+
+
 def default_primary_metric(task: str) -> str:
     """The primary metric when evaluation.primary_metric is not set."""
     return task_named(task).primary_metric
@@ -147,7 +158,7 @@ def _build(
     checks: Sequence[Check] = (),
 ) -> Config:
     """Turn the merged settings into a Config, checking what needs the whole picture."""
-    root = config_dir.resolve().parent
+    root = project_root(config_dir)
     given: dict[str, Any] = {**merged, **{name: dict(merged.get(name, {})) for name in SECTIONS}}
     given["outputs"].setdefault("root", f"outputs/{mode}")
     extra = {"mode": mode, "raw": merged, "origin": origin, "root": root, "config_dir": config_dir}
