@@ -111,7 +111,8 @@ def trusted_types(
     if not found:
         raise ArtifactError(
             f"{where}: model {name!r} cannot be rebuilt from its record or this project's "
-            f"registry ({project.modules['models']}) to check its types: refusing to load it (train again)"
+            f"registry ({project.modules['models']}) to check its types: refusing to load it "
+            "(train again)"
         )
     return found[0]
 
@@ -124,7 +125,8 @@ def _candidates(
     that differ from that entry's defaults."""
     found: list[Candidate] = []
     recorded = manifest.get("estimator")
-    params = manifest.get("params") if isinstance(manifest.get("params"), dict) else {}
+    recorded_params = manifest.get("params")
+    params: dict[str, Any] = recorded_params if isinstance(recorded_params, dict) else {}
     if isinstance(recorded, str):
         kind = _trusted_class(project, recorded, where)
         if kind is not None:
@@ -149,12 +151,13 @@ def _trusted_class(project: Project, path: str, where: str) -> type[BaseEstimato
     scikit-learn class or one of the project's own package. None when it cannot be
     built without arguments (the registry's entry is tried instead)."""
     module_name, _, qualname = path.rpartition(".")
-    own = project.modules['models'].partition(".")[0]
+    own = project.modules["models"].partition(".")[0]
     if module_name.split(".")[0] not in ("sklearn", own):
         raise ArtifactError(
             f"{where} names estimator {path!r}, which is neither a scikit-learn class nor "
             f"one of this project's ({own}): refusing to load it"
         )
+    kind: Any  # whatever the name holds, checked below
     try:
         kind = functools.reduce(getattr, qualname.split("."), importlib.import_module(module_name))
     except (ImportError, AttributeError):
@@ -213,7 +216,8 @@ def _derive(project: Project, task: Task, kind: int, estimator: BaseEstimator) -
     if kind > 2:  # the plan a customer holds: three classes, as text
         frame, target = frame.drop(columns=[target]), "plan"
     x, y = frame.drop(columns=[target]), frame[target]
-    schema = infer_schema(x, target, ColumnsConfig(dates=["signup_date"], text=["feedback"]))
+    columns = ColumnsConfig.model_validate({"dates": ["signup_date"], "text": ["feedback"]})
+    schema = infer_schema(x, target, columns)
     features = project.module("features")
     fitted = Pipeline(
         [("preprocess", features.build_preprocessor(schema)), ("model", estimator)]
