@@ -125,7 +125,8 @@ def _candidates(
     that differ from that entry's defaults."""
     found: list[Candidate] = []
     recorded = manifest.get("estimator")
-    params = manifest.get("params") if isinstance(manifest.get("params"), dict) else {}
+    recorded_params = manifest.get("params")
+    params: dict[str, Any] = recorded_params if isinstance(recorded_params, dict) else {}
     if isinstance(recorded, str):
         kind = _trusted_class(project, recorded, where)
         if kind is not None:
@@ -156,6 +157,7 @@ def _trusted_class(project: Project, path: str, where: str) -> type[BaseEstimato
             f"{where} names estimator {path!r}, which is neither a scikit-learn class nor "
             f"one of this project's ({own}): refusing to load it"
         )
+    kind: Any  # whatever the name holds, checked below
     try:
         kind = functools.reduce(getattr, qualname.split("."), importlib.import_module(module_name))
     except (ImportError, AttributeError):
@@ -214,7 +216,8 @@ def _derive(project: Project, task: Task, kind: int, estimator: BaseEstimator) -
     if kind > 2:  # the plan a customer holds: three classes, as text
         frame, target = frame.drop(columns=[target]), "plan"
     x, y = frame.drop(columns=[target]), frame[target]
-    schema = infer_schema(x, target, ColumnsConfig(dates=["signup_date"], text=["feedback"]))
+    columns = ColumnsConfig.model_validate({"dates": ["signup_date"], "text": ["feedback"]})
+    schema = infer_schema(x, target, columns)
     features = project.module("features")
     fitted = Pipeline(
         [("preprocess", features.build_preprocessor(schema)), ("model", estimator)]

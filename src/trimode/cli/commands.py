@@ -171,3 +171,24 @@ def run_predict(arguments: argparse.Namespace, config: None) -> int:
         f"{manifest['mode']} mode, trained {manifest.get('finished_at')}) -> {result.output}"
     )
     return 0
+
+
+def run_eject(arguments: argparse.Namespace, config: None) -> int:
+    """Eject the runtime into the project around the current folder (or say what that
+    would do); say what was done and what comes next."""
+    from trimode.workflows.eject import TARGET, eject
+
+    ejection = eject(Path.cwd(), dry_run=arguments.dry_run)
+    what = f"trimode {ejection.version} into {TARGET}/ ({len(ejection.files)} files)"
+    if arguments.dry_run:
+        print(f"dry run, nothing written: eject would copy {what}, one way:")
+        print("\n".join(f"  {path.as_posix()}" for path in ejection.files))
+        print("\n".join(f"would change pyproject.toml: {change}" for change in ejection.changes))
+        return 0
+    print(
+        f"ejected {what}. This is one way: the project owns that code now, and no pin or "
+        "`copier update` changes it."
+    )
+    print("\n".join(f"pyproject.toml: {change}" for change in ejection.changes))
+    print("next: `uv sync` (it installs these requirements and updates uv.lock), then commit")
+    return 0

@@ -167,6 +167,22 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     predict.add_argument(
         "--batch-rows", type=int, default=100_000, help="rows scored at a time (default 100000)"
     )
+    eject = commands.add_parser(
+        "eject",
+        help="copy the runtime's source into the project, and depend on what it depends on",
+        description="For teams that must own every line. Copy the installed runtime's source "
+        "(modules and package data) into src/trimode/ and rewrite pyproject.toml: the trimode "
+        "requirement becomes the runtime's own requirements and those of the extras the "
+        "project used, the [tool.uv.sources] pin goes, src/trimode joins the wheel, and the "
+        "trimode script and pytest plugin become the project's. It is one way: updates then "
+        "come by hand. Refused, with nothing written, when the project has uncommitted "
+        "changes, pins no runtime, or has a file eject would write. Run `uv sync` after it.",
+    )
+    add_verbose(eject, default=argparse.SUPPRESS)
+    eject.add_argument(
+        "--dry-run", action="store_true", help="list what eject would do, and write nothing"
+    )
+    eject.set_defaults(handler=handlers.run_eject)
     return parser
 
 

@@ -127,6 +127,7 @@ def _table(root: Path) -> dict[str, Any] | None:
 def _import(root: Path, key: str, name: str) -> ModuleType:
     """Import the user's module; a project not installed in the environment is found in
     its src/ folder (or its root) too."""
+    module: ModuleType | None
     try:
         module = importlib.import_module(name)
     except ModuleNotFoundError as error:

@@ -13,6 +13,7 @@ from sklearn.ensemble import (
     RandomForestRegressor,
 )
 from sklearn.linear_model import LogisticRegression, Ridge
+
 from trimode import ModelSpec
 
 MODELS: dict[str, dict[str, ModelSpec]] = {
