@@ -137,14 +137,14 @@ def write_copier_answers(project: Path, context: dict) -> None:
     is_url = "://" in template or template.startswith(("gh:", "gl:", "git@"))
     source = template if is_url or folder is None else str(folder)
     # cruft passes the commit it rendered; cookiecutter renders a local folder as it is
-    # (HEAD), and a git URL from its clone in _repo_dir, checked out at --checkout.
+    # (HEAD), and a git URL from its clone in _repo_dir, checked out at --checkout. Version
+    # tags are v<version> from 5.0 (the runtime's tag too), bare <version> before.
     revision = context.get("_commit") or "HEAD"
+    versions = ["--match", "v[0-9]*", "--match", "[0-9]*"]
     commit = None
     for where in (folder, Path(str(context.get("_repo_dir") or "/nonexistent"))):
         if where is not None and commit is None:
-            commit = git_output(
-                "describe", "--tags", "--match", "[0-9]*", "--always", revision, cwd=where
-            )
+            commit = git_output("describe", "--tags", *versions, "--always", revision, cwd=where)
     commit = commit or context.get("_commit")
     answers = {"_commit": commit, "_src_path": source} if commit else {"_src_path": source}
     answers.update((key, value) for key, value in context.items() if not key.startswith("_"))

@@ -17,6 +17,9 @@ from rendering import QUESTIONS, ROOT
 
 COOKIECUTTER = json.loads((ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
 COPIER = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+# Computed values copier passes to the template in the cookiecutter namespace, as
+# cookiecutter's private variables of the same names: the runtime's version and source.
+PIN_VALUES = ["trimode_version", "runtime_source"]
 
 
 def test_cookiecutter_json_is_derived_from_copier_yml():
@@ -149,9 +152,17 @@ def test_copier_provides_the_cookiecutter_namespace_with_every_answer(template_r
         pretend=True,
     ).answers.combined
     namespace = answers["cookiecutter"]
-    assert list(namespace) == QUESTIONS
-    assert namespace == {name: answers[name] for name in QUESTIONS}
+    # The answers, then the computed values the project's pin reads (cookiecutter.json has
+    # them as private variables, in the same order).
+    private = [f"_{name}" for name in PIN_VALUES]
+    assert list(namespace) == QUESTIONS + private
+    assert [name for name in COOKIECUTTER if name in private] == private
+    assert namespace == {name: answers[name] for name in QUESTIONS} | {
+        f"_{name}": answers[name] for name in PIN_VALUES
+    }
     assert namespace["project_name"] == given["project_name"]
+    assert namespace["_trimode_version"] == COPIER["trimode_version"]["default"]
+    assert namespace["_runtime_source"] == ""
 
 
 def test_stdlib_module_names_are_current():
@@ -172,6 +183,7 @@ def test_reference_lists_are_never_asked_nor_recorded():
         "ascii_letters",
         "control_characters",
         "cookiecutter",
+        *PIN_VALUES,
     ):
         assert COPIER[name]["when"] is False, name
 
