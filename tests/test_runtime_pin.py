@@ -12,10 +12,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 from cookiecutter.environment import StrictEnvironment
 from packaging.requirements import Requirement
 from packaging.version import Version
 from rendering import (
+    ANSWERS_FILE,
     MATRIX,
     ROOT,
     TEMPLATE_TAG,
@@ -71,7 +73,7 @@ def test_a_template_given_as_a_path_pins_its_repository_at_the_version_tag(
 
 
 @engines
-def test_a_runtime_source_folder_is_installed_editable(engine, tmp_path, template_repo):
+def test_a_runtime_source_folder_is_pinned_editable(engine, tmp_path, template_repo):
     folder = tmp_path / 'runtime "checkout"'
     # A hidden answer: copier's data, cookiecutter's private variable.
     name = "runtime_source" if engine == "copier" else "_runtime_source"
@@ -82,6 +84,59 @@ def test_a_runtime_source_folder_is_installed_editable(engine, tmp_path, templat
     assert runtime_pin(project) == {"path": str(folder), "editable": True}
     # Not an answer the project keeps: `copier update` works it out again.
     assert "runtime_source" not in (project / ".copier-answers.yml").read_text("utf-8")
+
+
+@engines
+def test_a_template_given_as_a_relative_path_pins_the_folder_it_names(
+    engine, tmp_path, template_repo
+):
+    """uv cannot use a relative git source, nor `copier update` a relative _src_path from
+    the project's folder: the post-generation step writes the folder absolute."""
+    relative = template_repo.name
+    if engine == "copier":
+        command = [tool("copier"), "copy", "--trust", "--defaults", "--quiet"]
+        command += ["--data", "install_hooks=false", relative, tmp_path / "made"]
+    else:
+        command = [tool("cookiecutter"), "--no-input", "--output-dir", tmp_path, relative]
+        command += ["install_hooks=false"]
+    # Started in the template's parent folder, from a shell (which sets PWD).
+    result = subprocess.run(
+        [str(part) for part in command],
+        cwd=template_repo.parent,
+        env=environment_with({"PWD": str(template_repo.parent)}),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    project = tmp_path / "made" if engine == "copier" else tmp_path / "ml-project"
+    assert runtime_pin(project) == {"git": f"file://{template_repo}", "tag": TEMPLATE_TAG}
+    answers = yaml.safe_load((project / ANSWERS_FILE).read_text("utf-8"))
+    assert (answers["_src_path"], answers["_commit"]) == (str(template_repo), TEMPLATE_TAG)
+
+
+def test_a_relative_template_path_that_cannot_be_found_again_is_said_in_one_line(
+    tmp_path, template_repo
+):
+    command = [tool("copier"), "copy", "--trust", "--defaults", "--quiet"]
+    command += ["--data", "install_hooks=false", template_repo.name, tmp_path / "made"]
+    # A shell that says it is elsewhere: the step cannot tell where the path started.
+    result = subprocess.run(
+        [str(part) for part in command],
+        cwd=template_repo.parent,
+        env=environment_with({"PWD": str(tmp_path)}),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    said = (result.stdout + result.stderr).splitlines()
+    expected = (
+        f"The template was given as a relative path ({template_repo.name}): in pyproject.toml's"
+        " [tool.uv.sources], make trimode's git source an absolute path or a URL"
+    )
+    assert expected in said
+    assert runtime_pin(tmp_path / "made")["git"] == template_repo.name
 
 
 SOURCES = [
@@ -103,7 +158,7 @@ def test_the_template_source_is_spelled_as_a_git_url_uv_reads(engine, source, ur
     """Rendered with Jinja directly: the engines would clone the URL, and the tests stay
     offline. copier gives the source as the answers file's _src_path, cookiecutter as
     _template."""
-    context = {name: value for name, value in expected_answers({}).items()}
+    context = dict(expected_answers({}))
     context |= {"_trimode_version": VERSION, "_runtime_source": "", "_template": source}
     variables = {"cookiecutter": context}
     if engine == "copier":
