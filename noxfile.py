@@ -118,7 +118,11 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Check the template repository's own Python files with ruff (lint and format)."""
-    session.install(*dev_requirements("ruff"))
+    """Check the repository's Python files with ruff (lint and format), and that the
+    runtime's layers point one way ([tool.importlinter] in pyproject.toml)."""
+    session.install(*dev_requirements("ruff", "import-linter"))
+    # import-linter reads the runtime's source where Python finds it: the package alone.
+    session.install("--no-deps", "--editable", ".")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")

@@ -15,6 +15,7 @@ fails, it prints the one command to run instead.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -137,14 +138,14 @@ def write_copier_answers(project: Path, context: dict) -> None:
     is_url = "://" in template or template.startswith(("gh:", "gl:", "git@"))
     source = template if is_url or folder is None else str(folder)
     # cruft passes the commit it rendered; cookiecutter renders a local folder as it is
-    # (HEAD), and a git URL from its clone in _repo_dir, checked out at --checkout.
+    # (HEAD), and a git URL from its clone in _repo_dir, checked out at --checkout. Version
+    # tags are v<version> from 5.0 (the runtime's tag too), bare <version> before.
     revision = context.get("_commit") or "HEAD"
+    versions = ["--match", "v[0-9]*", "--match", "[0-9]*"]
     commit = None
     for where in (folder, Path(str(context.get("_repo_dir") or "/nonexistent"))):
         if where is not None and commit is None:
-            commit = git_output(
-                "describe", "--tags", "--match", "[0-9]*", "--always", revision, cwd=where
-            )
+            commit = git_output("describe", "--tags", *versions, "--always", revision, cwd=where)
     commit = commit or context.get("_commit")
     answers = {"_commit": commit, "_src_path": source} if commit else {"_src_path": source}
     answers.update((key, value) for key, value in context.items() if not key.startswith("_"))
@@ -157,6 +158,50 @@ def write_copier_answers(project: Path, context: dict) -> None:
         )
 
 
+def started_in(context: dict | None) -> list[Path]:
+    """Where the engine may have been started: the shell's folder (PWD; the hook runs in
+    the new project), and cookiecutter's output folder."""
+    folders = [os.environ.get("PWD")]
+    if context is not None:
+        folders.append(context.get("_output_dir"))
+    return [Path(folder) for folder in folders if folder]
+
+
+def absolute_template_source(project: Path, context: dict | None) -> None:
+    """A template given as a relative path (`copier copy path/to/trimode my-project`) is
+    rendered into the runtime's pin as that path, which uv cannot use, and into copier's
+    _src_path, which `copier update` reads in another folder: write the template's folder
+    absolute in both (cookiecutter's answers file is written absolute already)."""
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pin = re.search(r'^trimode = \{ git = "([^"]*)", tag = "[^"]*" \}$', text, re.MULTILINE)
+    if pin is None:
+        return
+    given = pin.group(1)
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", given) or Path(given).is_absolute():
+        return
+    folder = template_folder(context) if context is not None else None
+    for start in started_in(context):
+        if folder is None and (start / given / "copier.yml").is_file():
+            folder = (start / given).resolve()
+    if folder is None:
+        print(
+            f"The template was given as a relative path ({given}): in pyproject.toml's "
+            "[tool.uv.sources], make trimode's git source an absolute path or a URL"
+        )
+        return
+    url = "file://" + folder.as_posix().replace("\\", "\\\\").replace('"', '\\"')
+    start, end = pin.span(1)
+    pyproject.write_text(text[:start] + url + text[end:], encoding="utf-8")
+    answers = project / ANSWERS_FILE
+    if context is None and answers.is_file():
+        lines = answers.read_text(encoding="utf-8").splitlines(keepends=True)
+        for index, line in enumerate(lines):
+            if line.startswith("_src_path: "):
+                lines[index] = f"_src_path: {json.dumps(str(folder))}\n"
+        answers.write_text("".join(lines), encoding="utf-8")
+
+
 def main(arguments: list[str]) -> None:
     """Set the project up as the answers ask."""
     project = Path.cwd()
@@ -164,6 +209,7 @@ def main(arguments: list[str]) -> None:
     context = cookiecutter_context()
     if context is not None:
         write_copier_answers(project, context)
+    absolute_template_source(project, context)
     # cruft renders the template again in temporary folders on every `cruft update`: no
     # environment there (its context has cruft's _commit and no _output_dir).
     rendered_by_cruft = (

@@ -3,9 +3,11 @@
 The tests import these helpers; conftest.py wraps them in fixtures.
 """
 
+import ast
 import difflib
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import copier
+import yaml
 from cookiecutter.generate import generate_context
 from cookiecutter.main import cookiecutter
 from cookiecutter.prompt import prompt_for_config
@@ -49,11 +52,16 @@ EXPECTED_FILES = [
     "src/{package}/features.py",
     "src/{package}/expectations.py",
     "tests/test_pipeline.py",
+    "tests/test_features.py",
     "notebooks/1-inspect-data.ipynb",
     "notebooks/2-compare-models.ipynb",
     "notebooks/3-inspect-results.ipynb",
 ]
 EXPECTED_DIRS = ["tests", ".git"]
+# The user's own code and tests: all a project holds of them (the machinery, its tests and
+# the command line are the runtime's; no src/{package}/__main__.py, no tests/machinery).
+PACKAGE_FILES = ["__init__.py", "expectations.py", "features.py", "models.py"]
+TEST_FILES = ["test_features.py", "test_pipeline.py"]
 # Variables that point uv or Python at an environment other than a project's own .venv
 # (nox sets the first three for the commands of its sessions, the tests included).
 FOREIGN_ENVIRONMENT = (
@@ -269,6 +277,65 @@ def release(repo: Path, version: str, message: str) -> None:
     git("add", "--all", cwd=repo)
     git("commit", "--quiet", "--no-verify", "--allow-empty", "-m", message, cwd=repo)
     git("tag", version, cwd=repo)
+
+
+# The files a template repository writes its version in (the runtime's too); a release
+# changes them together (tests/test_versions.py checks they agree).
+VERSION_FILES = [
+    "pyproject.toml",
+    "src/trimode/core/layout.py",
+    "CHANGELOG.md",
+    "copier.yml",
+    "cookiecutter.json",
+]
+
+
+def versions_in(root: Path = ROOT) -> dict[str, str]:
+    """The version each of VERSION_FILES says, read as its own reader reads it: the
+    [project] version, the runtime's VERSION, the top entry of the changelog, the version
+    copier.yml and cookiecutter.json pin generated projects to. {file: version}"""
+    text = {name: (root / name).read_text(encoding="utf-8") for name in VERSION_FILES}
+    layout = ast.parse(text["src/trimode/core/layout.py"])
+    [layout_version] = [
+        node.value.value
+        for node in layout.body
+        if isinstance(node, ast.Assign) and [target.id for target in node.targets] == ["VERSION"]
+    ]
+    changelog = re.search(r"^## (\S+)", text["CHANGELOG.md"], re.MULTILINE)
+    return {
+        "pyproject.toml": tomllib.loads(text["pyproject.toml"])["project"]["version"],
+        "src/trimode/core/layout.py": layout_version,
+        "CHANGELOG.md": changelog.group(1) if changelog else "",
+        "copier.yml": yaml.safe_load(text["copier.yml"])["trimode_version"]["default"],
+        "cookiecutter.json": json.loads(text["cookiecutter.json"])["_trimode_version"],
+    }
+
+
+def set_version(root: Path, version: str) -> None:
+    """Release a template repository's working tree as `version` (then tag it v<version>
+    with `release`): every place versions_in reads, and a CHANGELOG entry on top."""
+    old = versions_in(root)["pyproject.toml"]
+    edits = {
+        "pyproject.toml": (f'version = "{old}"', f'version = "{version}"'),
+        "src/trimode/core/layout.py": (f'VERSION = "{old}"', f'VERSION = "{version}"'),
+        "copier.yml": (
+            f'trimode_version:\n  type: str\n  when: false\n  default: "{old}"',
+            f'trimode_version:\n  type: str\n  when: false\n  default: "{version}"',
+        ),
+        "cookiecutter.json": (f'"_trimode_version": "{old}"', f'"_trimode_version": "{version}"'),
+        "CHANGELOG.md": (f"\n## {old}\n", f"\n## {version}\n\nA release.\n\n## {old}\n"),
+    }
+    for name, (before, after) in edits.items():
+        path = root / name
+        text = path.read_text(encoding="utf-8")
+        assert text.count(before) == 1, f"{name}: where its version is written changed"
+        path.write_text(text.replace(before, after), encoding="utf-8")
+
+
+def runtime_pin(project: Path) -> dict:
+    """Where a generated project's uv gets the runtime: [tool.uv.sources] trimode."""
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    return pyproject["tool"]["uv"]["sources"]["trimode"]
 
 
 def render_with_copier(template: Path | str, destination: Path, answers: dict) -> Path:

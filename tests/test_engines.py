@@ -11,9 +11,11 @@ from rendering import (
     EXPECTED_DIRS,
     EXPECTED_FILES,
     MATRIX,
+    PACKAGE_FILES,
     QUESTIONS,
     ROOT,
     TEMPLATE_TAG,
+    TEST_FILES,
     describe_differences,
     generated_entries,
     leftover_template_syntax,
@@ -68,6 +70,16 @@ def test_expected_files_and_a_git_repository(case, engine, renders):
         assert (project / name).is_dir(), name
     if engine == "cookiecutter":
         assert project.name == case.answers["project_slug"]
+
+
+@cases
+@engines
+def test_the_package_and_the_tests_hold_the_users_files_only(case, engine, renders):
+    project = renders.get(case, engine)
+    assert [path.name for path in (project / "src").iterdir()] == [case.answers["package_name"]]
+    package = project / "src" / case.answers["package_name"]
+    assert sorted(path.name for path in package.iterdir()) == PACKAGE_FILES
+    assert sorted(path.name for path in (project / "tests").iterdir()) == TEST_FILES
 
 
 @cases

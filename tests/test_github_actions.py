@@ -49,3 +49,24 @@ def test_workflow_runs_lint_test_mode_and_the_full_test_suite(case, renders):
         commands
     )
     assert any("uv sync --locked" in command for command in commands), commands
+
+
+@pytest.mark.parametrize("case", WITH_WORKFLOW, ids=[case.id for case in WITH_WORKFLOW])
+def test_the_users_tests_run_on_linux_macos_and_windows(case, renders):
+    workflow = yaml.safe_load((renders.get(case, "copier") / WORKFLOW).read_text("utf-8"))
+    tests = workflow["jobs"]["tests"]
+    matrix = tests["strategy"]["matrix"]
+    assert tests["runs-on"] == "${{ matrix.os }}"
+    assert matrix["os"] == ["ubuntu-latest", "macos-latest", "windows-latest"]
+    # The lowest Python the project supports and the newest, each once.
+    lowest = case.answers["python_version"]
+    assert matrix["python-version"] == list(dict.fromkeys([lowest, "3.13"]))
+    # One system failing does not cancel the others' runs.
+    assert tests["strategy"]["fail-fast"] is False
+    setup = next(step for step in tests["steps"] if "setup-uv" in step.get("uses", ""))
+    assert setup["with"]["python-version"] == "${{ matrix.python-version }}"
+    assert tests["steps"][-1]["run"] == "uv run pytest"
+    # Windows runs `run:` with PowerShell unless told: shell syntax needs bash there.
+    for step in tests["steps"]:
+        if any(word in step.get("run", "") for word in ("if [", "; then", "&&")):
+            assert step.get("shell") == "bash", step

@@ -4,7 +4,9 @@ import json
 import keyword
 import re
 import sys
+import tomllib
 import unicodedata
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import copier
@@ -12,11 +14,16 @@ import pytest
 import yaml
 from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from questions import cookiecutter_json
 from rendering import QUESTIONS, ROOT
 
 COOKIECUTTER = json.loads((ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
 COPIER = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+# Computed values copier passes to the template in the cookiecutter namespace, as
+# cookiecutter's private variables of the same names: the runtime's version and source.
+PIN_VALUES = ["trimode_version", "runtime_source"]
 
 
 def test_cookiecutter_json_is_derived_from_copier_yml():
@@ -149,15 +156,41 @@ def test_copier_provides_the_cookiecutter_namespace_with_every_answer(template_r
         pretend=True,
     ).answers.combined
     namespace = answers["cookiecutter"]
-    assert list(namespace) == QUESTIONS
-    assert namespace == {name: answers[name] for name in QUESTIONS}
+    # The answers, then the computed values the project's pin reads (cookiecutter.json has
+    # them as private variables, in the same order).
+    private = [f"_{name}" for name in PIN_VALUES]
+    assert list(namespace) == QUESTIONS + private
+    assert [name for name in COOKIECUTTER if name in private] == private
+    assert namespace == {name: answers[name] for name in QUESTIONS} | {
+        f"_{name}": answers[name] for name in PIN_VALUES
+    }
     assert namespace["project_name"] == given["project_name"]
+    assert namespace["_trimode_version"] == COPIER["trimode_version"]["default"]
+    assert namespace["_runtime_source"] == ""
 
 
 def test_stdlib_module_names_are_current():
     listed = set(COPIER["stdlib_module_names"]["default"])
     public = {name for name in sys.stdlib_module_names if not name.startswith("_")}
     assert public - listed == set(), "add these to copier.yml's stdlib_module_names"
+
+
+def test_reserved_package_names_hold_the_runtime_and_every_import_name_it_installs():
+    """A project depends on trimode (and, by its extras, on theirs): a package named like
+    one of them would shadow it, so the validators refuse every such name."""
+    metadata = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    lines = metadata["dependencies"]
+    lines += [line for extra in metadata["optional-dependencies"].values() for line in extra]
+    installed = {canonicalize_name(Requirement(line).name) for line in lines}
+    import_names: dict[str, set[str]] = {name: set() for name in installed}
+    for module, distributions in packages_distributions().items():
+        for distribution in map(canonicalize_name, distributions):
+            if distribution in import_names and not module.startswith("_"):
+                import_names[distribution].add(module)
+    assert {name for name, modules in import_names.items() if not modules} == set()
+    reserved = set(COPIER["reserved_package_names"]["default"])
+    needed = {"trimode"}.union(*import_names.values())
+    assert needed - reserved == set(), "add these to copier.yml's reserved_package_names"
 
 
 def test_python_keywords_are_current():
@@ -172,6 +205,7 @@ def test_reference_lists_are_never_asked_nor_recorded():
         "ascii_letters",
         "control_characters",
         "cookiecutter",
+        *PIN_VALUES,
     ):
         assert COPIER[name]["when"] is False, name
 

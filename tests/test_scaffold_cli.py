@@ -7,7 +7,14 @@ import subprocess
 
 import pytest
 import yaml
-from rendering import ANSWERS_FILE, EXPECTED_DIRS, EXPECTED_FILES, TEMPLATE_TAG, tool
+from rendering import (
+    ANSWERS_FILE,
+    EXPECTED_DIRS,
+    EXPECTED_FILES,
+    TEMPLATE_TAG,
+    runtime_pin,
+    tool,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -46,6 +53,8 @@ def test_copier_copy_with_defaults(form, template_repo, tmp_path):
     answers = yaml.safe_load((project / ANSWERS_FILE).read_text(encoding="utf-8"))
     assert answers["_commit"] == TEMPLATE_TAG
     assert answers["task"] == "classification"
+    # The runtime from the same repository, at the same tag, as a URL uv reads.
+    assert runtime_pin(project) == {"git": f"file://{template_repo}", "tag": TEMPLATE_TAG}
 
 
 def test_copier_copy_with_an_answer(template_repo, tmp_path):
@@ -78,6 +87,7 @@ def test_cookiecutter_no_input(form, template_repo, tmp_path):
     answers = yaml.safe_load((project / ANSWERS_FILE).read_text(encoding="utf-8"))
     assert answers["_commit"] == TEMPLATE_TAG
     assert answers["_src_path"] == str(source)
+    assert runtime_pin(project) == {"git": f"file://{template_repo}", "tag": TEMPLATE_TAG}
 
 
 def test_cookiecutter_with_an_answer(template_repo, tmp_path):

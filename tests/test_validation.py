@@ -16,6 +16,9 @@ BAD_ANSWERS = [
     ({"package_name": "class"}, "The package name 'class' is a Python keyword."),
     ({"package_name": "json"}, "The package name 'json' is a standard-library module name"),
     ({"package_name": "sklearn"}, "The package name 'sklearn' would shadow a dependency"),
+    ({"package_name": "trimode"}, "The package name 'trimode' would shadow a dependency"),
+    # A project named after the runtime derives that package name.
+    ({"project_name": "Trimode"}, "The package name 'trimode' would shadow a dependency"),
     ({"project_name": ""}, "The project name must not be empty."),
     ({"project_name": "   "}, "The project name must not be empty."),
     ({"project_slug": "My Project"}, "The project slug 'My Project' must be lower-case"),
