@@ -98,5 +98,12 @@ def test_the_sdist_holds_the_runtime_and_what_builds_it_only(built):
     assert {name.relative_to("src") for name in runtime} >= set(RUNTIME)
     assert files - runtime == {
         PurePosixPath(name)
-        for name in ("pyproject.toml", "README.md", "CHANGELOG.md", "PKG-INFO", ".gitignore")
+        for name in (
+            "pyproject.toml",
+            "README.md",
+            "CHANGELOG.md",
+            "LICENSE",
+            "PKG-INFO",
+            ".gitignore",
+        )
     }
