@@ -8,24 +8,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.ingest.synthetic import TARGETS, make_dataset
-from {{ cookiecutter.package_name }}.modelling.compare import (
-    BASELINE,
-    compare_models,
-    folds_hash,
-    print_leaderboard,
-    save_leaderboard,
-)
-from {{ cookiecutter.package_name }}.modelling.evaluation import lift
-from {{ cookiecutter.package_name }}.modelling.pipeline import fit_best, split_rows
-from {{ cookiecutter.package_name }}.modelling.tasks import task_named
-from {{ cookiecutter.package_name }}.yours.features import infer_schema
-from {{ cookiecutter.package_name }}.yours.models import model_names
+from trimode.cli.printing import print_leaderboard
+from trimode.core.tasks import task_named
+from trimode.data.synthetic import TARGETS, make_dataset
+from trimode.modelling.compare import BASELINE, compare_models, folds_hash
+from trimode.modelling.evaluation import lift
+from trimode.modelling.registry import feature_schema, model_names
+from trimode.modelling.splitting import split_rows
+from trimode.modelling.tuning import fit_best
+from trimode.workflows.compare import save_leaderboard
 
 from .conftest import TASK, machine_config
 
-# Cross-validation is human mode's tool, not the test-mode pipeline's: these run in the
-# full suite (uv run pytest, nox, CI), not in the commit hook.
+# Cross-validation is human mode's tool, not the test-mode pipeline's: slow tests (-m
+# "not slow" leaves them out).
 pytestmark = pytest.mark.slow
 
 FAST_MODELS = {
@@ -90,9 +86,9 @@ def test_folds_cover_every_labelled_row_once_and_repeat_for_the_seed(
 def test_train_with_several_models_keeps_the_model_compare_ranks_first(test_config, frame):
     """compare and train see the same training rows and folds: one best."""
     split = split_rows(frame, test_config)
-    models = model_names(TASK)
+    models = model_names(test_config.project, TASK)
     board = compare_models(test_config, split.x_train, split.y_train, models)
-    schema = infer_schema(frame, test_config.data.target, test_config.columns)
+    schema = feature_schema(test_config, frame)
     name, _, candidates, _ = fit_best(test_config, models, schema, split)
     assert name == board.best == board.rows.iloc[0]["model"]
     primary = test_config.evaluation.primary_metric
@@ -119,6 +115,6 @@ def test_the_table_shows_every_model_with_mean_and_spread(leaderboard, capsys):
 
 
 def test_every_registry_model_can_be_compared(test_config, frame):
-    models = model_names(TASK)
+    models = model_names(test_config.project, TASK)
     board = compare_models(test_config, *features_and_target(frame), models)
     check_leaderboard(board, test_config, models)

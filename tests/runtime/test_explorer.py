@@ -11,13 +11,13 @@ import pytest
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 
-from {{ cookiecutter.package_name }}.modelling.tasks import CLASSIFICATION, REGRESSION
-from {{ cookiecutter.package_name }}.reporting.explorer import ALPHABET, MAX_SLICES, OTHER, encode, explorer_rows
-from {{ cookiecutter.package_name }}.reporting.inspection import MISSING, slice_keys
+from trimode.core.tasks import CLASSIFICATION, REGRESSION
+from trimode.reporting.explorer import ALPHABET, MAX_SLICES, OTHER, encode, explorer_rows
+from trimode.reporting.inspection import MISSING, slice_keys
 
 from .test_inspection import on_columns
 
-# Human mode's report: in the full suite, not in the commit hook.
+# Human mode's report: slow tests (-m "not slow" leaves them out).
 pytestmark = pytest.mark.slow
 
 N_ROWS = 600
@@ -109,7 +109,7 @@ def test_codes_beyond_the_alphabet_are_integers():
 
 
 def test_the_json_block_cannot_end_its_element():
-    from {{ cookiecutter.package_name }}.reporting.report import _json_block
+    from trimode.reporting.page import _json_block
 
     data = {"slices": ["</script><b>x</b>", "a & b", "<!--"]}
     block = _json_block("rows", data)

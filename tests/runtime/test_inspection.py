@@ -9,8 +9,10 @@ from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from {{ cookiecutter.package_name }}.modelling.tasks import CLASSIFICATION, REGRESSION
-from {{ cookiecutter.package_name }}.reporting.inspection import (
+from trimode.config.model import ColumnsConfig
+from trimode.core.tasks import CLASSIFICATION, REGRESSION
+from trimode.data.schema import infer_schema
+from trimode.reporting.inspection import (
     MISSING,
     cohens_d,
     confusion,
@@ -21,10 +23,8 @@ from {{ cookiecutter.package_name }}.reporting.inspection import (
     worst_predictions,
     worst_slices,
 )
-from {{ cookiecutter.package_name }}.run.config import ColumnsConfig
-from {{ cookiecutter.package_name }}.yours.features import infer_schema
 
-# Human mode's error analysis: in the full suite, not in the commit hook.
+# Human mode's error analysis: slow tests (-m "not slow" leaves them out).
 pytestmark = pytest.mark.slow
 
 N_ROWS = 2_000

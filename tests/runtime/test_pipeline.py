@@ -10,25 +10,22 @@ import pandas as pd
 import pytest
 import skops.io as sio
 
-from {{ cookiecutter.package_name }}.ingest.synthetic import make_dataset, with_date_and_text
-from {{ cookiecutter.package_name }}.modelling.evaluation import per_class, rarely_predicted
-from {{ cookiecutter.package_name }}.modelling.pipeline import train
-from {{ cookiecutter.package_name }}.modelling.timing import BudgetExceeded
-from {{ cookiecutter.package_name }}.publishing.artifacts import (
-    METRICS_FILE,
-    MODEL_FILE,
-    load_model,
-    read_manifest,
-    types_in,
-)
-from {{ cookiecutter.package_name }}.publishing.manifest import FIELDS, METRICS_FIELDS
-from {{ cookiecutter.package_name }}.publishing.model_card import MODEL_CARD_FILE
-from {{ cookiecutter.package_name }}.yours.features import schema_of
+from trimode.artifacts.manifest import FIELDS, METRICS_FIELDS
+from trimode.artifacts.model_file import load_model, read_manifest
+from trimode.artifacts.skops_io import types_in
+from trimode.core.layout import METRICS_FILE, MODEL_CARD_FILE, MODEL_FILE
+from trimode.core.project import find_project
+from trimode.core.specs import FeatureSchema
+from trimode.data.synthetic import make_dataset, with_date_and_text
+from trimode.modelling.evaluation import per_class, rarely_predicted
+from trimode.modelling.timing import BudgetExceeded
+from trimode.workflows.train import train
 
 from .conftest import TASK, machine_config
 
 
-# The machinery's own run; tests/your_pipeline/ checks the same of your run on every commit.
+# The runtime's own run; the plugin's checks (trimode.testing) check the same of a project's
+# run on every commit.
 @pytest.mark.slow
 def test_writes_model_and_one_record_of_the_run(machine_run):
     manifest = read_manifest(machine_run.output_dir)
@@ -65,7 +62,9 @@ def test_the_model_card_beside_the_model_is_filled_from_its_manifest(machine_run
 
 @pytest.mark.slow
 def test_saved_model_predicts_like_the_trained_one(machine_run):
-    loaded = load_model(machine_run.output_dir / MODEL_FILE, read_manifest(machine_run.output_dir))
+    project = find_project(machine_run.output_dir)
+    manifest = read_manifest(machine_run.output_dir)
+    loaded = load_model(machine_run.output_dir / MODEL_FILE, manifest, project)
     x_test = machine_run.split.x_test
     np.testing.assert_array_equal(loaded.predict(x_test), machine_run.model.predict(x_test))
 
@@ -130,11 +129,14 @@ def test_ids_dates_and_text_take_their_roles_and_three_text_classes_load(multicl
     assert [row["class"] for row in manifest["per_class"]] == manifest["classes"]
     content = (config.output_dir / MODEL_FILE).read_bytes()
     assert not [kind for kind in types_in(content) if kind.startswith(("datetime", "pandas"))]
-    model = load_model(config.output_dir / MODEL_FILE, manifest)
+    model = load_model(config.output_dir / MODEL_FILE, manifest, config.project)
     rows = user_table(50, seed=1).drop(columns="plan")
     np.testing.assert_allclose(model.predict_proba(rows), result.model.predict_proba(rows))
     assert set(model.predict(rows)) <= set(manifest["classes"])
-    assert "customer_id" not in schema_of(result.model).columns
+    # The schema the model was built for is recorded with it, the ID left out.
+    assert "customer_id" not in result.schema.columns
+    assert FeatureSchema.from_record(manifest["features"]) == result.schema
+    assert "customer_id" not in manifest["features"]["inputs"]
     assert sio.get_untrusted_types(data=content)  # skops alone would not load it blindly
 
 

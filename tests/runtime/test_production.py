@@ -1,7 +1,7 @@
 """Production mode: the quality gate, the publish-all-or-nothing outputs, the manifest,
 the trusted artifact, and batch prediction.
 
-These runs use production settings of the machinery's own on a smaller built-in set
+These runs use production settings of the runtime's own on a smaller built-in set
 (the template's tests run the real thing on 200,000 rows), so they belong to the full
 suite.
 """
@@ -26,31 +26,26 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import SVC
 
-from {{ cookiecutter.package_name }}.ingest.synthetic import make_dataset
-from {{ cookiecutter.package_name }}.modelling import pipeline
-from {{ cookiecutter.package_name }}.modelling.pipeline import TrainingResult, train
-from {{ cookiecutter.package_name }}.modelling.tasks import task_named
-from {{ cookiecutter.package_name }}.publishing import predict
-from {{ cookiecutter.package_name }}.publishing.artifacts import (
+from trimode.artifacts.manifest import FIELDS
+from trimode.artifacts.model_file import load_model, read_manifest
+from trimode.artifacts.publish import lock_path
+from trimode.cli.main import main
+from trimode.config.model import Config
+from trimode.core.errors import ArtifactError, ConfigError, DataError, QualityGateFailed
+from trimode.core.layout import (
     MANIFEST_FILE,
+    MARKER_FILE,
     METRICS_FILE,
+    MODEL_CARD_FILE,
     MODEL_FILE,
-    load_model,
-    read_manifest,
 )
-from {{ cookiecutter.package_name }}.publishing.manifest import FIELDS
-from {{ cookiecutter.package_name }}.publishing.model_card import MODEL_CARD_FILE
-from {{ cookiecutter.package_name }}.publishing.predict import predict_file
-from {{ cookiecutter.package_name }}.publishing.publish import MARKER_FILE
-from {{ cookiecutter.package_name }}.run.cli import main
-from {{ cookiecutter.package_name }}.run.config import Config
-from {{ cookiecutter.package_name }}.run.errors import (
-    ArtifactError,
-    ConfigError,
-    DataError,
-    QualityGateFailed,
-)
-from {{ cookiecutter.package_name }}.yours.models import MODELS
+from trimode.core.project import Project, find_project, project_at
+from trimode.core.tasks import task_named
+from trimode.data.synthetic import make_dataset
+from trimode.workflows import predict
+from trimode.workflows import train as training
+from trimode.workflows.predict import predict_file
+from trimode.workflows.train import TrainingResult, train
 
 from .conftest import TASK, machine_config, merged
 
@@ -73,7 +68,7 @@ IMPOSSIBLE = {"evaluation": {"thresholds": {"primary": 0.9999}}}
 
 
 def production_config(workspace: Path, name: str, **changes) -> Config:
-    """A production config of the machinery's own in workspace/<name>/ (the project root
+    """A production config of the runtime's own in workspace/<name>/ (the project root
     stays workspace, so every such config publishes into workspace/outputs/production)."""
     return machine_config(workspace, "production", name=name, **merged(PRODUCTION, changes))
 
@@ -89,6 +84,12 @@ def outputs(workspace: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
+def project(workspace: Path) -> Project:
+    """The project of the workspace: the code a model published there was trained with."""
+    return project_at(workspace)
+
+
+@pytest.fixture(scope="module")
 def production_run(workspace: Path, outputs: Path) -> TrainingResult:
     """One production run, published into the workspace."""
     return train(production_config(workspace, "good"))
@@ -96,6 +97,13 @@ def production_run(workspace: Path, outputs: Path) -> TrainingResult:
 
 def published_files(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def beside_outputs(outputs: Path) -> list[str]:
+    """What the folder of the output root holds, but the lock's file, which stays there by
+    design (artifacts/publish.py: removing it while a run waits on it would let a third
+    run take a lock of its own)."""
+    return sorted(path.name for path in outputs.parent.iterdir() if path != lock_path(outputs))
 
 
 def test_manifest_records_every_field(production_run, outputs):
@@ -142,7 +150,7 @@ def test_a_failed_gate_exits_3_and_leaves_the_last_good_model(
     assert "quality gate failed in production mode, nothing was published" in err
     assert "required >= 0.9999" in err
     assert published_files(outputs) == before
-    assert [path.name for path in outputs.parent.iterdir()] == ["production"]  # no leftovers
+    assert beside_outputs(outputs) == ["production"]  # no leftovers
 
 
 def test_an_interrupted_run_leaves_the_last_good_model(
@@ -154,11 +162,11 @@ def test_an_interrupted_run_leaves_the_last_good_model(
         raise KeyboardInterrupt
 
     # The model is written; the run stops before its records are.
-    monkeypatch.setattr(pipeline, "write_json", interrupted)
+    monkeypatch.setattr(training, "write_json", interrupted)
     with pytest.raises(KeyboardInterrupt):
         train(production_config(workspace, "good"))
     assert published_files(outputs) == before
-    assert [path.name for path in outputs.parent.iterdir()] == ["production"]
+    assert beside_outputs(outputs) == ["production"]
 
 
 def test_a_run_that_died_mid_swap_gets_the_last_good_model_back(production_run, workspace, outputs):
@@ -170,7 +178,7 @@ def test_a_run_that_died_mid_swap_gets_the_last_good_model_back(production_run, 
     with pytest.raises(QualityGateFailed):
         train(production_config(workspace, "failing-2", **IMPOSSIBLE))
     assert published_files(outputs) == before
-    assert [path.name for path in outputs.parent.iterdir()] == ["production"]
+    assert beside_outputs(outputs) == ["production"]
 
 
 def test_an_output_root_shared_with_other_folders_is_refused(production_run, workspace, outputs):
@@ -187,15 +195,15 @@ def artifact_copy(production_run, outputs, tmp_path) -> Path:
     return Path(shutil.copytree(outputs, tmp_path / "artifact"))
 
 
-def test_a_tampered_artifact_is_refused(artifact_copy, tmp_path):
+def test_a_tampered_artifact_is_refused(artifact_copy, project, tmp_path):
     with (artifact_copy / MODEL_FILE).open("ab") as handle:
         handle.write(b"\0")
     with pytest.raises(ArtifactError, match=r"sha256 .* differs from .* in manifest\.json"):
-        load_model(artifact_copy / MODEL_FILE, read_manifest(artifact_copy))
+        load_model(artifact_copy / MODEL_FILE, read_manifest(artifact_copy), project)
     rows = tmp_path / "rows.csv"
     make_dataset(read_manifest(artifact_copy)["task"], 10).to_csv(rows, index=False)
     with pytest.raises(ArtifactError, match="changed after training"):
-        predict_file(str(rows), tmp_path / "out.csv", artifact_copy)
+        predict_file(project, str(rows), tmp_path / "out.csv", artifact_copy)
     assert not (tmp_path / "out.csv").exists()
 
 
@@ -208,52 +216,67 @@ def swap_model(folder: Path, model: Pipeline) -> dict:
     return manifest
 
 
-def test_an_artifact_holding_an_untrusted_type_is_refused(artifact_copy):
+def test_an_artifact_holding_an_untrusted_type_is_refused(artifact_copy, project):
     # A pipeline that would run a shell command: its hash is right, its types are not.
     manifest = swap_model(artifact_copy, Pipeline([("run", FunctionTransformer(func=os.system))]))
-    with pytest.raises(ArtifactError, match=r"does not produce: .*system.*; refusing"):
-        load_model(artifact_copy / MODEL_FILE, manifest)
+    with pytest.raises(ArtifactError, match=r"do not produce: .*system.*; refusing"):
+        load_model(artifact_copy / MODEL_FILE, manifest, project)
 
 
-def test_an_artifact_holding_a_type_the_registry_does_not_produce_is_refused(artifact_copy):
+def test_an_artifact_holding_a_type_the_registry_does_not_produce_is_refused(
+    artifact_copy, project
+):
     # A support-vector machine: a type skops itself trusts, but not this model's.
     manifest = swap_model(artifact_copy, Pipeline([("model", SVC())]))
-    with pytest.raises(ArtifactError, match=r"does not produce: sklearn\.svm\._classes\.SVC"):
-        load_model(artifact_copy / MODEL_FILE, manifest)
+    with pytest.raises(ArtifactError, match=r"do not produce: sklearn\.svm\._classes\.SVC"):
+        load_model(artifact_copy / MODEL_FILE, manifest, project)
 
 
 LOAD_IN_A_FRESH_PROCESS = """
 import sys
 from pathlib import Path
 
-from {{ cookiecutter.package_name }}.publishing.artifacts import MODEL_FILE, load_model, read_manifest
-from {{ cookiecutter.package_name }}.run.errors import ArtifactError
+from trimode.artifacts.model_file import load_model, read_manifest
+from trimode.core.errors import ArtifactError
+from trimode.core.layout import MODEL_FILE
+from trimode.core.project import project_at
 
 assert "skops.io" not in sys.modules, "skops is imported on first use only"
-good, foreign = Path(sys.argv[1]), Path(sys.argv[2])
-print(type(load_model(good / MODEL_FILE, read_manifest(good))).__name__)
+good, foreign, project = Path(sys.argv[1]), Path(sys.argv[2]), project_at(Path(sys.argv[3]))
+print(type(load_model(good / MODEL_FILE, read_manifest(good), project)).__name__)
 try:
-    load_model(foreign / MODEL_FILE, read_manifest(foreign))
+    load_model(foreign / MODEL_FILE, read_manifest(foreign), project)
 except ArtifactError as error:
     print("refused:", error)
 print("pytest imported:", "pytest" in sys.modules)
 """
 
 
-def test_a_fresh_process_loads_the_model_and_still_refuses_foreign_types(artifact_copy, tmp_path):
-    """Outside the tests skops is imported without its own estimator list (artifacts.py):
-    the registry's types load, any other is refused, and no test library is imported."""
+def test_a_fresh_process_loads_the_model_and_still_refuses_foreign_types(
+    artifact_copy, project, starter_package, tmp_path
+):
+    """Outside the tests skops is imported without its own estimator list (skops_io.py):
+    the model's types load, any other is refused, and no test library is imported."""
     foreign = Path(shutil.copytree(artifact_copy, tmp_path / "foreign"))
     swap_model(foreign, Pipeline([("model", SVC())]))
     result = subprocess.run(
-        [sys.executable, "-c", LOAD_IN_A_FRESH_PROCESS, str(artifact_copy), str(foreign)],
+        [
+            sys.executable,
+            "-c",
+            LOAD_IN_A_FRESH_PROCESS,
+            str(artifact_copy),
+            str(foreign),
+            str(project.root),
+        ],
         capture_output=True,
         text=True,
         check=True,
+        # The project's package is importable there as it is here.
+        env={**os.environ, "PYTHONPATH": str(starter_package.parent)},
     )
     lines = result.stdout.splitlines()
     assert lines[0] == "Pipeline", result.stdout
-    assert re.match(r"refused: .* does not produce: sklearn\.svm\._classes\.SVC", lines[1])
+    assert re.match(r"refused: .* do not produce: sklearn\.svm\._classes\.SVC", lines[1])
     assert lines[2] == "pytest imported: False"
 
 
@@ -272,7 +295,7 @@ def scoring_input(task: str, rows: int) -> pd.DataFrame:
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_predict_streams_batches_and_matches_the_model(
-    production_run, outputs, tmp_path, suffix, monkeypatch
+    production_run, outputs, project, tmp_path, suffix, monkeypatch
 ):
     task, target = production_run.manifest["task"], production_run.manifest["target"]
     frame = scoring_input(task, 2_500)
@@ -285,7 +308,9 @@ def test_predict_streams_batches_and_matches_the_model(
     # 1,000-row batches: the input spans three of them.
     batches = []
     monkeypatch.setattr(predict, "conform", spy(predict.conform, batches))
-    result = predict_file(str(source), output, outputs, batch_rows=1_000, keep=("customer_id",))
+    result = predict_file(
+        project, str(source), output, outputs, batch_rows=1_000, keep=("customer_id",)
+    )
     assert [len(batch) for batch in batches] == [1_000, 1_000, 500]
     assert result.rows == len(frame)
     assert result.ignored_columns == [target]
@@ -314,7 +339,7 @@ def spy(function, calls: list):
 
 
 def test_predict_reads_a_csv_by_the_training_schema_not_by_its_first_rows(
-    production_run, outputs, tmp_path
+    production_run, outputs, project, tmp_path
 ):
     """pyarrow guesses CSV types from the first block (about 1 MB): a categorical column
     empty there, or a bad number after it, must not trip it."""
@@ -323,7 +348,7 @@ def test_predict_reads_a_csv_by_the_training_schema_not_by_its_first_rows(
     frame = scoring_input(production_run.manifest["task"], 30_000)
     frame.loc[:25_000, categorical] = np.nan  # a null-typed column, for a guesser
     frame.to_csv(tmp_path / "rows.csv", index=False)
-    result = predict_file(str(tmp_path / "rows.csv"), tmp_path / "out.parquet", outputs)
+    result = predict_file(project, str(tmp_path / "rows.csv"), tmp_path / "out.parquet", outputs)
     assert result.rows == len(frame) == len(pd.read_parquet(tmp_path / "out.parquet"))
 
     frame[numeric] = frame[numeric].astype(object)
@@ -331,11 +356,13 @@ def test_predict_reads_a_csv_by_the_training_schema_not_by_its_first_rows(
     frame.to_csv(tmp_path / "rows.csv", index=False)
     expected = f"column '{numeric}' must hold numbers .* 'unknown' in data row 29001"
     with pytest.raises(DataError, match=expected):
-        predict_file(str(tmp_path / "rows.csv"), tmp_path / "bad.parquet", outputs)
+        predict_file(project, str(tmp_path / "rows.csv"), tmp_path / "bad.parquet", outputs)
     assert not (tmp_path / "bad.parquet").exists()
 
 
-def test_predict_names_missing_columns_and_writes_nothing(production_run, outputs, tmp_path):
+def test_predict_names_missing_columns_and_writes_nothing(
+    production_run, outputs, project, tmp_path
+):
     features = production_run.manifest["features"]
     dropped = [features["numeric"][0], features["categorical"][0]]
     frame = scoring_input(production_run.manifest["task"], 50).drop(columns=dropped)
@@ -343,11 +370,11 @@ def test_predict_names_missing_columns_and_writes_nothing(production_run, output
     with pytest.raises(
         DataError, match=f"missing column\\(s\\) the model needs: {', '.join(dropped)}"
     ):
-        predict_file(str(tmp_path / "rows.csv"), tmp_path / "out.csv", outputs)
+        predict_file(project, str(tmp_path / "rows.csv"), tmp_path / "out.csv", outputs)
     assert list(tmp_path.iterdir()) == [tmp_path / "rows.csv"]
 
 
-def test_predict_names_a_value_that_is_not_a_number(production_run, outputs, tmp_path):
+def test_predict_names_a_value_that_is_not_a_number(production_run, outputs, project, tmp_path):
     column = production_run.manifest["features"]["numeric"][0]
     frame = scoring_input(production_run.manifest["task"], 50)
     frame[column] = frame[column].astype(object)
@@ -356,7 +383,9 @@ def test_predict_names_a_value_that_is_not_a_number(production_run, outputs, tmp
     with pytest.raises(
         DataError, match=f"column '{column}' must hold numbers .* 'seven' in data row 8"
     ):
-        predict_file(str(tmp_path / "rows.csv"), tmp_path / "out.parquet", outputs, batch_rows=5)
+        predict_file(
+            project, str(tmp_path / "rows.csv"), tmp_path / "out.parquet", outputs, batch_rows=5
+        )
     assert not (tmp_path / "out.parquet").exists()
 
 
@@ -364,16 +393,22 @@ def test_predict_refuses_a_test_mode_model_unless_allowed(machine_run, tmp_path)
     frame = scoring_input(machine_run.manifest["task"], 20)
     frame.to_parquet(tmp_path / "rows.parquet", index=False)
     output = tmp_path / "out.parquet"
+    project = find_project(machine_run.output_dir)
     with pytest.raises(ArtifactError, match="trained in test mode, not production"):
-        predict_file(str(tmp_path / "rows.parquet"), output, machine_run.output_dir)
+        predict_file(project, str(tmp_path / "rows.parquet"), output, machine_run.output_dir)
     assert not output.exists()
     result = predict_file(
-        str(tmp_path / "rows.parquet"), output, machine_run.output_dir, allow_non_production=True
+        project,
+        str(tmp_path / "rows.parquet"),
+        output,
+        machine_run.output_dir,
+        allow_non_production=True,
     )
     assert result.rows == len(pd.read_parquet(output)) == 20
 
 
-def test_predict_command_line(production_run, outputs, tmp_path, capsys):
+def test_predict_command_line(production_run, workspace, outputs, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(workspace)  # the command finds the project from the current folder
     frame = scoring_input(production_run.manifest["task"], 30)
     frame.to_csv(tmp_path / "rows.csv", index=False)
     common = ["predict", "--input", str(tmp_path / "rows.csv"), "--model", str(outputs)]
@@ -391,7 +426,7 @@ def test_search_tunes_within_the_registry_space(tmp_path):
     result = train(config)
     search = result.manifest["search"]
     assert (search["candidates"], search["cv_folds"], len(search["results"])) == (2, 3, 2)
-    space = MODELS[config.task][result.manifest["model"]].search_space
+    space = config.project.registry()[config.task][result.manifest["model"]].search_space
     for key, value in search["best_params"].items():
         assert value in space[key.removeprefix("model__")]
         assert result.model.get_params()[key] == value
@@ -423,7 +458,9 @@ def test_predict_keeps_id_columns_and_names_one_probability_per_class(tmp_path):
     train(config)
     new_rows = frame.iloc[2_500:].drop(columns="plan")
     new_rows.to_csv(tmp_path / "new.csv", index=False)
-    result = predict_file(str(tmp_path / "new.csv"), tmp_path / "out.csv", config.output_dir)
+    result = predict_file(
+        config.project, str(tmp_path / "new.csv"), tmp_path / "out.csv", config.output_dir
+    )
     written = pd.read_csv(tmp_path / "out.csv")
     assert list(written.columns) == [
         "customer_id",

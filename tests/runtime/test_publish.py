@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -17,23 +18,31 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.modelling.compare import Leaderboard, compare, save_leaderboard
-from {{ cookiecutter.package_name }}.publishing import publish
-from {{ cookiecutter.package_name }}.publishing.artifacts import MANIFEST_FILE, METRICS_FILE, MODEL_FILE
-from {{ cookiecutter.package_name }}.publishing.publish import (
-    MARKER_FILE,
-    PIPELINE_FILES,
+from trimode.artifacts import publish
+from trimode.artifacts.publish import (
     STEPS,
+    check_output_root,
+    lock_path,
     publishing,
     recover,
     writing_into,
 )
-from {{ cookiecutter.package_name }}.run.errors import ConfigError
+from trimode.core.errors import ConfigError
+from trimode.core.layout import (
+    LEADERBOARD_JSON,
+    MANIFEST_FILE,
+    MARKER_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    PIPELINE_FILES,
+    REPORT_FILE,
+)
+from trimode.modelling.compare import Leaderboard
+from trimode.workflows.compare import compare, save_leaderboard
 
 from .conftest import machine_config
 
-# The machinery's guarantee, whatever the data: the full suite checks it (uv run pytest,
-# nox, CI), not the commit hook, which keeps to what your data can change.
+# The runtime's guarantee, whatever the data: slow tests (-m "not slow" leaves them out).
 pytestmark = pytest.mark.slow
 
 KEY = "outputs.root in configs/production.toml"
@@ -70,8 +79,11 @@ def model_in(root: Path) -> dict[str, bytes] | None:
 
 
 def beside(root: Path) -> list[str]:
-    """Everything beside the output root: staging and previous folders, journal, lock."""
-    return sorted(path.name for path in root.parent.iterdir() if path.name != root.name)
+    """Everything beside the output root (staging and previous folders, the journal), but
+    the lock's file: it stays by design (publish.py), since removing it while another run
+    waits on it would let a third take a lock of its own."""
+    kept = {root.name, lock_path(root).name}
+    return sorted(path.name for path in root.parent.iterdir() if path.name not in kept)
 
 
 def snapshot(folder: Path) -> dict[str, bytes | None]:
@@ -244,6 +256,24 @@ def test_a_folder_put_into_an_output_root_is_refused(root):
     assert snapshot(root) == before
 
 
+def test_the_lock_of_an_output_root_once_inside_a_folder_is_the_projects_own(tmp_path):
+    """A root's lock file stays beside it: once outputs/production/ is removed, outputs/
+    holds only the project's own lock, and may become an output root itself."""
+    inner, outer = tmp_path / "outputs" / "production", tmp_path / "outputs"
+    publish_model(inner, OLD)
+    with pytest.raises(ConfigError, match=r"was not made by this project .*it holds production/\)"):
+        check_output_root(outer, KEY)
+    shutil.rmtree(inner)
+    assert [path.name for path in outer.iterdir()] == [lock_path(inner).name]
+    publish_model(outer, NEW)
+    assert model_in(outer) == NEW  # the stale lock is not carried over
+    # A file of that name that is not empty is not a lock of the project's.
+    (outer.parent / "mine").mkdir()
+    (outer.parent / "mine" / ".notes.lock").write_text("mine")
+    with pytest.raises(ConfigError, match=r"it holds \.notes\.lock\)"):
+        publish_model(outer.parent / "mine", NEW)
+
+
 EARLIER = [MODEL_FILE, METRICS_FILE, MANIFEST_FILE, "leaderboard.json", "report.html"]
 
 
@@ -277,9 +307,9 @@ def test_the_leaderboard_goes_into_a_marked_folder_of_its_own(root, earlier):
 
 
 def test_compare_and_report_refuse_a_folder_the_project_did_not_make(tmp_path):
-    from {{ cookiecutter.package_name }}.reporting.report import LEADERBOARD_FILE, REPORT_FILE, build_report
+    from trimode.workflows.report import build_report
 
-    assert {REPORT_FILE, LEADERBOARD_FILE} <= PIPELINE_FILES
+    assert {REPORT_FILE, LEADERBOARD_JSON} <= PIPELINE_FILES
     folder = foreign_folder(tmp_path)
     before = snapshot(folder)
     config = machine_config(tmp_path, outputs={"root": folder.name})

@@ -12,12 +12,13 @@ from html.parser import HTMLParser
 
 import pytest
 
-from {{ cookiecutter.package_name }}.run.errors import ProjectError
+from trimode.core.errors import ProjectError
+from trimode.core.layout import LEADERBOARD_JSON, MANIFEST_FILE, REPORT_FILE
 
 from .conftest import machine_config
 
-# The slow tests import matplotlib and the report module themselves: the commit hook collects
-# this module too, and should not pay for imports it does not use.
+# The slow tests import matplotlib and the report's modules themselves: a run of the fast
+# tests collects this module too, and should not pay for imports it does not use.
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Tracked runs as a tracking store lists them, one with text to escape.
 TRACKED_RUNS = [
@@ -77,13 +78,13 @@ def parse(page: str) -> StrictParser:
 def reports(machine_run, tmp_path_factory) -> dict[str, str]:
     """The test-mode report of the machine run, made without a leaderboard, and with one
     (and tracked runs)."""
-    from {{ cookiecutter.package_name }}.reporting.report import LEADERBOARD_FILE, REPORT_FILE, build_report
+    from trimode.workflows.report import build_report
 
     config = machine_config(tmp_path_factory.mktemp("report"))
     shutil.copytree(machine_run.output_dir, config.output_dir)
     pages = {"without leaderboard": build_report(config).read_text()}
     rows = [{"model": "<b>bold</b> & model", "score_mean": 0.5}]
-    (config.output_dir / LEADERBOARD_FILE).write_text(json.dumps({"rows": rows}))
+    (config.output_dir / LEADERBOARD_JSON).write_text(json.dumps({"rows": rows}))
     path = build_report(config, tracked_runs=TRACKED_RUNS)
     assert path == config.output_dir / REPORT_FILE
     pages["with leaderboard"] = path.read_text()
@@ -137,9 +138,9 @@ def test_report_opens_offline_and_escapes_text(reports):
 def test_the_page_embeds_its_script_and_the_held_out_rows(reports, machine_run):
     from importlib import resources
 
-    from {{ cookiecutter.package_name }}.reporting import report
+    from trimode.reporting import page as report_page
 
-    page_js = resources.files(report.__package__).joinpath("page.js").read_text()
+    page_js = resources.files(report_page.__package__).joinpath("page.js").read_text()
     for page in reports.values():
         data_text, script = parse(page).scripts
         assert script.strip() == page_js.strip()
@@ -167,7 +168,7 @@ def test_the_tracked_runs_panel_shows_only_when_runs_are_given(reports):
 
 @pytest.mark.slow
 def test_report_without_a_trained_model_says_to_train_first(tmp_path):
-    from {{ cookiecutter.package_name }}.reporting.report import build_report
+    from trimode.workflows.report import build_report
 
     with pytest.raises(ProjectError, match=r"run `train --mode test` first"):
         build_report(machine_config(tmp_path))
@@ -175,8 +176,7 @@ def test_report_without_a_trained_model_says_to_train_first(tmp_path):
 
 @pytest.mark.slow
 def test_a_report_of_a_model_replaced_meanwhile_is_not_written(machine_run, tmp_path, monkeypatch):
-    from {{ cookiecutter.package_name }}.publishing.artifacts import MANIFEST_FILE
-    from {{ cookiecutter.package_name }}.reporting import report
+    from trimode.workflows import report
 
     config = machine_config(tmp_path)
     shutil.copytree(machine_run.output_dir, config.output_dir)
@@ -192,15 +192,15 @@ def test_a_report_of_a_model_replaced_meanwhile_is_not_written(machine_run, tmp_
     monkeypatch.setattr(report, "load_dataset", published_meanwhile)
     with pytest.raises(ProjectError, match=r"a new model was published while the report"):
         report.build_report(config)
-    assert not (config.output_dir / report.REPORT_FILE).exists()
+    assert not (config.output_dir / REPORT_FILE).exists()
 
 
 @pytest.mark.slow
 def test_the_report_names_its_model_and_whether_the_leaderboard_ranks_its_rows(tmp_path):
-    from {{ cookiecutter.package_name }}.modelling.compare import compare
-    from {{ cookiecutter.package_name }}.modelling.pipeline import train
-    from {{ cookiecutter.package_name }}.publishing.artifacts import read_manifest
-    from {{ cookiecutter.package_name }}.reporting.report import build_report
+    from trimode.artifacts.model_file import read_manifest
+    from trimode.workflows.compare import compare
+    from trimode.workflows.report import build_report
+    from trimode.workflows.train import train
 
     one_model = {"compare": {"models": ["logistic_regression"]}}
     config = machine_config(tmp_path, **one_model)

@@ -17,15 +17,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from {{ cookiecutter.package_name }}.modelling.compare import BASELINE, compare
-from {{ cookiecutter.package_name }}.modelling.pipeline import train
-from {{ cookiecutter.package_name }}.reporting.report import build_report
-from {{ cookiecutter.package_name }}.run.cli import main
-from {{ cookiecutter.package_name }}.run.config import load_config
-from {{ cookiecutter.package_name }}.run.errors import ConfigError, QualityGateFailed
+from trimode.cli.main import main
+from trimode.core.errors import ConfigError, QualityGateFailed
+from trimode.core.layout import MODES
+from trimode.modelling.compare import BASELINE
+from trimode.workflows.compare import compare
+from trimode.workflows.report import build_report
+from trimode.workflows.session import load_config
+from trimode.workflows.train import train
 
-from ..conftest import CONFIG_DIR
-from .conftest import machine_config, make_configs
+from .conftest import ROOT, machine_config, make_configs, write_pyproject
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -83,11 +84,33 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_the_projects_configs_track_human_and_production_runs_but_not_test_mode():
+def template_configs(root: Path, mlflow: bool) -> Path:
+    """A project at root whose configs are the template's, rendered as for a project
+    answering `mlflow` so (the rest: the defaults of a classification project)."""
+    import jinja2
+
+    write_pyproject(root)
+    answers = {"mlflow": mlflow, "task": "classification", "project_slug": root.name}
+    answers["package_name"] = "starter"
+    templates = ROOT / "{{cookiecutter.project_slug}}" / "configs"
+    environment = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    (root / "configs").mkdir()
+    for path in sorted(templates.glob("*.toml")):
+        page = environment.from_string(path.read_text(encoding="utf-8"))
+        (root / "configs" / path.name).write_text(page.render(cookiecutter=answers), "utf-8")
+    return root / "configs"
+
+
+def test_the_projects_configs_track_human_and_production_runs_but_not_test_mode(tmp_path):
+    configs = template_configs(tmp_path / "with-mlflow", mlflow=True)
     for mode, enabled in (("test", False), ("human", True), ("production", True)):
-        config = load_config(mode, CONFIG_DIR, registries=False)
-        assert config.section("tracking").enabled is enabled, mode
-    assert config.section("tracking").uri == "sqlite:///mlruns.db"
+        config = load_config(mode, configs, registry=False)
+        assert config.tracking.enabled is enabled, mode
+    assert config.tracking.uri == "sqlite:///mlruns.db"
+    # Without MLflow the configs have no [tracking] table: the model's default, off.
+    configs = template_configs(tmp_path / "without-mlflow", mlflow=False)
+    for mode in MODES:
+        assert load_config(mode, configs, registry=False).tracking.enabled is False, mode
 
 
 def test_a_bad_tracking_key_is_one_line_naming_the_file(tmp_path):
@@ -220,21 +243,26 @@ def test_an_unreachable_store_is_one_line_and_the_run_goes_on(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_test_mode_and_help_never_import_mlflow(tmp_path):
+def test_test_mode_and_help_never_import_mlflow(tmp_path, starter_package):
     # Tracking on in base.toml, off in test.toml: what the project's configs do.
     configs = make_configs(
         tmp_path, base=tracked(store(tmp_path)), test={"tracking": {"enabled": False}}
     )
     script = (
         "import sys\n"
-        "from {{ cookiecutter.package_name }}.run.cli import main\n"
+        "from trimode.cli.main import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "assert 'mlflow' not in sys.modules, 'imported by --help'\n"
         f"assert main(['train', '--mode', 'test', '--config-dir', {str(configs)!r}]) == 0\n"
         "print('imported' if 'mlflow' in sys.modules else 'not imported')\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        # The project's package is importable there as it is here.
+        env={**os.environ, "PYTHONPATH": str(starter_package.parent)},
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "not imported"

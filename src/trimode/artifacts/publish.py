@@ -109,7 +109,11 @@ def check_output_root(output_root: Path, key: str = "outputs.root") -> None:
         )
     names = sorted(entry.name + "/" * entry.is_dir() for entry in output_root.iterdir())
     if not (output_root / MARKER_FILE).is_file():
-        foreign = [name for name in names if name not in PIPELINE_FILES]
+        foreign = [
+            name
+            for name in names
+            if name not in PIPELINE_FILES and not _is_lock(output_root / name)
+        ]
         if foreign:
             raise ConfigError(
                 f"{key}: {output_root} was not made by this project (no marker {MARKER_FILE}; "
@@ -148,9 +152,11 @@ def _swap_in(staging: Path, output_root: Path) -> None:
     previous = None
     if output_root.exists():
         # The leaderboard stays true for a new model; a file a person put there (a
-        # predictions file) is not the run's to delete. A report of the old model goes.
+        # predictions file) is not the run's to delete. A report of the old model goes, and
+        # so does the lock of an output root that was inside this one.
         for entry in output_root.iterdir():
             keep = entry.name in CARRIED_OVER or entry.name not in PIPELINE_FILES
+            keep = keep and not _is_lock(entry)
             if entry.is_file() and keep and not (staging / entry.name).exists():
                 shutil.copy2(entry, staging / entry.name)
         previous = _new_folder(output_root, "previous")
@@ -243,6 +249,15 @@ def _locked(output_root: Path) -> Iterator[None]:
 def lock_path(output_root: Path) -> Path:
     """The file the lock of output_root is taken on, beside it."""
     return output_root.parent / f".{output_root.name}.lock"
+
+
+def _is_lock(path: Path) -> bool:
+    """Whether path is the lock's file of an output root that was inside its folder (empty,
+    named as lock_path names it): the project's own, which stays by design, not a file
+    someone else put there."""
+    return (
+        bool(re.fullmatch(r"\..+\.lock", path.name)) and path.is_file() and not path.stat().st_size
+    )
 
 
 def _leftovers(output_root: Path, kinds: str) -> list[Path]:

@@ -5,9 +5,10 @@ be could not hold. What that model holds is found by building it and fitting it 
 rows of the built-in data set (a date and a text column added; three classes when the
 artifact has three or more, a multinomial loss holding types two classes do not): its
 estimator is the class and hyper-parameters its manifest records (only a scikit-learn
-class or one of the project's own), so a model trained before models.py changed still
-loads; failing that, the registry entry of the same name. The preprocessing is the
-project's (features.py), with its add_features when it has one.
+class, one of the project's own, or another library's that the registry's entry of the
+same name makes), so a model trained before models.py changed still loads; failing that,
+the registry entry of the same name. The preprocessing is the project's (features.py),
+with its add_features when it has one.
 
 A derived list is cached on disk per (runtime and library versions, estimator and
 parameters, class count, the features module's source), so a repeated `predict` fits
@@ -42,7 +43,13 @@ from trimode.core.project import Project
 from trimode.core.tasks import Task, task_named
 from trimode.data.schema import infer_schema
 from trimode.data.synthetic import TARGETS, make_dataset, with_date_and_text
-from trimode.modelling.registry import RUNTIME_PARAMS, chosen_params, make_estimator
+from trimode.modelling.registry import (
+    ADD_FEATURES_STEP,
+    RUNTIME_PARAMS,
+    chosen_params,
+    class_path,
+    make_estimator,
+)
 
 # Plain data, whatever the user's columns hold: Python and numpy scalars and arrays.
 BASIC_TYPES = frozenset(
@@ -128,7 +135,7 @@ def _candidates(
     recorded_params = manifest.get("params")
     params: dict[str, Any] = recorded_params if isinstance(recorded_params, dict) else {}
     if isinstance(recorded, str):
-        kind = _trusted_class(project, recorded, where)
+        kind = _trusted_class(project, recorded, task, manifest.get("model"), where)
         if kind is not None:
             changed = _changed(kind, params)
             found.append(
@@ -146,16 +153,23 @@ def _candidates(
     return found
 
 
-def _trusted_class(project: Project, path: str, where: str) -> type[BaseEstimator] | None:
+def _trusted_class(
+    project: Project, path: str, task: Task, name: Any, where: str
+) -> type[BaseEstimator] | None:
     """The estimator class a manifest names, when it is one the project may load: a
-    scikit-learn class or one of the project's own package. None when it cannot be
-    built without arguments (the registry's entry is tried instead)."""
+    scikit-learn class, one of the project's own package, or the class the registry's
+    entry of the model's name makes (another library's, chosen in the project's code).
+    None when it cannot be built without arguments (the registry's entry is tried
+    instead)."""
     module_name, _, qualname = path.rpartition(".")
     own = project.modules["models"].partition(".")[0]
-    if module_name.split(".")[0] not in ("sklearn", own):
+    if module_name.split(".")[0] not in ("sklearn", own) and not _registry_makes(
+        project, task, name, path
+    ):
         raise ArtifactError(
-            f"{where} names estimator {path!r}, which is neither a scikit-learn class nor "
-            f"one of this project's ({own}): refusing to load it"
+            f"{where} names estimator {path!r}, which is neither a scikit-learn class, one of "
+            f"this project's ({own}), nor the class its registry entry {name!r} makes: "
+            "refusing to load it"
         )
     kind: Any  # whatever the name holds, checked below
     try:
@@ -171,6 +185,13 @@ def _trusted_class(project: Project, path: str, where: str) -> type[BaseEstimato
     except TypeError:
         return None
     return kind
+
+
+def _registry_makes(project: Project, task: Task, name: Any, path: str) -> bool:
+    """Whether the registry's entry `name` makes an estimator of the class at path."""
+    if not isinstance(name, str) or name not in project.registry().get(task.name, {}):
+        return False
+    return class_path(make_estimator(project, task.name, name)) == path
 
 
 def _changed(kind: type[BaseEstimator], params: dict[str, Any]) -> dict[str, Any]:
@@ -227,7 +248,7 @@ def _derive(project: Project, task: Task, kind: int, estimator: BaseEstimator) -
         # Fitted alone: FunctionTransformer.fit never calls the function, which may need
         # the user's columns; its types are the same whatever rows it saw.
         step = FunctionTransformer(add_features).fit(x)
-        fitted = Pipeline([("add_features", step), *fitted.steps])
+        fitted = Pipeline([(ADD_FEATURES_STEP, step), *fitted.steps])
     return frozenset(types_in(skops_io().dumps(fitted)))
 
 

@@ -32,6 +32,8 @@ from trimode.data.schema import infer_schema
 RUNTIME_PARAMS = frozenset({"n_jobs", "random_state", "verbose", "warm_start"})
 # Rows of the small data set a model is fitted on to check its hyper-parameters.
 CHECK_ROWS = 40
+# The name of the pipeline's first step when features.py has an add_features.
+ADD_FEATURES_STEP = "add_features"
 
 
 def model_names(project: Project, task: str) -> list[str]:
@@ -58,6 +60,13 @@ def make_estimator(
     return spec_of(project, task, name).make(seed, n_jobs).set_params(**(params or {}))
 
 
+def class_path(estimator: object) -> str:
+    """Where an estimator's class is defined, module.name: what a manifest records, so
+    that loading can rebuild it whatever the registry says by then."""
+    kind = type(estimator)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
 def feature_frame(project: Project, x: pd.DataFrame) -> pd.DataFrame:
     """The rows as the preprocessing sees them: with the project's derived columns
     (features.py's add_features), when it has that function."""
@@ -81,7 +90,7 @@ def build_model(
     steps: list[tuple[str, Any]] = []
     add_features = getattr(features, "add_features", None)
     if add_features is not None:
-        steps.append(("add_features", FunctionTransformer(add_features)))
+        steps.append((ADD_FEATURES_STEP, FunctionTransformer(add_features)))
     steps.append(("preprocess", features.build_preprocessor(schema)))
     steps.append(("model", make_estimator(project, task, name, seed, n_jobs, params)))
     return Pipeline(steps)

@@ -28,6 +28,7 @@ from trimode.core.io import read_json
 from trimode.core.specs import FeatureSchema
 from trimode.core.tasks import task_named
 from trimode.modelling.behaviour import Expectation
+from trimode.modelling.registry import ADD_FEATURES_STEP
 from trimode.modelling.splitting import Split
 from trimode.reporting import plots
 from trimode.reporting.expectations import expectations_section
@@ -69,6 +70,9 @@ def render_page(
     """
     task = task_named(config.task)
     described = artifact_hash(record)
+    # The data and the errors are shown by feature, derived columns included; the
+    # expectations change raw columns, and the model derives the rest from them.
+    preprocessing, seen = _as_preprocessed(model, split)
     sections = [
         _header(config, record, described),
         _warnings_section(record),
@@ -76,11 +80,11 @@ def render_page(
         _per_class_section(record),
         _leaderboard_section(leaderboard, record),
         _tracked_runs_section(list(tracked_runs)),
-        _data_section(config, split, schema),
-        *_error_sections(config, model, split, schema),
+        _data_section(config, seen, schema),
+        *_error_sections(config, preprocessing, seen, schema),
         expectations_section(task, model, split.x_test, schema, expectations),
     ]
-    rows = explorer_rows(model, split.x_test, split.y_test, task, schema)
+    rows = explorer_rows(preprocessing, seen.x_test, seen.y_test, task, schema)
     title = f"{record.get('model', 'model')} — {config.mode} mode report"
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -92,6 +96,20 @@ def render_page(
         + "\n".join(section for section in sections if section)
         + f"\n{_json_block(EXPLORER_DATA_ID, rows)}\n<script>\n{_asset('page.js')}</script>\n"
         + "</body>\n</html>\n"
+    )
+
+
+def _as_preprocessed(model: Pipeline, split: Split) -> tuple[Pipeline, Split]:
+    """The model from its preprocessing on, and the rows as that step sees them: with the
+    columns its first step (features.py's add_features) derives, by that very step."""
+    if model.steps[0][0] != ADD_FEATURES_STEP:
+        return model, split
+    derive = model[:1]
+    return model[1:], Split(
+        derive.transform(split.x_train.copy()),
+        derive.transform(split.x_test.copy()),
+        split.y_train,
+        split.y_test,
     )
 
 

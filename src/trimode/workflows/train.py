@@ -40,7 +40,7 @@ from trimode.modelling.evaluation import (
     rarely_predicted,
     score,
 )
-from trimode.modelling.registry import feature_schema
+from trimode.modelling.registry import class_path, feature_schema
 from trimode.modelling.splitting import Split, split_rows
 from trimode.modelling.timing import StepTimer
 from trimode.modelling.tuning import fit_best
@@ -134,7 +134,7 @@ def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> 
             task=config.task,
             model=name,
             target=config.data.target,
-            estimator=_class_path(model.named_steps["model"]),
+            estimator=class_path(model.named_steps["model"]),
             params=model.named_steps["model"].get_params(deep=False),
             features={
                 **schema.to_record(),
@@ -215,10 +215,3 @@ def _gate_failure(config: Config, checks: list[dict[str, Any]]) -> str:
         f"(see {config.where('evaluation.min_lift_over_baseline')} and "
         f"{config.where('evaluation.thresholds')})"
     )
-
-
-def _class_path(estimator: object) -> str:
-    """Where an estimator's class is defined: module.name (the manifest records it, so that
-    loading can rebuild it whatever the registry says by then)."""
-    kind = type(estimator)
-    return f"{kind.__module__}.{kind.__qualname__}"

@@ -1,15 +1,17 @@
-"""`uv run jupyter lab` opens the project's notebooks: the server of this environment
-starts, lists them, opens one with a kernel of this environment that imports the
-package, and stops."""
+"""`uv run jupyter lab` opens a generated project's notebooks: the server of the project's
+environment starts, lists them, opens one with a kernel of that environment that imports
+the project's package and the runtime, and stops.
+
+The project is the classification project of the shared environment of the slow tests
+(generated.py): the dev group it installs holds JupyterLab, as a project's own does.
+"""
 
 from __future__ import annotations
 
 import ast
 import json
-import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,10 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from generated import PROJECTS, XDIST_GROUP, Environment
 
-from ..conftest import PROJECT_ROOT
+# One worker owns the shared environment when the suite runs under pytest-xdist (-n).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(XDIST_GROUP)]
 
-NOTEBOOKS = PROJECT_ROOT / "notebooks"
+PROJECT = PROJECTS[0]
 # A first start on a busy machine imports a lot (the server, its extensions).
 START_TIMEOUT_S = 120
 TOKEN = "test-token-of-this-run"
@@ -29,10 +33,13 @@ TOKEN = "test-token-of-this-run"
 
 @dataclass(frozen=True)
 class Server:
-    """A running JupyterLab: its address, its runtime folder (kernel connection files)."""
+    """A running JupyterLab: its address, its runtime folder (kernel connection files),
+    the project it is rooted at, and the environment it runs in."""
 
     url: str
     runtime: Path
+    project: Path
+    environment: Environment
 
     def call(self, path: str, method: str = "GET", body: object = None) -> object:
         """The JSON answer of the REST API at path, with the token."""
@@ -66,10 +73,12 @@ def status_of(url: str, token: str | None) -> int:
 
 
 @pytest.fixture
-def jupyterlab(tmp_path: Path) -> Iterator[Server]:
-    """JupyterLab from this environment on 127.0.0.1, rooted at the project, with a known
-    token and its own config, data and runtime folders (a user's Jupyter settings change
-    nothing, and nothing is written in their home). Stopped at the end, even on failure."""
+def jupyterlab(tmp_path: Path, environment: Environment) -> Iterator[Server]:
+    """JupyterLab from the project's environment on 127.0.0.1, rooted at the project, with
+    a known token and its own config, data and runtime folders (a user's Jupyter settings
+    change nothing, and nothing is written in their home). Stopped at the end, even on
+    failure."""
+    project = environment.folders[PROJECT.slug]
     port, runtime, log = free_port(), tmp_path / "runtime", tmp_path / "jupyterlab.log"
     folders = {
         "JUPYTER_CONFIG_DIR": "config",
@@ -79,10 +88,11 @@ def jupyterlab(tmp_path: Path) -> Iterator[Server]:
         "JUPYTERLAB_WORKSPACES_DIR": "lab-workspaces",
         "IPYTHONDIR": "ipython",
     }
-    environment = {**os.environ, **{name: str(tmp_path / sub) for name, sub in folders.items()}}
-    environment["JUPYTER_PLATFORM_DIRS"] = "1"  # the paths of jupyter_core 6, no warning
+    variables = environment.variables()
+    variables |= {name: str(tmp_path / sub) for name, sub in folders.items()}
+    variables["JUPYTER_PLATFORM_DIRS"] = "1"  # the paths of jupyter_core 6, no warning
     command = [
-        sys.executable,
+        environment.command("python"),
         "-m",
         "jupyterlab",
         "--no-browser",
@@ -90,13 +100,13 @@ def jupyterlab(tmp_path: Path) -> Iterator[Server]:
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",  # that port or fail, never another one
         f"--IdentityProvider.token={TOKEN}",
-        f"--ServerApp.root_dir={PROJECT_ROOT}",
+        f"--ServerApp.root_dir={project}",
         "--ServerApp.allow_root=True",  # CI containers run as root
     ]
     url = f"http://127.0.0.1:{port}"
     with log.open("w") as output:
         process = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, env=environment
+            command, stdout=output, stderr=subprocess.STDOUT, env=variables, cwd=project
         )
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -104,7 +114,7 @@ def jupyterlab(tmp_path: Path) -> Iterator[Server]:
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"JupyterLab did not start ({command}):\n{log.read_text()}")
             time.sleep(0.5)
-        yield Server(url, runtime)
+        yield Server(url, runtime, project, environment)
     finally:
         process.terminate()  # the server shuts its kernels down on SIGTERM
         try:
@@ -114,7 +124,6 @@ def jupyterlab(tmp_path: Path) -> Iterator[Server]:
             process.wait()
 
 
-@pytest.mark.slow
 def test_jupyterlab_lists_and_opens_the_notebooks(jupyterlab: Server):
     url = jupyterlab.url
     # The token is required: without it the API refuses.
@@ -123,7 +132,7 @@ def test_jupyterlab_lists_and_opens_the_notebooks(jupyterlab: Server):
     listing = jupyterlab.call("/api/contents/notebooks")
     assert isinstance(listing, dict)
     listed = {item["name"] for item in listing["content"] if item["type"] == "notebook"}
-    files = sorted(NOTEBOOKS.glob("*.ipynb"))
+    files = sorted((jupyterlab.project / "notebooks").glob("*.ipynb"))
     assert files and listed == {path.name for path in files}
     for path in files:
         opened = jupyterlab.call(f"/api/contents/notebooks/{path.name}?content=1")
@@ -132,7 +141,7 @@ def test_jupyterlab_lists_and_opens_the_notebooks(jupyterlab: Server):
         assert len(opened["content"]["cells"]) == len(saved["cells"]) > 0
 
     # Open the first notebook as JupyterLab does: a session with a Python kernel, which
-    # must run in this environment and import the package.
+    # must run in the project's environment and import its package and the runtime.
     session = jupyterlab.call(
         "/api/sessions",
         "POST",
@@ -142,10 +151,11 @@ def test_jupyterlab_lists_and_opens_the_notebooks(jupyterlab: Server):
     kernel_id = session["kernel"]["id"]
     value = evaluate_in_kernel(
         jupyterlab.runtime / f"kernel-{kernel_id}.json",
-        "import sys, {{ cookiecutter.package_name }}",
+        f"import sys, trimode, {PROJECT.package}",
         "sys.prefix",
     )
-    assert ast.literal_eval(value) == sys.prefix  # this project's environment
+    # The project's environment, not the one running the tests.
+    assert Path(ast.literal_eval(value)).resolve() == jupyterlab.environment.venv.resolve()
     jupyterlab.call(f"/api/sessions/{session['id']}", "DELETE")
     assert jupyterlab.call("/api/kernels") == []
 
