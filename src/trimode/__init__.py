@@ -34,6 +34,7 @@ _PUBLIC = {
     "load_data": "trimode.workflows.session",
     "feature_schema": "trimode.workflows.session",
     "split_rows": "trimode.modelling.splitting",
+    "as_preprocessed": "trimode.modelling.registry",
     "compare_models": "trimode.modelling.compare",
     "train": "trimode.workflows.train",
     "build_report": "trimode.workflows.report",
@@ -104,6 +105,7 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from trimode.modelling.compare import compare_models
     from trimode.modelling.evaluation import per_class
     from trimode.modelling.features import DateParts, as_documents, as_text, to_timestamps
+    from trimode.modelling.registry import as_preprocessed
     from trimode.modelling.splitting import split_rows
     from trimode.reporting import plots
     from trimode.reporting.inspection import (

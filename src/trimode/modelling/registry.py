@@ -27,6 +27,7 @@ from trimode.core.io import json_safe
 from trimode.core.project import Project
 from trimode.core.specs import FeatureSchema, ModelSpec
 from trimode.data.schema import infer_schema
+from trimode.modelling.splitting import Split
 
 # Parameters that say how to run, not what to learn: never carried from one mode to another.
 RUNTIME_PARAMS = frozenset({"n_jobs", "random_state", "verbose", "warm_start"})
@@ -170,3 +171,18 @@ def feature_schema(config: Config, x: pd.DataFrame) -> FeatureSchema:
     sees them: the project's derived columns added, the config's column roles applied."""
     frame = feature_frame(config.project, x.drop(columns=[config.data.target], errors="ignore"))
     return infer_schema(frame, config.data.target, config.columns)
+
+
+def as_preprocessed(model: Pipeline, split: Split) -> tuple[Pipeline, Split]:
+    """The model from its preprocessing on, and the rows as that step sees them: with the
+    columns its first step (features.py's add_features) derives, by that very step. What
+    inspects errors by feature (the report, notebook 3) works on these."""
+    if model.steps[0][0] != ADD_FEATURES_STEP:
+        return model, split
+    derive = model[:1]
+    return model[1:], Split(
+        derive.transform(split.x_train.copy()),
+        derive.transform(split.x_test.copy()),
+        split.y_train,
+        split.y_test,
+    )

@@ -5,13 +5,15 @@ Plots are PNG images embedded in the page; its style (page.css) and script (page
 plain JavaScript, no library) are inlined, and the held-out rows the slice explorer
 works on are embedded as JSON (explorer.py): nothing is fetched when it opens. The
 page reads without its script; the script makes the larger tables sortable and
-filterable and fills the explorer. Every piece of text comes out escaped.
+filterable and fills the explorer. The page's markup is the template report.html
+(Jinja, autoescaped: every piece of text comes out escaped); this module works out what
+goes in it.
 """
 
 from __future__ import annotations
 
 import base64
-import html
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -20,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from jinja2 import Environment, StrictUndefined, Template
+from markupsafe import Markup
 from matplotlib.figure import Figure
 from sklearn.pipeline import Pipeline
 
@@ -27,11 +31,11 @@ from trimode.config.model import Config
 from trimode.core.io import read_json
 from trimode.core.specs import FeatureSchema
 from trimode.core.tasks import task_named
-from trimode.modelling.behaviour import Expectation
-from trimode.modelling.registry import ADD_FEATURES_STEP
+from trimode.modelling.behaviour import MAX_ROWS, Expectation
+from trimode.modelling.registry import as_preprocessed
 from trimode.modelling.splitting import Split
 from trimode.reporting import plots
-from trimode.reporting.expectations import expectations_section
+from trimode.reporting.expectations import expectation_items
 from trimode.reporting.explorer import explorer_rows
 from trimode.reporting.inspection import (
     Contrast,
@@ -70,46 +74,46 @@ def render_page(
     """
     task = task_named(config.task)
     described = artifact_hash(record)
+    classes = len(model.classes_) if task.has_classes else 0
     # The data and the errors are shown by feature, derived columns included; the
     # expectations change raw columns, and the model derives the rest from them.
-    preprocessing, seen = _as_preprocessed(model, split)
-    sections = [
-        _header(config, record, described),
-        _warnings_section(record),
-        _metrics_section(config, record),
-        _per_class_section(record),
-        _leaderboard_section(leaderboard, record),
-        _tracked_runs_section(list(tracked_runs)),
-        _data_section(config, seen, schema),
-        *_error_sections(config, preprocessing, seen, schema),
-        expectations_section(task, model, split.x_test, schema, expectations),
-    ]
+    preprocessing, seen = as_preprocessed(model, split)
     rows = explorer_rows(preprocessing, seen.x_test, seen.y_test, task, schema)
-    title = f"{record.get('model', 'model')} — {config.mode} mode report"
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html.escape(title)}</title>\n"
-        # The model this page describes, for tools and people checking it is the one beside.
-        f'<meta name="trimode-model-sha256" content="{_text(described)}">\n'
-        f"<style>\n{_asset('page.css')}</style>\n</head>\n<body>\n"
-        + "\n".join(section for section in sections if section)
-        + f"\n{_json_block(EXPLORER_DATA_ID, rows)}\n<script>\n{_asset('page.js')}</script>\n"
-        + "</body>\n</html>\n"
-    )
-
-
-def _as_preprocessed(model: Pipeline, split: Split) -> tuple[Pipeline, Split]:
-    """The model from its preprocessing on, and the rows as that step sees them: with the
-    columns its first step (features.py's add_features) derives, by that very step."""
-    if model.steps[0][0] != ADD_FEATURES_STEP:
-        return model, split
-    derive = model[:1]
-    return model[1:], Split(
-        derive.transform(split.x_train.copy()),
-        derive.transform(split.x_test.copy()),
-        split.y_train,
-        split.y_test,
+    return _template().render(
+        title=f"{record.get('model', 'model')} — {config.mode} mode report",
+        model_sha256=described,
+        css=Markup(_asset("page.css")),
+        js=Markup(_asset("page.js")),
+        mode=config.mode,
+        model=record.get("model"),
+        facts=_facts(config, record, described),
+        warnings=record.get("warnings") or [],
+        notes=record.get("notes") or [],
+        verdict=_verdict(record),
+        metrics_table=_metrics_table(config, record),
+        per_class_table=_per_class_table(record),
+        leaderboard=_leaderboard(leaderboard, record),
+        tracked_runs=_tracked_runs(list(tracked_runs)),
+        data=_data(config, seen, schema),
+        errors=_errors(config, preprocessing, seen, schema),
+        explorer={
+            "what": _explored(classes),
+            "choose_class": classes > 2,
+            "data_id": EXPLORER_DATA_ID,
+            "rows": _json(rows),
+        },
+        expectations={
+            "outcomes": [
+                {
+                    **item,
+                    "evidence": _table(item["evidence"], index=False)
+                    if item["evidence"] is not None
+                    else None,
+                }
+                for item in expectation_items(task, model, split.x_test, schema, expectations)
+            ],
+            "max_rows": MAX_ROWS,
+        },
     )
 
 
@@ -119,12 +123,24 @@ def artifact_hash(manifest: dict[str, Any]) -> str | None:
     return artifact.get("sha256") if isinstance(artifact, dict) else None
 
 
-def _text(value: object) -> str:
-    return html.escape(str(value))
+@functools.cache
+def _template() -> Template:
+    """report.html, autoescaped; a missing value is an error, not an empty string."""
+    environment = Environment(
+        autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True
+    )
+    return environment.from_string(_asset("report.html"))
 
 
-def _table(frame: pd.DataFrame, index: bool = True, digits: int = 4, sortable: bool = False) -> str:
-    """An escaped HTML table; floats rounded to `digits` significant digits.
+def _asset(name: str) -> str:
+    """The text of a file of this package (the page's template, style and script)."""
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+def _table(
+    frame: pd.DataFrame, index: bool = True, digits: int = 4, sortable: bool = False
+) -> Markup:
+    """An HTML table that pandas escaped; floats rounded to `digits` significant digits.
 
     A sortable table has one header row (its index, if shown, becomes the first column):
     page.js makes each column sortable and adds a filter box above it.
@@ -139,31 +155,28 @@ def _table(frame: pd.DataFrame, index: bool = True, digits: int = 4, sortable: b
         float_format=lambda value: f"{value:.{digits}g}",
         classes="sortable" if sortable else None,
     )
-    return f'<div class="scroll">{table}</div>'
+    return Markup('<div class="scroll">{}</div>').format(Markup(table))
 
 
-def _asset(name: str) -> str:
-    """The text of a file of this package (the page's style and script)."""
-    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
-
-
-def _json_block(element_id: str, data: object) -> str:
-    """Data as JSON in a <script type="application/json"> element, safe inside HTML:
+def _json(data: object) -> Markup:
+    """Data as JSON for a <script type="application/json"> element, safe inside HTML:
     <, > and & are written as JSON escapes, so no text in it can end the element."""
     text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     for character, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(character, escape)
-    return f'<script type="application/json" id="{_text(element_id)}">{text}</script>'
+    return Markup(text)
 
 
-def _image(figure: Figure, alt: str) -> str:
+def _image(figure: Figure, alt: str) -> Markup:
+    """A plot as an embedded PNG image."""
     encoded = base64.b64encode(plots.to_png(figure)).decode("ascii")
-    return f'<img src="data:image/png;base64,{encoded}" alt="{_text(alt)}">'
+    return Markup('<img src="data:image/png;base64,{}" alt="{}">').format(encoded, alt)
 
 
-def _header(config: Config, record: dict[str, Any], model_sha256: str | None) -> str:
+def _facts(config: Config, record: dict[str, Any], model_sha256: str | None) -> dict[str, Any]:
+    """What the page is about, listed under its title."""
     split = record.get("split") or {}
-    facts = {
+    return {
         "mode": config.mode,
         "task": config.task,
         "model": record.get("model"),
@@ -174,11 +187,20 @@ def _header(config: Config, record: dict[str, Any], model_sha256: str | None) ->
         "model sha256": model_sha256,
         "report made at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    items = "".join(f"<li>{_text(k)}: {_text(v)}</li>" for k, v in facts.items())
-    return f"<h1>{_text(config.mode)} mode: {_text(record.get('model'))}</h1>\n<ul>{items}</ul>"
 
 
-def _metrics_section(config: Config, record: dict[str, Any]) -> str:
+def _verdict(record: dict[str, Any]) -> dict[str, Any]:
+    """Whether the model beats the dummy baseline by the required lift."""
+    return {
+        "primary": record.get("primary_metric"),
+        "beats": bool(record.get("beats_baseline")),
+        "required": record.get("min_lift_over_baseline"),
+        "lift": round(record.get("lift_over_baseline", float("nan")), 4),
+    }
+
+
+def _metrics_table(config: Config, record: dict[str, Any]) -> Markup:
+    """The model's metrics on the held-out rows beside the dummy baseline's."""
     metrics, baseline = record.get("metrics", {}), record.get("baseline", {})
     task = task_named(config.task)
     table = pd.DataFrame(
@@ -188,74 +210,41 @@ def _metrics_section(config: Config, record: dict[str, Any]) -> str:
             "better": ["higher" if task.metric(m).greater_is_better else "lower" for m in metrics],
         }
     ).rename_axis("metric")
-    primary = record.get("primary_metric")
-    beats = record.get("beats_baseline")
-    verdict = (
-        f'<p class="{"good" if beats else "bad"}">{_text(primary)}: the model '
-        f"{'beats' if beats else 'does NOT beat'} the dummy baseline by the required "
-        f"{_text(record.get('min_lift_over_baseline'))} "
-        f"(lift {_text(round(record.get('lift_over_baseline', float('nan')), 4))}).</p>"
-    )
-    return f"<h2>Metrics on the held-out rows</h2>\n{verdict}\n{_table(table)}"
+    return _table(table)
 
 
-def _warnings_section(record: dict[str, Any]) -> str:
-    """What the run warned about (a class never predicted) and noted (columns that look
-    misassigned), before anything else."""
-    warnings, notes = record.get("warnings") or [], record.get("notes") or []
-    if not warnings and not notes:
-        return ""
-    items = "".join(f'<li class="bad">{_text(item)}</li>' for item in warnings)
-    items += "".join(f"<li>{_text(item)}</li>" for item in notes)
-    return f"<h2>Warnings and notes</h2>\n<ul>{items}</ul>"
-
-
-def _per_class_section(record: dict[str, Any]) -> str:
+def _per_class_table(record: dict[str, Any]) -> Markup | None:
     """Per class: rows, predictions, precision, recall and F1 on the held-out rows."""
     rows = record.get("per_class")
-    if not rows:
-        return ""
-    table = pd.DataFrame(rows).set_index("class")
-    return (
-        "<h2>Per class (held-out rows)</h2>\n"
-        '<p class="note">How often each class is predicted, and how well: a class the model '
-        "never predicts can hide behind a good average.</p>\n"
-        f"{_table(table)}"
-    )
+    return _table(pd.DataFrame(rows).set_index("class")) if rows else None
 
 
-def _leaderboard_section(path: Path, manifest: dict[str, Any]) -> str:
-    """The leaderboard compare left in the output root, with the run that made it: a
-    leaderboard of other rows than the model's (the data changed since) says so."""
-    heading = "<h2>Leaderboard</h2>"
+def _leaderboard(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """The leaderboard compare left in the output root, with the run that made it: on
+    the rows this model was trained on, on other rows (the data changed since), unknown."""
     if not path.exists():
-        return (
-            f'{heading}\n<p class="note">No leaderboard: `compare` was not run in this mode '
-            f"(it would write {_text(path)}).</p>"
-        )
+        return {"table": None, "path": str(path)}
     leaderboard = read_json(path, advice=": run compare again")
     made_by = leaderboard.get("made_by") or {}
     trained_on = (manifest.get("data") or {}).get("content_hash")
     if not made_by:
-        stamp = '<p class="bad">Made by a compare that did not record its rows.</p>'
+        which = "unknown"
     elif made_by.get("data_content_hash") == trained_on:
-        stamp = (
-            f'<p class="note">Made by compare at {_text(made_by.get("made_at"))}, on the rows '
-            "this model was trained on.</p>"
-        )
+        which = "these rows"
     else:
-        stamp = (
-            f'<p class="bad">Made by compare at {_text(made_by.get("made_at"))} on other rows '
-            "than this model was trained on (the data changed since): run compare again.</p>"
-        )
-    rows = leaderboard.get("rows", [])
-    return f"{heading}\n{stamp}\n{_table(pd.DataFrame(rows), index=False, sortable=True)}"
+        which = "other rows"
+    rows = pd.DataFrame(leaderboard.get("rows", []))
+    return {
+        "table": _table(rows, index=False, sortable=True),
+        "made_by": which,
+        "made_at": made_by.get("made_at"),
+    }
 
 
-def _tracked_runs_section(runs: list[TrackedRun]) -> str:
-    """The runs tracked so far, one row each (see build_report); nothing without runs."""
+def _tracked_runs(runs: list[TrackedRun]) -> dict[str, Any] | None:
+    """The runs tracked so far, one row each (see render_page); None without runs."""
     if not runs:
-        return ""
+        return None
     named = ["run_id", "started", "model"]
     rows: list[dict[str, Any]] = []
     # The other facts' and the metrics' names, in order of appearance (dicts as ordered sets).
@@ -270,130 +259,103 @@ def _tracked_runs_section(runs: list[TrackedRun]) -> str:
             row[name], metrics[name] = value, None
         rows.append(row)
     table = pd.DataFrame(rows, columns=[*named, *others, *metrics])
-    return (
-        '<h2 id="tracked-runs">Runs tracked so far</h2>\n'
-        f'<p class="note">{len(rows)} runs, as the tracking store lists them.</p>\n'
-        f"{_table(table, index=False, sortable=True)}"
-    )
+    return {"count": len(rows), "table": _table(table, index=False, sortable=True)}
 
 
-def _data_section(config: Config, split: Split, schema: FeatureSchema) -> str:
+def _data(config: Config, split: Split, schema: FeatureSchema) -> dict[str, Any]:
+    """The training rows: the target's distribution, and each column's role and summary."""
     target = config.data.target
     frame = pd.concat([split.x_train, split.y_train], axis=1)
     summary = data_summary(frame, target, schema=schema)
-    figure = plots.target_distribution(summary, split.y_train)
-    return (
-        f"<h2>Data (the {summary.n_rows} training rows)</h2>\n"
-        f"{_image(figure, 'target distribution')}\n"
-        f"<h3>Target</h3>\n{_table(summary.target)}\n"
-        '<h3>Columns</h3>\n<p class="note">Each column\'s role: numeric, categorical, date '
-        "and text columns are features; IDs and dropped columns are not (configs/base.toml, "
-        "section [columns]).</p>\n"
-        f"{_table(summary.columns, sortable=True)}"
-    )
+    return {
+        "rows": summary.n_rows,
+        "image": _image(plots.target_distribution(summary, split.y_train), "target distribution"),
+        "target_table": _table(summary.target),
+        "columns_table": _table(summary.columns, sortable=True),
+    }
 
 
-def _error_sections(
-    config: Config, model: Pipeline, split: Split, schema: FeatureSchema
-) -> list[str]:
+def _errors(config: Config, model: Pipeline, split: Split, schema: FeatureSchema) -> dict[str, Any]:
+    """The error analysis on the held-out rows: the confusion matrix and the contrasts
+    (classification) or the residuals (regression), the worst slices and predictions."""
     x, y = split.x_test, split.y_test
     task, settings = task_named(config.task), config.inspection
     predicted = model.predict(x)
-    sections = [f'<h2>Error analysis</h2>\n<p class="note">On the {len(y)} held-out rows.</p>']
+    found: dict[str, Any] = {
+        "rows": len(y),
+        "confusion": None,
+        "contrasts": [],
+        "per_class_contrasts": [],
+        "error_name": task.error_name,
+        "min_slice_rows": settings.min_slice_rows,
+    }
     if task.has_classes:
         matrix = confusion(model, x, y)
-        sections.append(
-            f"<h3>Confusion matrix</h3>\n{_image(plots.confusion_heatmap(matrix), 'confusion')}"
-            f"\n{_table(matrix)}"
-        )
-        contrasts = contrast_groups(model, x, y, schema=schema)
+        found["confusion"] = {
+            "image": _image(plots.confusion_heatmap(matrix), "confusion"),
+            "table": _table(matrix),
+        }
+        contrasts = [
+            _contrast(item, settings.top_n) for item in contrast_groups(model, x, y, schema=schema)
+        ]
         if len(model.classes_) == 2:
-            sections += [_contrast_section(contrast, settings.top_n) for contrast in contrasts]
-        else:  # each class against the rest: a fold-out section per class
+            found["contrasts"] = contrasts
+        else:  # each class against the rest: a fold-out per class
             pairs = [contrasts[start : start + 2] for start in range(0, len(contrasts), 2)]
             for label, pair in zip(model.classes_, pairs, strict=True):
                 false_positives, false_negatives = pair
                 summary = (
-                    f"class {label} against the rest: {false_positives.n_group} false "
-                    f"positives, {false_negatives.n_group} false negatives"
+                    f"class {label} against the rest: {false_positives['n_group']} false "
+                    f"positives, {false_negatives['n_group']} false negatives"
                 )
-                body = "\n".join(_contrast_section(item, settings.top_n) for item in pair)
-                sections.append(f"<details><summary>{_text(summary)}</summary>\n{body}</details>")
+                found["per_class_contrasts"].append({"summary": summary, "contrasts": pair})
     else:
         residuals = residuals_by_feature(model, x, y, schema=schema)
-        sections.append(
-            "<h3>Predicted vs actual</h3>\n"
-            f"{_image(plots.predicted_vs_actual(y, predicted), 'predicted vs actual')}\n"
-            "<h3>Residuals (actual - predicted) by feature</h3>\n"
-            f"{_table(residuals, index=False, sortable=True)}"
+        found["predicted_vs_actual"] = _image(
+            plots.predicted_vs_actual(y, predicted), "predicted vs actual"
         )
-    error_name = task.error_name
+        found["residuals_table"] = _table(residuals, index=False, sortable=True)
     slices = worst_slices(
         x, y, predicted, task, settings.min_slice_rows, settings.top_n, schema=schema
     )
-    if slices.empty:
-        slices_html = (
-            f'<p class="note">No slice of at least {settings.min_slice_rows} rows '
-            "(inspection.min_slice_rows) has a higher error than all rows together.</p>"
-        )
-    else:
-        slices_html = f"{_image(plots.slice_errors(slices, error_name), 'worst slices')}\n" + (
-            _table(slices, index=False, sortable=True)
-        )
-    sections.append(
-        f"<h3>Worst slices ({_text(error_name)}, at least {settings.min_slice_rows} rows)</h3>\n"
-        '<p class="note">Value ranges and categories whose error most exceeds the error over '
-        "all held-out rows (excess = slice error - overall error).</p>\n" + slices_html
+    found["slices_table"] = None if slices.empty else _table(slices, index=False, sortable=True)
+    found["slices_image"] = (
+        None
+        if slices.empty
+        else _image(plots.slice_errors(slices, task.error_name), "worst slices")
     )
-    classes = len(model.classes_) if task.has_classes else 0
-    sections.append(_explorer_section(classes))
     worst = worst_predictions(x, y, model, task, settings.top_n)
-    sections.append(
-        f"<h3>Worst predictions</h3>\n{_table(worst.rename_axis('row'), sortable=True)}"
-    )
-    return sections
+    found["worst_table"] = _table(worst.rename_axis("row"), sortable=True)
+    return found
 
 
-def _explorer_section(classes: int) -> str:
-    """The slice explorer's controls and tables, which page.js fills from the embedded rows
-    (classes: how many the model predicts, 0 for regression)."""
-    class_choice = (
-        '<label>class <select id="explorer-class"></select></label>\n' if classes > 2 else ""
-    )
-    what = (
-        "the mean residual"
-        if not classes
-        else "where the false positives and false negatives of "
-        + ("a class (against the rest)" if classes > 2 else "the second class")
-        + " fall against their reference (the true negatives and true positives), the "
-        "class's actual share and its mean predicted probability"
-    )
+def _contrast(contrast: Contrast, top_n: int) -> dict[str, Any]:
+    """One contrast's effects per feature, its plot and its category shares."""
+    enough = min(contrast.n_group, contrast.n_reference) >= 2
+    return {
+        "title": contrast.title,
+        "n_group": contrast.n_group,
+        "enough": enough,
+        "group": contrast.group,
+        "reference": contrast.reference,
+        "image": _image(plots.contrast_bars(contrast, top_n), contrast.title) if enough else None,
+        "features_table": _table(contrast.features.head(top_n), index=False) if enough else None,
+        "shares": [
+            (feature, _table(table.head(top_n))) for feature, table in contrast.shares.items()
+        ]
+        if enough
+        else [],
+    }
+
+
+def _explored(classes: int) -> str:
+    """What the slice explorer shows besides the error, for a model predicting `classes`
+    classes (0 for regression)."""
+    if not classes:
+        return "the mean residual"
+    which = "a class (against the rest)" if classes > 2 else "the second class"
     return (
-        '<section id="explorer">\n<h3>Slice explorer</h3>\n'
-        '<p class="note">Pick a feature to see the error on the held-out rows per value range '
-        f"or category against all of them, and {what}.</p>\n"
-        '<div class="controls">\n<label>feature <select id="explorer-feature"></select></label>\n'
-        f"{class_choice}</div>\n"
-        '<p id="explorer-summary" class="note">The explorer needs JavaScript.</p>\n'
-        '<div class="scroll"><table id="explorer-errors"></table></div>\n'
-        '<div class="scroll"><table id="explorer-contrast"></table></div>\n</section>'
-    )
-
-
-def _contrast_section(contrast: Contrast, top_n: int) -> str:
-    heading = f"<h3>{_text(contrast.title)}</h3>"
-    if min(contrast.n_group, contrast.n_reference) < 2:
-        return f'{heading}\n<p class="note">Too few rows in a group to compare.</p>'
-    shares = "".join(
-        f"<h4>{_text(feature)}: category shares</h4>\n{_table(table.head(top_n))}"
-        for feature, table in contrast.shares.items()
-    )
-    return (
-        f'{heading}\n<p class="note">Which features set {_text(contrast.group)} apart from '
-        f"{_text(contrast.reference)}: Cohen's d for numeric features (difference of means in "
-        "pooled standard deviations), Cohen's h for the category whose share differs most; "
-        "0.2 is small, 0.5 medium, 0.8 large.</p>\n"
-        f"{_image(plots.contrast_bars(contrast, top_n), contrast.title)}\n"
-        f"{_table(contrast.features.head(top_n), index=False)}\n"
-        f"<details><summary>Category shares</summary>\n{shares}</details>"
+        f"where the false positives and false negatives of {which} fall against their "
+        "reference (the true negatives and true positives), the class's actual share and its "
+        "mean predicted probability"
     )
