@@ -61,6 +61,7 @@ __all__ = [
     "ModelSpec",
     "__version__",
     "as_documents",
+    "as_preprocessed",
     "as_text",
     "build_report",
     "check_expectations",
