@@ -240,7 +240,7 @@ def test_on_other_data_yours_naming_a_missing_column_fails(foreign_run):
 
 
 def test_the_report_section_shows_each_outcome_with_its_evidence_escaped(churn):
-    from trimode.reporting.expectations import expectations_section
+    from trimode.reporting.page import expectations_section
 
     model, rows, schema = churn
     written = [
@@ -254,7 +254,7 @@ def test_the_report_section_shows_each_outcome_with_its_evidence_escaped(churn):
     assert f"the first 10 of {len(rows)} rows that broke it" in page
     assert f"<td>{rows.index[0]}</td>" in page  # the rows, by their index values
     assert f'<span class="good">passed on {len(rows)} rows</span>' in page
-    assert "not applicable: column &#x27;not_a_column&#x27; is not in your data" in page
+    assert "not applicable: column &#39;not_a_column&#39; is not in your data" in page
     assert "None written" in expectations_section(CLASSIFICATION, model, rows, schema, [])
 
 

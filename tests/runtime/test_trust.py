@@ -5,6 +5,7 @@ repeated load fits nothing; and caching weakens no refusal."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -162,6 +163,31 @@ def test_an_older_record_of_a_deleted_entry_is_refused_naming_it(trained, tmp_pa
         message
     )
     assert "put the entry back, or train again" in message
+
+
+def test_an_older_record_whose_registry_factory_fails_is_refused_in_one_line(
+    trained, tmp_path, monkeypatch
+):
+    """A manifest without the model's class is rebuilt from the registry; a registry entry
+    whose factory raises (the project's code) is one refusal line, not a traceback."""
+    folder = Path(shutil.copytree(trained.output_dir, tmp_path / "older"))
+    manifest = read_manifest(folder)
+    del manifest["estimator"]
+    project = project_of(trained)
+    spec = project.registry()["classification"][manifest["model"]]
+
+    def broken(seed: int, n_jobs: int):
+        raise RuntimeError("the vendor library is not installed")
+
+    monkeypatch.setitem(
+        project.registry()["classification"],
+        manifest["model"],
+        dataclasses.replace(spec, make=broken),
+    )
+    with pytest.raises(ArtifactError) as refused:
+        load_model(folder / MODEL_FILE, manifest, project)
+    message = str(refused.value)
+    assert "\n" not in message and "cannot be rebuilt" in message and "train again" in message
 
 
 def test_a_repeated_load_fits_nothing(trained, tmp_path, cache, monkeypatch):

@@ -27,6 +27,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,11 @@ BASIC_TYPES = frozenset(
 FIT_ROWS = 500
 CACHE_VARIABLE = "TRIMODE_CACHE_DIR"
 
+
+class CannotBuild(Exception):
+    """A way of building an artifact's estimator failed (its factory raised)."""
+
+
 # A way to build the artifact's estimator: what it is (for the cache and messages), and
 # a function returning it unfitted.
 Candidate = tuple[str, Callable[[], BaseEstimator]]
@@ -110,8 +116,10 @@ def trusted_types(
     for described, build in candidates:
         try:
             types = BASIC_TYPES | _types_of(project, rules, kind, described, build)
-        except (TypeError, ValueError, ProjectError):
-            continue  # parameters the class no longer takes: the next way, if any
+        except (CannotBuild, TypeError, ValueError, ProjectError):
+            # Parameters the class no longer takes, a registry factory that fails: this
+            # way cannot rebuild the model; the next one may, else the refusal below.
+            continue
         if held <= types:
             return types
         found.append(types)
@@ -143,13 +151,13 @@ def _candidates(
             )
     name = manifest.get("model")
     if isinstance(name, str) and name in project.registry().get(task.name, {}):
-        chosen = chosen_params(project, task.name, name, params)
-        found.append(
-            (
-                f"registry {name} {_canonical(chosen)}",
-                lambda: make_estimator(project, task.name, name, params=chosen),
-            )
-        )
+
+        def from_registry() -> BaseEstimator:
+            chosen = chosen_params(project, task.name, name, params)
+            return make_estimator(project, task.name, name, params=chosen)
+
+        # Built when needed (the registry's factory is the project's code: it may fail).
+        found.append((f"registry {name} {_canonical(params)}", from_registry))
     return found
 
 
@@ -214,19 +222,28 @@ def _types_of(
 ) -> frozenset[str]:
     """The types of the estimator built by `build` in the project's pipeline, fitted
     with `kind` classes (0: regression): from the cache, else derived and cached."""
-    features = project.module("features")
-    source = Path(features.__file__ or "").read_bytes() if features.__file__ else b""
+    # The project's code the types depend on: its preprocessing, and its registry (which
+    # may define the estimator classes themselves).
+    sources = [_source_hash(project.module(key)) for key in ("features", "models")]
     key = hashlib.sha256(
-        json.dumps(
-            [VERSION, _versions(), described, task.name, kind, hashlib.sha256(source).hexdigest()]
-        ).encode()
+        json.dumps([VERSION, _versions(), described, task.name, kind, *sources]).encode()
     ).hexdigest()
     cached = _read_cache(key)
     if cached is not None:
         return cached
-    types = _derive(project, task, kind, build())
+    try:
+        estimator = build()
+    except Exception as error:  # the project's registry code: whatever it raises
+        raise CannotBuild(str(error)) from error
+    types = _derive(project, task, kind, estimator)
     _write_cache(key, types)
     return types
+
+
+def _source_hash(module: ModuleType) -> str:
+    """The sha256 of a module's source file (empty for a module without one)."""
+    path = getattr(module, "__file__", None)
+    return hashlib.sha256(Path(path).read_bytes() if path else b"").hexdigest()
 
 
 def _derive(project: Project, task: Task, kind: int, estimator: BaseEstimator) -> frozenset[str]:

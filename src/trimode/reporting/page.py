@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from jinja2 import Environment, StrictUndefined, Template
+from jinja2 import Environment, FunctionLoader, StrictUndefined, Template
 from markupsafe import Markup
 from matplotlib.figure import Figure
 from sklearn.pipeline import Pipeline
@@ -30,7 +30,7 @@ from sklearn.pipeline import Pipeline
 from trimode.config.model import Config
 from trimode.core.io import read_json
 from trimode.core.specs import FeatureSchema
-from trimode.core.tasks import task_named
+from trimode.core.tasks import Task, task_named
 from trimode.modelling.behaviour import MAX_ROWS, Expectation
 from trimode.modelling.registry import as_preprocessed
 from trimode.modelling.splitting import Split
@@ -102,18 +102,7 @@ def render_page(
             "data_id": EXPLORER_DATA_ID,
             "rows": _json(rows),
         },
-        expectations={
-            "outcomes": [
-                {
-                    **item,
-                    "evidence": _table(item["evidence"], index=False)
-                    if item["evidence"] is not None
-                    else None,
-                }
-                for item in expectation_items(task, model, split.x_test, schema, expectations)
-            ],
-            "max_rows": MAX_ROWS,
-        },
+        expectations=_expectations(task, model, split.x_test, schema, expectations),
     )
 
 
@@ -124,12 +113,32 @@ def artifact_hash(manifest: dict[str, Any]) -> str | None:
 
 
 @functools.cache
-def _template() -> Template:
-    """report.html, autoescaped; a missing value is an error, not an empty string."""
-    environment = Environment(
-        autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True
+def _environment() -> Environment:
+    """The page's templates (report.html, sections.html), files of this package: autoescaped,
+    a missing value an error rather than an empty string."""
+    return Environment(
+        loader=FunctionLoader(_asset),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
     )
-    return environment.from_string(_asset("report.html"))
+
+
+def _template() -> Template:
+    """report.html: the whole page."""
+    return _environment().get_template("report.html")
+
+
+def expectations_section(
+    task: Task,
+    model: Pipeline,
+    held_out: pd.DataFrame,
+    schema: FeatureSchema,
+    expectations: list[Expectation],
+) -> Markup:
+    """The page's section on the project's expectations, alone (sections.html)."""
+    values = _expectations(task, model, held_out, schema, expectations)
+    return Markup(_environment().get_template("sections.html").module.expectations_section(values))
 
 
 def _asset(name: str) -> str:
@@ -171,6 +180,24 @@ def _image(figure: Figure, alt: str) -> Markup:
     """A plot as an embedded PNG image."""
     encoded = base64.b64encode(plots.to_png(figure)).decode("ascii")
     return Markup('<img src="data:image/png;base64,{}" alt="{}">').format(encoded, alt)
+
+
+def _expectations(
+    task: Task,
+    model: Pipeline,
+    held_out: pd.DataFrame,
+    schema: FeatureSchema,
+    expectations: list[Expectation],
+) -> dict[str, Any]:
+    """Each expectation checked on the held-out rows, the rows that broke it as a table."""
+    outcomes = [
+        {
+            **item,
+            "evidence": None if item["evidence"] is None else _table(item["evidence"], index=False),
+        }
+        for item in expectation_items(task, model, held_out, schema, expectations)
+    ]
+    return {"outcomes": outcomes, "max_rows": MAX_ROWS}
 
 
 def _facts(config: Config, record: dict[str, Any], model_sha256: str | None) -> dict[str, Any]:
