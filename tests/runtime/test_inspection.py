@@ -11,6 +11,7 @@ from sklearn.pipeline import make_pipeline
 
 from trimode.config.model import ColumnsConfig
 from trimode.core.tasks import CLASSIFICATION, REGRESSION
+from trimode.data.profile import column_profile
 from trimode.data.schema import infer_schema
 from trimode.reporting.inspection import (
     MISSING,
@@ -187,9 +188,14 @@ def test_data_summary_describes_columns_and_target_balance(rows):
     assert list(columns.index) == list(frame.columns)
     assert columns.loc["colour", "missing"] == 10
     assert columns.loc["colour", "missing_share"] == pytest.approx(10 / N_ROWS)
-    assert columns.loc["segment", "n_unique"] == 4
+    assert columns.loc["segment", "distinct"] == 4
     assert columns.loc["x1", "50%"] == pytest.approx(frame["x1"].median())
-    assert "noisy" in columns.loc["segment", "top_categories"]
+    assert columns.loc["x1", "min"] == frame["x1"].min()
+    assert "noisy" in columns.loc["segment", "top_values"]
+    # One profile of the columns: the spreadsheet copy's "columns" sheet says the same.
+    profile = column_profile(frame)
+    shared = list(profile.columns)
+    pd.testing.assert_frame_equal(columns[shared], profile)
     assert summary.target_is_categorical
     assert summary.target["share"].sum() == pytest.approx(1.0)
 

@@ -38,12 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from trimode.core.errors import DataError
 from trimode.core.kinds import kind_of
 from trimode.core.layout import SAMPLE_COPIES
+from trimode.data.profile import column_profile
 
 # A function that writes a file at the path it is given.
 Writer = Callable[[Path], object]
@@ -56,8 +56,6 @@ EXCEL_TEXT = 32_767
 EXCEL_DIGITS = 15
 # The first characters that make a spreadsheet read text as a formula (OWASP's list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# How many of a column's most frequent values the summary lists.
-TOP_VALUES = 5
 SAMPLE_SHEET, COLUMNS_SHEET = "sample", "columns"
 DATE_FORMATS = {
     dt.datetime: "yyyy-mm-dd hh:mm:ss",
@@ -220,49 +218,8 @@ def check_fits_excel(frame: pd.DataFrame) -> None:
 
 
 def column_summary(frame: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
-    """One row per column: its type (the Parquet file's), kind, missing values (count and
-    share of the rows), distinct values, min and max (numbers and dates) or the most
-    frequent values with their counts (text, booleans)."""
-    rows = []
-    for name in frame.columns:
-        values = frame[name]
-        present = values.dropna()
-        kind = kind_of(values)
-        ranged = kind in ("number", "date")
-        rows.append(
-            {
-                "column": str(name),
-                "type": types.get(str(name), str(values.dtype)),
-                "kind": kind,
-                "missing": int(values.isna().sum()),
-                "missing_share": float(values.isna().mean()) if len(values) else 0.0,
-                "distinct": int(present.astype(str).nunique()),
-                "min": _scalar(present.min()) if ranged and len(present) else None,
-                "max": _scalar(present.max()) if ranged and len(present) else None,
-                "top_values": "" if ranged else top_values(present),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _scalar(value: Any) -> Any:
-    """A numpy scalar as the Python value it holds; anything else as it is."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def top_values(present: pd.Series) -> str:
-    """The most frequent values with their counts, "basic (812); plus (401)", most
-    frequent first, ties in the values' order."""
-    counts = present.astype(str).value_counts()
-    counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
-    return "; ".join(
-        f"{_shortened(value)} ({count:,})" for value, count in counts.head(TOP_VALUES).items()
-    )
-
-
-def _shortened(text: str, most: int = 40) -> str:
-    """Text of at most `most` characters, cut with an ellipsis."""
-    return text if len(text) <= most else text[: most - 1] + "…"
+    """The "columns" sheet: one row per column, as data/profile.py profiles it."""
+    return column_profile(frame, types).reset_index()
 
 
 def write_workbook(frame: pd.DataFrame, types: dict[str, str], path: Path) -> dict[str, list[str]]:

@@ -31,10 +31,13 @@ from sklearn.metrics import confusion_matrix
 from trimode.core.kinds import kind_of
 from trimode.core.specs import FeatureSchema
 from trimode.core.tasks import Task
+from trimode.data.profile import column_profile
 from trimode.data.schema import infer_schema
 from trimode.modelling.features import to_timestamps
 
 MISSING = "(missing)"
+# What data_summary adds to a numeric column's profile (which has its min and max).
+STATISTICS = ["mean", "std", "25%", "50%", "75%"]
 # A numeric target with at most this many distinct integer values is summarised as classes.
 MAX_TARGET_CLASSES = 20
 
@@ -50,34 +53,25 @@ class DataSummary:
 
 
 def data_summary(
-    frame: pd.DataFrame, target: str, top_categories: int = 5, schema: FeatureSchema | None = None
+    frame: pd.DataFrame, target: str, schema: FeatureSchema | None = None
 ) -> DataSummary:
-    """Per column: role, type, missing values, distinct values, numeric distribution, top
-    categories.
+    """Per column: its role (the schema's), then its profile (data/profile.py: type, kind,
+    missing values, distinct values, min and max or the most frequent values), and the
+    mean, spread and quartiles of a number.
 
     The target is summarised as class counts and shares when it is categorical
     (or integer with few values), as a distribution otherwise.
     """
     schema = schema or infer_schema(frame, target)
     roles = schema.roles(target)
-    rows = []
-    for column in frame.columns:
-        values = frame[column]
-        row = {
-            "column": column,
-            "role": roles.get(column, "not used"),
-            "dtype": str(values.dtype),
-            "missing": int(values.isna().sum()),
-            "missing_share": float(values.isna().mean()) if len(values) else 0.0,
-            "n_unique": int(values.nunique()),
-        }
-        if column in schema.numeric or (column == target and _is_numeric(values)):
-            row.update(_distribution(values))
-        else:
-            shares = values.value_counts(normalize=True).head(top_categories)
-            row["top_categories"] = ", ".join(f"{k} ({v:.0%})" for k, v in shares.items())
-        rows.append(row)
-    columns = pd.DataFrame(rows).set_index("column")
+    columns = column_profile(frame)
+    columns.insert(0, "role", [roles.get(column, "not used") for column in frame.columns])
+    spread = {
+        str(column): _distribution(frame[column])
+        for column in frame.columns
+        if columns.loc[str(column), "kind"] == "number"
+    }
+    columns = columns.join(pd.DataFrame.from_dict(spread, orient="index")[STATISTICS])
     y = frame[target]
     categorical = not _is_numeric(y) or (
         pd.api.types.is_integer_dtype(y) and y.nunique() <= MAX_TARGET_CLASSES
