@@ -5,7 +5,7 @@ Plots are PNG images embedded in the page; its style (page.css) and script (page
 plain JavaScript, no library) are inlined, and the held-out rows the slice explorer
 works on are embedded as JSON (explorer.py): nothing is fetched when it opens. The
 page reads without its script; the script makes the larger tables sortable and
-filterable and fills the explorer. The page's markup is the template report.html
+filterable and fills the explorer. The page's markup is the template page.html
 (Jinja, autoescaped: every piece of text comes out escaped); this module works out what
 goes in it.
 """
@@ -114,7 +114,7 @@ def artifact_hash(manifest: dict[str, Any]) -> str | None:
 
 @functools.cache
 def _environment() -> Environment:
-    """The page's templates (report.html, sections.html), files of this package: autoescaped,
+    """The page's templates (page.html, sections.html), files of this package: autoescaped,
     a missing value an error rather than an empty string."""
     return Environment(
         loader=FunctionLoader(_asset),
@@ -125,8 +125,8 @@ def _environment() -> Environment:
 
 
 def _template() -> Template:
-    """report.html: the whole page."""
-    return _environment().get_template("report.html")
+    """page.html: the whole page."""
+    return _environment().get_template("page.html")
 
 
 def expectations_section(
