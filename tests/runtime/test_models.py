@@ -19,6 +19,7 @@ from trimode.artifacts.model_file import load_model, save_model
 from trimode.artifacts.skops_io import types_in
 from trimode.artifacts.trust import trusted_types
 from trimode.config.model import ColumnsConfig
+from trimode.core.cache import CACHE_VARIABLE
 from trimode.core.errors import ArtifactError, ConfigError
 from trimode.core.io import json_safe
 from trimode.core.project import Project, project_at
@@ -262,9 +263,9 @@ def test_a_repeated_load_fits_nothing(ridge, project, tmp_path, monkeypatch):
     TRIMODE_CACHE_DIR: a second load of the same model fits no model to learn it."""
     folder, model, manifest, x = ridge
     cache = tmp_path / "cache"
-    monkeypatch.setenv(trust.CACHE_VARIABLE, str(cache))
+    monkeypatch.setenv(CACHE_VARIABLE, str(cache))
     load_model(folder / "model.skops", manifest, project)
-    assert list(cache.glob("*.json"))
+    assert list((cache / "trusted-types").glob("*.json"))
 
     def no_fit(*arguments):
         raise AssertionError("a model was fitted to learn its types again")
@@ -275,3 +276,34 @@ def test_a_repeated_load_fits_nothing(ridge, project, tmp_path, monkeypatch):
     # Other parameters are another model: learnt afresh, not taken from the cache.
     with pytest.raises(AssertionError, match="fitted to learn its types"):
         load_model(folder / "model.skops", manifest | {"params": {"alpha": 3.0}}, project)
+
+
+def test_a_repeated_parameter_check_fits_nothing_and_still_refuses(tmp_path, monkeypatch):
+    """Checking train.params fits the estimator on a few rows once; the answer is kept per
+    class, parameters and scikit-learn version, so the next load (the commit hook loads
+    the configs many times) fits nothing and refuses the same bad value alike."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from trimode.workflows.session import load_config
+
+    from .conftest import make_configs
+
+    monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path / "cache"))
+    good = {"train": {"params": {"hist_gradient_boosting": {"max_iter": 7}}}}
+    bad = {"train": {"params": {"hist_gradient_boosting": {"max_iter": 0}}}}
+    configs = {
+        name: make_configs(tmp_path / name, base=base)
+        for name, base in [("good", good), ("bad", bad)]
+    }
+    load_config("test", configs["good"])
+    with pytest.raises(ConfigError, match=r"train\.params\.hist_gradient_boosting.*max_iter"):
+        load_config("test", configs["bad"])
+    assert len(list((tmp_path / "cache" / "parameter-checks").glob("*.json"))) == 2
+
+    def forbidden(self, *args, **kwargs):
+        raise AssertionError("a cached parameter check fitted a model")
+
+    monkeypatch.setattr(HistGradientBoostingClassifier, "fit", forbidden)
+    load_config("test", configs["good"])
+    with pytest.raises(ConfigError, match=r"train\.params\.hist_gradient_boosting.*max_iter"):
+        load_config("test", configs["bad"])

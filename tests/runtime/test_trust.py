@@ -24,8 +24,8 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import SVC
 
 from trimode.artifacts.model_file import load_model, read_manifest
-from trimode.artifacts.trust import CACHE_VARIABLE
 from trimode.cli.main import main
+from trimode.core.cache import CACHE_VARIABLE
 from trimode.core.errors import ArtifactError
 from trimode.core.layout import MANIFEST_FILE, MODEL_FILE
 from trimode.core.project import Project, find_project
@@ -203,7 +203,7 @@ def test_a_repeated_load_fits_nothing(trained, tmp_path, cache, monkeypatch):
     monkeypatch.setattr(sklearn.pipeline.Pipeline, "fit", counted)
     load_model(folder / MODEL_FILE, manifest, project)
     assert fits, "the first load derives the list of types by fitting"
-    assert len(list(cache.glob("*.json"))) == 1
+    assert len(list((cache / "trusted-types").glob("*.json"))) == 1
 
     def forbidden(self, *args, **kwargs):
         raise Fitted
@@ -308,7 +308,7 @@ def test_with_the_types_cached_a_hostile_artifact_is_still_refused(
 ):
     project = project_of(trained)
     load_model(trained.output_dir / MODEL_FILE, read_manifest(trained.output_dir), project)
-    assert list(cache.glob("*.json"))
+    assert list((cache / "trusted-types").glob("*.json"))
     folder = Path(shutil.copytree(trained.output_dir, tmp_path / "artifact"))
     damage, refusal = HOSTILE[hostile]
     damage(folder)

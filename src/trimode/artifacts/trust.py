@@ -18,13 +18,10 @@ not beside any artifact.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import importlib
 import json
-import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -37,8 +34,9 @@ from sklearn.preprocessing import FunctionTransformer
 
 from trimode.artifacts.skops_io import skops_io, types_in
 from trimode.config.model import ColumnsConfig
+from trimode.core import cache
 from trimode.core.errors import ArtifactError, ProjectError
-from trimode.core.io import json_safe, write_json
+from trimode.core.io import json_safe
 from trimode.core.layout import VERSION
 from trimode.core.project import Project
 from trimode.core.tasks import Task, task_named
@@ -81,7 +79,7 @@ BASIC_TYPES = frozenset(
 )
 # Rows of the built-in data set a model is fitted on to learn its types.
 FIT_ROWS = 500
-CACHE_VARIABLE = "TRIMODE_CACHE_DIR"
+CACHE_KIND = "trusted-types"
 
 
 class CannotBuild(Exception):
@@ -225,18 +223,16 @@ def _types_of(
     # The project's code the types depend on: its preprocessing, and its registry (which
     # may define the estimator classes themselves).
     sources = [_source_hash(project.module(key)) for key in ("features", "models")]
-    key = hashlib.sha256(
-        json.dumps([VERSION, _versions(), described, task.name, kind, *sources]).encode()
-    ).hexdigest()
-    cached = _read_cache(key)
-    if cached is not None:
-        return cached
+    key = cache.key_of(VERSION, _versions(), described, task.name, kind, *sources)
+    cached = cache.read(CACHE_KIND, key)
+    if isinstance(cached, list) and all(isinstance(item, str) for item in cached):
+        return frozenset(cached)
     try:
         estimator = build()
     except Exception as error:  # the project's registry code: whatever it raises
         raise CannotBuild(str(error)) from error
     types = _derive(project, task, kind, estimator)
-    _write_cache(key, types)
+    cache.write(CACHE_KIND, key, sorted(types))
     return types
 
 
@@ -275,35 +271,3 @@ def _versions() -> list[str]:
     from importlib import metadata
 
     return [metadata.version(name) for name in ("scikit-learn", "skops", "numpy")]
-
-
-def cache_dir() -> Path:
-    """Where derived lists of types are kept: TRIMODE_CACHE_DIR, else the user's cache
-    folder (XDG on Linux, Library/Caches on macOS, LOCALAPPDATA on Windows)."""
-    given = os.environ.get(CACHE_VARIABLE)
-    if given:
-        return Path(given)
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "trimode" / "trusted-types"
-
-
-def _read_cache(key: str) -> frozenset[str] | None:
-    try:
-        entry = json.loads((cache_dir() / f"{key}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    types = entry.get("types") if isinstance(entry, dict) else None
-    if not isinstance(types, list) or not all(isinstance(item, str) for item in types):
-        return None
-    return frozenset(types)
-
-
-def _write_cache(key: str, types: frozenset[str]) -> None:
-    """Keep the list for the next load; a cache that cannot be written is no error."""
-    with contextlib.suppress(OSError):
-        write_json(cache_dir() / f"{key}.json", {"runtime": VERSION, "types": sorted(types)})

@@ -22,6 +22,7 @@ from sklearn.preprocessing import FunctionTransformer
 from trimode.config.checks import problem
 from trimode.config.model import Config
 from trimode.config.wording import Problem
+from trimode.core import cache
 from trimode.core.errors import ConfigError
 from trimode.core.io import json_safe
 from trimode.core.project import Project
@@ -31,8 +32,10 @@ from trimode.modelling.splitting import Split
 
 # Parameters that say how to run, not what to learn: never carried from one mode to another.
 RUNTIME_PARAMS = frozenset({"n_jobs", "random_state", "verbose", "warm_start"})
-# Rows of the small data set a model is fitted on to check its hyper-parameters.
+# Rows of the small data set a model is fitted on to check its hyper-parameters, and the
+# cache of the answers (bumped when the check changes).
 CHECK_ROWS = 40
+CHECK_KIND, CHECK_VERSION = "parameter-checks", 1
 # The name of the pipeline's first step when features.py has an add_features.
 ADD_FEATURES_STEP = "add_features"
 
@@ -119,8 +122,25 @@ def invalid_params(estimator: BaseEstimator) -> str | None:
 
     scikit-learn checks parameters when fitting; a fit on a few rows is that check, with
     public API only. Its parameter errors are both ValueError and TypeError; a fit that
-    fails otherwise (these rows are not the user's data) says nothing about them.
+    fails otherwise (these rows are not the user's data) says nothing about them. The
+    answer is kept (core/cache.py) per estimator class, parameters and library versions:
+    every config load checks the same parameters, the commit hook's many times.
     """
+    kind = type(estimator)
+    key = cache.key_of(
+        CHECK_VERSION, class_path(estimator), _sklearn_version(), estimator.get_params(deep=False)
+    )
+    found = cache.read(CHECK_KIND, key)
+    if isinstance(found, dict) and set(found) == {"invalid"}:
+        return found["invalid"]
+    invalid = _fit_check(estimator)
+    if kind.__module__.startswith("sklearn."):  # a class of the project's may change
+        cache.write(CHECK_KIND, key, {"invalid": invalid})
+    return invalid
+
+
+def _fit_check(estimator: BaseEstimator) -> str | None:
+    """What fitting the estimator on a few rows says of its parameters (invalid_params)."""
     rows = np.random.default_rng(0).normal(size=(CHECK_ROWS, 3))
     target = (rows[:, 0] > 0).astype(int) if is_classifier(estimator) else rows[:, 0]
     try:
@@ -186,3 +206,10 @@ def as_preprocessed(model: Pipeline, split: Split) -> tuple[Pipeline, Split]:
         split.y_train,
         split.y_test,
     )
+
+
+def _sklearn_version() -> str:
+    """scikit-learn's version: its parameter checks change with it."""
+    from importlib import metadata
+
+    return metadata.version("scikit-learn")
