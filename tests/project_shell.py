@@ -193,7 +193,8 @@ def set_up_project(template: Path, root: Path, answers: dict) -> Project:
     if not (folder / ".git").is_dir():
         project.run("git", "init", "--quiet", "--initial-branch=main")
     set_git_identity(project)
-    project.run("uv", "sync", "--quiet")
+    # Bytecode compiled at install: the hooks and tests start many Pythons.
+    project.run("uv", "sync", "--quiet", "--compile-bytecode")
     project.run("uv", "run", "--quiet", "pre-commit", "install")
     assert (folder / ".git" / "hooks" / "pre-commit").is_file()
     return project
