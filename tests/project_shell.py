@@ -73,8 +73,10 @@ class Project:
 
     folder: Path
     env: dict[str, str]
-    # The commit of the fresh project, hooks running (see the project fixture).
+    # The commit of the fresh project, hooks running (see the project fixture), and its
+    # wall time.
     first_commit: HookRun | None = None
+    first_commit_s: float = 0.0
 
     def run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
         """Run a command in the project folder (output and errors in one stream)."""

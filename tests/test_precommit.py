@@ -17,6 +17,7 @@ the last commit left it.
 import json
 import math
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,9 @@ def project(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Pr
     """The generated project with its environment and hooks, set up as its README says."""
     project = set_up_project(template_repo, tmp_path_factory.mktemp("precommit"), {})
     project.run("git", "add", "--all")
+    start = time.perf_counter()
     project.first_commit = project.commit("Fresh project")
+    project.first_commit_s = time.perf_counter() - start
     if project.first_commit.returncode != 0:
         # test_fresh_project_... reports it; the other tests need a commit to start from.
         project.run("git", "commit", "--quiet", "--no-verify", "--message", "Fresh project")
@@ -84,13 +87,17 @@ def test_hooks_are_local_and_run_through_uv(project):
     assert "pytest" in next(hook for hook in hooks if hook["id"] == "test-mode")["entry"]
 
 
-def test_fresh_project_is_committed_and_passes_every_hook(project):
+def test_fresh_project_is_committed_and_passes_every_hook(project, record_property):
     commit = project.first_commit
+    record_property("wall_time", f"{project.first_commit_s:6.2f} s  git commit (a fresh project)")
     assert commit.returncode == 0, commit.output
     assert commit.status("test-mode") == "Passed", commit.output
     assert commit.failed() == set(), commit.output
 
+    start = time.perf_counter()
     every = project.pre_commit("run", "--all-files")
+    elapsed = time.perf_counter() - start
+    record_property("wall_time", f"{elapsed:6.2f} s  uv run pre-commit run --all-files")
     assert every.returncode == 0, every.output
     assert every.status("test-mode") == "Passed", every.output
     # No hook rewrote a file of the fresh project.
