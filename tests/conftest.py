@@ -8,7 +8,7 @@ from pathlib import Path
 
 import postgres_server
 import pytest
-from generated import Environment, make_environment
+from generated import Environment, Walkthroughs, make_environment
 from rendering import (
     Case,
     environment_with,
@@ -133,11 +133,21 @@ def chromium() -> str:
 
 @pytest.fixture(scope="session")
 def environment(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Environment:
-    """Both generated projects installed (extras and dev groups) in one venv, once a session.
+    """Both generated projects, each set up once a session in its own environment (`uv
+    sync`: the runtime from the template repository's tag, the extras, the dev group).
 
     Slow tests only; they carry generated.XDIST_GROUP so that one xdist worker makes it.
     """
     return make_environment(template_repo, tmp_path_factory.mktemp("generated"))
+
+
+@pytest.fixture(scope="session")
+def walkthroughs(
+    environment: Environment, tmp_path_factory: pytest.TempPathFactory
+) -> Walkthroughs:
+    """Every mode of each generated project through its own script, once a session, on
+    first use (see generated.Walkthrough)."""
+    return Walkthroughs(environment, tmp_path_factory.mktemp("walkthroughs"))
 
 
 def recorded(terminalreporter, name: str) -> list[tuple[str, object]]:

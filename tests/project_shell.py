@@ -73,8 +73,10 @@ class Project:
 
     folder: Path
     env: dict[str, str]
-    # The commit of the fresh project, hooks running (see the project fixture).
+    # The commit of the fresh project, hooks running (see the project fixture), and its
+    # wall time.
     first_commit: HookRun | None = None
+    first_commit_s: float = 0.0
 
     def run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
         """Run a command in the project folder (output and errors in one stream)."""
@@ -193,7 +195,8 @@ def set_up_project(template: Path, root: Path, answers: dict) -> Project:
     if not (folder / ".git").is_dir():
         project.run("git", "init", "--quiet", "--initial-branch=main")
     set_git_identity(project)
-    project.run("uv", "sync", "--quiet")
+    # Bytecode compiled at install: the hooks and tests start many Pythons.
+    project.run("uv", "sync", "--quiet", "--compile-bytecode")
     project.run("uv", "run", "--quiet", "pre-commit", "install")
     assert (folder / ".git" / "hooks" / "pre-commit").is_file()
     return project

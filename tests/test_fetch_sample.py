@@ -1,12 +1,14 @@
 """`fetch-sample` in generated projects, from every kind of source, made in the test.
 
-For both generated projects (the shared environment of generated.py, installed with
-the `http` and `postgres` extras), configs/test.toml is pointed at a source of a few
+In the generated projects (each in its own environment, installed with the `http` and
+`postgres` extras: generated.py), configs/test.toml is pointed at a source of a few
 thousand synthetic rows: a CSV file, a folder of Parquet files, a Parquet file served
 over http by a server on 127.0.0.1, a SQLite table and a table in a real PostgreSQL
-server. The real command line fetches a sample (twice: the same hash), then the
-source's columns change (one dropped, one added, one retyped) and a fetch warns about
-each; `train --mode test` trains on the fetched sample.
+server; each kind once, the two projects (tasks) taking turns. The project's own
+script (`uv run <slug> fetch-sample`) fetches a sample (twice: the same hash), `train
+--mode test` trains on it, then the source's columns change (one dropped, one added,
+one retyped): the data contract refuses the new sample until the user accepts the
+change, and the fetch then warns about each.
 
 PostgreSQL: TRIMODE_TEST_POSTGRES_URL (.ci/run sets it) or, when it is not set, a
 server these tests start (postgres_server.py). When none can be started the
@@ -20,24 +22,33 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
-from generated import PROJECTS, XDIST_GROUP, Environment, Generated, ok, projects
+from generated import CLASSIFICATION, REGRESSION, Environment, Installed, ok, on
 from http_files import http_server
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(XDIST_GROUP)]
+pytestmark = pytest.mark.slow
 
 SOURCE_ROWS = 6_000
 TEST_ROWS = 3_000  # data.max_rows in configs/test.toml
 HUMAN_ROWS = 50_000  # data.max_rows in configs/human.toml: more than the source holds
 DROPPED, ADDED, RETYPED = "device", "referral_code", "age"
-KINDS = ["csv", "parquet-folder", "parquet-http", "sqlite", "postgres"]
+# Each kind of source once, the projects taking turns (the task changes the sample:
+# stratified by the target in classification).
+KINDS = {
+    "csv": CLASSIFICATION,
+    "parquet-folder": REGRESSION,
+    "parquet-http": REGRESSION,
+    "sqlite": CLASSIFICATION,
+    "postgres": REGRESSION,
+}
 
 # Run by the environment's python: write the source (original or drifted), print its columns.
 MAKE_SOURCE = """
 import json, shutil, sys
 from pathlib import Path
 import pandas as pd
-from {package}.ingest.synthetic import make_dataset
+from trimode.data.synthetic import make_dataset
 
 task, kind, where, variant, rows = sys.argv[1:6]
 frame = make_dataset(task, int(rows), seed=5)
@@ -90,20 +101,16 @@ def pointed_at(folder: Path, mode: str, source: str, table: str = "") -> Iterato
 class Sources:
     """Make the sources of one kind for one generated project, original or drifted."""
 
-    def __init__(self, environment: Environment, generated: Generated, kind: str, root: Path):
-        self.environment = environment
-        self.generated = generated
+    def __init__(self, installed: Installed, kind: str, root: Path):
+        self.installed = installed
         self.kind = kind
         self.root = root
 
     def make(self, where: str, variant: str) -> list[str]:
         """Write the source at where (a path, or URL#table); return its columns."""
-        script = MAKE_SOURCE.format(
-            package=self.generated.package, dropped=DROPPED, added=ADDED, retyped=RETYPED
-        )
-        python = self.environment.command("python")
-        arguments = [self.generated.task, self.kind, where, variant, str(SOURCE_ROWS)]
-        made = ok(self.environment.run(python, "-c", script, *arguments, cwd=self.root))
+        script = MAKE_SOURCE.format(dropped=DROPPED, added=ADDED, retyped=RETYPED)
+        task = self.installed.generated.task
+        made = ok(self.installed.python(script, task, self.kind, where, variant, str(SOURCE_ROWS)))
         return json.loads(made.stdout.strip().splitlines()[-1])
 
 
@@ -112,24 +119,16 @@ def read_meta(folder: Path, mode: str = "test") -> dict:
     return json.loads((folder / "data" / mode / "sample.meta.json").read_text(encoding="utf-8"))
 
 
-def fetch(environment: Environment, generated: Generated, mode: str = "test") -> tuple[str, dict]:
+def fetch(installed: Installed, mode: str = "test") -> tuple[str, dict]:
     """Run `fetch-sample --mode <mode>`; return its standard output and the sample's metadata."""
-    folder = environment.folders[generated.slug]
-    command = [environment.command("python"), "-m", generated.package, "fetch-sample"]
-    result = ok(environment.run(*command, "--mode", mode, cwd=folder))
-    return result.stdout, read_meta(folder, mode)
+    result = ok(installed.script("fetch-sample", "--mode", mode))
+    return result.stdout, read_meta(installed.folder, mode)
 
 
-def read_sample(environment: Environment, generated: Generated, mode: str) -> dict:
-    """Rows and columns of data/<mode>/sample.parquet, read by the environment's pyarrow."""
-    folder = environment.folders[generated.slug]
-    script = (
-        "import json, sys, pyarrow.parquet as pq; table = pq.read_table(sys.argv[1]); "
-        "print(json.dumps({'rows': table.num_rows, 'columns': table.column_names}))"
-    )
-    path = folder / "data" / mode / "sample.parquet"
-    result = ok(environment.run(environment.command("python"), "-c", script, str(path), cwd=folder))
-    return json.loads(result.stdout)
+def read_sample(installed: Installed, mode: str) -> dict:
+    """Rows and columns of data/<mode>/sample.parquet."""
+    table = pq.read_table(installed.folder / "data" / mode / "sample.parquet")
+    return {"rows": table.num_rows, "columns": table.column_names}
 
 
 @contextmanager
@@ -150,25 +149,22 @@ def source_of(kind: str, sources: Sources, request) -> Iterator[tuple[str, str, 
         yield url, "customers", f"{url}#customers"
     else:
         url = request.getfixturevalue("postgres_url")
-        table = f"customers_{sources.generated.task}"
+        table = f"customers_{sources.installed.generated.task}"
         yield url, table, f"{url}#{table}"
 
 
-@pytest.mark.parametrize("kind", KINDS)
-@projects
-def test_fetch_sample_then_train(generated, kind, environment, tmp_path, request):
-    folder = environment.folders[generated.slug]
-    sources = Sources(environment, generated, kind, tmp_path)
+@pytest.mark.parametrize("kind", [on(project, kind) for kind, project in KINDS.items()])
+def test_fetch_sample_then_train(kind, environment: Environment, tmp_path, request):
+    installed = environment[KINDS[kind].slug]
+    folder = installed.folder
+    sources = Sources(installed, kind, tmp_path)
     with source_of(kind, sources, request) as (source, table, where):
         columns = sources.make(where, "original")
         with pointed_at(folder, "test", source, table):
-            stdout, meta = fetch(environment, generated)
+            stdout, meta = fetch(installed)
             assert "warning" not in stdout.lower(), stdout
             assert f"{TEST_ROWS:,} of {SOURCE_ROWS:,} rows" in stdout, stdout
-            assert read_sample(environment, generated, "test") == {
-                "rows": TEST_ROWS,
-                "columns": columns,
-            }
+            assert read_sample(installed, "test") == {"rows": TEST_ROWS, "columns": columns}
             assert (meta["rows_seen"], meta["rows_kept"]) == (SOURCE_ROWS, TEST_ROWS)
             # What a run writes down hides the password of a database URL.
             shown = re.sub(r"^([\w+]+://[^:/@]+):[^@/]+@", r"\1:***@", source)
@@ -180,13 +176,12 @@ def test_fetch_sample_then_train(generated, kind, environment, tmp_path, request
             assert re.fullmatch(r"[0-9a-f]{64}", meta["content_hash"]), meta["content_hash"]
 
             # The same source and seed: the same sample, and no drift to report.
-            again_stdout, again = fetch(environment, generated)
+            again_stdout, again = fetch(installed)
             assert again["content_hash"] == meta["content_hash"]
             assert "warning" not in again_stdout.lower(), again_stdout
 
             # Training in test mode reads the fetched sample (it is up to date: no new fetch).
-            train = [environment.command("python"), "-m", generated.package, "train"]
-            trained = ok(environment.run(*train, "--mode", "test", cwd=folder))
+            trained = ok(installed.script("train", "--mode", "test"))
             assert not re.search(r"(?m)^sample", trained.stdout), trained.stdout
             manifest_path = folder / "outputs" / "test" / "manifest.json"
             data = json.loads(manifest_path.read_text(encoding="utf-8"))["data"]
@@ -196,8 +191,7 @@ def test_fetch_sample_then_train(generated, kind, environment, tmp_path, request
             # contract the first fetch recorded refuses the new sample, naming the dropped
             # and the retyped column, and keeps the last one...
             drifted_columns = sources.make(where, "drifted")
-            command = [environment.command("python"), "-m", generated.package, "fetch-sample"]
-            refused = environment.run(*command, "--mode", "test", cwd=folder)
+            refused = installed.script("fetch-sample", "--mode", "test")
             assert refused.returncode == 2, refused.stdout + refused.stderr
             (line,) = refused.stderr.strip().splitlines()
             assert f"column {DROPPED!r} is missing" in line, line
@@ -208,7 +202,7 @@ def test_fetch_sample_then_train(generated, kind, environment, tmp_path, request
             # ...until the user accepts the change as the message says: the fetch then
             # reports the drift.
             contract.unlink()
-            drift_stdout, drifted = fetch(environment, generated)
+            drift_stdout, drifted = fetch(installed)
             warning = [line for line in drift_stdout.splitlines() if "warning" in line.lower()]
             assert len(warning) == 1, drift_stdout
             assert re.search(rf"added: [^;]*\b{ADDED}\b", warning[0]), warning[0]
@@ -222,36 +216,32 @@ def test_fetch_sample_then_train(generated, kind, environment, tmp_path, request
             # instead of training on a stale sample (the change accepted again).
             sources.make(where, "original")
             contract.unlink()
-            retrained = ok(environment.run(*train, "--mode", "test", cwd=folder))
+            retrained = ok(installed.script("train", "--mode", "test"))
             reason = "sample (the source changed since the last fetch)"
             assert reason in retrained.stdout, retrained.stdout
 
 
-@projects
+@pytest.mark.xdist_group(REGRESSION.group)
 def test_fetch_sample_in_human_mode_keeps_every_row_of_a_small_source(
-    generated, environment, tmp_path
+    environment: Environment, tmp_path
 ):
-    folder = environment.folders[generated.slug]
-    sources = Sources(environment, generated, "csv", tmp_path)
+    installed = environment[REGRESSION.slug]
     path = tmp_path / "customers.csv"
-    columns = sources.make(str(path), "original")
-    with pointed_at(folder, "human", str(path)):
-        stdout, meta = fetch(environment, generated, "human")
+    columns = Sources(installed, "csv", tmp_path).make(str(path), "original")
+    with pointed_at(installed.folder, "human", str(path)):
+        stdout, meta = fetch(installed, "human")
         assert (meta["rows_seen"], meta["rows_kept"]) == (SOURCE_ROWS, SOURCE_ROWS), stdout
         assert meta["sample_rows"] == HUMAN_ROWS
-        assert read_sample(environment, generated, "human") == {
-            "rows": SOURCE_ROWS,
-            "columns": columns,
-        }
-        assert not (folder / "data" / "test").exists()
+        assert read_sample(installed, "human") == {"rows": SOURCE_ROWS, "columns": columns}
+        assert not (installed.folder / "data" / "test").exists()
 
 
-def test_the_same_rows_in_csv_and_parquet_give_the_same_sample(environment, tmp_path):
-    generated = PROJECTS[0]
-    folder = environment.folders[generated.slug]
+@pytest.mark.xdist_group(CLASSIFICATION.group)
+def test_the_same_rows_in_csv_and_parquet_give_the_same_sample(environment: Environment, tmp_path):
+    installed = environment[CLASSIFICATION.slug]
     hashes = {}
     for kind, where in [("csv", "customers.csv"), ("parquet-http", "customers.parquet")]:
-        Sources(environment, generated, kind, tmp_path).make(str(tmp_path / where), "original")
-        with pointed_at(folder, "test", str(tmp_path / where)):
-            hashes[where] = fetch(environment, generated)[1]["content_hash"]
+        Sources(installed, kind, tmp_path).make(str(tmp_path / where), "original")
+        with pointed_at(installed.folder, "test", str(tmp_path / where)):
+            hashes[where] = fetch(installed)[1]["content_hash"]
     assert len(set(hashes.values())) == 1, hashes

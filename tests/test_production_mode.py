@@ -1,12 +1,15 @@
 """Production mode in generated projects, through the real command line.
 
-For both generated projects (the shared environment of generated.py, installed with
-the `dask` extra): a production run on the embedded data set at its default size
-(200,000 rows) publishes a model whose manifest has every field, and `predict`
-scores a file larger than one batch with it; a run whose threshold cannot be met
-exits 3 and leaves the previous artifact untouched; and a run on a Dask cluster the
-test starts (a scheduler and two worker processes, as on a real cluster) gives a
-model of the same quality as the local run, reading a partitioned Parquet source.
+For both generated projects (each in its own environment, installed with the `dask`
+extra: generated.py): the walkthrough's production run, after promote, on every row of
+the built-in data set (the default project at its default size, 200,000 rows; the other
+on 20,000) publishes a model whose manifest has every field, and `predict` scores a file
+larger than one batch with it. Then, once each (not per project, on the regression
+project): a run whose threshold cannot be met exits 3 and leaves the previous artifact
+untouched; a run on a Dask cluster the test starts (a scheduler and two worker
+processes, as on a real cluster) gives a model of the same quality as the local run,
+reading a partitioned Parquet source; and a Dask run without a scheduler starts and
+stops a local cluster.
 """
 
 import json
@@ -17,44 +20,26 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
-from generated import PROJECTS, XDIST_GROUP, Environment, Generated, ok, projects
+from generated import (
+    PRODUCTION,
+    REGRESSION,
+    Environment,
+    Installed,
+    make_rows,
+    ok,
+    projects,
+    read_json,
+)
+from rendering import VERSION
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(XDIST_GROUP)]
+pytestmark = pytest.mark.slow
 
 EMBEDDED_ROWS = 200_000  # data.synthetic_rows in configs/base.toml
-PREDICT_ROWS = 250_000  # more than predict's default batch of 100,000 rows
 
-# Run by the environment's python: write `rows` unseen synthetic rows (an ID column in
-# front, the target dropped) to a Parquet file, or to a folder of `parts` Parquet files.
-MAKE_ROWS = """
-import sys
-from pathlib import Path
-import numpy as np
-from {package}.ingest.synthetic import TARGETS, make_dataset
-
-task, rows, where, parts, seed = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), 9
-frame = make_dataset(task, rows, seed=seed)
-if parts == 1:
-    frame = frame.drop(columns=TARGETS[task])
-    frame.insert(0, "customer_id", np.arange(rows))
-    frame.to_parquet(where, index=False)
-else:
-    Path(where).mkdir()
-    step = -(-rows // parts)
-    for part in range(parts):
-        chunk = frame.iloc[part * step : (part + 1) * step]
-        chunk.to_parquet(f"{{where}}/part-{{part}}.parquet", index=False)
-"""
-# Run by the environment's python: print a Parquet file's row count and column names.
-DESCRIBE = """
-import json, sys
-import pyarrow.parquet as pq
-metadata = pq.read_metadata(sys.argv[1])
-print(json.dumps({"rows": metadata.num_rows, "columns": metadata.schema.names}))
-"""
-# Run by the environment's python: what a Dask scheduler has done so far (its count of
-# task transitions, and the prefixes of the tasks it ran: read_parquet, joblib's batches).
+# Run by the project's python: what a Dask scheduler has done so far (its count of task
+# transitions, and the prefixes of the tasks it ran: read_parquet, joblib's batches).
 SCHEDULER_STATE = """
 import json, sys
 from distributed import Client
@@ -65,22 +50,6 @@ def state(dask_scheduler):
 with Client(sys.argv[1], timeout=30) as client:
     print(json.dumps(client.run_on_scheduler(state)))
 """
-# Run by the environment's python: the sha256 of a file.
-SHA256 = "import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest())"
-
-
-def run_cli(environment: Environment, generated: Generated, *arguments: str):
-    """Run the generated project's command line in its folder; return the result."""
-    folder = environment.folders[generated.slug]
-    python = environment.command("python")
-    return environment.run(python, "-m", generated.package, *arguments, cwd=folder)
-
-
-def make_rows(environment: Environment, generated: Generated, rows: int, where: Path, parts=1):
-    script = MAKE_ROWS.format(package=generated.package)
-    folder = environment.folders[generated.slug]
-    arguments = [generated.task, str(rows), str(where), str(parts)]
-    ok(environment.run(environment.command("python"), "-c", script, *arguments, cwd=folder))
 
 
 def outputs_in(folder: Path) -> tuple[str, str]:
@@ -88,9 +57,12 @@ def outputs_in(folder: Path) -> tuple[str, str]:
     return (r"\Z", f'\n[outputs]\nroot = "{folder.as_posix()}"\n')
 
 
-def configs_with(generated: Generated, environment: Environment, folder: Path, edits) -> Path:
-    """A copy of the project's configs/ in folder, production.toml edited by regex."""
-    configs = Path(shutil.copytree(environment.folders[generated.slug] / "configs", folder))
+def configs_with(installed: Installed, folder: Path, edits) -> Path:
+    """A copy of the project's configs/ in folder, production.toml edited by regex, and of
+    its pyproject.toml beside it (the root of configs is a project: its [tool.trimode]
+    names the project's code, installed in its environment)."""
+    configs = Path(shutil.copytree(installed.folder / "configs", folder))
+    shutil.copy2(installed.folder / "pyproject.toml", folder.parent)
     path = configs / "production.toml"
     text = path.read_text(encoding="utf-8")
     for pattern, replacement in edits:
@@ -100,131 +72,114 @@ def configs_with(generated: Generated, environment: Environment, folder: Path, e
     return configs
 
 
-def read_json(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
+def train_production(installed: Installed, configs: Path) -> subprocess.CompletedProcess:
+    """`uv run <slug> train --mode production` on the configs of a folder."""
+    return installed.script("train", "--mode", "production", "--config-dir", str(configs))
 
 
 @projects
-def test_production_run_on_the_embedded_data_then_predict(generated, environment, tmp_path):
-    folder = environment.folders[generated.slug]
-    outputs = folder / "outputs" / "production"
-    shutil.rmtree(outputs, ignore_errors=True)
-    trained = ok(run_cli(environment, generated, "train", "--mode", "production"))
-    assert "quality gate passed" in trained.stdout
-
-    manifest = read_json(outputs / "manifest.json")
-    python = environment.command("python")
-    fields = (
-        f"import json; from {generated.package}.publishing.manifest import FIELDS; "
-        "print(json.dumps(FIELDS))"
-    )
-    assert list(manifest) == json.loads(
-        ok(environment.run(python, "-c", fields, cwd=folder)).stdout
-    )
+def test_production_run_on_the_embedded_data_then_predict(
+    generated, environment, walkthroughs, record_property
+):
+    walkthrough = walkthroughs.of(generated)
+    size = PRODUCTION[generated.slug]
+    for name in ("train production", "predict"):
+        record_property("wall_time", walkthrough.steps[name].wall_time(generated.slug))
+    assert "quality gate passed" in walkthrough.steps["train production"].result.stdout
+    record = walkthrough.records["production"]
+    manifest = record["manifest"]
+    fields = "import json; from trimode.artifacts.manifest import FIELDS; print(json.dumps(FIELDS))"
+    assert list(manifest) == json.loads(ok(environment[generated.slug].python(fields)).stdout)
     assert (manifest["mode"], manifest["task"]) == ("production", generated.task)
-    assert manifest["data"]["rows"] == EMBEDDED_ROWS
+    assert manifest["data"]["rows"] == (size.rows or EMBEDDED_ROWS)
     assert manifest["data"]["source"] == "synthetic"
     assert re.fullmatch(r"[0-9a-f]{64}", manifest["data"]["content_hash"])
     assert manifest["config"]["data"]["max_rows"] == 0  # every row
     assert manifest["git"]["commit"] is None or re.fullmatch(
         r"[0-9a-f]{40}", manifest["git"]["commit"]
     )
-    assert {"python", "scikit-learn", "skops", "numpy", "pandas"} <= manifest["libraries"].keys()
+    assert {"trimode", "python", "scikit-learn", "skops", "numpy", "pandas"} <= manifest[
+        "libraries"
+    ].keys()
+    assert manifest["libraries"]["trimode"] == VERSION
     assert manifest["gate"]["enforced"] and manifest["gate"]["passed"]
     assert set(manifest["metrics"]) == set(manifest["baseline"])
     assert manifest["started_at"] <= manifest["finished_at"]
     assert {"load", "fit", "evaluate", "save"} <= manifest["timings_s"].keys()
-    digest = ok(environment.run(python, "-c", SHA256, str(outputs / "model.skops"), cwd=folder))
-    assert manifest["artifact"]["sha256"] == digest.stdout.strip()
+    assert manifest["artifact"]["sha256"] == record["model_sha256"]
 
-    rows, predictions = tmp_path / "rows.parquet", tmp_path / "predictions.parquet"
-    make_rows(environment, generated, PREDICT_ROWS, rows)
-    arguments = ["--input", str(rows), "--output", str(predictions), "--keep", "customer_id"]
-    predicted = ok(run_cli(environment, generated, "predict", *arguments))
-    assert f"predicted {PREDICT_ROWS:,} rows" in predicted.stdout
-    described = json.loads(
-        ok(environment.run(python, "-c", DESCRIBE, str(predictions), cwd=folder)).stdout
-    )
-    assert described["rows"] == PREDICT_ROWS
+    predicted = walkthrough.steps["predict"].result.stdout
+    assert size.predict_rows > size.batch_rows
+    assert f"predicted {size.predict_rows:,} rows" in predicted, predicted
+    metadata = pq.read_metadata(walkthrough.predictions)
+    assert metadata.num_rows == size.predict_rows
     expected = ["customer_id", "prediction"]
     if generated.task == "classification":
         expected += [f"probability_{label}" for label in manifest["classes"]]
-    assert described["columns"] == expected
+    assert metadata.schema.names == expected
 
 
-@projects
-def test_a_threshold_that_cannot_be_met_publishes_nothing(generated, environment, tmp_path):
+@pytest.mark.xdist_group(REGRESSION.group)
+def test_a_threshold_that_cannot_be_met_publishes_nothing(environment, tmp_path):
+    installed = environment[REGRESSION.slug]
     outputs = tmp_path / "outputs"
-    primary = "roc_auc" if generated.task == "classification" else "r2"
     small = [
         (r"\[data\]\n", "[data]\nsynthetic_rows = 20_000\n"),
         outputs_in(outputs),
     ]
-    good = configs_with(generated, environment, tmp_path / "good", small)
-    ok(run_cli(environment, generated, "train", "--mode", "production", "--config-dir", str(good)))
+    ok(train_production(installed, configs_with(installed, tmp_path / "good", small)))
     before = {path.name: path.read_bytes() for path in outputs.iterdir()}
     assert {"model.skops", "manifest.json", "metrics.json"} <= before.keys()
 
-    # "primary" is the primary metric, whichever it is.
+    # "primary" is the primary metric, whichever it is (r2 for regression).
     impossible = (r"\nprimary = [\d.]+\n", "\nprimary = 0.9999\n")
-    failing = configs_with(generated, environment, tmp_path / "failing", [*small, impossible])
-    result = run_cli(
-        environment, generated, "train", "--mode", "production", "--config-dir", str(failing)
-    )
+    failing = configs_with(installed, tmp_path / "failing", [*small, impossible])
+    result = train_production(installed, failing)
     assert result.returncode == 3, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "quality gate failed" in lines[0], result.stderr
-    assert f"{primary} is" in lines[0] and "required >= 0.9999" in lines[0]
+    assert "r2 is" in lines[0] and "required >= 0.9999" in lines[0]
     assert {path.name: path.read_bytes() for path in outputs.iterdir()} == before
-    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
-    # Beside the outputs: the two config folders, the data contract production recorded
-    # at its first load (data/production/contract.json), and the MLflow store the good
-    # run was tracked in ([tracking] in configs/base.toml, on with the `mlflow` answer).
-    assert sorted(path.name for path in outputs.parent.iterdir()) == [
+    # Nothing hidden beside them either (a staging folder, a journal), but the lock's file,
+    # which stays on purpose (artifacts/publish.py).
+    hidden = [path.name for path in tmp_path.iterdir() if path.name.startswith(".")]
+    assert hidden in ([], [f".{outputs.name}.lock"]), hidden
+    # Beside the outputs: the project's files (pyproject.toml, two config folders), the
+    # data contract production recorded at its first load (data/production/contract.json),
+    # and the MLflow store the good run was tracked in ([tracking] in configs/base.toml,
+    # on with the `mlflow` answer).
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name not in hidden) == [
         "data",
         "failing",
         "good",
         "mlruns",
         "mlruns.db",
         "outputs",
+        "pyproject.toml",
     ]
     assert (tmp_path / "data" / "production" / "contract.json").is_file()
 
 
 @pytest.fixture(scope="module")
 def dask_cluster(environment: Environment, tmp_path_factory) -> Iterator[str]:
-    """A Dask scheduler and two single-threaded worker processes, started as separate
-    commands as on a real cluster; yield the scheduler's address."""
+    """A Dask scheduler and two single-threaded worker processes of the regression
+    project's environment, started as separate commands as on a real cluster; yield the
+    scheduler's address."""
+    installed = environment[REGRESSION.slug]
     folder = tmp_path_factory.mktemp("dask")
     scheduler_file = folder / "scheduler.json"
-    dask = environment.command("dask")
-    common = {"cwd": folder, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    scheduler = subprocess.Popen(
-        [
-            dask,
-            "scheduler",
-            "--no-dashboard",
-            "--port",
-            "0",
-            "--scheduler-file",
-            str(scheduler_file),
-        ],
-        **common,
-    )
-    workers = subprocess.Popen(
-        [
-            dask,
-            "worker",
-            "--nworkers",
-            "2",
-            "--nthreads",
-            "1",
-            "--no-dashboard",
-            "--scheduler-file",
-            str(scheduler_file),
-        ],
-        **common,
-    )
+    dask = installed.command("dask")
+    common = {
+        "cwd": folder,
+        "env": installed.variables(),
+        "stdout": subprocess.DEVNULL,
+        "stderr": subprocess.DEVNULL,
+    }
+    scheduler_options = ["--no-dashboard", "--port", "0", "--scheduler-file", scheduler_file]
+    scheduler = subprocess.Popen([dask, "scheduler", *scheduler_options], **common)
+    worker_options = ["--nworkers", "2", "--nthreads", "1", "--no-dashboard"]
+    worker_options += ["--scheduler-file", str(scheduler_file)]
+    workers = subprocess.Popen([dask, "worker", *worker_options], **common)
     try:
         deadline = time.monotonic() + 60
         while not scheduler_file.exists() and time.monotonic() < deadline:
@@ -241,19 +196,17 @@ def dask_cluster(environment: Environment, tmp_path_factory) -> Iterator[str]:
                 process.kill()
 
 
-@projects
-def test_a_dask_cluster_gives_a_model_of_the_same_quality(
-    generated, environment, dask_cluster, tmp_path
-):
+@pytest.mark.xdist_group(REGRESSION.group)
+def test_a_dask_cluster_gives_a_model_of_the_same_quality(environment, dask_cluster, tmp_path):
+    installed = environment[REGRESSION.slug]
     source = tmp_path / "parquet-source"
-    make_rows(environment, generated, 40_000, source, parts=4)
+    make_rows(installed, 40_000, source, parts=4)
     manifests = {}
-    python = environment.command("python")
-    folder = environment.folders[generated.slug]
 
     def scheduler_state() -> tuple[int, set[str]]:
-        result = ok(environment.run(python, "-c", SCHEDULER_STATE, dask_cluster, cwd=folder))
-        transitions, prefixes = json.loads(result.stdout)
+        transitions, prefixes = json.loads(
+            ok(installed.python(SCHEDULER_STATE, dask_cluster)).stdout
+        )
         return transitions, set(prefixes)
 
     transitions_before, _ = scheduler_state()
@@ -269,18 +222,8 @@ def test_a_dask_cluster_gives_a_model_of_the_same_quality(
                 f'[compute]\nengine = "dask"\n\n[dask]\nscheduler_address = "{dask_cluster}"\n\n'
             )
             edits.append((r"\[outputs\]\n", cluster + "[outputs]\n"))
-        configs = configs_with(generated, environment, tmp_path / engine / "configs", edits)
-        ok(
-            run_cli(
-                environment,
-                generated,
-                "train",
-                "--mode",
-                "production",
-                "--config-dir",
-                str(configs),
-            )
-        )
+        configs = configs_with(installed, tmp_path / engine / "configs", edits)
+        ok(train_production(installed, configs))
         manifests[engine] = read_json(outputs / "manifest.json")
     local, dask = manifests["local"], manifests["dask"]
     # The cluster did the work: it read the Parquet source, and ran joblib's batches.
@@ -303,39 +246,36 @@ def test_a_dask_cluster_gives_a_model_of_the_same_quality(
     assert dask["gate"]["passed"] and local["gate"]["passed"]
 
 
+@pytest.mark.xdist_group(REGRESSION.group)
 def test_dask_without_a_scheduler_starts_and_stops_a_local_cluster(environment, tmp_path):
-    generated = PROJECTS[0]
+    installed = environment[REGRESSION.slug]
     outputs = tmp_path / "outputs"
     edits = [
         (r"\[data\]\n", "[data]\nsynthetic_rows = 20_000\n"),
         outputs_in(outputs),
         (r"\[outputs\]\n", '[compute]\nengine = "dask"\n\n[dask]\nn_workers = 2\n\n[outputs]\n'),
     ]
-    configs = configs_with(generated, environment, tmp_path / "configs", edits)
-    before = worker_processes(environment)
-    ok(
-        run_cli(
-            environment, generated, "train", "--mode", "production", "--config-dir", str(configs)
-        )
-    )
+    configs = configs_with(installed, tmp_path / "configs", edits)
+    before = worker_processes(installed)
+    ok(train_production(installed, configs))
     manifest = read_json(outputs / "manifest.json")
     assert manifest["compute"]["engine"] == "dask"
     assert manifest["compute"]["scheduler"].startswith(("tcp://127.0.0.1:", "inproc://"))
     assert manifest["compute"]["workers"] == 2
     assert manifest["gate"]["passed"]
     # The run stopped its cluster: no worker process of the environment outlives it.
-    assert worker_processes(environment) <= before
+    assert worker_processes(installed) <= before
 
 
-def worker_processes(environment: Environment) -> set[int]:
-    """Running processes of the environment's python started by multiprocessing (the
-    workers of a local Dask cluster are), read from /proc."""
+def worker_processes(installed: Installed) -> set[int]:
+    """Running processes of the project's python started by multiprocessing (the workers
+    of a local Dask cluster are), read from /proc."""
     found = set()
     for entry in Path("/proc").iterdir():
         try:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except (OSError, ValueError):
             continue
-        if command.startswith(str(environment.venv)) and "multiprocessing" in command:
+        if command.startswith(str(installed.venv)) and "multiprocessing" in command:
             found.add(int(entry.name))
     return found

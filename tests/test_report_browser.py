@@ -1,27 +1,27 @@
 """The report of each task is a page that works in a real browser: headless Chromium.
 
-The generated projects (the shared environment of generated.py) train in test mode and
-write their report, for real, in temporary project roots: binary classification (after
-`compare`, and with tracked runs given to build_report), three classes (the built-in
-`plan` column as the target) and regression. Playwright drives Debian's chromium
-(`executable_path`: browser builds cannot be downloaded here; .ci/run installs it).
-Every number the explorer shows is checked against the rows embedded in the page,
-decoded here in Python, and the worst slices the report computed with pandas; the
-screenshots land in build/test-artifacts/report/ and the session summary lists them.
+The generated projects (generated.py) train in test mode with their own script and
+write their report, for real, in temporary project roots (a copy of their configs and
+pyproject.toml): binary classification (after `compare`, and with tracked runs given to
+build_report), three classes (the built-in `plan` column as the target) and regression.
+Playwright drives Debian's chromium (`executable_path`: browser builds cannot be
+downloaded here; .ci/run installs it). Every number the explorer shows is checked
+against the rows embedded in the page, decoded here in Python, and the worst slices the
+report computed with pandas; the screenshots land in build/test-artifacts/report/ and
+the session summary lists them.
 """
 
 import json
 import re
 import shutil
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from generated import PROJECTS, XDIST_GROUP, Environment, ok
+from generated import CLASSIFICATION, REGRESSION, Environment, Generated, ok, on
 from playwright.sync_api import Browser, Page, sync_playwright
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(XDIST_GROUP)]
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "build" / "test-artifacts" / "report"
@@ -42,61 +42,76 @@ class Case:
     """A task's report: which generated project made it, with which config changes."""
 
     name: str
-    slug: str
+    project: Generated
     overrides: tuple[str, ...] = ()
 
 
 CASES = [
-    Case("binary", "ml-project"),
-    Case("multiclass", "ml-project", ('data.target="plan"',)),
-    Case("regression", "sales-forecast"),
+    Case("binary", CLASSIFICATION),
+    Case("multiclass", CLASSIFICATION, ('data.target="plan"',)),
+    Case("regression", REGRESSION),
 ]
-cases = pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-PACKAGES = {item.slug: item.package for item in PROJECTS}
+BINARY, MULTICLASS, _ = CASES
+# Each case on the xdist worker of its project.
+cases = pytest.mark.parametrize(
+    "case", [on(case.project, case) for case in CASES], ids=[case.name for case in CASES]
+)
 
 
-def command(environment: Environment, case: Case, root: Path, name: str) -> list[str]:
-    """`python -m <package> <name> --mode test` on the configs of root, with the overrides."""
+def command(case: Case, root: Path, name: str) -> list[str]:
+    """`<name> --mode test` on the configs of root, with the case's overrides."""
     sets = [part for override in case.overrides for part in ("--set", override)]
-    python, package = environment.command("python"), PACKAGES[case.slug]
-    configs = ["--config-dir", str(root / "configs")]
-    return [python, "-m", package, name, "--mode", "test", *configs, *sets]
+    return [name, "--mode", "test", "--config-dir", str(root / "configs"), *sets]
+
+
+# Run by the project's python: the report of a mode, given the runs tracking recorded
+# (trimode's public API, as a notebook calls it).
+BUILD_REPORT = """
+import json, sys
+from trimode import build_report, load_config
+config = load_config("test", sys.argv[1])
+print(build_report(config, tracked_runs=json.loads(sys.argv[2])))
+"""
 
 
 def write_report(environment: Environment, case: Case, root: Path) -> Path:
     """Train in test mode in a project root of its own (the project's configs), then
     write the report: the binary one after compare, with tracked runs."""
-    folder = environment.folders[case.slug]
-    shutil.copytree(folder / "configs", root / "configs")
-    ok(environment.run(*command(environment, case, root, "train"), cwd=folder))
+    installed = environment[case.project.slug]
+    shutil.copytree(installed.folder / "configs", root / "configs")
+    # The root is a project: its [tool.trimode] names the code, installed in the venv.
+    shutil.copy2(installed.folder / "pyproject.toml", root)
+    ok(installed.script(*command(case, root, "train")))
     if case.name != "binary":
-        ok(environment.run(*command(environment, case, root, "report"), cwd=folder))
+        ok(installed.script(*command(case, root, "report")))
         return root / "outputs" / "test" / "report.html"
-    compare = [*command(environment, case, root, "compare")]
+    compare = command(case, root, "compare")
     compare += ["--set", 'compare.models=["logistic_regression", "hist_gradient_boosting"]']
-    ok(environment.run(*compare, cwd=folder))
-    script = textwrap.dedent(
-        f"""
-        import json, sys
-        from pathlib import Path
-        from {PACKAGES[case.slug]}.reporting.report import build_report
-        from {PACKAGES[case.slug]}.run.config import load_config
-        config = load_config("test", Path(sys.argv[1]))
-        print(build_report(config, tracked_runs=json.loads(sys.argv[2])))
-        """
-    )
-    arguments = [str(root / "configs"), json.dumps(TRACKED_RUNS)]
-    made = environment.run(environment.command("python"), "-c", script, *arguments, cwd=folder)
+    ok(installed.script(*compare))
+    made = installed.python(BUILD_REPORT, str(root / "configs"), json.dumps(TRACKED_RUNS))
     return Path(ok(made).stdout.strip())
 
 
+class Reports:
+    """Each case's report.html, made by its generated project when first asked for."""
+
+    def __init__(self, environment: Environment, tmp_path_factory: pytest.TempPathFactory):
+        self.environment = environment
+        self.tmp_path_factory = tmp_path_factory
+        self.made: dict[str, Path] = {}
+
+    def __getitem__(self, name: str) -> Path:
+        if name not in self.made:
+            (case,) = [case for case in CASES if case.name == name]
+            root = self.tmp_path_factory.mktemp(name)
+            self.made[name] = write_report(self.environment, case, root)
+        return self.made[name]
+
+
 @pytest.fixture(scope="module")
-def reports(environment: Environment, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Each case's report.html, made by the generated project."""
-    return {
-        case.name: write_report(environment, case, tmp_path_factory.mktemp(case.name))
-        for case in CASES
-    }
+def reports(environment: Environment, tmp_path_factory: pytest.TempPathFactory) -> Reports:
+    """The reports of the cases (a worker makes those of its project's cases only)."""
+    return Reports(environment, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -261,8 +276,9 @@ def test_sorting_a_table_changes_its_order_and_filtering_hides_rows(case, opened
     assert all("categorical" in " ".join(row) for row in kept)
 
 
+@pytest.mark.xdist_group(BINARY.project.group)
 def test_the_leaderboard_and_the_tracked_runs_sort(browser, reports):
-    opened = open_report(browser, reports["binary"])
+    opened = open_report(browser, reports[BINARY.name])
     page = opened.page
     leaderboard = section_table(page, "Leaderboard")
     names = [row[0] for row in table_cells(page, leaderboard)]
@@ -316,8 +332,9 @@ def kind(data: dict, feature: str) -> str:
     return next(item["kind"] for item in data["features"] if item["name"] == feature)
 
 
+@pytest.mark.xdist_group(MULTICLASS.project.group)
 def test_picking_a_class_shows_its_false_positives_and_negatives(browser, reports):
-    opened = open_report(browser, reports["multiclass"])
+    opened = open_report(browser, reports[MULTICLASS.name])
     page, data = opened.page, opened.data
     assert data["classes"] == ["basic", "premium", "standard"]
     page.select_option("#explorer-feature", label="region (categorical)")
