@@ -118,3 +118,34 @@ def test_every_registry_model_can_be_compared(test_config, frame):
     models = model_names(test_config.project, TASK)
     board = compare_models(test_config, *features_and_target(frame), models)
     check_leaderboard(board, test_config, models)
+
+
+def test_train_reuses_the_leaderboard_compare_wrote_for_the_same_rows_and_settings(
+    tmp_path, monkeypatch
+):
+    """After `compare`, `train` with the same models on the same rows keeps the model the
+    leaderboard ranks first without cross-validating again, and says so; with another
+    hyper-parameter (another ranking) it cross-validates again."""
+    from trimode.modelling import tuning
+    from trimode.workflows.compare import compare
+    from trimode.workflows.session import load_config
+    from trimode.workflows.train import train
+
+    models = ["logistic_regression", "random_forest"]
+    config = machine_config(tmp_path, mode="human", train={"models": models})
+    compared, _ = compare(config, models)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("cross-validated again")
+
+    monkeypatch.setattr(tuning, "compare_models", forbidden)
+    result = train(config)
+    assert result.manifest["model"] == compared.best
+    assert result.manifest["candidates"] == {name: compared.scores(name) for name in models}
+    assert any("not run again" in note for note in result.manifest["notes"])
+
+    changed = load_config(
+        "human", config.config_dir, {"train.params": {"random_forest": {"max_depth": 3}}}
+    )
+    with pytest.raises(AssertionError, match="cross-validated again"):
+        train(changed)

@@ -19,12 +19,9 @@ not beside any artifact.
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib
 import json
 from collections.abc import Callable
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -222,7 +219,7 @@ def _types_of(
     with `kind` classes (0: regression): from the cache, else derived and cached."""
     # The project's code the types depend on: its preprocessing, and its registry (which
     # may define the estimator classes themselves).
-    sources = [_source_hash(project.module(key)) for key in ("features", "models")]
+    sources = [project.source_hash(key) for key in ("features", "models")]
     key = cache.key_of(VERSION, _versions(), described, task.name, kind, *sources)
     cached = cache.read(CACHE_KIND, key)
     if isinstance(cached, list) and all(isinstance(item, str) for item in cached):
@@ -234,12 +231,6 @@ def _types_of(
     types = _derive(project, task, kind, estimator)
     cache.write(CACHE_KIND, key, sorted(types))
     return types
-
-
-def _source_hash(module: ModuleType) -> str:
-    """The sha256 of a module's source file (empty for a module without one)."""
-    path = getattr(module, "__file__", None)
-    return hashlib.sha256(Path(path).read_bytes() if path else b"").hexdigest()
 
 
 def _derive(project: Project, task: Task, kind: int, estimator: BaseEstimator) -> frozenset[str]:

@@ -15,6 +15,7 @@ The runtime reaches the user's code only through here, never by a fixed import p
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 import sys
 import tomllib
@@ -60,6 +61,12 @@ class Project:
         "expectations"), imported once; an error names the key and the module."""
         return _import(self.root, key, self.modules[key])
 
+    def source_hash(self, key: str) -> str:
+        """The sha256 of the source file of the user's module named by `key` (what a
+        result derived from that code depends on; empty for a module without a file)."""
+        path = getattr(self.module(key), "__file__", None)
+        return hashlib.sha256(Path(path).read_bytes() if path else b"").hexdigest()
+
     def registry(self) -> Mapping[str, Mapping[str, Any]]:
         """The model registry: {task: {model name: ModelSpec}}."""
         return self.module("models").MODELS
@@ -83,6 +90,11 @@ def find_project(start: Path | str = ".") -> Project | None:
 def project_at(root: Path) -> Project:
     """The project at root, as its pyproject.toml's [tool.trimode] describes it."""
     root = Path(root).resolve()
+    if not (root / PYPROJECT).is_file():
+        raise ConfigError(
+            f"{root} holds no {PYPROJECT}: a trimode project's root holds one with a "
+            f"[{TABLE}] table (the folder above its configs; pass the project's --config-dir)"
+        )
     table = _table(root)
     if table is None:
         raise ConfigError(

@@ -27,6 +27,7 @@ from sklearn.model_selection import cross_validate
 from trimode.config.model import Config
 from trimode.core.errors import DataError
 from trimode.core.io import json_safe
+from trimode.core.layout import VERSION
 from trimode.core.tasks import Task, task_named
 from trimode.modelling.compute import compute_engine
 from trimode.modelling.evaluation import score
@@ -189,3 +190,50 @@ def _rank(task: Task, primary: str, results: dict[str, dict[str, Any]]) -> pd.Da
 
 def _is_finite(value: Any) -> bool:
     return not isinstance(value, float) or bool(np.isfinite(value))
+
+
+def ranking_facts(config: Config, names: list[str], data_hash: str) -> dict[str, Any]:
+    """What decides how a leaderboard ranks these models: the runtime, the rows (their
+    content hash), the split and the folds (seed, test_fraction, cv_folds), the primary
+    metric, the models with their hyper-parameters, and the project's code that builds
+    them. `compare` records it; `train` reuses a leaderboard that says the same."""
+    project = config.project
+    return json_safe(
+        {
+            "runtime": VERSION,
+            "task": config.task,
+            "data_content_hash": data_hash,
+            "seed": config.train.seed,
+            "test_fraction": config.data.test_fraction,
+            "cv_folds": config.compare.cv_folds,
+            "primary_metric": config.evaluation.primary_metric,
+            "models": sorted(names),
+            "params": {name: config.train.params.get(name, {}) for name in sorted(names)},
+            "code": [project.source_hash(key) for key in ("models", "features")],
+        }
+    )
+
+
+def ranked(leaderboard: dict[str, Any], names: list[str]) -> tuple[str, dict[str, Any]]:
+    """The best of the named models and every one's mean scores, from a leaderboard as
+    leaderboard.json holds it (rows best first)."""
+    task = task_named(leaderboard["task"])
+    primary = f"{leaderboard['primary_metric']}_mean"
+    rows = {row["model"]: row for row in leaderboard["rows"]}
+    best = next(
+        (
+            row["model"]
+            for row in leaderboard["rows"]
+            if row["model"] in names and row[primary] is not None
+        ),
+        None,
+    )
+    if best is None:
+        raise DataError(
+            f"no model gave a finite {leaderboard['primary_metric']} in cross-validation"
+        )
+    scores = {
+        name: {metric: rows[name].get(f"{metric}_mean") for metric in task.metric_names}
+        for name in names
+    }
+    return best, scores

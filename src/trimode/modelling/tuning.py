@@ -81,18 +81,26 @@ def fit_model(
 
 
 def fit_best(
-    config: Config, names: list[str], schema: FeatureSchema, split: Split
+    config: Config,
+    names: list[str],
+    schema: FeatureSchema,
+    split: Split,
+    ranking: tuple[str, dict[str, Any]] | None = None,
 ) -> tuple[str, Pipeline, dict[str, dict[str, float | None]], dict[str, Any] | None]:
     """Fit the named models' best (tuned when search.enabled); return its name, the
     fitted model, every candidate's cross-validated scores, and its search record.
 
     With several models, the best is the one `compare` would rank first: the same
-    leaderboard, on the same folds of the training rows, by the primary metric. The
-    held-out test rows judge only the model that was kept, refit on all training rows.
+    leaderboard, on the same folds of the training rows, by the primary metric (or
+    `ranking`, that leaderboard's best and scores as compare wrote them for the same
+    facts: see compare.ranking_facts). The held-out test rows judge only the model that
+    was kept, refit on all training rows.
     """
     candidates: dict[str, dict[str, float | None]] = {}
     best = names[0]
-    if len(names) > 1:
+    if len(names) > 1 and ranking is not None:
+        best, candidates = ranking
+    elif len(names) > 1:
         leaderboard = compare_models(config, split.x_train, split.y_train, names)
         candidates = {name: leaderboard.scores(name) for name in names}
         best = leaderboard.best

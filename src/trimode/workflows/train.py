@@ -20,16 +20,17 @@ from trimode.artifacts.model_card import model_card
 from trimode.artifacts.model_file import save_model
 from trimode.artifacts.publish import check_output_root, publishing, recover
 from trimode.config.model import Config
-from trimode.core.errors import QualityGateFailed
-from trimode.core.io import write_atomically, write_json
+from trimode.core.errors import ProjectError, QualityGateFailed
+from trimode.core.io import read_json, write_atomically, write_json
 from trimode.core.kinds import kind_of
-from trimode.core.layout import MANIFEST_FILE, METRICS_FILE, MODEL_CARD_FILE
+from trimode.core.layout import LEADERBOARD_JSON, MANIFEST_FILE, METRICS_FILE, MODEL_CARD_FILE
 from trimode.core.locations import redact
 from trimode.core.specs import FeatureSchema
 from trimode.core.tasks import task_named
 from trimode.data.loading import load_dataset
 from trimode.data.sampling import FetchResult, frame_hash
 from trimode.modelling.column_advice import column_notes
+from trimode.modelling.compare import ranked, ranking_facts
 from trimode.modelling.compute import compute_engine
 from trimode.modelling.evaluation import (
     PredictedOnce,
@@ -96,8 +97,14 @@ def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> 
     # Notes and warnings go into the manifest and the report: no password.
     notes = [redact(note) for note in [*loaded.notes, *column_notes(loaded.frame, schema, config)]]
     names = models or config.train.models
+    ranking = _compared_already(config, names, fingerprint["content_hash"])
+    if ranking is not None:
+        notes.append(
+            f"kept {ranking[0]}, which the leaderboard `compare` wrote on these rows ranks "
+            "first (its cross-validation not run again)"
+        )
     with timer.step("fit"):
-        name, model, candidates, search = fit_best(config, names, schema, split)
+        name, model, candidates, search = fit_best(config, names, schema, split, ranking)
     with timer.step("evaluate"):
         # One pass over the held-out rows serves the metrics and the per-class table.
         task = task_named(config.task)
@@ -215,3 +222,22 @@ def _gate_failure(config: Config, checks: list[dict[str, Any]]) -> str:
         f"(see {config.where('evaluation.min_lift_over_baseline')} and "
         f"{config.where('evaluation.thresholds')})"
     )
+
+
+def _compared_already(
+    config: Config, names: list[str], data_hash: str
+) -> tuple[str, dict[str, Any]] | None:
+    """The ranking of the leaderboard `compare` left in the output root, when it ranked
+    these models on these rows with the same split, folds, metric, hyper-parameters and
+    code (compare.ranking_facts); None otherwise, or with one model."""
+    path = config.output_dir / LEADERBOARD_JSON
+    if len(names) < 2 or not path.is_file():
+        return None
+    try:
+        leaderboard = read_json(path)
+        facts = ranking_facts(config, names, data_hash)
+        if (leaderboard.get("made_by") or {}).get("ranking") != facts:
+            return None
+        return ranked(leaderboard, names)
+    except (ProjectError, KeyError, TypeError, AttributeError):
+        return None  # not a leaderboard this version wrote: cross-validate again
