@@ -1,13 +1,15 @@
 """Updating generated projects to a newer template version, keeping the user's work.
 
 One local git repository of the template (a temporary folder, never the network)
-holds four tagged versions:
+holds four tagged versions, all with the 5.0 layout (the update from 4.x is
+test_update_runtime.py's):
 
 - 0.2.0: the template before 1.0.0 renamed the config key `data.cache_dir`;
 - 1.0.0: the working tree;
-- 1.1.0: a new pre-commit hook, a changed default, a new file, and changes to two
+- 1.1.0: a new pre-commit hook (check-yaml), a changed default, a new file, and changes to two
   files the user deleted or owns (a notebook, data/README.md);
-- 1.2.0: a change to the line of configs/human.toml the user also changed.
+- 1.2.0: a change to the line of configs/human.toml the user also changed; it is
+  also tagged v5.0.0, the tag a generated project's uv gets the runtime from.
 
 Projects are generated at 1.0.0 by copier, by cookiecutter and by cruft, committed,
 edited as a user would (a model added to the registry, a config value changed, a
@@ -29,7 +31,7 @@ from pathlib import Path
 import pytest
 import yaml
 from project_shell import Project, not_activated_environment, set_git_identity
-from rendering import ANSWERS_FILE, make_template_repo, release, tool
+from rendering import ANSWERS_FILE, TEMPLATE_TAG, git, make_template_repo, release, tool
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("update")]
 
@@ -60,11 +62,11 @@ DELETED_NOTEBOOK = "notebooks/2-compare-models.ipynb"
 
 # The template's changes in 1.1.0.
 NEW_HOOK = """
-      - id: check-toml
-        name: check TOML syntax
-        entry: uv run --quiet check-toml
+      - id: check-yaml
+        name: check YAML syntax
+        entry: uv run --quiet check-yaml
         language: system
-        types: [toml]
+        types: [yaml]
 """
 NEW_FILE = "docs/glossary.md"
 
@@ -102,6 +104,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     edit(folder / "configs" / "human.toml", "max_rows = 50_000", "max_rows = 60_000")
     release(repo, "1.2.0", "a bigger human sample")
+    git("tag", TEMPLATE_TAG, cwd=repo)  # where the projects' uv finds the runtime
     return repo
 
 
@@ -121,31 +124,31 @@ def commit_all(project: Project, message: str) -> None:
 def make_user_edits(project: Project) -> None:
     """What a user does in a fresh project, then commits."""
     project.replace(
-        f"src/{PACKAGE}/yours/models.py",
+        f"src/{PACKAGE}/models.py",
         '    "classification": {\n',
         '    "classification": {\n' + REGISTRY_ENTRY,
     )
     project.replace("configs/human.toml", "max_rows = 50_000", "max_rows = 40_000")
     project.write("README.md", project.read("README.md") + README_PARAGRAPH)
     project.run("git", "rm", "--quiet", DELETED_NOTEBOOK)
-    project.write(f"src/{PACKAGE}/features.py", USER_MODULE)
+    project.write(f"src/{PACKAGE}/churn_helpers.py", USER_MODULE)
     project.write("data/README.md", USER_DATA_README)
     commit_all(project, "Our work")
 
 
 def assert_user_work_survived(project: Project) -> None:
-    assert REGISTRY_ENTRY in project.read(f"src/{PACKAGE}/yours/models.py")
+    assert REGISTRY_ENTRY in project.read(f"src/{PACKAGE}/models.py")
     assert "max_rows = 40_000" in project.read("configs/human.toml")
     assert project.read("README.md").endswith(README_PARAGRAPH)
     assert not (project.folder / DELETED_NOTEBOOK).exists()
-    assert project.read(f"src/{PACKAGE}/features.py") == USER_MODULE
+    assert project.read(f"src/{PACKAGE}/churn_helpers.py") == USER_MODULE
     # data/README.md is the user's once generated: the template's change is not applied.
     assert project.read("data/README.md") == USER_DATA_README
 
 
 def assert_template_changes_arrived(project: Project, version: str) -> None:
     hooks = yaml.safe_load(project.read(".pre-commit-config.yaml"))["repos"][0]["hooks"]
-    assert "check-toml" in [hook["id"] for hook in hooks]
+    assert "check-yaml" in [hook["id"] for hook in hooks]
     assert "top_n = 15" in project.read("configs/base.toml")
     assert project.read(NEW_FILE) == "# ML Project: glossary\n"
     answers = yaml.safe_load(project.read(ANSWERS_FILE))
@@ -167,7 +170,7 @@ def assert_the_updated_project_works(project: Project) -> None:
     assert committed.returncode == 0, committed.output
     every = project.pre_commit("run", "--all-files")
     assert every.returncode == 0, every.output
-    assert every.status("check-toml") == "Passed", every.output
+    assert every.status("check-yaml") == "Passed", every.output
 
 
 def conflicted(project: Project) -> list[str]:
