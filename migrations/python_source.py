@@ -215,12 +215,16 @@ class Style:
     roots: tuple[Path, ...] = ()
     line_length: int = 88
     package: str | None = None
+    # [tool.ruff.lint.isort] known-first-party: modules ruff counts as first-party anyway.
+    known_first_party: tuple[str, ...] = ()
 
     def is_first_party(self, module: str) -> bool:
         """Whether ruff sees the module as first-party: the package's own, or a folder or
         file at its dotted path under one of the roots (the whole path, as ruff checks)."""
         top = module.split(".")[0]
         if self.package and top == self.package.split(".")[0]:
+            return True
+        if top in self.known_first_party:
             return True
         for root in self.roots:
             path = root.joinpath(*module.split("."))

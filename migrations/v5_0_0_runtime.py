@@ -162,14 +162,16 @@ def public_names(template: Path) -> frozenset[str]:
 
 def project_style(package: str) -> Style:
     """How ruff sorts and wraps imports here: first-party modules are under the project
-    root and src/ (ruff's default `src`), lines as long as [tool.ruff] says."""
+    root and src/ (ruff's default `src`) or named in [tool.ruff.lint.isort]
+    known-first-party, lines as long as [tool.ruff] says."""
     try:
         settings = tomllib.loads(Path("pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
         settings = {}
     ruff = settings.get("tool", {}).get("ruff", {})
     roots = tuple(Path(root) for root in ruff.get("src", [".", "src"]))
-    return Style(roots, int(ruff.get("line-length", 88)), package)
+    known = ruff.get("lint", {}).get("isort", {}).get("known-first-party", [])
+    return Style(roots, int(ruff.get("line-length", 88)), package, tuple(known))
 
 
 @dataclass

@@ -105,13 +105,16 @@ def test_a_project_within_the_guards_is_left_alone(tmp_path):
 # ---- 5.0.0: the machinery leaves for the runtime (the whole update: test_update_runtime.py)
 
 OLD_PACKAGE = "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}"
-STYLE = Style((), 100, "ml_project")
+STYLE = Style((), 100, "ml_project", ("trimode",))
 # The generated project's ruff settings, for checking what the migration writes.
 RUFF = """[tool.ruff]
 line-length = 100
 
 [tool.ruff.lint]
 select = ["E", "F", "W", "B", "C4", "I", "NPY", "PD", "PGH", "PIE", "PT", "RET", "RUF", "SIM", "UP"]
+
+[tool.ruff.lint.isort]
+known-first-party = ["trimode"]
 """
 # The runtime's public names, as the migration reads them from the template.
 PUBLIC = runtime_migration.public_names(ROOT)
@@ -151,7 +154,7 @@ def project_tree(folder: Path) -> Style:
     (folder / "src" / "ml_project").mkdir(parents=True)
     for name in ("__init__", "models"):
         (folder / "src" / "ml_project" / f"{name}.py").write_text("", encoding="utf-8")
-    return Style((folder, folder / "src"), 100)
+    return Style((folder, folder / "src"), 100, None, ("trimode",))
 
 
 def ruff_problems(tmp_path: Path, files: dict[str, str]) -> str:
@@ -296,7 +299,7 @@ def test_imports_of_moved_modules_are_rewritten_sorted_or_named(tmp_path):
     style = project_tree(tmp_path)
     result = python_source.rewrite_imports(source, "ml_project", remap_moved, style)
     assert result.text == (
-        '"""Ours."""\n\nimport json\n\nimport pandas as pd\nfrom trimode import worst_slices\n\n'
+        '"""Ours."""\n\nimport json\n\nimport pandas as pd\n\nfrom trimode import worst_slices\n\n'
         "from .models import MODELS\n"
         "from .yours.features import infer_schema\n\n\n"
         "def f():\n    from ml_project.models import MODELS as REGISTRY\n\n"
@@ -381,6 +384,8 @@ def test_after_copier_merged_the_migration_moves_removes_keeps_aside_and_names(
             "USED = [MODELS, model_names, split_rows]\n"
         ),
         "scripts/run.sh": "python -m ml_project train --mode test\n",
+        # As copier merged it before the migration: the project's ruff settings.
+        "pyproject.toml": RUFF,
     }
     commit(project, user)
     for path in set(old) - set(new):  # what copier does before the migration runs
@@ -405,9 +410,9 @@ def test_after_copier_merged_the_migration_moves_removes_keeps_aside_and_names(
     # ruff sees the import left as it was as third-party: its module is gone.
     own_test = (project / "tests/test_ours.py").read_text(encoding="utf-8")
     assert own_test == (
-        "from ml_project.yours.models import model_names\n"
+        "from ml_project.yours.models import model_names\n\n"
+        "from ml_project.models import MODELS\n"
         "from trimode import split_rows\n\n"
-        "from ml_project.models import MODELS\n\n"
         "USED = [MODELS, model_names, split_rows]\n"
     )
     assert ruff_problems(project, {"tests/test_ours.py": own_test}) == ""
@@ -418,6 +423,7 @@ def test_after_copier_merged_the_migration_moves_removes_keeps_aside_and_names(
         ["git", "ls-files"], cwd=project, capture_output=True, text=True, check=True
     ).stdout.split()
     assert sorted(listed) == [
+        "pyproject.toml",
         "scripts/run.sh",
         "src/ml_project/__init__.py",
         aside,
