@@ -36,7 +36,9 @@ def column_notes(frame: pd.DataFrame, schema: FeatureSchema, config: Config) -> 
     notes = []
     proposals: dict[str, list[str]] = {}
     step = max(len(frame) // SAMPLE_ROWS, 1)
-    for column in [*schema.numeric, *schema.categorical]:
+    # The columns of the rows as read (a column add_features derives is the project's own).
+    read = [column for column in [*schema.numeric, *schema.categorical] if column in frame]
+    for column in read:
         values = frame[column].iloc[::step].dropna()
         if len(values) < MIN_ROWS:
             continue

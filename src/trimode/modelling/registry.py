@@ -22,7 +22,7 @@ from sklearn.preprocessing import FunctionTransformer
 from trimode.config.checks import problem
 from trimode.config.model import Config
 from trimode.config.wording import Problem
-from trimode.core.errors import ConfigError
+from trimode.core.errors import ConfigError, ProjectError
 from trimode.core.io import json_safe
 from trimode.core.project import Project
 from trimode.core.specs import FeatureSchema, ModelSpec
@@ -32,6 +32,8 @@ from trimode.data.schema import infer_schema
 RUNTIME_PARAMS = frozenset({"n_jobs", "random_state", "verbose", "warm_start"})
 # Rows of the small data set a model is fitted on to check its hyper-parameters.
 CHECK_ROWS = 40
+# The name of a pipeline's first step when the project derives columns (add_features).
+ADD_FEATURES = "add_features"
 
 
 def model_names(project: Project, task: str) -> list[str]:
@@ -60,9 +62,25 @@ def make_estimator(
 
 def feature_frame(project: Project, x: pd.DataFrame) -> pd.DataFrame:
     """The rows as the preprocessing sees them: with the project's derived columns
-    (features.py's add_features), when it has that function."""
-    add_features = getattr(project.module("features"), "add_features", None)
-    return x if add_features is None else add_features(x.copy())
+    (features.py's add_features), when it has that function. Every run calls it here
+    first (the schema is computed from its result), so a mistake in it is one line naming
+    it, not a traceback from inside a pipeline."""
+    features = project.module("features")
+    add_features = getattr(features, "add_features", None)
+    if add_features is None:
+        return x
+    where = f"{features.__file__}: add_features"
+    try:
+        frame = add_features(x.copy())
+    except Exception as error:  # the user's code: any error it raises is theirs to fix
+        raise ProjectError(f"{where} raised {type(error).__name__}: {error}") from error
+    if not isinstance(frame, pd.DataFrame) or len(frame) != len(x):
+        got = f"{len(frame)} rows" if isinstance(frame, pd.DataFrame) else type(frame).__name__
+        raise ProjectError(
+            f"{where} must return the frame it was given with its derived columns "
+            f"({len(x)} rows), got {got}"
+        )
+    return frame
 
 
 def build_model(
@@ -81,10 +99,19 @@ def build_model(
     steps: list[tuple[str, Any]] = []
     add_features = getattr(features, "add_features", None)
     if add_features is not None:
-        steps.append(("add_features", FunctionTransformer(add_features)))
+        steps.append((ADD_FEATURES, FunctionTransformer(add_features)))
     steps.append(("preprocess", features.build_preprocessor(schema)))
     steps.append(("model", make_estimator(project, task, name, seed, n_jobs, params)))
     return Pipeline(steps)
+
+
+def with_derived_columns(model: Pipeline, x: pd.DataFrame) -> tuple[Pipeline, pd.DataFrame]:
+    """A fitted model from its preprocessing on, and the rows as that step sees them: the
+    project's derived columns added by the model's own first step (add_features), once.
+    Predictions are the same; inspection then sees every feature of the schema."""
+    if model.steps[0][0] != ADD_FEATURES:
+        return model, x
+    return model[1:], model[:1].transform(x)
 
 
 def search_space(project: Project, task: str, name: str) -> dict[str, list[Any]]:

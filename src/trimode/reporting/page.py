@@ -14,6 +14,7 @@ import base64
 import html
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -28,6 +29,7 @@ from trimode.core.io import read_json
 from trimode.core.specs import FeatureSchema
 from trimode.core.tasks import task_named
 from trimode.modelling.behaviour import Expectation
+from trimode.modelling.registry import with_derived_columns
 from trimode.modelling.splitting import Split
 from trimode.reporting import plots
 from trimode.reporting.expectations import expectations_section
@@ -69,6 +71,11 @@ def render_page(
     """
     task = task_named(config.task)
     described = artifact_hash(record)
+    # The data and the errors are looked at with the features the model sees: the
+    # project's derived columns included (expectations change rows as read, as in test mode).
+    seen, x_train = with_derived_columns(model, split.x_train)
+    _, x_test = with_derived_columns(model, split.x_test)
+    features = replace(split, x_train=x_train, x_test=x_test)
     sections = [
         _header(config, record, described),
         _warnings_section(record),
@@ -76,11 +83,11 @@ def render_page(
         _per_class_section(record),
         _leaderboard_section(leaderboard, record),
         _tracked_runs_section(list(tracked_runs)),
-        _data_section(config, split, schema),
-        *_error_sections(config, model, split, schema),
+        _data_section(config, features, schema),
+        *_error_sections(config, seen, features, schema),
         expectations_section(task, model, split.x_test, schema, expectations),
     ]
-    rows = explorer_rows(model, split.x_test, split.y_test, task, schema)
+    rows = explorer_rows(seen, features.x_test, features.y_test, task, schema)
     title = f"{record.get('model', 'model')} — {config.mode} mode report"
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
