@@ -59,17 +59,25 @@ def wall_time(command: list[str], cwd: Path) -> float:
     return time.perf_counter() - start
 
 
-def make_project(workdir: Path) -> tuple[Path, Path]:
-    """Generate the default project with copier and install it; return it and its python."""
+def render_project(project: Path) -> Path:
+    """Generate the default project with copier from the template's working tree (HEAD with
+    any uncommitted changes: the code being measured, not the newest tag), its runtime
+    pinned to the runtime of that working tree (the hidden answer runtime_source: uv
+    installs trimode from TEMPLATE, editable). Return the project's folder."""
     import copier
 
-    project = workdir / "ml-project"
-    # No environment or hooks from the post-generation step: this script makes its own.
-    answers = {"install_hooks": False}
-    # HEAD with any uncommitted changes: the code being measured, not the newest tag.
+    # No environment or hooks from the post-generation step: the benchmark makes its own.
+    answers = {"install_hooks": False, "runtime_source": str(TEMPLATE)}
     copier.run_copy(
         str(TEMPLATE), project, data=answers, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD"
     )
+    return project
+
+
+def make_project(workdir: Path) -> tuple[Path, Path]:
+    """Generate the default project (render_project) and install it into a virtual
+    environment of its own, trimode with it; return the project and its python."""
+    project = render_project(workdir / "ml-project")
     venv = workdir / "venv"
     subprocess.run(["uv", "venv", "--quiet", str(venv)], check=True)
     python = venv / "bin" / "python"

@@ -28,18 +28,16 @@ import time
 import numpy as np
 from sklearn.model_selection import cross_validate
 
-from ml_project.modelling.compare import TIMES, compare_models
-from ml_project.run.config import load_config
-from ml_project.modelling.tasks import task_named
-from ml_project.yours.models import build_model, model_names
-from ml_project.yours.features import infer_schema
-from ml_project.modelling.splitting import make_folds
-from ml_project.ingest.synthetic import make_dataset
+from trimode import load_config, task_named
+from trimode.data.synthetic import make_dataset
+from trimode.modelling.compare import TIMES, compare_models
+from trimode.modelling.registry import build_model, feature_schema, model_names
+from trimode.modelling.splitting import make_folds
 
 rows, repeats, warm_up = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "warm-up"
-config = load_config("human")
-task, target, seed = config.task, config.data.target, config.train.seed
-# scikit-learn's scorer for each metric of the task (modelling/tasks.py), and its sign.
+config = load_config("human")  # the project's, found from the current folder
+project, task, target, seed = config.project, config.task, config.data.target, config.train.seed
+# scikit-learn's scorer for each metric of the task (trimode's core/tasks.py), and its sign.
 SKLEARN_SCORERS = {
     "classification": {
         "roc_auc": ("roc_auc", 1),
@@ -54,7 +52,7 @@ SKLEARN_SCORERS = {
         "mae": ("neg_mean_absolute_error", -1),
     },
 }[task]
-names = model_names(task)
+names = model_names(project, task)
 
 
 def labelled(frame):
@@ -67,8 +65,11 @@ def plain(frame):
     """The same work with plain cross_validate calls: one per model, same folds."""
     features, y = labelled(frame)
     folds = make_folds(config, features, y, "compare.cv_folds")
-    schema = infer_schema(features, target)
-    estimators = {name: build_model(task, name, schema, seed, n_jobs=1) for name in names}
+    schema = feature_schema(config, features)
+    estimators = {
+        name: build_model(project, task, name, schema, seed, 1, config.train.params.get(name))
+        for name in names
+    }
     estimators["dummy_baseline"] = task_named(task).make_baseline()
     scoring = {metric: scorer for metric, (scorer, _) in SKLEARN_SCORERS.items()}
     return {

@@ -2,7 +2,7 @@
 
 The default project (the mlflow question answered yes) is generated and installed; its
 human-mode sample is fetched once. Each round then runs the command a user runs,
-`python -m ml_project compare --mode human`, once with `--set tracking.enabled=true` (runs
+`python -m trimode compare --mode human`, once with `--set tracking.enabled=true` (runs
 go to the project's SQLite store, mlruns.db) and once with `--set tracking.enabled=false`,
 in alternating order. A first tracked run of a single quick model makes the store
 beforehand: its tables are made once per project, not once per run. The script prints
@@ -28,7 +28,7 @@ def main() -> None:
         project, python = make_project(Path(folder))
         sizes = ["--set", f"data.max_rows={arguments.rows}"]
         sizes += ["--set", f"compare.cv_folds={sized(5, 2)}"]
-        command = [str(python), "-m", "ml_project"]
+        command = [str(python), "-m", "trimode"]
         fetch = [*command, "fetch-sample", "--mode", "human", *sizes]
         subprocess.run(fetch, cwd=project, check=True, capture_output=True)
         compare = [*command, "compare", "--mode", "human", *sizes]

@@ -4,7 +4,7 @@ In one run, in one environment (the default generated project, installed with
 pandera beside it for the comparison):
 - import time, interleaved, median of --repeats: pandas, pyarrow and the project's
   preprocessing (what every run imports anyway, scikit-learn included), the same plus
-  the project's contract module, and the same plus `pandera.pandas`;
+  the runtime's contract module, and the same plus `pandera.pandas`;
 - the contract on the built-in data (50,000 rows, human mode's sample, and 1,000,000
   rows, production's size): recording it and checking rows against it, next to reading
   the same rows from Parquet.
@@ -27,9 +27,9 @@ from common import compile_bytecode, make_project, say_if_smoke, sized, wall_tim
 MEASURE = """
 import sys, time, tempfile, pathlib
 import pandas as pd
-from ml_project.run.config import load_config
-from ml_project.ingest.contract import check_loaded, record_contract
-from ml_project.ingest.synthetic import make_dataset
+from trimode import load_config
+from trimode.data.contract import check_loaded, record_contract
+from trimode.data.synthetic import make_dataset
 
 config = load_config("human", "configs")
 for rows in map(int, sys.argv[1:]):
@@ -59,10 +59,10 @@ def main() -> None:
         subprocess.run([*install, str(python), "pandera"], check=True)
         # What every run imports anyway (the preprocessing brings scikit-learn), then the
         # contract module on top of it, or pandera on top of it.
-        floor = "import pandas, pyarrow, ml_project.yours.features"
+        floor = "import pandas, pyarrow, ml_project.features"
         imports = {
             "the pipeline's floor": floor,
-            "+ the contract module": f"{floor}, ml_project.ingest.contract",
+            "+ the contract module": f"{floor}, trimode.data.contract",
             "+ pandera.pandas": f"{floor}, pandera.pandas",
         }
         times: dict[str, list[float]] = {name: [] for name in imports}

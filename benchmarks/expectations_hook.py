@@ -4,8 +4,8 @@ In a generated project set up as benchmarks/test_mode_hook.py sets it up (its ow
 environment, a git repository, the hooks installed), each round times, for both
 states, in alternating order:
 
-- on: yours/expectations.py as the template ships it (three expectations, one test
-  each in tests/your_pipeline/test_expectations.py);
+- on: the project's expectations.py as the template ships it (three expectations, one
+  test each: the check test_expectation_holds that tests/test_pipeline.py lists);
 - off: the same file with every task's list emptied (`EXPECTATIONS = {...: []}`), as a
   user who writes none has it;
 
@@ -42,12 +42,12 @@ EMPTIED = (
 
 
 def expectations_file(project: Path) -> Path:
-    """The generated project's yours/expectations.py."""
-    return next((project / "src").glob("*/yours/expectations.py"))
+    """The generated project's expectations.py."""
+    return next((project / "src").glob("*/expectations.py"))
 
 
 def switch(project: Path, env: dict[str, str], state: str, shipped: str) -> None:
-    """Write yours/expectations.py for the state and commit it without hooks."""
+    """Write expectations.py for the state and commit it without hooks."""
     text = shipped if state == "on" else shipped + EMPTIED
     path = expectations_file(project)
     if path.read_text(encoding="utf-8") == text:
@@ -71,7 +71,9 @@ def expectation_tests(project: Path, env: dict[str, str], python: str) -> str:
             "-q",
             "-p",
             "no:cacheprovider",
-            "tests/your_pipeline/test_expectations.py",
+            "tests/test_pipeline.py",
+            "-k",
+            "test_expectation_holds",
         ],
         cwd=project,
         env=env,

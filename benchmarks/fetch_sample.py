@@ -4,7 +4,7 @@ In a generated project (the default one, installed with compiled bytecode), a Pa
 source of at least 5,000,000 rows is written with the project's synthetic generator,
 one row group per block. Then, interleaved and repeated, each in its own process:
 
-- A: the project's `ingest.sampling.fetch_sample` keeps 10,000 rows of it (human-mode
+- A: the runtime's `data.sampling.fetch_sample` keeps 10,000 rows of it (human-mode
   config, with data.source, data.max_rows and data.sample_dir overridden as `--set` does);
 - B: `pyarrow.parquet.read_table(path)` reads all of it.
 
@@ -32,7 +32,7 @@ WRITE_SOURCE = """
 import sys
 import pyarrow as pa
 import pyarrow.parquet as pq
-from ml_project.ingest.synthetic import iter_blocks
+from trimode.data.synthetic import iter_blocks
 
 path, rows = sys.argv[1], int(sys.argv[2])
 writer = None
@@ -48,13 +48,13 @@ print(meta.num_rows, meta.num_row_groups)
 # Each run prints one JSON line: seconds of work, peak memory in MiB.
 RUN_FETCH = """
 import json, resource, sys, time
-from ml_project.run.config import load_config
-from ml_project.ingest.sampling import fetch_sample
+from trimode import load_config
+from trimode.data.sampling import fetch_sample
 
 project, source, rows, workdir = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 overrides = {"data.source": source, "data.max_rows": rows, "data.sample_dir": workdir}
 # As the fetch-sample command loads it: without the model registries' checks.
-config = load_config("human", f"{project}/configs", overrides, registries=False)
+config = load_config("human", f"{project}/configs", overrides, registry=False)
 start = time.perf_counter()
 result = fetch_sample(config)
 seconds = time.perf_counter() - start

@@ -3,14 +3,14 @@
 In a generated project (the default one, installed with compiled bytecode), interleaved
 and repeated, each run in its own process:
 
-- A: `python -m ml_project train --mode production`, with data.synthetic_rows = N (a copy
+- A: `python -m trimode train --mode production`, with data.synthetic_rows = N (a copy
   of the project's configs, passed with --config-dir): load every row, split, fit the
   production model, evaluate it against the dummy baseline, publish outputs/production/;
 - B: a plain scikit-learn script doing the same work: the same rows
-  (`ml_project.ingest.synthetic.make_dataset`), the same stratified train_test_split, the same
+  (`trimode.data.synthetic.make_dataset`), the same stratified train_test_split, the same
   estimator (the project's preprocessing and HistGradientBoostingClassifier with the
   production parameters and seed), fitted and scored (ROC AUC) on the held-out rows;
-- `python -m ml_project predict` of a Parquet file of N rows (other seed, no target,
+- `python -m trimode predict` of a Parquet file of N rows (other seed, no target,
   in row groups of 100,000 rows) with the model A published, and of one of N/10 rows.
 
 Wall time is the whole process (imports included); peak memory is the process's own
@@ -44,7 +44,7 @@ from common import make_project, say_if_smoke, sized, wall_time
 # The settings production mode runs with, as the project itself reads them.
 READ_SETTINGS = """
 import json, sys
-from ml_project.run.config import load_config
+from trimode import load_config
 
 config = load_config("production", sys.argv[1])
 print(json.dumps({
@@ -74,8 +74,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from threadpoolctl import threadpool_limits
 
-from ml_project.yours.features import build_preprocessor, infer_schema
-from ml_project.ingest.synthetic import make_dataset
+from ml_project.features import build_preprocessor
+from trimode.data.schema import infer_schema
+from trimode.data.synthetic import make_dataset
 
 settings = json.loads(sys.argv[1])
 target, seed = settings["target"], settings["seed"]
@@ -116,7 +117,7 @@ print(json.dumps({"roc_auc": roc_auc, "rows": len(frame), "steps": steps}))
 WRITE_INPUT = """
 import sys
 import pyarrow.parquet as pq
-from ml_project.ingest.synthetic import TARGETS, make_dataset
+from trimode.data.synthetic import TARGETS, make_dataset
 
 path, rows = sys.argv[1], int(sys.argv[2])
 frame = make_dataset("classification", rows, seed=1).drop(columns=TARGETS["classification"])
@@ -251,14 +252,14 @@ def main() -> None:
         for name, count in sizes.items():
             write = [str(python), "-c", WRITE_INPUT, str(inputs[name]), str(count)]
             row_groups[name] = int(run_measured(write, workdir).stdout)
-        cli = [str(python), "-m", "ml_project"]
+        cli = [str(python), "-m", "trimode"]
         commands = {
             "A": [*cli, "train", "--mode", "production", "--config-dir", str(configs)],
             "B": [str(python), "-c", PLAIN_TRAIN, json.dumps(settings)],
         }
         score = [*cli, "predict", "--model", str(project / "outputs" / "production")]
         # Warm the file cache of the libraries before the first measured run.
-        warm = "import ml_project.modelling.pipeline, sklearn.ensemble"
+        warm = "import trimode.workflows.train, sklearn.ensemble"
         wall_time([str(python), "-c", warm], project)
         runs: dict[str, list[dict]] = {"A": [], "B": [], "N": [], "N/10": []}
         load = [os.getloadavg()[0]]  # other work on the machine skews every figure

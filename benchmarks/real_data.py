@@ -39,11 +39,10 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from ml_project.modelling.compare import BASELINE, compare_models
-from ml_project.run.config import load_config
-from ml_project.ingest.loading import load_dataset
-from ml_project.yours.models import MODELS
-from ml_project.modelling.splitting import make_folds, split_rows
+from ml_project.models import MODELS
+from trimode import compare_models, load_config, load_data, split_rows
+from trimode.modelling.compare import BASELINE
+from trimode.modelling.splitting import make_folds
 
 folder = Path(sys.argv[1])
 SCORERS = {"roc_auc": {2: "roc_auc", 3: "roc_auc_ovr"}, "r2": {0: "r2"}}
@@ -93,7 +92,7 @@ for name, task, frame, target, columns in data_sets():
                  "compare.models": list(MODELS[task]), "train.models": list(MODELS[task])}
     overrides.update({f"columns.{key}": value for key, value in columns.items()})
     config = load_config("human", "configs", overrides)
-    split = split_rows(load_dataset(config).frame, config)
+    split = split_rows(load_data(config).frame, config)
     board = compare_models(config, split.x_train, split.y_train)
     primary = config.evaluation.primary_metric
     ours = board.rows[board.rows["model"] != BASELINE].set_index("model")[f"{primary}_mean"]

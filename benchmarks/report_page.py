@@ -37,7 +37,10 @@ PAGES = {"human-mode sample": (1.0, 0.2), "as many held-out rows": (1 / 0.8, 0.8
 def write_report(project: Path, python: Path, root: Path, rows: int, held_out: float) -> Path:
     """Train one model in human mode on `rows` rows (a share held out), in a project
     root of its own, and write the report; return its path."""
+    # A project root: the configs, and the pyproject.toml whose [tool.trimode] names the
+    # project's code (installed, so found from anywhere).
     shutil.copytree(project / "configs", root / "configs")
+    shutil.copy2(project / "pyproject.toml", root / "pyproject.toml")
     settings = [
         f"data.max_rows={rows}",
         f"data.test_fraction={held_out}",
@@ -45,7 +48,7 @@ def write_report(project: Path, python: Path, root: Path, rows: int, held_out: f
     ]
     sets = [part for setting in settings for part in ("--set", setting)]
     for command in ("train", "report"):
-        run = [str(python), "-m", "ml_project", command, "--mode", "human"]
+        run = [str(python), "-m", "trimode", command, "--mode", "human"]
         run += ["--config-dir", str(root / "configs"), *sets]
         subprocess.run(run, cwd=project, check=True, capture_output=True)
     return root / "outputs" / "human" / "report.html"

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import SMOKE, TEMPLATE, compile_bytecode, say_if_smoke, sized
+from common import SMOKE, compile_bytecode, render_project, say_if_smoke, sized
 
 # Variables that would point uv or Python at another environment than the project's.
 FOREIGN_ENVIRONMENT = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "CONDA_PREFIX")
@@ -83,19 +83,9 @@ def wall_time(command: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 
 def make_project(workdir: Path, env: dict[str, str]) -> Path:
-    """Generate the default project (the working tree of the template) and set it up."""
-    import copier
-
-    project = workdir / "ml-project"
-    copier.run_copy(
-        str(TEMPLATE),
-        project,
-        data={"install_hooks": False},
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-        vcs_ref="HEAD",
-    )
+    """Generate the default project (the working tree of the template, the runtime of
+    that working tree pinned: common.render_project) and set it up as its README says."""
+    project = render_project(workdir / "ml-project")
     if not (project / ".git").is_dir():
         run(["git", "init", "--quiet", "--initial-branch=main"], project, env)
     for key, value in {

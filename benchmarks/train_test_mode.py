@@ -26,7 +26,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         project, python = make_project(Path(folder))
         floor_command = [str(python), "-c", "import pandas, sklearn.ensemble"]
-        train_command = [str(python), "-m", "ml_project", "train", "--mode", "test"]
+        train_command = [str(python), "-m", "trimode", "train", "--mode", "test"]
         wall_time(train_command, project)  # warm the file cache and write .pyc files
         floors, trains = [], []
         for _ in range(repeats):

@@ -3,18 +3,21 @@
 Every case is a copy of the generated classification project (copier, all defaults)
 with one mistake in it: an output root on the user's own files, predictions written
 over their input, a password in a database or HTTP URL, a file with one bad cell, a
-config that weakens the quality guard, and more. Each case asserts the exit status, a
+config that weakens the quality guard, a [tool.trimode] table in pyproject.toml that
+names what is not there, an add_features that raises, a command run outside any
+project, and more. Each case asserts the exit status, a
 single `error:` line naming the culprit (key, file, column or value), no traceback,
 that every file that was there before is byte for byte unchanged, and that nothing
 new was written by a run that failed. Wherever a URL holds a password, the password is
 searched for in the standard output, the standard error and every file of the project.
 
-The cases run in one Python process of the shared environment (corpus_driver.py):
-importing scikit-learn once keeps the corpus fast. Ctrl-C needs a real process and a
-real signal, and a password in a URL that works needs a real database, so those two
-run apart. The totals (tried, clear errors, tracebacks, data lost, secrets leaked)
-are printed at the end of the session. The template's answers have a corpus of their
-own: tests/test_validation.py.
+The cases run the runtime's command line (what `ml-project ...` and `python -m trimode
+...` run) in one Python process of the shared environment (corpus_driver.py), each
+with its copy's own code: importing scikit-learn once keeps the corpus fast. Ctrl-C
+needs a real process and a real signal, and a password in a URL that works needs a
+real database, so those two run apart. The totals (tried, clear errors, tracebacks,
+data lost, secrets leaked) are printed at the end of the session. The template's
+answers have a corpus of their own: tests/test_validation.py.
 """
 
 from __future__ import annotations
@@ -194,6 +197,55 @@ def sqlite_with(table: str) -> Callable[[Path], None]:
     return setup
 
 
+def in_pyproject(old: str, new: str) -> Callable[[Path], None]:
+    """A setup replacing text the project's pyproject.toml holds (its [tool.trimode])."""
+
+    def setup(root: Path) -> None:
+        path = root / "pyproject.toml"
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"pyproject.toml no longer holds {old!r}: update this case"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    return setup
+
+
+def without_tool_trimode(root: Path) -> None:
+    """The project's pyproject.toml without its [tool.trimode] table (header and keys)."""
+    path = root / "pyproject.toml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = lines.index("[tool.trimode]")
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("["))
+    path.write_text("\n".join(lines[:start] + lines[end:]) + "\n", encoding="utf-8")
+
+
+def add_features_returning(expression: str) -> Callable[[Path], None]:
+    """A setup making the project's add_features return the expression (of `frame`)."""
+
+    def setup(root: Path) -> None:
+        [path] = (root / "src").glob("*/features.py")
+        text = path.read_text(encoding="utf-8")
+        assert "    return frame\n" in text, "features.py changed: update this case"
+        path.write_text(text.replace("    return frame\n", f"    return {expression}\n", 1))
+
+    return setup
+
+
+def models_importing(module: str) -> Callable[[Path], None]:
+    """A setup adding an import of a module to the project's models.py, at its top."""
+
+    def setup(root: Path) -> None:
+        [path] = (root / "src").glob("*/models.py")
+        path.write_text(f"import {module}\n" + path.read_text(encoding="utf-8"))
+
+    return setup
+
+
+def outside_any_project(root: Path) -> None:
+    """A folder beside the project, in no project (its parents hold no pyproject.toml)."""
+    (root.parent / "elsewhere").mkdir()
+    (root.parent / "elsewhere" / "notes.txt").write_text("not a project\n", encoding="utf-8")
+
+
 def same_file_prediction(suffix: str, output: str | None = None, link: bool = False):
     """A setup with an input file for `predict`, and the output path the case gives."""
 
@@ -247,6 +299,8 @@ class Case:
     first: tuple[str, ...] = ()
     # Then a change between the two (given the project and the trained model's folder).
     then: Callable[[Path, Path], None] | None = None
+    # Where the command runs, relative to the project (a setup makes any other folder).
+    cwd: str = "."
 
 
 TRAIN = ("train", "--mode", "test")
@@ -615,6 +669,59 @@ CASES = [
         first=FETCH,
         then=exported_again,
     ),
+    # -- where the runtime finds the project and its code ([tool.trimode] in pyproject.toml)
+    Case(
+        "tool-trimode-names-a-module-that-does-not-exist",
+        TRAIN,
+        in_pyproject('models = "ml_project.models"', 'models = "ml_project.model"'),
+        says=("pyproject.toml", "tool.trimode.models", "ml_project.model"),
+    ),
+    Case(
+        "pyproject-without-a-tool-trimode-table",
+        TRAIN,
+        without_tool_trimode,
+        says=("[tool.trimode]", "not inside a trimode project"),
+    ),
+    Case(
+        "a-command-outside-any-project",
+        TRAIN,
+        outside_any_project,
+        says=("elsewhere", "not inside a trimode project", "--config-dir"),
+        cwd="../elsewhere",
+    ),
+    Case(
+        "a-tool-trimode-key-of-the-wrong-type",
+        TRAIN,
+        in_pyproject('models = "ml_project.models"', 'models = ["ml_project.models"]'),
+        says=("pyproject.toml", "tool.trimode.models", "a string"),
+    ),
+    Case(
+        "an-unknown-key-in-tool-trimode",
+        TRAIN,
+        in_pyproject('expectations = "', 'expectation = "'),
+        says=("pyproject.toml", "tool.trimode.expectation"),
+    ),
+    Case(
+        "an-add-features-that-raises",
+        TRAIN,
+        add_features_returning('frame.assign(per_call=frame["spend"] / frame["support_calls"])'),
+        # The sample is there already (a run without one fetches it, whole, first).
+        first=FETCH,
+        says=("features.py", "add_features", "KeyError", "spend"),
+    ),
+    Case(
+        "an-add-features-that-returns-nothing",
+        TRAIN,
+        add_features_returning("None"),
+        first=FETCH,
+        says=("features.py", "add_features", "must return", "NoneType"),
+    ),
+    Case(
+        "a-models-py-importing-a-package-not-installed",
+        TRAIN,
+        models_importing("xgboost"),
+        says=("tool.trimode.models", "xgboost", "not installed"),
+    ),
 ]
 
 
@@ -684,18 +791,21 @@ def corpus(environment: Environment, tmp_path_factory: pytest.TempPathFactory) -
     trained = copy_project(project, workspace / "trained" / "project")
     csv_source(customers)(trained)
     model = str(trained / "outputs" / "test")
-    first = [{"id": "trained", "cwd": str(trained), "argv": list(TRAIN)}]
+    first = [{"id": "trained", "cwd": str(trained), "project": str(trained), "argv": list(TRAIN)}]
     roots, runs = {}, []
     for case in CASES:
         root = copy_project(project, workspace / case.id / "project")
         if case.setup is not None:
             case.setup(root)
         if case.first:
-            first.append({"id": case.id, "cwd": str(root), "argv": list(case.first)})
+            first.append(
+                {"id": case.id, "cwd": str(root), "project": str(root), "argv": list(case.first)}
+            )
         argv = [model if item == MODEL else item for item in case.argv]
         argv = [(root / "new.csv").as_uri() if item == FILE_URL else item for item in argv]
         roots[case.id] = root
-        runs.append({"id": case.id, "cwd": str(root), "argv": argv})
+        cwd = str((root / case.cwd).resolve())
+        runs.append({"id": case.id, "cwd": cwd, "project": str(root), "argv": argv})
     for name, result in run_driver(environment, workspace / "first", first).items():
         assert result["rc"] == 0, f"{name}: {result}"
     for case in CASES:
@@ -801,7 +911,7 @@ def test_ctrl_c_is_one_line_and_publishes_nothing(environment: Environment, tmp_
     """A real SIGINT in the middle of a human-mode run: exit 130, one line, no traceback."""
     root = copy_project(environment.folders[PROJECT.slug], tmp_path / "project")
     before = snapshot(root)
-    command = [environment.command("python"), "-m", PACKAGE, "train", "--mode", "human"]
+    command = [environment.command("python"), "-m", "trimode", "train", "--mode", "human"]
     process = subprocess.Popen(
         command,
         cwd=root,
@@ -836,8 +946,8 @@ def trained_from(environment: Environment, root: Path, source: str, workspace: P
     what they printed."""
     set_keys(root, "test", {"data.source": json.dumps(source)})
     runs = [
-        {"id": "train", "cwd": str(root), "argv": list(TRAIN)},
-        {"id": "report", "cwd": str(root), "argv": ["report", "--mode", "test"]},
+        {"id": step, "cwd": str(root), "project": str(root), "argv": argv}
+        for step, argv in (("train", list(TRAIN)), ("report", ["report", "--mode", "test"]))
     ]
     results = run_driver(environment, workspace, runs)
     assert [result["rc"] for result in results.values()] == [0, 0], results
@@ -883,7 +993,7 @@ def test_a_password_in_a_working_database_url_is_never_written(
     table = f"corpus_{int(time.time() * 1000)}"
     script = (
         "import sys, sqlalchemy as sa\n"
-        f"from {PACKAGE}.ingest.synthetic import make_dataset\n"
+        "from trimode.data.synthetic import make_dataset\n"
         "engine = sa.create_engine(sys.argv[1])\n"
         "make_dataset('classification', 2000).to_sql(sys.argv[2], engine, index=False)\n"
     )

@@ -4,7 +4,8 @@ A benchmark is a script of benchmarks/ with a main block (common.py, the helper 
 share, has none). Each runs as `python benchmarks/<name>.py` from the repository root,
 with the Python running the tests (uv run's environment or nox's: copier is in it) and
 TRIMODE_BENCHMARK_SMOKE=1 (a few thousand rows, one repeat: see benchmarks/common.py).
-It renders the working tree of the template and installs it with uv, from uv's cache.
+It renders the working tree of the template, pinned to the runtime of that working tree
+(src/trimode), and installs both with uv, from uv's cache.
 A test asserts only that the script exits 0 and prints a number for each of its
 ratios; never a time, never a target (figures at smoke size measure nothing).
 """

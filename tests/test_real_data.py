@@ -5,15 +5,18 @@ cancer (two classes), wine (three integer classes) and diabetes (regression, wit
 patient ID and a visit date added here), and the Palmer penguins (three text
 classes, categorical columns, missing values). Each is served as a CSV file, a
 Parquet file or a SQLite table inside the project's data/ folder, and the project is
-configured only through configs/base.toml, as the generated README's "Use your own
-data" section tells a user: data.source, data.target (data.table), [columns], and
-evaluation.leakage_allow when the leakage test prints the line to add.
+configured only through configs/base.toml, as the generated project's docs tell a
+user: data.source, data.target (data.table), [columns], and evaluation.leakage_allow
+when the leakage check prints the line to add. One more case gives the penguins a
+derived column, in the one place for it: add_features in the project's features.py.
 
 Then, for each: fetch-sample in test and human mode, compare, train in every mode,
-report, promote, predict on rows the source never held, the project's tests of its
-pipeline (tests/your_pipeline: the machinery's build their own data), and a real `git
-commit` of the configs through every hook. Each step's result
-and wall time is recorded (the session summary prints the matrix).
+report, promote, predict on rows the source never held (raw rows: a derived column is
+the model's to compute), the project's tests (tests/test_pipeline.py, the checks of
+trimode's pytest plugin, and tests/test_features.py), and a real `git commit` of what
+the user changed through every hook. Each case starts from the project as it was
+generated; each step's result and wall time is recorded (the session summary prints
+the matrix).
 """
 
 import json
@@ -29,6 +32,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("real-data")]
 
 PACKAGE = "ml_project"
 COMMAND = "ml-project"
+FEATURES = f"src/{PACKAGE}/features.py"
+# The tag of a project's first commit: each case starts from it.
+FRESH = "as-generated"
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,10 @@ class RealData:
     columns: dict[str, list[str]] = field(default_factory=dict)
     # The classes predict must name, for classification.
     classes: tuple[str, ...] = ()
+    # The body of features.py's add_features (the project's is `return frame`), and the
+    # column it derives.
+    add_features: str = ""
+    derived: str = ""
 
 
 DATA_SETS = [
@@ -82,6 +92,18 @@ DATA_SETS = [
         "progression",
         columns={"ids": ["patient_id"], "dates": ["visit_date"]},
     ),
+    RealData(
+        "penguins-with-a-derived-column",
+        "classification",
+        "parquet",
+        "data/penguins.parquet",
+        "species",
+        classes=("Adelie", "Chinstrap", "Gentoo"),
+        # A ratio of two measured columns, both missing in two rows (so is the ratio).
+        add_features='return frame.assign(bill_shape=frame["bill_length_mm"] / '
+        'frame["bill_depth_mm"])',
+        derived="bill_shape",
+    ),
 ]
 
 # Run by the project's own python: write the data set as served, minus the rows kept
@@ -94,6 +116,7 @@ import pandas as pd
 from sklearn import datasets
 
 name, served_as, where, target, table = sys.argv[1:6]
+name = name.removesuffix("-with-a-derived-column")
 if name == "breast-cancer":
     frame = datasets.load_breast_cancer(as_frame=True).frame.rename(columns={"target": target})
 elif name == "wine":
@@ -161,8 +184,26 @@ def projects(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> d
         )
         project.run("git", "add", "--all")
         project.run("git", "commit", "--quiet", "--no-verify", "--message", "Fresh project")
+        project.run("git", "tag", FRESH)
         made[task] = project
     return made
+
+
+def as_generated(project: Project) -> None:
+    """Put the project back as it was generated: its first commit, no data, no outputs, no
+    tracking store (its environment stays), whatever an earlier case committed or wrote."""
+    project.run("git", "reset", "--hard", "--quiet", FRESH)
+    project.run("git", "clean", "-d", "-x", "--force", "--quiet", "--exclude=/.venv/")
+    assert project.run("git", "status", "--porcelain").stdout == ""
+    assert not (project.folder / "outputs").exists()
+    assert [path.name for path in (project.folder / "data").iterdir()] == ["README.md"]
+
+
+def with_add_features(text: str, body: str) -> str:
+    """features.py's text with add_features returning what body says, as a user edits it."""
+    generated = "    return frame\n"
+    assert text.count(generated) == 1, "features.py's add_features changed: update this test"
+    return text.replace(generated, f"    {body}\n")
 
 
 def set_key(text: str, section: str, key: str, value: object) -> str:
@@ -203,7 +244,7 @@ class Steps:
 @pytest.mark.parametrize("data", DATA_SETS, ids=[data.name for data in DATA_SETS])
 def test_a_real_data_set_through_every_mode_its_tests_and_a_commit(data, projects, record_property):
     project = projects[data.task]
-    project.restore()
+    as_generated(project)
     steps = Steps(project, data, record_property)
     where = data.source.removeprefix("sqlite:///")
     # The penguins come with the palmerpenguins package, added for this one command only.
@@ -220,21 +261,25 @@ def test_a_real_data_set_through_every_mode_its_tests_and_a_commit(data, project
         text = set_key(text, "columns", key, names)
     text = set_key(text, "evaluation", "leakage_allow", [])  # nothing accepted yet
     project.write("configs/base.toml", text)
+    if data.add_features:  # the one place for a derived column
+        project.write(FEATURES, with_add_features(project.read(FEATURES), data.add_features))
 
     fetched = steps.cli("fetch-sample --mode test", "fetch-sample", "--mode", "test")
     assert "rows from" in fetched.stdout
     steps.cli("fetch-sample --mode human", "fetch-sample", "--mode", "human")
 
-    # The leakage test names features strong enough to look like leaks, with the line that
-    # accepts them: a user reads it, decides they are real, and adds it.
+    # The leakage check names features strong enough to look like leaks, with the line
+    # that accepts them: a user reads it, decides they are real, and adds it.
     leakage = steps.run(
-        "leakage test, first run",
+        "leakage check, first run",
         "uv",
         "run",
         "--quiet",
         "pytest",
         "-q",
-        "tests/your_pipeline/test_leakage.py",
+        "tests/test_pipeline.py",
+        "-k",
+        "test_no_feature_leaks_the_target",
         check=False,
     )
     accepted = re.search(r"leakage_allow = (\[.*?\])", leakage.stdout)
@@ -261,12 +306,19 @@ def test_a_real_data_set_through_every_mode_its_tests_and_a_commit(data, project
     steps.cli("report --mode human", "report", "--mode", "human")
     report = project.read("outputs/human/report.html")
     assert "Error analysis" in report and "Worst slices" in report
+    if data.derived:  # the report looks at the features the model sees
+        assert f"<td>{data.derived}</td>" in report
     promoted = steps.cli("promote --from human", "promote")
     assert f"train.models = [{best!r}]" in promoted.stdout
     production = steps.cli("train --mode production", "train", "--mode", "production")
     assert "quality gate passed" in production.stdout
     manifest = json.loads(project.read("outputs/production/manifest.json"))
     assert manifest["model"] == best
+    if data.derived:  # computed by the model from raw rows: a feature, never an input
+        features = manifest["features"]
+        assert data.derived in features["numeric"], features
+        assert data.derived not in features["inputs"], features
+        assert features["dtypes"][data.derived] == "derived", features
     primary = manifest["primary_metric"]
     steps.line(
         "  production model (held-out rows)",
@@ -311,19 +363,15 @@ def test_a_real_data_set_through_every_mode_its_tests_and_a_commit(data, project
         assert judged["columns"] == ["patient_id", "prediction"]  # the ID comes along
         assert judged["r2"] > 0.2, judged
 
-    # The tests of the pipeline on this data; tests/machinery builds its own data and
-    # configs, so its verdict does not depend on the data set (test_generated_project.py
-    # runs it in both generated projects).
-    pipeline_tests = ("uv", "run", "--quiet", "pytest", "-q", "tests/your_pipeline")
-    pipeline = steps.run("the project's tests of its pipeline", *pipeline_tests)
+    # The project's tests on this data, all of them (the plugin's checks listed in
+    # tests/test_pipeline.py, the slow ones too, and tests/test_features.py).
+    pipeline = steps.run("the project's tests", "uv", "run", "--quiet", "pytest", "-q")
     # The expectations the project ships are about the built-in data set, whose columns
     # this one lacks: skipped, with the reason in the summary, neither failed nor passed.
-    not_applicable = re.findall(
-        r"SKIPPED \[1\] .*test_expectations.*not applicable: (.*)", pipeline.stdout
-    )
+    not_applicable = re.findall(r"SKIPPED \[1\] .*: not applicable: (.*)", pipeline.stdout)
     assert len(not_applicable) == 3, pipeline.stdout
     assert all(re.match(r"column '\w+' is not in your data", line) for line in not_applicable)
-    project.run("git", "add", "configs")
+    project.run("git", "add", "configs", "src")
     start = time.perf_counter()
     commit = project.commit(f"Point the project at {data.name}")
     verdict = "ok" if commit.returncode == 0 else "refused"

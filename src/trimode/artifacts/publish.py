@@ -130,10 +130,23 @@ def check_output_root(output_root: Path, key: str = "outputs.root") -> None:
 
 def recover(output_root: Path) -> None:
     """Settle what a killed run left beside output_root: the newest complete outputs are
-    the root, and no staging or previous folder is left."""
-    if output_root.parent.is_dir():
+    the root, and no staging or previous folder is left. With nothing left (no journal,
+    no such folder) it takes no lock either: a run refused next (a folder it may not
+    replace) then leaves no lock file beside that folder."""
+    if output_root.parent.is_dir() and _left_behind(output_root):
         with _locked(output_root):
             _settle(output_root)
+
+
+def _left_behind(output_root: Path) -> bool:
+    """Whether a run left a journal or a staging or previous folder beside output_root
+    (a run publishing now has them too: then the lock waits for it)."""
+    journal = _journal(output_root)
+    return (
+        journal.exists()
+        or journal.with_name(journal.name + ".tmp").exists()
+        or bool(_leftovers(output_root, "staging|previous"))
+    )
 
 
 @contextmanager

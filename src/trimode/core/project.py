@@ -144,7 +144,12 @@ def _import(root: Path, key: str, name: str) -> ModuleType:
         module = importlib.import_module(name)
     except ModuleNotFoundError as error:
         if not _is_missing(error, name):
-            raise  # the module is there, but something it imports is not
+            # The module is there, but a package it imports is not installed.
+            raise ConfigError(
+                f"{root / PYPROJECT}: key '{TABLE}.{key}': module {name!r} imports "
+                f"{error.name or error}, which is not installed (add it to the project's "
+                "dependencies, then run `uv sync`)"
+            ) from None
         module = None
         for folder in (root / "src", root):
             if folder.is_dir() and str(folder) not in sys.path:

@@ -16,7 +16,6 @@ import pandas as pd
 
 from trimode.config.model import Config
 from trimode.core.specs import FeatureSchema
-from trimode.modelling.registry import feature_frame
 
 # Fewer rows than this say too little about a column to judge it.
 MIN_ROWS = 20
@@ -37,12 +36,10 @@ def column_notes(frame: pd.DataFrame, schema: FeatureSchema, config: Config) -> 
     notes = []
     proposals: dict[str, list[str]] = {}
     step = max(len(frame) // SAMPLE_ROWS, 1)
-    # The rows looked at as the preprocessing sees them: with the derived columns of
-    # features.py's add_features (computed without the target, as in the model).
-    rows = frame.iloc[::step].drop(columns=[config.data.target], errors="ignore")
-    looked_at = feature_frame(config.project, rows)
-    for column in [*schema.numeric, *schema.categorical]:
-        values = looked_at[column].dropna()
+    # The columns of the rows as read (a column add_features derives is the project's own).
+    read = [column for column in [*schema.numeric, *schema.categorical] if column in frame]
+    for column in read:
+        values = frame[column].iloc[::step].dropna()
         if len(values) < MIN_ROWS:
             continue
         kind, role = _looks_like(column, values, column in schema.numeric, step)
@@ -61,8 +58,10 @@ def column_notes(frame: pd.DataFrame, schema: FeatureSchema, config: Config) -> 
             f"to give {', '.join(map(repr, names))} that role, set in "
             f"{config.file_of(f'columns.{role}')}, section [columns]: {line}"
         )
+    # A column add_features derives is there too: the schema holds it.
+    available = {*frame.columns, *schema.columns, *schema.ids, *schema.dropped}
     for role in ("drop", "ids", "dates", "text"):
-        missing = [name for name in getattr(config.columns, role) if name not in looked_at]
+        missing = [name for name in getattr(config.columns, role) if name not in available]
         if missing:
             notes.append(
                 f"{config.where(f'columns.{role}')} names column(s) the data does not have: "

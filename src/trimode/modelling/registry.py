@@ -23,7 +23,7 @@ from trimode.config.checks import problem
 from trimode.config.model import Config
 from trimode.config.wording import Problem
 from trimode.core import cache
-from trimode.core.errors import ConfigError
+from trimode.core.errors import ConfigError, ProjectError
 from trimode.core.io import json_safe
 from trimode.core.project import Project
 from trimode.core.specs import FeatureSchema, ModelSpec
@@ -73,9 +73,25 @@ def class_path(estimator: object) -> str:
 
 def feature_frame(project: Project, x: pd.DataFrame) -> pd.DataFrame:
     """The rows as the preprocessing sees them: with the project's derived columns
-    (features.py's add_features), when it has that function."""
-    add_features = getattr(project.module("features"), "add_features", None)
-    return x if add_features is None else add_features(x.copy())
+    (features.py's add_features), when it has that function. Every run calls it here
+    first (the schema is computed from its result), so a mistake in it is one line naming
+    it, not a traceback from inside a pipeline."""
+    features = project.module("features")
+    add_features = getattr(features, "add_features", None)
+    if add_features is None:
+        return x
+    where = f"{features.__file__}: add_features"
+    try:
+        frame = add_features(x.copy())
+    except Exception as error:  # the user's code: any error it raises is theirs to fix
+        raise ProjectError(f"{where} raised {type(error).__name__}: {error}") from error
+    if not isinstance(frame, pd.DataFrame) or len(frame) != len(x):
+        got = f"{len(frame)} rows" if isinstance(frame, pd.DataFrame) else type(frame).__name__
+        raise ProjectError(
+            f"{where} must return the frame it was given with its derived columns "
+            f"({len(x)} rows), got {got}"
+        )
+    return frame
 
 
 def build_model(

@@ -144,18 +144,21 @@ def inspected(
 ) -> tuple[pd.DataFrame, FeatureSchema]:
     """The features the error analysis looks at, and their schema: numeric and
     categorical features as they are, date features as their year (a category);
-    IDs, dropped columns and free text left out."""
+    IDs, dropped columns and free text left out. A feature x lacks (a column the
+    project's add_features derives, when x holds the rows as read) is left out too."""
     schema = schema or infer_schema(x, target="")
-    columns = {name: x[name] for name in [*schema.numeric, *schema.categorical]}
-    for name in schema.dates:
+    numeric, categorical, dates = (
+        tuple(name for name in names if name in x.columns)
+        for names in (schema.numeric, schema.categorical, schema.dates)
+    )
+    columns = {name: x[name] for name in [*numeric, *categorical]}
+    for name in dates:
         years = to_timestamps(x[name]).dt.year
         columns[name] = pd.Series(
             years.map(lambda year: f"{year:.0f}", na_action="ignore").to_numpy(), index=x.index
         )
     frame = pd.DataFrame(columns, index=x.index)
-    return frame, FeatureSchema(
-        numeric=schema.numeric, categorical=(*schema.categorical, *schema.dates)
-    )
+    return frame, FeatureSchema(numeric=numeric, categorical=(*categorical, *dates))
 
 
 def contrast_features(
