@@ -324,3 +324,30 @@ def test_a_dependency_missing_from_the_projects_module_is_named_not_the_module(c
     assert main(["train", "--mode", "test", "--config-dir", str(config_dir)]) == 1
     assert_one_line_error(capsys, "No module named 'mlproj_with_a'")
     assert "cannot be imported" not in capsys.readouterr().err
+
+
+def test_a_syntax_error_in_the_projects_own_module_is_one_line_naming_it(tmp_path, capsys):
+    """A typo in models.py (the project's code, named by [tool.trimode]) is one line with
+    the file and the line, not a traceback."""
+    from .packages import write_package
+
+    write_package(tmp_path, "typo_project", {"models.py": [("MODELS: dict", "MODELS: dict(")]})
+    configs = make_configs(tmp_path)
+    write_pyproject(tmp_path, package="typo_project")
+    assert main(["train", "--mode", "test", "--config-dir", str(configs)]) == 2
+    assert_one_line_error(capsys, "typo_project/models.py:")
+
+
+def test_a_configs_key_naming_no_folder_is_one_line_naming_the_key(tmp_path, monkeypatch, capsys):
+    make_configs(tmp_path)
+    write_pyproject(tmp_path, configs="settings")
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--mode", "test"]) == 2
+    assert_one_line_error(capsys, "key 'tool.trimode.configs' names 'settings'")
+
+
+def test_a_pyproject_without_the_table_is_named(tmp_path, monkeypatch, capsys):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "other"\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--mode", "test"]) == 2
+    assert_one_line_error(capsys, f"the nearest, {tmp_path / 'pyproject.toml'}, has none")

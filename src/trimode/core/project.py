@@ -139,33 +139,20 @@ def _table(root: Path) -> dict[str, Any] | None:
 def _import(root: Path, key: str, name: str) -> ModuleType:
     """Import the user's module; a project not installed in the environment is found in
     its src/ folder (or its root) too."""
-    module: ModuleType | None
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as error:
-        if not _is_missing(error, name):
-            # The module is there, but a package it imports is not installed.
-            raise ConfigError(
-                f"{root / PYPROJECT}: key '{TABLE}.{key}': module {name!r} imports "
-                f"{error.name or error}, which is not installed (add it to the project's "
-                "dependencies, then run `uv sync`)"
-            ) from None
-        module = None
-        for folder in (root / "src", root):
-            if folder.is_dir() and str(folder) not in sys.path:
-                sys.path.insert(0, str(folder))
-                try:
-                    module = importlib.import_module(name)
-                    break
-                except ModuleNotFoundError as again:
-                    sys.path.remove(str(folder))
-                    if not _is_missing(again, name):
-                        raise
-        if module is None:
-            raise ConfigError(
-                f"{root / PYPROJECT}: key '{TABLE}.{key}' names module {name!r}, which "
-                "cannot be imported (is the project installed? run `uv sync`)"
-            ) from None
+    module = _attempt(root, key, name)
+    for folder in (root / "src", root):
+        if module is not None:
+            break
+        if folder.is_dir() and str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+            module = _attempt(root, key, name)
+            if module is None:
+                sys.path.remove(str(folder))
+    if module is None:
+        raise ConfigError(
+            f"{root / PYPROJECT}: key '{TABLE}.{key}' names module {name!r}, which "
+            "cannot be imported (is the project installed? run `uv sync`)"
+        )
     missing = [attribute for attribute in REQUIRED[key] if not hasattr(module, attribute)]
     if missing:
         raise ConfigError(
@@ -173,6 +160,26 @@ def _import(root: Path, key: str, name: str) -> ModuleType:
             f"[{TABLE}] {key} = {name!r} in {root / PYPROJECT})"
         )
     return module
+
+
+def _attempt(root: Path, key: str, name: str) -> ModuleType | None:
+    """The user's module, or None when it is not found; what the module itself gets wrong
+    (a syntax error, a package it imports that is not installed) is one line."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if _is_missing(error, name):
+            return None
+        raise ConfigError(
+            f"{root / PYPROJECT}: key '{TABLE}.{key}': module {name!r} imports "
+            f"{error.name or error}, which is not installed (add it to the project's "
+            "dependencies, then run `uv sync`)"
+        ) from None
+    except SyntaxError as error:
+        raise ConfigError(
+            f"{error.filename}:{error.lineno}: {error.msg} (the module {name!r} that "
+            f"[{TABLE}] {key} names in {root / PYPROJECT})"
+        ) from None
 
 
 def _is_missing(error: ModuleNotFoundError, name: str) -> bool:

@@ -26,9 +26,24 @@ def config_dir_of(start: Path | str = ".") -> Path:
     """The config folder of the project holding `start` (its [tool.trimode] configs)."""
     project = find_project(start)
     if project is None:
+        nearest = next(
+            (
+                folder / "pyproject.toml"
+                for folder in (Path(start).resolve(), *Path(start).resolve().parents)
+                if (folder / "pyproject.toml").is_file()
+            ),
+            None,
+        )
+        found = f"the nearest, {nearest}, has none" if nearest else "there is none"
         raise ConfigError(
-            f"{Path(start).resolve()} is not inside a trimode project (no pyproject.toml with "
-            "a [tool.trimode] table here or above): run from the project, or pass --config-dir"
+            f"{Path(start).resolve()} is not inside a trimode project (a pyproject.toml with "
+            f"a [tool.trimode] table, here or above: {found}): run from the project, or pass "
+            "--config-dir"
+        )
+    if not project.config_dir.is_dir():
+        raise ConfigError(
+            f"{project.pyproject}: key 'tool.trimode.configs' names {project.configs!r}, which "
+            f"is not a folder of the project (expected base.toml and the mode files there)"
         )
     return project.config_dir
 
