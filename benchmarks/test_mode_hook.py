@@ -7,7 +7,10 @@ repository and the hooks installed, each round (interleaved, repeated) times:
 - `git commit` of a one-line change to configs/test.toml, the only file staged: the
   test-mode hook runs (the ruff and notebook hooks have no files to check);
 - `uv run pre-commit run test-mode --files configs/test.toml`: the hook alone;
-- `.venv/bin/python -m pytest ...`, the test-mode hook's entry without uv and pre-commit.
+- `.venv/bin/python -m pytest ...`, the test-mode hook's entry without uv and pre-commit;
+- two levers on that pytest, each measured beside it: pytest's plugin autoloading off
+  (PYTEST_DISABLE_PLUGIN_AUTOLOAD=1) with only trimode's plugin loaded (`-p`), and a run
+  that collects only tests/test_pipeline.py (the plugin's checks, not the user's tests).
 
 Commits are made as from a shell where the environment is not activated (uv on PATH).
 It prints the medians and their ratios to the import floor (the issue's target for the
@@ -137,12 +140,24 @@ def main() -> None:
         hook_command = ["uv", "run", "--quiet", "pre-commit", "run", "test-mode"]
         hook_command += ["--files", "configs/test.toml"]
         pytest_command = [python, "-m", *hook_tests(project)]
-        times: dict[str, list[float]] = {"floor": [], "commit": [], "hook": [], "pytest": []}
+        plugin_only = [*pytest_command, "-p", "trimode.testing.plugin"]
+        no_autoload = {**env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        checks_only = [*pytest_command, "tests/test_pipeline.py"]
+        times: dict[str, list[float]] = {
+            "floor": [],
+            "commit": [],
+            "hook": [],
+            "pytest": [],
+            "no_autoload": [],
+            "checks_only": [],
+        }
         for number in range(repeats):
             times["floor"].append(wall_time(floor_command, project, env))
             times["commit"].append(commit_a_config_change(project, env, number))
             times["hook"].append(wall_time(hook_command, project, env))
             times["pytest"].append(wall_time(pytest_command, project, env))
+            times["no_autoload"].append(wall_time(plugin_only, project, no_autoload))
+            times["checks_only"].append(wall_time(checks_only, project, env))
     median = {name: statistics.median(values) for name, values in times.items()}
     floor = median["floor"]
     say_if_smoke()
@@ -155,6 +170,8 @@ def main() -> None:
         ("commit", "git commit, test-mode hook running:"),
         ("hook", "pre-commit run test-mode --files configs/test.toml:"),
         ("pytest", "the hook's pytest alone (no uv, no pre-commit):"),
+        ("no_autoload", "  lever: plugin autoload off, trimode's plugin only:"),
+        ("checks_only", "  lever: tests/test_pipeline.py only:"),
     ]
     for name, label in rows:
         print(f"{label:<52} {median[name]:6.2f} s   {median[name] / floor:5.2f} x the floor")

@@ -321,9 +321,11 @@ def test_a_dependency_missing_from_the_projects_module_is_named_not_the_module(c
     (package / "__init__.py").write_text("")
     (package / "models.py").write_text("import mlproj_with_a\n")
     write_pyproject(config_dir.parent, package=package.name)
-    assert main(["train", "--mode", "test", "--config-dir", str(config_dir)]) == 1
-    assert_one_line_error(capsys, "No module named 'mlproj_with_a'")
-    assert "cannot be imported" not in capsys.readouterr().err
+    assert main(["train", "--mode", "test", "--config-dir", str(config_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert "imports mlproj_with_a, which is not installed" in err
+    assert "cannot be imported" not in err
 
 
 def test_a_syntax_error_in_the_projects_own_module_is_one_line_naming_it(tmp_path, capsys):

@@ -144,7 +144,7 @@ def _typed(schema: pa.Schema, engine, statement) -> pa.Schema:
     rows = statement.columns().subquery()
     with engine.connect() as lookup:
         for name in empty:
-            column = sa.column(name)
+            column: Any = sa.column(name)
             query = sa.select(column).select_from(rows).where(column.is_not(None)).limit(1)
             value = lookup.execute(query).scalar()
             if value is not None:

@@ -138,7 +138,8 @@ def expectations_section(
 ) -> Markup:
     """The page's section on the project's expectations, alone (sections.html)."""
     values = _expectations(task, model, held_out, schema, expectations)
-    return Markup(_environment().get_template("sections.html").module.expectations_section(values))
+    macros = _environment().get_template("sections.html").module
+    return Markup(macros.expectations_section(values))  # type: ignore[attr-defined]
 
 
 def _asset(name: str) -> str:
