@@ -32,7 +32,10 @@ RATIOS = {
         "git commit, test-mode hook running:",
         "pre-commit run test-mode --files configs/test.toml:",
         "the hook's pytest alone",
+        "lever: plugin autoload off, trimode's plugin only:",
+        "lever: tests/test_pipeline.py only:",
     ],
+    "project_tests": ["ratio suite / import floor:"],
     "fetch_sample": [
         "time ratio A/B (work):",
         "time ratio A/B (whole process):",
