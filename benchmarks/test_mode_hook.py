@@ -8,9 +8,11 @@ repository and the hooks installed, each round (interleaved, repeated) times:
   test-mode hook runs (the ruff and notebook hooks have no files to check);
 - `uv run pre-commit run test-mode --files configs/test.toml`: the hook alone;
 - `.venv/bin/python -m pytest ...`, the test-mode hook's entry without uv and pre-commit;
-- two levers on that pytest, each measured beside it: pytest's plugin autoloading off
-  (PYTEST_DISABLE_PLUGIN_AUTOLOAD=1) with only trimode's plugin loaded (`-p`), and a run
-  that collects only tests/test_pipeline.py (the plugin's checks, not the user's tests).
+- the levers on that pytest, each measured beside it: what the hook's
+  `--disable-plugin-autoload -p trimode.testing.plugin` (only trimode's plugin loaded) and
+  `-p no:unraisableexception` (no end-of-run garbage collections) buy, by a run without
+  each; and a run that collects only tests/test_pipeline.py (the plugin's checks, not the
+  user's own tests), which the hook does not do.
 
 Commits are made as from a shell where the environment is not activated (uv on PATH).
 It prints the medians and their ratios to the import floor (the issue's target for the
@@ -67,6 +69,18 @@ def hook_tests(project: Path) -> list[str]:
     hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
     entry = shlex.split(next(hook["entry"] for hook in hooks if hook["id"] == "test-mode"))
     return entry[entry.index("pytest") :]
+
+
+def without(command: list[str], *options: str) -> list[str]:
+    """The command without these options of the hook's (each with its `-p` before it)."""
+    kept: list[str] = []
+    for part in command:
+        if part in options:
+            if kept and kept[-1] == "-p":
+                kept.pop()
+            continue
+        kept.append(part)
+    return kept
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str]) -> None:
@@ -140,24 +154,23 @@ def main() -> None:
         hook_command = ["uv", "run", "--quiet", "pre-commit", "run", "test-mode"]
         hook_command += ["--files", "configs/test.toml"]
         pytest_command = [python, "-m", *hook_tests(project)]
-        plugin_only = [*pytest_command, "-p", "trimode.testing.plugin"]
-        no_autoload = {**env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-        checks_only = [*pytest_command, "tests/test_pipeline.py"]
+        variants = {
+            "autoload": without(
+                pytest_command, "--disable-plugin-autoload", "trimode.testing.plugin"
+            ),
+            "unraisable": without(pytest_command, "no:unraisableexception"),
+            "checks_only": [*pytest_command, "tests/test_pipeline.py"],
+        }
         times: dict[str, list[float]] = {
-            "floor": [],
-            "commit": [],
-            "hook": [],
-            "pytest": [],
-            "no_autoload": [],
-            "checks_only": [],
+            name: [] for name in ("floor", "commit", "hook", "pytest", *variants)
         }
         for number in range(repeats):
             times["floor"].append(wall_time(floor_command, project, env))
             times["commit"].append(commit_a_config_change(project, env, number))
             times["hook"].append(wall_time(hook_command, project, env))
             times["pytest"].append(wall_time(pytest_command, project, env))
-            times["no_autoload"].append(wall_time(plugin_only, project, no_autoload))
-            times["checks_only"].append(wall_time(checks_only, project, env))
+            for name, command in variants.items():
+                times[name].append(wall_time(command, project, env))
     median = {name: statistics.median(values) for name, values in times.items()}
     floor = median["floor"]
     say_if_smoke()
@@ -170,8 +183,9 @@ def main() -> None:
         ("commit", "git commit, test-mode hook running:"),
         ("hook", "pre-commit run test-mode --files configs/test.toml:"),
         ("pytest", "the hook's pytest alone (no uv, no pre-commit):"),
-        ("no_autoload", "  lever: plugin autoload off, trimode's plugin only:"),
-        ("checks_only", "  lever: tests/test_pipeline.py only:"),
+        ("autoload", "  without the lever: every plugin autoloaded:"),
+        ("unraisable", "  without the lever: unraisable-exception hunt on:"),
+        ("checks_only", "  a lever not taken: tests/test_pipeline.py only:"),
     ]
     for name, label in rows:
         print(f"{label:<52} {median[name]:6.2f} s   {median[name] / floor:5.2f} x the floor")

@@ -32,8 +32,9 @@ RATIOS = {
         "git commit, test-mode hook running:",
         "pre-commit run test-mode --files configs/test.toml:",
         "the hook's pytest alone",
-        "lever: plugin autoload off, trimode's plugin only:",
-        "lever: tests/test_pipeline.py only:",
+        "without the lever: every plugin autoloaded:",
+        "without the lever: unraisable-exception hunt on:",
+        "a lever not taken: tests/test_pipeline.py only:",
     ],
     "project_tests": ["ratio suite / import floor:"],
     "fetch_sample": [
