@@ -6,6 +6,8 @@ and repeated, each run in its own process:
 - A: `python -m trimode train --mode production`, with data.synthetic_rows = N (a copy
   of the project's configs, passed with --config-dir): load every row, split, fit the
   production model, evaluate it against the dummy baseline, publish outputs/production/;
+  with MLflow tracking off (`--set tracking.enabled=false`): B tracks nothing, and what
+  tracking costs is benchmarks/compare_tracking.py's to measure;
 - B: a plain scikit-learn script doing the same work: the same rows
   (`trimode.data.synthetic.make_dataset`), the same stratified train_test_split, the same
   estimator (the project's preprocessing and HistGradientBoostingClassifier with the
@@ -254,7 +256,11 @@ def main() -> None:
             row_groups[name] = int(run_measured(write, workdir).stdout)
         cli = [str(python), "-m", "trimode"]
         commands = {
-            "A": [*cli, "train", "--mode", "production", "--config-dir", str(configs)],
+            "A": [
+                *cli,
+                *("train", "--mode", "production", "--config-dir", str(configs)),
+                *("--set", "tracking.enabled=false"),
+            ],
             "B": [str(python), "-c", PLAIN_TRAIN, json.dumps(settings)],
         }
         score = [*cli, "predict", "--model", str(project / "outputs" / "production")]
