@@ -15,7 +15,8 @@ import sys
 # fmt: off
 CONTEXT = json.loads(r'''{{ cookiecutter | tojson }}''')  # tojson escapes ' itself
 # fmt: on
-RESERVED_PACKAGE_NAMES = set(CONTEXT["_reserved_package_names"])
+RESERVED_PACKAGE_NAMES = set(CONTEXT["_reserved_package_names"])  # lower case
+SPECIAL_MODULE_NAMES = set(CONTEXT["_special_module_names"])
 # The longest project name, and the longest slug and package name (file names too).
 MAX_NAME = 100
 MAX_IDENTIFIER = 64
@@ -63,12 +64,14 @@ def package_problem(package: str) -> str | None:
         )
     if keyword.iskeyword(package):
         return f"The package name '{package}' is a Python keyword."
+    if package in SPECIAL_MODULE_NAMES or (package[:2] == "__" and package[-2:] == "__"):
+        return f"The package name '{package}' is a name Python or pytest treats specially."
     if package in sys.stdlib_module_names:
         return (
             f"The package name '{package}' is a standard-library module name; "
             "it would shadow the module."
         )
-    if package in RESERVED_PACKAGE_NAMES:
+    if package.lower() in RESERVED_PACKAGE_NAMES:
         return f"The package name '{package}' would shadow a dependency of the project."
     return None
 

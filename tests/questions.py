@@ -19,10 +19,16 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 # copier's reference lists (`when: false`) that cookiecutter reads too, as `_name`. The
 # slug's default reads the letters: cookiecutter renders in order, so they come first.
-# The reserved names are for hooks/pre_gen_project.py, after the questions; the runtime's
-# version and source for the project's pin (pyproject.toml's [tool.uv.sources]).
+# The reserved and special names are for hooks/pre_gen_project.py, after the questions;
+# the runtime's version and source for the project's pin (pyproject.toml's
+# [tool.uv.sources]).
 PRIVATE_BEFORE = ["ascii_letters"]
-PRIVATE_AFTER = ["reserved_package_names", "trimode_version", "runtime_source"]
+PRIVATE_AFTER = [
+    "reserved_package_names",
+    "special_module_names",
+    "trimode_version",
+    "runtime_source",
+]
 # Defaults whose Jinja one engine lacks: copier's (copier.yml) -> cookiecutter's. The year
 # is copier's strftime filter (jinja2-ansible-filters) and cookiecutter's now tag
 # (jinja2-time); neither engine has the other's.

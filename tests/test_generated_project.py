@@ -19,8 +19,9 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
+import yaml
 from generated import CLASSIFICATION, HUMAN_ROWS, Installed, ok, projects
-from rendering import MATRIX, TEMPLATE_TAG, VERSION, git
+from rendering import MATRIX, ROOT, TEMPLATE_TAG, VERSION, git
 
 # The tests of the generated projects: installs and runs (the parameters of `projects`
 # put each on the xdist worker of its project).
@@ -29,6 +30,7 @@ METRICS_KEYS = {"mode", "model", "task", "metrics", "baseline", "primary_metric"
 MODEL_SUFFIXES = {".skops", ".joblib", ".pkl", ".pickle", ".onnx"}
 # The modules [tool.trimode] names, in src/<package>/ (with __init__.py, all it holds).
 USER_MODULES = ("models", "features", "expectations")
+COPIER = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
 # Read by the project's python: the runtime it imports, and how uv installed it (PEP 610).
 INSTALLED_RUNTIME = """
 import json, importlib.metadata as metadata, trimode
@@ -272,6 +274,55 @@ def test_the_projects_script_and_python_m_trimode_are_the_runtimes(generated, en
         assert command in helped, helped
     module = ok(installed.uv_run("python", "-m", "trimode", "--version")).stdout.strip()
     assert module == f"python -m trimode (trimode {VERSION})"
+
+
+# Of every distribution a generated project's uv.lock holds, the ones no environment here
+# installs (other platforms'), with their import names: a new one fails the test below
+# until its names join copier.yml's reserved_package_names.
+PLATFORM_ONLY = {
+    "appnope": {"appnope"},
+    "colorama": {"colorama"},
+    "pywin32": {
+        *("win32", "win32api", "win32com", "win32comext", "win32con", "win32gui", "winerror"),
+        *("pythoncom", "pythonwin", "pywintypes", "isapi", "adodbapi"),
+    },
+    "pywinpty": {"winpty"},
+    "waitress": {"waitress"},
+}
+# What the project's python reads: each installed distribution and its import names.
+IMPORT_NAMES = """
+import json, importlib.metadata as metadata
+from packaging.utils import canonicalize_name
+names = {}
+for module, distributions in metadata.packages_distributions().items():
+    for distribution in distributions:
+        names.setdefault(canonicalize_name(distribution), []).append(module)
+print(json.dumps(names))
+"""
+
+
+@slow
+@pytest.mark.xdist_group(CLASSIFICATION.group)
+def test_no_package_name_the_validators_accept_shadows_what_a_project_installs(environment):
+    """The default project with every extra and its dev tools installed: each import name
+    of each distribution (and of the platform-only ones its lock holds) is refused as a
+    package name by both engines' validators (copier.yml's list, which cookiecutter.json
+    copies), whatever its case."""
+    installed: Installed = environment[CLASSIFICATION.slug]
+    import_names = json.loads(ok(installed.python(IMPORT_NAMES)).stdout)
+    lock = tomllib.loads((installed.folder / "uv.lock").read_text(encoding="utf-8"))
+    locked = {package["name"] for package in lock["package"]} - {CLASSIFICATION.slug}
+    assert locked - set(import_names) - {"trimode"} <= set(PLATFORM_ONLY), (
+        "a distribution of uv.lock that is not installed here: add it to PLATFORM_ONLY"
+    )
+    public = {
+        module.lower()
+        for modules in [*import_names.values(), *PLATFORM_ONLY.values()]
+        for module in modules
+        if module.isidentifier() and not module.startswith("_")
+    }
+    reserved = set(COPIER["reserved_package_names"]["default"])
+    assert public - reserved == set(), "add these to copier.yml's reserved_package_names"
 
 
 @projects

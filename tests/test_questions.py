@@ -189,7 +189,7 @@ def test_reserved_package_names_hold_the_runtime_and_every_import_name_it_instal
                 import_names[distribution].add(module)
     assert {name for name, modules in import_names.items() if not modules} == set()
     reserved = set(COPIER["reserved_package_names"]["default"])
-    needed = {"trimode"}.union(*import_names.values())
+    needed = {name.lower() for name in {"trimode"}.union(*import_names.values())}
     assert needed - reserved == set(), "add these to copier.yml's reserved_package_names"
 
 
@@ -202,6 +202,7 @@ def test_reference_lists_are_never_asked_nor_recorded():
         "python_keywords",
         "stdlib_module_names",
         "reserved_package_names",
+        "special_module_names",
         "ascii_letters",
         "control_characters",
         "cookiecutter",

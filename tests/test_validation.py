@@ -17,6 +17,15 @@ BAD_ANSWERS = [
     ({"package_name": "json"}, "The package name 'json' is a standard-library module name"),
     ({"package_name": "sklearn"}, "The package name 'sklearn' would shadow a dependency"),
     ({"package_name": "trimode"}, "The package name 'trimode' would shadow a dependency"),
+    # The project's dev tools and the extras' dependencies, in any case.
+    *(
+        ({"package_name": name}, f"The package name '{name}' would shadow a dependency")
+        for name in ("pytest", "dask", "psycopg", "aiohttp", "IPython", "jupyterlab", "yaml")
+    ),
+    *(
+        ({"package_name": name}, f"The package name '{name}' is a name Python or pytest treats")
+        for name in ("conftest", "__main__", "__init__", "sitecustomize")
+    ),
     # A project named after the runtime derives that package name.
     ({"project_name": "Trimode"}, "The package name 'trimode' would shadow a dependency"),
     ({"project_name": ""}, "The project name must not be empty."),
