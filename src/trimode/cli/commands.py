@@ -29,6 +29,8 @@ def parse_set(items: list[str]) -> dict[str, object]:
             value = tomllib.loads(f"value = {text}")["value"]
         except tomllib.TOMLDecodeError:
             value = text
+        except RecursionError:
+            raise ProjectError(f"--set {key.strip()}: arrays or tables nest too deeply") from None
         overrides[key.strip()] = value
     return overrides
 

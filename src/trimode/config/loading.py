@@ -16,7 +16,6 @@ holding the config folder, so a run means the same files from any current folder
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from trimode.config.checks import (
 )
 from trimode.config.model import SECTIONS, Config, Settings
 from trimode.config.wording import Files, Problem, config_error, problems_of, refuse
+from trimode.core import tomlfile
 from trimode.core.errors import ConfigError
 from trimode.core.layout import MODES
 from trimode.core.locations import resolve_source, under_root
@@ -45,16 +45,10 @@ Check = Callable[[Config], Iterable[Problem]]
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Read one TOML file, turning a syntax error into a ConfigError naming the file."""
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{path}: config file not found (run from the project root or pass --config-dir)"
-        ) from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    """Read one config file: anything wrong with it is a ConfigError naming the file."""
+    return tomlfile.read_toml(
+        path, missing="config file not found (run from the project root or pass --config-dir)"
+    )
 
 
 def _check_file(path: Path | str, content: dict[str, Any]) -> list[Problem]:

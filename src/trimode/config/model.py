@@ -104,7 +104,10 @@ class TrainConfig(Section):
     """Which registry models to train, and the seed that makes runs repeatable."""
 
     models: Models = Field(["hist_gradient_boosting"], description="registry model names")
-    seed: int = Field(42, description="the seed of every random step")
+    # numpy's and scikit-learn's seeds are 32-bit: a larger one fails deep inside a split.
+    seed: Annotated[
+        int, Field(ge=0, le=2**32 - 1), Expect("be a whole number from 0 to 4294967295")
+    ] = Field(42, description="the seed of every random step")
     params: Params = Field({}, description="hyper-parameters replacing a model's defaults")
     refit_on_all_rows: bool = Field(
         False, description="after evaluation, refit the kept model on every labelled row"

@@ -18,7 +18,6 @@ import functools
 import hashlib
 import importlib
 import sys
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from types import ModuleType
 from typing import Any
 
 from trimode.core.errors import ConfigError
+from trimode.core.tomlfile import read_toml
 
 PYPROJECT = "pyproject.toml"
 TABLE = "tool.trimode"
@@ -124,13 +124,9 @@ def project_at(root: Path) -> Project:
 def _table(root: Path) -> dict[str, Any] | None:
     """The [tool.trimode] table of root/pyproject.toml, or None."""
     path = root / PYPROJECT
-    try:
-        with path.open("rb") as handle:
-            content = tomllib.load(handle)
-    except FileNotFoundError:
+    if not path.exists():
         return None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    content = read_toml(path)
     table = content.get("tool", {}).get("trimode")
     return table if isinstance(table, dict) else None
 

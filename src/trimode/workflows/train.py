@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
@@ -20,7 +21,7 @@ from trimode.artifacts.model_card import model_card
 from trimode.artifacts.model_file import save_model
 from trimode.artifacts.publish import check_output_root, publishing, recover
 from trimode.config.model import Config
-from trimode.core.errors import ProjectError, QualityGateFailed
+from trimode.core.errors import DataError, ProjectError, QualityGateFailed
 from trimode.core.io import read_json, write_atomically, write_json
 from trimode.core.kinds import kind_of
 from trimode.core.layout import LEADERBOARD_JSON, MANIFEST_FILE, METRICS_FILE, MODEL_CARD_FILE
@@ -119,6 +120,7 @@ def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> 
             classes = table.reset_index().to_dict(orient="records")
             warnings += rarely_predicted(table)
     primary = config.evaluation.primary_metric
+    _require_defined(config, primary, metrics[primary], split.y_test)
     primary_lift = lift(task, primary, metrics[primary], baseline[primary])
     checks = gate_checks(config, metrics, primary_lift)
     gate = {
@@ -206,6 +208,20 @@ def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> 
         fetched=loaded.fetched,
         notes=notes,
         warnings=warnings,
+    )
+
+
+def _require_defined(config: Config, metric: str, value: float, y_test: pd.Series) -> None:
+    """Refuse, before anything is published, a run whose held-out rows cannot judge the
+    model: its primary metric is undefined there (one class only, too few rows)."""
+    if np.isfinite(value):
+        return
+    classes = y_test.unique().tolist()
+    why = f"; they hold one class only ({classes[0]!r})" if len(classes) == 1 else ""
+    raise DataError(
+        f"{metric} is undefined on the {len(y_test)} held-out row(s){why}: nothing was "
+        f"published; use more rows ({config.where('data.max_rows')}) or a larger "
+        f"{config.where('data.test_fraction')}"
     )
 
 
