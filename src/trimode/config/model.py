@@ -75,7 +75,10 @@ class DataConfig(Section):
     source: Name = Field("synthetic", description="'synthetic', a file, folder, URL or database")
     table: Text = Field("", description="a database table to read")
     query: Text = Field("", description="or an SQL query to read")
-    synthetic_rows: int = Field(200_000, ge=1, description="size of the built-in data set")
+    # The built-in set is generated in batches: a trillion rows would run for days.
+    synthetic_rows: Annotated[
+        int, Field(ge=1, le=10_000_000), Expect("be from 1 to 10000000 (rows)")
+    ] = Field(200_000, description="size of the built-in data set")
     max_rows: Annotated[int, Field(ge=0), Expect("be 0 (all rows) or more")] = Field(
         0, description="a sample of that many rows; 0: every row, from the source"
     )
