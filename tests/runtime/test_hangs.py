@@ -4,22 +4,31 @@ are about not hanging, never about speed."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pandas as pd
 import pytest
 from http_files import RangeRequestHandler, http_server
 
+from trimode.core.errors import ConfigError
+from trimode.core.layout import META_FILE, SAMPLE_FILE
+from trimode.core.stopping import Terminated, handling_signals, interrupts_held
 from trimode.data.loading import load_dataset
 from trimode.data.sampling import fetch_sample
 from trimode.data.sources import source_fingerprint
 from trimode.data.synthetic import make_dataset
 from trimode.data.timeouts import SourceTimeout
 
-from .conftest import machine_config
+from .conftest import machine_config, make_configs, write_pyproject
 
 # Short timeouts, so that a test waits a second or two on a source that never answers.
 QUICK = {"connect_timeout_s": 0.5, "read_timeout_s": 1}
@@ -116,3 +125,206 @@ def test_a_run_with_a_sample_goes_on_when_the_source_does_not_answer(config, tmp
     assert "did not answer" in note and "data.read_timeout_s" in note, note
     print(f"waited {waited:.1f} s on a source that never answers, with a sample")
     assert waited < 1.5 + 10, waited
+
+
+# A registry whose models never finish fitting: in small steps, in one long call, or in
+# worker processes (each writes its process id into the folder PIDS names, then sleeps).
+SLEEPY_MODELS = """
+import os
+import time
+from pathlib import Path
+
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from starter.models import MODELS as STARTER_MODELS
+from trimode import ModelSpec
+
+
+def nap(folder):
+    (Path(folder) / f"worker-{os.getpid()}").touch()
+    time.sleep(600)
+
+
+class Sleepy(ClassifierMixin, BaseEstimator):
+    def __init__(self, how="steps"):
+        self.how = how
+
+    def fit(self, x, y):
+        Path(os.environ["PIDS"], "fitting").touch()
+        if self.how == "steps":
+            for _ in range(6_000):
+                time.sleep(0.1)
+        elif self.how == "call":
+            time.sleep(600)
+        else:
+            Parallel(n_jobs=2)(delayed(nap)(os.environ["PIDS"]) for _ in range(2))
+        return self
+
+
+MODELS = {
+    **STARTER_MODELS,
+    "classification": {
+        **STARTER_MODELS["classification"],
+        **{
+            f"sleepy_{how}": ModelSpec(make=lambda seed, n_jobs, how=how: Sleepy(how))
+            for how in ("steps", "call", "workers")
+        },
+    },
+}
+"""
+
+
+@pytest.fixture
+def sleepy_project(tmp_path, starter_package):
+    """A project whose registry holds the sleepy models; its root."""
+    root = tmp_path / "project"
+    make_configs(root)
+    package = root / "src" / "sleepy"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "models.py").write_text(SLEEPY_MODELS)
+    for name in ("features", "expectations"):
+        (package / f"{name}.py").write_text(f"from starter.{name} import *  # noqa: F403\n")
+    write_pyproject(root, package="sleepy")
+    return root
+
+
+def run_cli(root, pids, *argv: str) -> subprocess.Popen:
+    """The command line in a process of its own, in the project, its output captured."""
+    environment = {
+        **os.environ,
+        "PIDS": str(pids),
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "trimode", *argv],
+        cwd=root,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process now holds the id
+        return False
+    return True
+
+
+def workers_in(pids) -> list[int]:
+    return [int(path.name.split("-")[1]) for path in pids.glob("worker-*")]
+
+
+def wait_for(condition, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def none_alive(pids: list[int], seconds: float = 10) -> bool:
+    """Whether every process is gone (within seconds: a killed process takes a moment)."""
+    wait_for(lambda: not any(alive(pid) for pid in pids), seconds)
+    return not any(alive(pid) for pid in pids)
+
+
+# Seconds of budget per model: workers need some to start (on a busy machine, several).
+BUDGETS_S = {"steps": 4, "call": 4, "workers": 40}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="checks worker processes by POSIX kill(0)")
+@pytest.mark.parametrize("how", sorted(BUDGETS_S))
+def test_a_fit_past_the_budget_ends_in_one_line_within_the_budget(sleepy_project, tmp_path, how):
+    budget = BUDGETS_S[how]
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    started = time.monotonic()
+    process = run_cli(
+        sleepy_project,
+        pids,
+        "train",
+        "--mode",
+        "test",
+        "--model",
+        f"sleepy_{how}",
+        "--set",
+        f"compute.time_budget_s={budget}",
+        "--set",
+        "compute.n_jobs=1",
+    )
+    try:
+        _, stderr = process.communicate(timeout=budget + 120)
+    finally:
+        process.kill()
+    waited = time.monotonic() - started
+    print(f"waited {waited:.1f} s on a fit that sleeps ({how}), budget {budget} s")
+    assert (pids / "fitting").exists(), stderr  # the fit did start
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert process.returncode == 2, stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
+    assert "compute.time_budget_s" in lines[0] and "'fit'" in lines[0], stderr
+    assert waited < budget + 30 + 30, waited  # the interpreter's start-up too
+    assert not (sleepy_project / "outputs" / "test").exists()
+    assert none_alive(workers_in(pids))
+    if how == "workers":
+        assert len(workers_in(pids)) == 2, stderr
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or sys.platform == "win32", reason="POSIX")
+def test_sigterm_during_train_ends_workers_in_one_line_exit_143(sleepy_project, tmp_path):
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    process = run_cli(sleepy_project, pids, "train", "--mode", "test", "--model", "sleepy_workers")
+    try:
+        wait_for(lambda: len(workers_in(pids)) == 2 or process.poll() is not None)
+        assert process.poll() is None, process.communicate()
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 143, stderr
+    assert stderr.strip() == "terminated", stderr
+    assert none_alive(workers_in(pids))
+    assert not (sleepy_project / "outputs" / "test").exists()
+
+
+def test_sigterm_while_a_sample_is_written_waits_for_its_metadata(config, monkeypatch):
+    from trimode.data import sampling
+
+    written = sampling.write_json
+
+    def terminated_first(path, value):
+        signal.raise_signal(signal.SIGTERM)  # in the middle of the writes
+        return written(path, value)
+
+    monkeypatch.setattr(sampling, "write_json", terminated_first)
+    with pytest.raises(Terminated), handling_signals():
+        fetch_sample(config)
+    meta = json.loads((config.sample_folder / META_FILE).read_text("utf-8"))
+    sample = pd.read_parquet(config.sample_folder / SAMPLE_FILE)
+    assert meta["content_hash"] == sampling.frame_hash(sample)
+
+
+def test_held_interrupts_come_after_the_body_and_handlers_are_restored():
+    before = signal.getsignal(signal.SIGINT)
+    finished = []
+    with pytest.raises(KeyboardInterrupt), handling_signals(), interrupts_held():
+        signal.raise_signal(signal.SIGINT)
+        finished.append(True)
+    assert finished == [True]
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_more_jobs_than_cores_is_one_line_naming_the_key_the_file_and_the_cores(tmp_path):
+    cores = os.cpu_count()
+    with pytest.raises(ConfigError) as refused:
+        machine_config(tmp_path, compute={"n_jobs": cores + 1})
+    message = str(refused.value)
+    assert "compute.n_jobs" in message and "test.toml" in message, message
+    assert f"{cores} cores" in message and "-1" in message, message
+    assert machine_config(tmp_path / "ok", compute={"n_jobs": cores}).compute.n_jobs == cores
