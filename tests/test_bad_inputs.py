@@ -260,13 +260,14 @@ class QuietableHandler(RangeRequestHandler):
 QUIET: set[Path] = set()
 QUIET_RELEASED = threading.Event()
 _SERVERS: dict[str, str] = {}
+_RUNNING: list = []  # the servers' contexts, kept: one collected would stop its server
 
 
 def quietable_url(path: Path) -> str:
     """The URL of a file served by this session's server, which goes quiet on request."""
     if "files" not in _SERVERS:
-        context = http_server(Path("/"), handler=QuietableHandler)
-        _SERVERS["files"] = context.__enter__()  # lives as long as the session
+        _RUNNING.append(http_server(Path("/"), handler=QuietableHandler))
+        _SERVERS["files"] = _RUNNING[-1].__enter__()  # lives as long as the session
     return _SERVERS["files"] + path.resolve().as_posix()
 
 

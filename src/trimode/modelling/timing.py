@@ -94,9 +94,14 @@ class StepTimer:
 
     def _stopped(self) -> str:
         """The one line of a run the watchdog stopped."""
-        where = f"step '{self._current}'" if self._current else "between steps"
+        if self._current:
+            where = f"in step '{self._current}'"
+        elif self.durations:
+            where = f"after step '{list(self.durations)[-1]}'"
+        else:
+            where = "before its first step"
         return (
-            f"the run was stopped in {where}: it reached its budget of {self.budget_s:g} s "
+            f"the run was stopped {where}: it reached its budget of {self.budget_s:g} s "
             f"({self.budget_key})"
         )
 
