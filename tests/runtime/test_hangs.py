@@ -26,7 +26,7 @@ from trimode.data.loading import load_dataset
 from trimode.data.sampling import fetch_sample
 from trimode.data.sources import source_fingerprint
 from trimode.data.synthetic import make_dataset
-from trimode.data.timeouts import SourceTimeout
+from trimode.data.timeouts import SourceTimeout, connect_args, timed_out
 
 from .conftest import machine_config, make_configs, write_pyproject
 
@@ -328,3 +328,34 @@ def test_more_jobs_than_cores_is_one_line_naming_the_key_the_file_and_the_cores(
     assert "compute.n_jobs" in message and "test.toml" in message, message
     assert f"{cores} cores" in message and "-1" in message, message
     assert machine_config(tmp_path / "ok", compute={"n_jobs": cores}).compute.n_jobs == cores
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///shop.db", {"timeout": 0.5}),
+        (
+            "postgresql+psycopg://bob@db/shop",
+            {"connect_timeout": 1, "options": "-c statement_timeout=1000"},
+        ),
+        ("postgresql+psycopg://bob@db/shop?options=-c%20x%3D1", {"connect_timeout": 1}),
+        ("mysql+pymysql://bob@db/shop", {"connect_timeout": 1, "read_timeout": 1}),
+        ("mssql+pyodbc://bob@dsn", {"timeout": 1}),
+        ("duckdb:///shop.duckdb", {}),
+    ],
+)
+def test_each_database_driver_gets_the_timeouts_it_takes(config, url, expected):
+    import sqlalchemy as sa
+
+    assert connect_args(sa.engine.make_url(url), config.data) == expected
+
+
+def test_a_timeout_is_told_from_other_failures_through_what_wraps_it():
+    try:
+        try:
+            raise TimeoutError
+        except TimeoutError as error:
+            raise FileNotFoundError("http://host/rows.csv") from error
+    except FileNotFoundError as wrapped:
+        assert timed_out(wrapped)
+    assert not timed_out(FileNotFoundError("rows.csv"))

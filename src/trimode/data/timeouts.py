@@ -150,8 +150,13 @@ def exists(filesystem, path: str) -> bool:
 def connect_args(url, data: DataConfig) -> dict[str, Any]:
     """The driver's arguments that bound a database's waits, by dialect and driver (a
     setting the URL makes itself is left to it)."""
+    import sqlalchemy as sa
+
     connect, read = data.connect_timeout_s, data.read_timeout_s
-    backend, driver = url.get_backend_name(), url.get_driver_name()
+    try:
+        backend, driver = url.get_backend_name(), url.get_driver_name()
+    except sa.exc.NoSuchModuleError:  # no such dialect installed: create_engine says so
+        return {}
     if backend == "sqlite":  # how long to wait for a lock another process holds
         args: dict[str, Any] = {"timeout": connect}
     elif backend == "postgresql" and driver in ("psycopg", "psycopg2"):
