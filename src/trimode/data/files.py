@@ -190,10 +190,11 @@ def read_all_with_dask(data: DataConfig) -> pa.Table:
     """Every row of a CSV or Parquet file source, read in partitions by the Dask cluster
     the run is connected to (compute.engine = "dask"), as one Arrow table."""
     import dask.dataframe as dd
-    import fsspec
 
-    filesystem, path = fsspec.core.url_to_fs(data.source)
-    if not filesystem.exists(path):
+    filesystem, path = filesystem_of(data.source, data)
+    with answering(redact(data.source), data):
+        found = source_exists(filesystem, path)
+    if not found:
         raise DataError(f"data source {redact(data.source)!r} does not exist")
     data_format = _format_of(filesystem, path, redact(data.source))
     try:
