@@ -52,12 +52,15 @@ class RangeRequestHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def http_server(folder: Path, credentials: str | None = None) -> Iterator[str]:
+def http_server(
+    folder: Path, credentials: str | None = None, handler: type = RangeRequestHandler
+) -> Iterator[str]:
     """Serve folder on 127.0.0.1 (a free port) from a thread, to requests with the
-    credentials ("user:password") when given; yield its base URL."""
-    handler_class = type("Handler", (RangeRequestHandler,), {"credentials": credentials})
-    handler = functools.partial(handler_class, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    credentials ("user:password") when given, by handler (a RangeRequestHandler); yield
+    its base URL."""
+    handler_class = type("Handler", (handler,), {"credentials": credentials})
+    serving = functools.partial(handler_class, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), serving)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

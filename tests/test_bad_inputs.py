@@ -29,8 +29,11 @@ import json
 import random
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +41,7 @@ from pathlib import Path
 
 import pytest
 from generated import PROJECTS, XDIST_GROUP, Environment, ok
-from http_files import http_server
+from http_files import RangeRequestHandler, http_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(XDIST_GROUP)]
 
@@ -236,6 +239,101 @@ def models_importing(module: str) -> Callable[[Path], None]:
     def setup(root: Path) -> None:
         [path] = (root / "src").glob("*/models.py")
         path.write_text(f"import {module}\n" + path.read_text(encoding="utf-8"))
+
+    return setup
+
+
+# -- helpers of issue 21, nothing hangs: a source that never answers, a fit that never ends
+
+
+class QuietableHandler(RangeRequestHandler):
+    """Serve any file by its absolute path; a file whose path is in QUIET is never
+    answered (the connection is accepted and left waiting)."""
+
+    def send_head(self):
+        if Path(self.translate_path(self.path)) in QUIET:
+            QUIET_RELEASED.wait(600)
+            return None
+        return super().send_head()
+
+
+QUIET: set[Path] = set()
+QUIET_RELEASED = threading.Event()
+_SERVERS: dict[str, str] = {}
+_RUNNING: list = []  # the servers' contexts, kept: one collected would stop its server
+
+
+def quietable_url(path: Path) -> str:
+    """The URL of a file served by this session's server, which goes quiet on request."""
+    if "files" not in _SERVERS:
+        _RUNNING.append(http_server(Path("/"), handler=QuietableHandler))
+        _SERVERS["files"] = _RUNNING[-1].__enter__()  # lives as long as the session
+    return _SERVERS["files"] + path.resolve().as_posix()
+
+
+def never_answering_url() -> str:
+    """A server of this session's that accepts connections and never answers."""
+    if "silent" not in _SERVERS:
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        accepted = []  # kept open: the client waits for an answer that never comes
+
+        def accept() -> None:
+            while True:
+                accepted.append(listener.accept()[0])
+
+        threading.Thread(target=accept, daemon=True).start()
+        _SERVERS["silent"] = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    return _SERVERS["silent"]
+
+
+def quiet_source(root: Path) -> None:
+    """A setup pointing test mode at customers.csv over HTTP, from a server that answers
+    until the case's `then` silences it."""
+    write_table(root / "customers.csv", customers())
+    url = quietable_url(root / "customers.csv")
+    set_keys(root, "test", {"data.source": json.dumps(url), "data.target": '"churned"'})
+
+
+def silenced(root: Path, model: Path) -> None:
+    QUIET.add((root / "customers.csv").resolve())
+
+
+def silent_source(root: Path) -> None:
+    """A setup pointing test mode at a URL of a server that never answers."""
+    url = f"{never_answering_url()}/customers.csv"
+    set_keys(root, "test", {"data.source": json.dumps(url), "data.target": '"churned"'})
+
+
+SLEEPY_MODEL = """
+
+import time as _time
+
+from sklearn.base import BaseEstimator as _Base, ClassifierMixin as _Classifier
+
+
+class Sleepy(_Classifier, _Base):
+    def fit(self, x, y):
+        for _ in range(6_000):  # ten minutes
+            _time.sleep(0.1)
+        return self
+
+
+MODELS["classification"]["sleepy"] = ModelSpec(make=lambda seed, n_jobs: Sleepy())
+"""
+
+
+def sleepy_model(budget_s: int):
+    """A setup adding a model whose fit takes ten minutes, trained by test mode within a
+    budget of budget_s seconds."""
+
+    def setup(root: Path) -> None:
+        [path] = (root / "src").glob("*/models.py")
+        path.write_text(path.read_text(encoding="utf-8") + SLEEPY_MODEL, encoding="utf-8")
+        set_keys(
+            root, "test", {"train.models": '["sleepy"]', "compute.time_budget_s": str(budget_s)}
+        )
 
     return setup
 
@@ -722,6 +820,35 @@ CASES = [
         models_importing("xgboost"),
         says=("tool.trimode.models", "xgboost", "not installed"),
     ),
+    # -- issue 21, nothing hangs
+    Case(
+        "an-http-source-that-never-answers-with-a-sample-goes-on",
+        TRAIN,
+        quiet_source,
+        rc=0,
+        first=FETCH,
+        then=silenced,
+        says=("did not answer", "data.read_timeout_s", "using the sample"),
+        may_write=("outputs/*",),
+    ),
+    Case(
+        "an-http-source-that-never-answers-without-a-sample",
+        TRAIN,
+        silent_source,
+        says=("127.0.0.1", "did not answer", "data.read_timeout_s"),
+    ),
+    Case(
+        "n-jobs-far-more-than-the-cores",
+        (*TRAIN, "--set", "compute.n_jobs=100000"),
+        says=("compute.n_jobs", "100000", "cores", "-1"),
+    ),
+    Case(
+        "a-fit-past-the-time-budget",
+        TRAIN,
+        sleepy_model(budget_s=5),
+        first=FETCH,  # the run under budget reads a sample; a failed run writes none
+        says=("compute.time_budget_s", "configs/test.toml", "'fit'"),
+    ),
 ]
 
 
@@ -938,6 +1065,67 @@ def test_ctrl_c_is_one_line_and_publishes_nothing(environment: Environment, tmp_
     leftovers = [
         path.name for path in root.rglob(".*") if "staging" in path.name or "previous" in path.name
     ]
+    assert not leftovers, leftovers
+
+
+def project_process(environment: Environment, root: Path, *argv: str) -> subprocess.Popen:
+    """The project's command line in a process of its own, its output captured."""
+    return subprocess.Popen(
+        [environment.command("python"), "-m", "trimode", *argv],
+        cwd=root,
+        env=environment.variables(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or sys.platform == "win32", reason="POSIX")
+def test_sigterm_during_train_is_one_line_exit_143_and_publishes_nothing(
+    environment: Environment, tmp_path
+):
+    """SIGTERM in the middle of a human-mode run, handled as Ctrl-C: exit 143, one line."""
+    root = copy_project(environment.folders[PROJECT.slug], tmp_path / "project")
+    before = snapshot(root)
+    process = project_process(environment, root, "train", "--mode", "human")
+    sample = root / "data" / "human" / "sample.parquet"
+    deadline = time.monotonic() + 300
+    while not sample.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert process.poll() is None, "the run ended before it could be terminated"
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=120)
+    shown = f"--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    assert process.returncode == 143, shown
+    assert stderr.strip() == "terminated", shown
+    assert not (root / "outputs" / "human").exists(), shown
+    after = snapshot(root)
+    assert all(after.get(name) == digest for name, digest in before.items())
+    leftovers = [path.name for path in root.rglob(".*") if path.name.endswith(".tmp")]
+    assert not leftovers, leftovers
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or sys.platform == "win32", reason="POSIX")
+def test_sigterm_during_fetch_never_leaves_a_sample_without_its_metadata(
+    environment: Environment, tmp_path
+):
+    """SIGTERM as soon as fetch-sample starts writing: the sample and its metadata are
+    written both or neither, and no temporary file stays."""
+    root = copy_project(environment.folders[PROJECT.slug], tmp_path / "project")
+    process = project_process(environment, root, "fetch-sample", "--mode", "human")
+    folder = root / "data" / "human"
+    deadline = time.monotonic() + 300
+    while not folder.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=120)
+    shown = f"rc={process.returncode}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    assert process.returncode in (0, 143), shown
+    if process.returncode == 143:
+        assert stderr.strip() == "terminated", shown
+    sample, meta = folder / "sample.parquet", folder / "sample.meta.json"
+    assert sample.exists() == meta.exists(), shown
+    leftovers = [path.name for path in root.rglob(".*") if path.name.endswith(".tmp")]
     assert not leftovers, leftovers
 
 

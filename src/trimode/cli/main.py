@@ -4,7 +4,8 @@ script name, or `python -m trimode`), run from anywhere inside the project.
 Exit statuses: 0 success; 1 an unexpected failure; 2 bad input (a missing or
 invalid config, a missing column, an unknown model, an artifact that cannot be
 trusted); 3 the quality gate refused the model (nothing was published); 130
-interrupted (Ctrl-C). Errors are one line, with any password in a URL hidden; the
+interrupted (Ctrl-C); 143 terminated (SIGTERM, handled as Ctrl-C is: workers ended,
+temporaries removed). Errors are one line, with any password in a URL hidden; the
 traceback is shown only with --verbose.
 """
 
@@ -19,14 +20,18 @@ from trimode.cli import commands as handlers
 from trimode.core.errors import ConfigError, ProjectError, QualityGateFailed
 from trimode.core.layout import MODES, VERSION
 from trimode.core.locations import redact
+from trimode.core.stopping import Terminated, end_workers, handling_signals
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 EXIT_GATE_FAILED = 3
 # What a shell reports for a process ended by SIGINT (128 + 2).
 EXIT_INTERRUPTED = 130
+# And for one ended by SIGTERM (128 + 15).
+EXIT_TERMINATED = 143
 # The exit status of each kind of error: the first kind the error is.
 EXIT_STATUSES: tuple[tuple[type[BaseException], int], ...] = (
+    (Terminated, EXIT_TERMINATED),
     (KeyboardInterrupt, EXIT_INTERRUPTED),
     (QualityGateFailed, EXIT_GATE_FAILED),
     (ProjectError, EXIT_BAD_INPUT),
@@ -236,7 +241,7 @@ def error_lines(error: BaseException) -> list[str]:
     says all three), one line otherwise; any password in a URL hidden."""
     if isinstance(error, KeyboardInterrupt):
         # Whatever the run was writing is left aside (see publish.py); nothing to report.
-        return ["interrupted"]
+        return ["terminated" if isinstance(error, Terminated) else "interrupted"]
     text = str(error)
     problems = text.splitlines() if isinstance(error, ConfigError) else [text]
     lines = [redact(" ".join(line.split())) for line in problems if line.strip()]
@@ -252,9 +257,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     prog = None if Path(sys.argv[0]).name != "__main__.py" else "python -m trimode"
     arguments = build_parser(prog).parse_args(argv)
     try:
-        config = handlers.mode_config(arguments) if getattr(arguments, "mode", None) else None
-        return arguments.handler(arguments, config)
+        with handling_signals():
+            config = handlers.mode_config(arguments) if getattr(arguments, "mode", None) else None
+            return arguments.handler(arguments, config)
     except (KeyboardInterrupt, Exception) as error:
+        if isinstance(error, KeyboardInterrupt):
+            end_workers()  # a stopped run leaves no worker behind
         if arguments.verbose:
             raise
         print("\n".join(error_lines(error)), file=sys.stderr)

@@ -143,3 +143,16 @@ def check_metrics(config: Config) -> Iterator[Problem]:
             f"must be one of {', '.join(task.metric_names)} for task {task.name}, got {primary!r}",
         )
     yield from _check_guard(config, task)
+
+
+def check_compute(config: Config) -> Iterator[Problem]:
+    """compute.n_jobs is at most this machine's cores (more would start workers that only
+    wait for a core); a Dask cluster's cores are the cluster's to count."""
+    cores, n_jobs = os.cpu_count(), config.compute.n_jobs
+    if config.compute.engine == "local" and cores and n_jobs > cores:
+        yield problem(
+            config,
+            "compute.n_jobs",
+            f"= {n_jobs} is more than this machine's {cores} cores: set at most {cores}, or -1 "
+            "(all cores)",
+        )

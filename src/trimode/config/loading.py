@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from trimode.config.checks import (
     PROJECT_FOLDERS,
     check_columns,
+    check_compute,
     check_metrics,
     check_outputs_root,
     problem,
@@ -183,6 +184,7 @@ def _build(
     protected += [config_dir.resolve(), under_root(data.sample_dir, root).resolve()]
     problems += check_outputs_root(config, protected)
     problems += check_metrics(config)
+    problems += check_compute(config)
     for check in checks:
         problems += check(config)
     problems += check_columns(config)

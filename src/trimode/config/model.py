@@ -38,6 +38,10 @@ Text = str
 Name = Annotated[str, Field(min_length=1, pattern=r"\S")]
 # A list of names that may be empty: columns, features.
 Names = Annotated[list[Name], Expect("be a list of names (strings)")]
+# A wait on something outside the run (a source's answer): more than no time at all.
+Seconds = Annotated[
+    float, Field(gt=0, allow_inf_nan=False), Expect("be a number of seconds above 0")
+]
 # Registry model names: at least one.
 Models = Annotated[list[str], Field(min_length=1), Expect("be a non-empty list of strings")]
 # Hyper-parameters per registry model: {"model name": {"parameter": value}}.
@@ -84,6 +88,12 @@ class DataConfig(Section):
     )
     stratify: bool = Field(True, description="keep each class's share in the sample")
     batch_rows: int = Field(100_000, ge=1, description="rows read from the source at a time")
+    connect_timeout_s: Seconds = Field(
+        30, description="seconds a source (URL, database) may take to accept a connection"
+    )
+    read_timeout_s: Seconds = Field(
+        600, description="seconds a source may take to answer a request or a query"
+    )
     sample_dir: Name = Field("data", description="where samples go, in <sample_dir>/<mode>/")
     sample_formats: SampleFormats = Field(
         [], description="copies of the sample beside its Parquet file: csv, xlsx"

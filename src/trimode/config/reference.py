@@ -146,6 +146,11 @@ NOTES: dict[str, str] = {
     "a new one.",
     "compare": "`compare` cross-validates these models and the dummy baseline on identical "
     "folds of the training rows (never the rows `train` holds out).",
+    "data.connect_timeout_s": "Past it, a run that needs the source stops with one line "
+    "naming it; a run that only checks whether its sample is current goes on with that "
+    "sample, with a warning. Test mode sets a short one: a commit never waits on the source.",
+    "data.read_timeout_s": "How long one request to a URL, or one query, may go unanswered "
+    "(also the statement timeout on PostgreSQL and the read timeout on MySQL).",
     "compute.n_jobs": "On a machine other jobs share, busy OpenMP threads waiting for a "
     "core can slow gradient boosting down many times over: set it to the cores the run "
     "may really have.",

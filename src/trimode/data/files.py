@@ -17,30 +17,36 @@ from trimode.config.model import DataConfig
 from trimode.core.errors import DataError
 from trimode.core.locations import redact
 from trimode.data.stream import Source
+from trimode.data.timeouts import answering, filesystem_of
+from trimode.data.timeouts import exists as source_exists
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
 def open_files(
-    source: str, batch_rows: int, csv_types: dict[str, pa.DataType] | None = None
+    source: str,
+    batch_rows: int,
+    csv_types: dict[str, pa.DataType] | None = None,
+    timeouts: DataConfig | None = None,
 ) -> Source:
     """Open CSV or Parquet files (a file, a folder, an fsspec URL) as a stream of batches.
 
     CSV columns get the types in csv_types; pyarrow infers the others from the first
     block of rows (about 1 MB), so a later value that does not fit is an error naming
     the source, the column and the row. Text must be UTF-8: a column that is not is an
-    error naming it and the first row that is not.
+    error naming it and the first row that is not. A URL's waits are bounded by the
+    timeouts' settings (the defaults when None).
     """
-    import fsspec
     import pyarrow.dataset as pads
 
     shown = redact(source)
     try:
-        filesystem, path = fsspec.core.url_to_fs(source)
+        filesystem, path = filesystem_of(source, timeouts)
     except (ImportError, ValueError) as error:
         raise DataError(f"data source {shown!r}: cannot open it: {error}") from None
     try:
-        exists = filesystem.exists(path)
+        with answering(shown, timeouts):
+            exists = source_exists(filesystem, path)
     except (OSError, ValueError) as error:  # e.g. an unreachable host
         raise DataError(f"data source {shown!r}: cannot reach it: {error}") from None
     if not exists:
@@ -184,10 +190,11 @@ def read_all_with_dask(data: DataConfig) -> pa.Table:
     """Every row of a CSV or Parquet file source, read in partitions by the Dask cluster
     the run is connected to (compute.engine = "dask"), as one Arrow table."""
     import dask.dataframe as dd
-    import fsspec
 
-    filesystem, path = fsspec.core.url_to_fs(data.source)
-    if not filesystem.exists(path):
+    filesystem, path = filesystem_of(data.source, data)
+    with answering(redact(data.source), data):
+        found = source_exists(filesystem, path)
+    if not found:
         raise DataError(f"data source {redact(data.source)!r} does not exist")
     data_format = _format_of(filesystem, path, redact(data.source))
     try:

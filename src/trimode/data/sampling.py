@@ -36,6 +36,7 @@ from trimode.core.io import read_json, write_json, write_together
 from trimode.core.layout import META_FILE, SAMPLE_FILE
 from trimode.core.locations import SYNTHETIC, redact
 from trimode.core.progress import rows as progress_rows
+from trimode.core.stopping import interrupts_held
 from trimode.core.tasks import task_named
 from trimode.data.contract import check_loaded, read_contract, record_contract, write_contract
 from trimode.data.sources import open_source, source_fingerprint
@@ -154,9 +155,12 @@ def fetch_sample(config: Config, reason: str = "") -> FetchResult:
     writes: dict[Path, Writer] = {folder / SAMPLE_FILE: lambda path: _write_parquet(table, path)}
     if copies.formats:  # the values as the Parquet file holds them
         writes |= copies.writers(table.to_pandas(), schema)
-    write_together(writes)
-    meta["copies"] = copies.record()
-    write_json(folder / META_FILE, meta)
+    # The sample and its metadata describe each other: an interrupt (Ctrl-C, SIGTERM) waits
+    # until both are written.
+    with interrupts_held():
+        write_together(writes)
+        meta["copies"] = copies.record()
+        write_json(folder / META_FILE, meta)
     copies.remove_stale()
     if contract is None:
         write_contract(config, record_contract(checked.frame, config))

@@ -25,6 +25,7 @@ from trimode.core.progress import rows as progress_rows
 from trimode.data.files import open_files
 from trimode.data.sql import open_sql, sql_fingerprint
 from trimode.data.stream import Source
+from trimode.data.timeouts import answering, exists, filesystem_of, within
 
 __all__ = ["Source", "is_file_source", "open_source", "read_all", "source_fingerprint"]
 
@@ -35,7 +36,7 @@ def open_source(data: DataConfig, task: str) -> Source:
         return _open_synthetic(data, task)
     if is_sql(data.source):
         return open_sql(data)
-    return open_files(data.source, data.batch_rows)
+    return open_files(data.source, data.batch_rows, timeouts=data)
 
 
 def read_all(data: DataConfig, task: str) -> pa.Table:
@@ -59,21 +60,20 @@ def source_fingerprint(data: DataConfig) -> dict[str, Any]:
     and latest modification time (or ETag); for a database, the rows the table or query
     returns and its columns (a change of values that keeps both is not seen: run
     fetch-sample then); for the built-in set, its size. A source that cannot be reached
-    raises DataError."""
+    raises DataError; one that does not answer within its timeouts (connect and read
+    together, whatever the driver does), SourceTimeout."""
     if data.source == SYNTHETIC:
         return {"rows": data.synthetic_rows}
+    seconds = data.connect_timeout_s + data.read_timeout_s
+    return within(seconds, lambda: _fingerprint(data), redact(data.source), data)
+
+
+def _fingerprint(data: DataConfig) -> dict[str, Any]:
     if is_sql(data.source):
         return sql_fingerprint(data)
-    import fsspec
-
     try:
-        filesystem, path = fsspec.core.url_to_fs(data.source)
-        if not filesystem.exists(path):
-            raise DataError(f"data source {redact(data.source)!r} does not exist")
-        if filesystem.isdir(path):
-            entries = filesystem.find(path, detail=True).values()
-        else:
-            entries = [filesystem.info(path)]
+        with answering(redact(data.source), data):
+            entries = _entries(data)
     except (ImportError, OSError, ValueError) as error:
         raise DataError(f"data source {redact(data.source)!r}: cannot read it: {error}") from None
     entries = [entry for entry in entries if not Path(entry["name"]).name.startswith((".", "_"))]
@@ -83,6 +83,16 @@ def source_fingerprint(data: DataConfig) -> dict[str, Any]:
         "bytes": sum(int(entry.get("size") or 0) for entry in entries),
         "modified": max((stamp for stamp in modified if stamp is not None), default=None),
     }
+
+
+def _entries(data: DataConfig) -> list[dict[str, Any]]:
+    """fsspec's description of each file of the source."""
+    filesystem, path = filesystem_of(data.source, data)
+    if not exists(filesystem, path):
+        raise DataError(f"data source {redact(data.source)!r} does not exist")
+    if filesystem.isdir(path):
+        return list(filesystem.find(path, detail=True).values())
+    return [filesystem.info(path)]
 
 
 def _modified(entry: dict[str, Any]) -> str | None:

@@ -17,6 +17,7 @@ from trimode.config.model import DataConfig
 from trimode.core.errors import DataError
 from trimode.core.locations import redact
 from trimode.data.stream import Source
+from trimode.data.timeouts import connect_args, timed_out, timeout_error
 
 
 def _statement(data: DataConfig):
@@ -42,7 +43,7 @@ def _statement(data: DataConfig):
                 f"data source {shown!r}: SQLite database file {database} does not exist "
                 "(data.source)"
             )
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(url, connect_args=connect_args(url, data))
     except (ImportError, ValueError, sa.exc.ArgumentError) as error:
         reason = "its port is not a number" if "int()" in str(error) else str(error)
         raise DataError(f"data source {shown!r} (data.source): cannot connect: {reason}") from None
@@ -59,6 +60,8 @@ def _failure(error: Exception, data: DataConfig, described: str, engine) -> Data
     """A database error as one line: a missing table names the tables there are."""
     import sqlalchemy as sa
 
+    if timed_out(error):
+        return timeout_error(redact(data.source), data, error)
     if data.table:
         try:
             schema, _, table = data.table.rpartition(".")

@@ -18,6 +18,7 @@ from trimode.modelling.column_advice import column_notes
 from trimode.modelling.compare import Leaderboard, compare_models, ranking_facts
 from trimode.modelling.registry import feature_schema
 from trimode.modelling.splitting import split_rows
+from trimode.modelling.timing import StepTimer
 
 __all__ = ["compare", "compare_models", "save_leaderboard"]
 
@@ -36,12 +37,16 @@ def save_leaderboard(
 
 def compare(config: Config, models: list[str] | None = None) -> tuple[Leaderboard, list[Path]]:
     """Load the mode's rows, compare the models on their training rows (the split `train`
-    makes), and save the leaderboard."""
+    makes), and save the leaderboard; within compute.time_budget_s, as `train`."""
     key = config.where("outputs.root")
     check_output_root(config.output_dir, key)  # a folder it may not write into: before the work
-    loaded = load_dataset(config)
-    split = split_rows(loaded.frame, config)
-    leaderboard = compare_models(config, split.x_train, split.y_train, models)
+    timer = StepTimer(config.compute.time_budget_s, config.where("compute.time_budget_s"))
+    with timer.watching():
+        with timer.step("load"):
+            loaded = load_dataset(config)
+        split = split_rows(loaded.frame, config)
+        with timer.step("compare"):
+            leaderboard = compare_models(config, split.x_train, split.y_train, models)
     schema = feature_schema(config, loaded.frame)
     notes = [*loaded.notes, *loaded.warnings, *column_notes(loaded.frame, schema, config)]
     data_hash = frame_hash(loaded.frame)

@@ -76,12 +76,14 @@ def train(config: Config, models: list[str] | None = None) -> TrainingResult:
     Outputs appear under the mode's output root only when the whole run succeeds (and,
     with evaluation.gate, passes the quality gate); see publish.py.
     """
-    with compute_engine(config) as engine:
-        return _train(config, models, engine)
-
-
-def _train(config: Config, models: list[str] | None, engine: dict[str, Any]) -> TrainingResult:
     timer = StepTimer(config.compute.time_budget_s, config.where("compute.time_budget_s"))
+    with timer.watching(), compute_engine(config) as engine:
+        return _train(config, models, engine, timer)
+
+
+def _train(
+    config: Config, models: list[str] | None, engine: dict[str, Any], timer: StepTimer
+) -> TrainingResult:
     started = datetime.now(UTC)
     output_root, key = config.output_dir, config.where("outputs.root")
     recover(output_root)
