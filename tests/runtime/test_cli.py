@@ -139,9 +139,12 @@ def test_an_error_with_several_problems_prints_one_line_each(config_dir, capsys,
     ]
 
 
-def test_verbose_shows_the_traceback(tmp_path):
-    with pytest.raises(Exception, match="config file not found"):
-        main(["--verbose", "train", "--mode", "test", "--config-dir", str(tmp_path)])
+def test_verbose_shows_the_traceback(tmp_path, capsys):
+    argv = ["--verbose", "train", "--mode", "test", "--config-dir", str(tmp_path)]
+    assert main(argv) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert err.strip().splitlines()[-1].startswith("error: ") and "config file not found" in err
 
 
 FETCH_IN_A_FRESH_PROCESS = """

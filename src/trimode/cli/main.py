@@ -4,8 +4,8 @@ script name, or `python -m trimode`), run from anywhere inside the project.
 Exit statuses: 0 success; 1 an unexpected failure; 2 bad input (a missing or
 invalid config, a missing column, an unknown model, an artifact that cannot be
 trusted); 3 the quality gate refused the model (nothing was published); 130
-interrupted (Ctrl-C). Errors are one line, with any password in a URL hidden; the
-traceback is shown only with --verbose.
+interrupted (Ctrl-C). Errors are one line, with credentials hidden (core/secrets.py); the
+traceback, redacted too, is shown only with --verbose.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from trimode.cli import commands as handlers
 from trimode.core.errors import ConfigError, ProjectError, QualityGateFailed
 from trimode.core.layout import MODES, VERSION
-from trimode.core.locations import redact
+from trimode.core.secrets import guard_outputs, redact, redacted_traceback
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
@@ -251,11 +251,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse the arguments, run the command, and turn errors into exit statuses."""
     prog = None if Path(sys.argv[0]).name != "__main__.py" else "python -m trimode"
     arguments = build_parser(prog).parse_args(argv)
+    guard_outputs()  # logs and warnings redacted, whatever the command does
     try:
         config = handlers.mode_config(arguments) if getattr(arguments, "mode", None) else None
         return arguments.handler(arguments, config)
     except (KeyboardInterrupt, Exception) as error:
+        # --verbose: the traceback, redacted as every output is, then the same one line.
         if arguments.verbose:
-            raise
+            print(redacted_traceback(error), file=sys.stderr, end="")
         print("\n".join(error_lines(error)), file=sys.stderr)
         return next(status for kind, status in EXIT_STATUSES if isinstance(error, kind))

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetPydanticSchema
+from pydantic_core import core_schema
 
 from trimode.core.project import Project, project_at
+from trimode.core.secrets import Secret
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,24 @@ def _not_zero(value: int) -> int:
 Text = str
 # A string that is not empty (nor only spaces): a path, a column.
 Name = Annotated[str, Field(min_length=1, pattern=r"\S")]
+
+
+def _secret_schema(**constraints: Any) -> GetPydanticSchema:
+    """How a key that may hold a credential is read and written: text (with the
+    constraints) made a Secret, serialized redacted (model_dump and JSON alike)."""
+    return GetPydanticSchema(
+        lambda _type, _handler: core_schema.no_info_after_validator_function(
+            Secret,
+            core_schema.str_schema(**constraints),
+            serialization=core_schema.plain_serializer_function_ser_schema(str),
+        )
+    )
+
+
+# Text that may hold a credential (a URL with a password, a connection string, a query),
+# and one that must not be empty: the code reads it with reveal(), output shows it redacted.
+SecretText = Annotated[Secret, _secret_schema()]
+SecretName = Annotated[Secret, _secret_schema(min_length=1, pattern=r"\S")]
 # A list of names that may be empty: columns, features.
 Names = Annotated[list[Name], Expect("be a list of names (strings)")]
 # Registry model names: at least one.
@@ -72,9 +92,13 @@ class DataConfig(Section):
     """Where the rows come from and how many of them a run uses."""
 
     target: Name = Field(description="the column to predict (no default)")
-    source: Name = Field("synthetic", description="'synthetic', a file, folder, URL or database")
+    source: SecretName = Field(
+        "synthetic",
+        validate_default=True,
+        description="'synthetic', a file, folder, URL or database",
+    )
     table: Text = Field("", description="a database table to read")
-    query: Text = Field("", description="or an SQL query to read")
+    query: SecretText = Field("", validate_default=True, description="or an SQL query to read")
     synthetic_rows: int = Field(200_000, ge=1, description="size of the built-in data set")
     max_rows: Annotated[int, Field(ge=0), Expect("be 0 (all rows) or more")] = Field(
         0, description="a sample of that many rows; 0: every row, from the source"
@@ -182,7 +206,9 @@ class ComputeConfig(Section):
 class DaskConfig(Section):
     """The Dask cluster used when compute.engine = "dask"."""
 
-    scheduler_address: Text = Field("", description="a scheduler; '' starts a local cluster")
+    scheduler_address: SecretText = Field(
+        "", validate_default=True, description="a scheduler; '' starts a local cluster"
+    )
     n_workers: int = Field(0, ge=0, description="workers of that local cluster; 0: one a core")
     threads_per_worker: int = Field(1, ge=1, description="threads of each local worker")
 
@@ -192,8 +218,9 @@ class TrackingConfig(Section):
     trimode). Off unless a config file turns it on."""
 
     enabled: bool = Field(False, description="record compare and train runs in MLflow")
-    uri: Name = Field(
+    uri: SecretName = Field(
         "sqlite:///mlruns.db",
+        validate_default=True,
         description="an MLflow tracking URI; a relative SQLite file is under the project root",
     )
     experiment: Text = Field(

@@ -20,8 +20,9 @@ import pyarrow as pa
 
 from trimode.config.model import DataConfig
 from trimode.core.errors import DataError
-from trimode.core.locations import SYNTHETIC, is_sql, redact
+from trimode.core.locations import SYNTHETIC, is_sql
 from trimode.core.progress import rows as progress_rows
+from trimode.core.secrets import redact
 from trimode.data.files import open_files
 from trimode.data.sql import open_sql, sql_fingerprint
 from trimode.data.stream import Source
@@ -31,11 +32,12 @@ __all__ = ["Source", "is_file_source", "open_source", "read_all", "source_finger
 
 def open_source(data: DataConfig, task: str) -> Source:
     """Open the configured source; errors name the source and what went wrong."""
-    if data.source == SYNTHETIC:
+    source = data.source.reveal()
+    if source == SYNTHETIC:
         return _open_synthetic(data, task)
-    if is_sql(data.source):
+    if is_sql(source):
         return open_sql(data)
-    return open_files(data.source, data.batch_rows)
+    return open_files(source, data.batch_rows)
 
 
 def read_all(data: DataConfig, task: str) -> pa.Table:
@@ -51,7 +53,8 @@ def read_all(data: DataConfig, task: str) -> pa.Table:
 
 def is_file_source(data: DataConfig) -> bool:
     """Whether the source is CSV or Parquet files (not the synthetic set, not a database)."""
-    return data.source != SYNTHETIC and not is_sql(data.source)
+    source = data.source.reveal()
+    return source != SYNTHETIC and not is_sql(source)
 
 
 def source_fingerprint(data: DataConfig) -> dict[str, Any]:
@@ -60,14 +63,15 @@ def source_fingerprint(data: DataConfig) -> dict[str, Any]:
     returns and its columns (a change of values that keeps both is not seen: run
     fetch-sample then); for the built-in set, its size. A source that cannot be reached
     raises DataError."""
-    if data.source == SYNTHETIC:
+    source = data.source.reveal()
+    if source == SYNTHETIC:
         return {"rows": data.synthetic_rows}
-    if is_sql(data.source):
+    if is_sql(source):
         return sql_fingerprint(data)
     import fsspec
 
     try:
-        filesystem, path = fsspec.core.url_to_fs(data.source)
+        filesystem, path = fsspec.core.url_to_fs(source)
         if not filesystem.exists(path):
             raise DataError(f"data source {redact(data.source)!r} does not exist")
         if filesystem.isdir(path):
