@@ -23,6 +23,8 @@ from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
 MASK = "***"
+# What help texts and messages write where a value goes ("--set KEY=VALUE"): not secrets.
+PLACEHOLDERS = frozenset({"VALUE", "...", "…", MASK})
 
 # Keys whose value is a credential. Long names may have a prefix (db_password,
 # client_secret, AccountKey, x-amz-signature); short ones stand alone, since "sig" or
@@ -92,6 +94,8 @@ def remember(text: str) -> None:
 
 def _mask(found: re.Match[str]) -> str:
     """The match with its group "value" replaced by the mask."""
+    if found["value"].rstrip(",.;:)") in PLACEHOLDERS:
+        return found[0]
     start, end = found.span("value")
     offset = found.start()
     whole = found[0]
