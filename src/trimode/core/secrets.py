@@ -8,13 +8,14 @@ everything a run writes or prints goes through.
   of query strings, connection strings, Python and JSON text, ODBC's PWD, an HTTP
   Authorization header), and any known literal wherever it appears, in whatever shape
   a driver echoes it.
-- `guard_outputs()` sends log records, warnings and the like through `redact`.
+- `guard_outputs()` sends what is printed, log records and warnings through `redact`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
 import traceback
 import warnings
@@ -192,9 +193,33 @@ def _redacting_showwarning(show: Any) -> Any:
     return showwarning
 
 
+class _RedactingStream:
+    """A text stream (stdout, stderr) that redacts each text written to it, whole; every
+    other attribute is the stream's own. A credential split over two writes would pass,
+    which the project's own output never does: it prints each line in one write."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(redact(text))
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def guard_outputs() -> None:
-    """Send every log record (any logger, its traceback too) and every warning shown through
-    `redact`. Idempotent: the command line calls it before any work."""
+    """Send everything printed on stdout and stderr, every log record (any logger, its
+    traceback too) and every warning shown through `redact`. Idempotent: the command line
+    calls it before any work."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, _RedactingStream):
+            setattr(sys, name, _RedactingStream(stream))
     factory = logging.getLogRecordFactory()
     if not getattr(factory, "redacting", False):
         logging.setLogRecordFactory(_redacting_factory(factory))
