@@ -67,6 +67,7 @@ def test_each_shape_of_a_credential_is_redacted(text, expected):
         "postgresql://analyst@db.example/shop",
         "design=3, encode=utf-8, sort_keys=True is fine",
         "outputs/test/manifest.json",
+        '{"a":"http://x:1","b":"u@h"}',  # JSON text: no URL's password across two strings
     ],
 )
 def test_text_without_a_credential_is_left_as_it_is(text):

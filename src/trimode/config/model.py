@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetPydanticSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import core_schema
 
 from trimode.core.project import Project, project_at
@@ -40,22 +40,26 @@ Text = str
 Name = Annotated[str, Field(min_length=1, pattern=r"\S")]
 
 
-def _secret_schema(**constraints: Any) -> GetPydanticSchema:
-    """How a key that may hold a credential is read and written: text (with the
-    constraints) made a Secret, serialized redacted (model_dump and JSON alike)."""
-    return GetPydanticSchema(
-        lambda _type, _handler: core_schema.no_info_after_validator_function(
+@dataclass(frozen=True)
+class AsSecret:
+    """How a key that may hold a credential is read and written: text (not empty when
+    `not_empty`) made a Secret, serialized redacted (model_dump and JSON alike)."""
+
+    not_empty: bool = False
+
+    def __get_pydantic_core_schema__(self, _type: Any, _handler: Any) -> core_schema.CoreSchema:
+        text = core_schema.str_schema(min_length=1, pattern=r"\S") if self.not_empty else None
+        return core_schema.no_info_after_validator_function(
             Secret,
-            core_schema.str_schema(**constraints),
+            text or core_schema.str_schema(),
             serialization=core_schema.plain_serializer_function_ser_schema(str),
         )
-    )
 
 
 # Text that may hold a credential (a URL with a password, a connection string, a query),
 # and one that must not be empty: the code reads it with reveal(), output shows it redacted.
-SecretText = Annotated[Secret, _secret_schema()]
-SecretName = Annotated[Secret, _secret_schema(min_length=1, pattern=r"\S")]
+SecretText = Annotated[Secret, AsSecret()]
+SecretName = Annotated[Secret, AsSecret(not_empty=True)]
 # A list of names that may be empty: columns, features.
 Names = Annotated[list[Name], Expect("be a list of names (strings)")]
 # Registry model names: at least one.

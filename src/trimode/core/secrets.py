@@ -40,8 +40,11 @@ _START = r"(?<![A-Za-z0-9])"
 # first (a quoted value is masked before the unquoted shape could take its quote).
 _SHAPES = [
     # A URL's user-info, scheme://user:password@host. A user name may hold "@" (Azure's
-    # user@server), and a password pasted unquoted may too: it runs to the token's last "@".
-    re.compile(r"\b[A-Za-z][\w+.-]*://[^\s/:'\"]*:(?P<value>\S*?)@(?=[^\s@'\"]*(?:$|[\s'\"/?]))"),
+    # user@server), and a password pasted unquoted may too: it runs to the token's last "@"
+    # (not past a quote: in JSON text, that would join two strings).
+    re.compile(
+        r"\b[A-Za-z][\w+.-]*://[^\s/:'\"]*:(?P<value>[^\s'\"]*?)@(?=[^\s@'\"]*(?:$|[\s'\"/?]))"
+    ),
     # Python or JSON text: password='...', password="...", "password": "...", 'key': '...'.
     re.compile(
         _START + r"[\"']?" + _KEY + r"[\"']?\s*[:=]\s*(?P<q>[\"'])(?P<value>[^\"'\n]+)(?P=q)",
