@@ -64,6 +64,7 @@ def test_each_shape_of_a_credential_is_redacted(text, expected):
     "text",
     [
         "error: --set 'x': expected KEY=VALUE e.g. data.max_rows=1000",
+        "usage: trimode train [--set KEY=VALUE]",
         "postgresql://analyst@db.example/shop",
         "design=3, encode=utf-8, sort_keys=True is fine",
         "outputs/test/manifest.json",

@@ -250,8 +250,8 @@ def error_lines(error: BaseException) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the arguments, run the command, and turn errors into exit statuses."""
     prog = None if Path(sys.argv[0]).name != "__main__.py" else "python -m trimode"
+    guard_outputs()  # what is printed, logged or warned redacted, usage errors included
     arguments = build_parser(prog).parse_args(argv)
-    guard_outputs()  # logs and warnings redacted, whatever the command does
     try:
         config = handlers.mode_config(arguments) if getattr(arguments, "mode", None) else None
         return arguments.handler(arguments, config)

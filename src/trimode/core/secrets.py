@@ -98,7 +98,7 @@ def remember(text: str) -> None:
 
 def _mask(found: re.Match[str]) -> str:
     """The match with its group "value" replaced by the mask."""
-    if found["value"].rstrip(",.;:)") in PLACEHOLDERS:
+    if found["value"].rstrip(",.;:)]}") in PLACEHOLDERS:
         return found[0]
     start, end = found.span("value")
     offset = found.start()
