@@ -34,7 +34,8 @@ _KEY = (
     r"(?:[\w-]*(?:password|passwd|pwd|token|secret|key|signature|credentials?)"
     r"|pass|sig|sas|auth|authorization|code)"
 )
-# Not in the middle of a word: "monkey=" is not "key=" (the prefix above absorbs it).
+# A key starts a word: "design=" holds no "sig=". A long key's prefix joins the word, so
+# "monkey=" is masked too: hiding a harmless value is the safe mistake.
 _START = r"(?<![A-Za-z0-9])"
 # Each shape a credential takes in text, its value in the group "value", most specific
 # first (a quoted value is masked before the unquoted shape could take its quote).
