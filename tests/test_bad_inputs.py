@@ -133,6 +133,18 @@ def both(*setups: Callable[[Path], None]) -> Callable[[Path], None]:
     return setup
 
 
+def sqlite_customers(root: Path) -> None:
+    """The customers table in the project's own SQLite database, shop.db."""
+    with sqlite3.connect(root / "shop.db") as connection:
+        rows = customers()
+        connection.execute(f"CREATE TABLE customers ({', '.join(rows[0])})")
+        connection.executemany(
+            f"INSERT INTO customers VALUES ({', '.join('?' * len(rows[0]))})",
+            [tuple(row.values()) for row in rows],
+        )
+    connection.close()
+
+
 def folder_of_user_files(name: str) -> Callable[[Path], None]:
     def setup(root: Path) -> None:
         folder = root / name
@@ -849,6 +861,76 @@ CASES = [
         first=FETCH,  # the run under budget reads a sample; a failed run writes none
         says=("compute.time_budget_s", "configs/test.toml", "'fit'"),
     ),
+    # -- issue 21, secrets are a type
+    Case(
+        "secret-tracking-uri-password-not-in-the-manifest",
+        TRAIN,
+        both(
+            csv_source(customers),
+            keys(
+                tracking__enabled="true",
+                tracking__uri=json.dumps(f"http://bob:{PLANT}@127.0.0.1:9"),
+            ),
+        ),
+        rc=0,
+        may_write=("data/*", "outputs/*"),
+    ),
+    Case(
+        "secret-odbc-connection-string-pwd-percent-encoded",
+        TRAIN,
+        keys(
+            data__source=json.dumps(
+                "mssql+pyodbc:///?odbc_connect=DRIVER%3D%7BODBC+Driver+18+for+SQL+Server%7D"
+                f"%3BSERVER%3D127.0.0.1%2C9%3BUID%3Dbob%3BPWD%3D{PLANT}%3B"
+            ),
+            data__table='"customers"',
+        ),
+        says=("data.source",),
+    ),
+    Case(
+        "secret-key-in-an-https-url-query",
+        TRAIN,
+        keys(data__source=json.dumps(f"https://127.0.0.1:9/data.csv?key={PLANT}")),
+        says=("127.0.0.1", "data.csv?key=***"),
+    ),
+    Case(
+        "secret-auth-and-credential-query-parameters",
+        TRAIN,
+        keys(data__source=json.dumps(f"https://127.0.0.1:9/d.csv?auth={PLANT}&credential={PLANT}")),
+        says=("127.0.0.1",),
+    ),
+    *(
+        Case(
+            f"secret-{style}-password-in-a-working-query",
+            TRAIN,
+            both(
+                sqlite_customers,
+                keys(
+                    data__source='"sqlite:///shop.db"',
+                    data__target='"churned"',
+                    data__query=json.dumps(f"SELECT * FROM customers /* {comment} */"),
+                ),
+            ),
+            rc=0,
+            may_write=("data/*", "outputs/*"),
+        )
+        for style, comment in (
+            ("python-style", f"password='{PLANT}'"),
+            ("json-style", f'{{"password": "{PLANT}"}}'),
+        )
+    ),
+    Case(
+        "secret-python-style-password-in-a-failing-query",
+        TRAIN,
+        both(
+            sqlite_customers,
+            keys(
+                data__source='"sqlite:///shop.db"',
+                data__query=json.dumps(f"SELECT * FROM nowhere WHERE password='{PLANT}'"),
+            ),
+        ),
+        says=("nowhere",),
+    ),
 ]
 
 
@@ -1168,6 +1250,22 @@ def test_a_password_in_a_working_http_url_is_never_written(environment: Environm
     set_keys(root, "test", {"data.target": '"churned"'})
     with http_server(served, f"bob:{PLANT}") as base:
         url = base.replace("http://", f"http://bob:{PLANT}@") + "/customers.csv"
+        printed = trained_from(environment, root, url, tmp_path / "driver")
+    assert_nowhere(PLANT, printed, root)
+
+
+def test_a_key_in_the_query_of_a_working_https_url_is_never_written(
+    environment: Environment, tmp_path
+):
+    """A CSV file served at a URL whose query holds a key (`.../customers.csv?key=...`):
+    read as CSV (the format is the path's), and the key is nowhere."""
+    served = tmp_path / "served"
+    served.mkdir()
+    write_table(served / "customers.csv", customers())
+    root = copy_project(environment.folders[PROJECT.slug], tmp_path / "project")
+    set_keys(root, "test", {"data.target": '"churned"'})
+    with http_server(served) as base:
+        url = f"{base}/customers.csv?key={PLANT}&v=2"
         printed = trained_from(environment, root, url, tmp_path / "driver")
     assert_nowhere(PLANT, printed, root)
 

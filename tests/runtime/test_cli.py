@@ -139,9 +139,12 @@ def test_an_error_with_several_problems_prints_one_line_each(config_dir, capsys,
     ]
 
 
-def test_verbose_shows_the_traceback(tmp_path):
-    with pytest.raises(Exception, match="config file not found"):
-        main(["--verbose", "train", "--mode", "test", "--config-dir", str(tmp_path)])
+def test_verbose_shows_the_traceback(tmp_path, capsys):
+    argv = ["--verbose", "train", "--mode", "test", "--config-dir", str(tmp_path)]
+    assert main(argv) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert err.strip().splitlines()[-1].startswith("error: ") and "config file not found" in err
 
 
 FETCH_IN_A_FRESH_PROCESS = """
@@ -223,8 +226,8 @@ def test_python_m_trimode_runs_the_command_line():
 def test_verbose_is_accepted_after_the_command_too(tmp_path, capsys):
     argv = ["train", "--mode", "test", "--config-dir", str(tmp_path)]
     for verbose in (["--verbose"], ["-v"]):
-        with pytest.raises(Exception, match="config file not found"):
-            main([*argv, *verbose])
+        assert main([*argv, *verbose]) == 2
+        assert "Traceback" in capsys.readouterr().err
     assert main(argv) == 2  # and without it, the error is one line
     assert_one_line_error(capsys, "config file not found")
 

@@ -230,7 +230,7 @@ def test_relative_paths_mean_paths_under_the_project_root(tmp_path, monkeypatch)
     monkeypatch.chdir(elsewhere)  # as a notebook in notebooks/ or a test in a temp folder
     config = load_config("test", configs)
     assert config.root == project.resolve()
-    assert config.data.source == str(project.resolve() / "data" / "rows.csv")
+    assert config.data.source.reveal() == str(project.resolve() / "data" / "rows.csv")
     assert config.sample_folder == project.resolve() / "samples" / "test"
     assert config.output_dir == project.resolve() / "outputs" / "test"
     assert config.raw["data"]["source"] == "data/rows.csv"  # what the user wrote, for records
@@ -241,7 +241,7 @@ def test_relative_paths_mean_paths_under_the_project_root(tmp_path, monkeypatch)
 def test_a_relative_sqlite_file_is_under_the_project_root(tmp_path):
     configs = make_configs(tmp_path, base={"data": {"source": "sqlite:///data/shop.db"}})
     config = load_config("test", configs)
-    assert config.data.source == f"sqlite:///{tmp_path.resolve() / 'data' / 'shop.db'}"
+    assert config.data.source.reveal() == f"sqlite:///{tmp_path.resolve() / 'data' / 'shop.db'}"
 
 
 def test_a_threshold_on_primary_follows_the_primary_metric(tmp_path):

@@ -9,6 +9,7 @@ import pytest
 
 from trimode.config.model import ContractConfig
 from trimode.core.errors import DataError
+from trimode.core.secrets import Secret
 from trimode.data.contract import (
     check_loaded,
     contract_breaches,
@@ -144,7 +145,7 @@ def test_a_contract_of_another_source_does_not_apply(frame, classification):
     write_contract(classification, record_contract(frame, classification))
     assert read_contract(classification) == (record_contract(frame, classification), [])
     elsewhere = classification.model_copy(
-        update={"data": classification.data.model_copy(update={"source": "customers.csv"})}
+        update={"data": classification.data.model_copy(update={"source": Secret("customers.csv")})}
     )
     contract, notes = read_contract(elsewhere)
     assert contract is None

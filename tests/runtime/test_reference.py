@@ -16,7 +16,7 @@ import jinja2
 import pytest
 
 from trimode.config.loading import load_config
-from trimode.config.model import SECTIONS, Settings
+from trimode.config.model import SECTIONS, Secret, Settings
 from trimode.config.reference import LOADER_DEFAULTS, NOTES, render_reference
 from trimode.core.project import PYPROJECT
 
@@ -108,6 +108,7 @@ def test_a_key_no_file_sets_takes_the_documented_default(tmp_path: Path):
             continue
         section, _, name = key.rpartition(".")
         value = getattr(getattr(config, section), name) if section else getattr(config, name)
+        value = value.reveal() if isinstance(value, Secret) else value
         assert value == field.default, key
     assert Path(config.outputs.root) == (tmp_path / "outputs" / "human").resolve()
     assert config.evaluation.primary_metric == "r2"

@@ -106,7 +106,7 @@ def test_the_projects_configs_track_human_and_production_runs_but_not_test_mode(
     for mode, enabled in (("test", False), ("human", True), ("production", True)):
         config = load_config(mode, configs, registry=False)
         assert config.tracking.enabled is enabled, mode
-    assert config.tracking.uri == "sqlite:///mlruns.db"
+    assert config.tracking.uri.reveal() == "sqlite:///mlruns.db"
     # Without MLflow the configs have no [tracking] table: the model's default, off.
     configs = template_configs(tmp_path / "without-mlflow", mlflow=False)
     for mode in MODES:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from trimode.core.secrets import redact
+
 
 def model_card(manifest: dict[str, Any]) -> str:
     """The Markdown model card of the run the manifest records."""
@@ -21,7 +23,7 @@ def model_card(manifest: dict[str, Any]) -> str:
         _provenance(manifest),
     ]
     title = f"# Model card: {manifest['model']} ({manifest['mode']} mode)\n"
-    return title + "\n" + "\n".join(sections)
+    return redact(title + "\n" + "\n".join(sections))
 
 
 def _facts(rows: dict[str, Any]) -> str:

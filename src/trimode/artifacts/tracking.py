@@ -43,7 +43,8 @@ from trimode.core.layout import (
     MODEL_FILE,
     REPORT_FILE,
 )
-from trimode.core.locations import redact, resolve_source
+from trimode.core.locations import resolve_source
+from trimode.core.secrets import redact, redacted
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -70,7 +71,7 @@ def after(event: str, config: Config, **facts: Any) -> None:
     tracking: TrackingConfig = config.tracking
     if not tracking.enabled or not _installed(config):
         return
-    uri = tracking.uri
+    uri = str(tracking.uri)
     try:
         uri = tracking_uri(config)
         client = _client(uri)
@@ -87,7 +88,7 @@ def tracked_runs(config: Config) -> list[dict[str, Any]] | None:
     tracking: TrackingConfig = config.tracking
     if not tracking.enabled or not _installed(config):
         return None
-    uri = tracking.uri
+    uri = str(tracking.uri)
     try:
         uri = tracking_uri(config)
         client = _client(uri)
@@ -150,7 +151,7 @@ def _say_skipped(what: str, error: Exception) -> None:
 
 def tracking_uri(config: Config) -> str:
     """[tracking] uri, with a relative SQLite file made absolute under the project root."""
-    return resolve_source(config.tracking.uri, config.root)
+    return resolve_source(config.tracking.uri.reveal(), config.root)
 
 
 def experiment_name(config: Config) -> str:
@@ -191,7 +192,7 @@ def _experiment(client: MlflowClient, config: Config, uri: str) -> str:
 
 def _params(values: dict[str, Any], prefix: str = "") -> dict[str, str]:
     """Parameters as MLflow keeps them: text, at most PARAM_LENGTH characters each."""
-    return {f"{prefix}{key}": str(value)[:PARAM_LENGTH] for key, value in values.items()}
+    return {f"{prefix}{key}": redact(value)[:PARAM_LENGTH] for key, value in values.items()}
 
 
 def _metrics(values: dict[str, Any], prefix: str = "") -> dict[str, float]:
@@ -227,7 +228,7 @@ def record_compare(
 
     tags = {"command": "compare", "mode": config.mode, "task": leaderboard.task}
     parent = client.create_run(
-        experiment, tags={**tags, MLFLOW_RUN_NAME: f"compare {config.mode}"}
+        experiment, tags=redacted({**tags, MLFLOW_RUN_NAME: f"compare {config.mode}"})
     ).info.run_id
     _log(
         client,
@@ -250,7 +251,9 @@ def record_compare(
         name = row["model"]
         child = client.create_run(
             experiment,
-            tags={**tags, "model": name, MLFLOW_PARENT_RUN_ID: parent, MLFLOW_RUN_NAME: name},
+            tags=redacted(
+                {**tags, "model": name, MLFLOW_PARENT_RUN_ID: parent, MLFLOW_RUN_NAME: name}
+            ),
         ).info.run_id
         settings = {"model": name, "cv_folds": leaderboard.cv_folds, "seed": leaderboard.seed}
         params = _params(settings) | _params(leaderboard.params.get(name, {}), "model.")
@@ -285,7 +288,7 @@ def record_train(
         **_provenance(manifest),
         MLFLOW_RUN_NAME: f"train {manifest['mode']} {manifest['model']}",
     }
-    run = client.create_run(experiment, tags=tags)
+    run = client.create_run(experiment, tags=redacted(tags))
     run_id = run.info.run_id
     split = manifest["split"]
     settings = {
@@ -349,7 +352,7 @@ def _register(
         "mode": manifest["mode"],
     }
     client.create_model_version(
-        name, source=f"{run.info.artifact_uri}/model", run_id=run_id, tags=tags
+        name, source=f"{run.info.artifact_uri}/model", run_id=run_id, tags=redacted(tags)
     )
 
 

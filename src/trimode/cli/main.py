@@ -5,8 +5,8 @@ Exit statuses: 0 success; 1 an unexpected failure; 2 bad input (a missing or
 invalid config, a missing column, an unknown model, an artifact that cannot be
 trusted); 3 the quality gate refused the model (nothing was published); 130
 interrupted (Ctrl-C); 143 terminated (SIGTERM, handled as Ctrl-C is: workers ended,
-temporaries removed). Errors are one line, with any password in a URL hidden; the
-traceback is shown only with --verbose.
+temporaries removed). Errors are one line, with credentials hidden (core/secrets.py); the
+traceback, redacted too, is shown only with --verbose.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from trimode.cli import commands as handlers
 from trimode.core.errors import ConfigError, ProjectError, QualityGateFailed
 from trimode.core.layout import MODES, VERSION
-from trimode.core.locations import redact
+from trimode.core.secrets import guard_outputs, redact, redacted_traceback
 from trimode.core.stopping import Terminated, end_workers, handling_signals
 
 EXIT_FAILURE = 1
@@ -255,6 +255,7 @@ def error_lines(error: BaseException) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the arguments, run the command, and turn errors into exit statuses."""
     prog = None if Path(sys.argv[0]).name != "__main__.py" else "python -m trimode"
+    guard_outputs()  # what is printed, logged or warned redacted, usage errors included
     arguments = build_parser(prog).parse_args(argv)
     try:
         with handling_signals():
@@ -263,7 +264,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KeyboardInterrupt, Exception) as error:
         if isinstance(error, KeyboardInterrupt):
             end_workers()  # a stopped run leaves no worker behind
+        # --verbose: the traceback, redacted as every output is, then the same one line.
         if arguments.verbose:
-            raise
+            print(redacted_traceback(error), file=sys.stderr, end="")
         print("\n".join(error_lines(error)), file=sys.stderr)
         return next(status for kind, status in EXIT_STATUSES if isinstance(error, kind))

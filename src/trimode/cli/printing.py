@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trimode.core.locations import redact
+from trimode.core.secrets import redact
 from trimode.core.tasks import task_named
 
 if TYPE_CHECKING:  # imported by the commands that print them: --help does not

@@ -37,6 +37,7 @@ from trimode.core.errors import ConfigError
 from trimode.core.layout import MODES
 from trimode.core.locations import resolve_source, under_root
 from trimode.core.project import find_project
+from trimode.core.secrets import Secret, redacted
 from trimode.core.tasks import task_named
 
 OVERRIDES = "--set"
@@ -156,7 +157,10 @@ def _build(
     root = project_root(config_dir)
     given: dict[str, Any] = {**merged, **{name: dict(merged.get(name, {})) for name in SECTIONS}}
     given["outputs"].setdefault("root", f"outputs/{mode}")
-    extra = {"mode": mode, "raw": merged, "origin": origin, "root": root, "config_dir": config_dir}
+    # Redacted: the raw settings go into manifests (each file was validated already, so
+    # the credentials its secret keys hold are known and masked wherever they appear).
+    raw = redacted(merged)
+    extra = {"mode": mode, "raw": raw, "origin": origin, "root": root, "config_dir": config_dir}
     try:
         config = Config.model_validate({**given, **extra})
     except ValidationError as error:  # keys no file sets
@@ -191,7 +195,7 @@ def _build(
     refuse(problems, files)
     data = data.model_copy(
         update={
-            "source": resolve_source(data.source, root),
+            "source": Secret(resolve_source(data.source.reveal(), root)),
             "sample_dir": str(under_root(data.sample_dir, root)),
         }
     )

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import core_schema
 
 from trimode.core.project import Project, project_at
+from trimode.core.secrets import Secret
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,28 @@ def _not_zero(value: int) -> int:
 Text = str
 # A string that is not empty (nor only spaces): a path, a column.
 Name = Annotated[str, Field(min_length=1, pattern=r"\S")]
+
+
+@dataclass(frozen=True)
+class AsSecret:
+    """How a key that may hold a credential is read and written: text (not empty when
+    `not_empty`) made a Secret, serialized redacted (model_dump and JSON alike)."""
+
+    not_empty: bool = False
+
+    def __get_pydantic_core_schema__(self, _type: Any, _handler: Any) -> core_schema.CoreSchema:
+        text = core_schema.str_schema(min_length=1, pattern=r"\S") if self.not_empty else None
+        return core_schema.no_info_after_validator_function(
+            Secret,
+            text or core_schema.str_schema(),
+            serialization=core_schema.plain_serializer_function_ser_schema(str),
+        )
+
+
+# Text that may hold a credential (a URL with a password, a connection string, a query),
+# and one that must not be empty: the code reads it with reveal(), output shows it redacted.
+SecretText = Annotated[Secret, AsSecret()]
+SecretName = Annotated[Secret, AsSecret(not_empty=True)]
 # A list of names that may be empty: columns, features.
 Names = Annotated[list[Name], Expect("be a list of names (strings)")]
 # A wait on something outside the run (a source's answer): more than no time at all.
@@ -76,9 +100,13 @@ class DataConfig(Section):
     """Where the rows come from and how many of them a run uses."""
 
     target: Name = Field(description="the column to predict (no default)")
-    source: Name = Field("synthetic", description="'synthetic', a file, folder, URL or database")
+    source: SecretName = Field(
+        "synthetic",
+        validate_default=True,
+        description="'synthetic', a file, folder, URL or database",
+    )
     table: Text = Field("", description="a database table to read")
-    query: Text = Field("", description="or an SQL query to read")
+    query: SecretText = Field("", validate_default=True, description="or an SQL query to read")
     # The built-in set is generated in batches: a trillion rows would run for days.
     synthetic_rows: Annotated[
         int, Field(ge=1, le=10_000_000), Expect("be from 1 to 10000000 (rows)")
@@ -198,7 +226,9 @@ class ComputeConfig(Section):
 class DaskConfig(Section):
     """The Dask cluster used when compute.engine = "dask"."""
 
-    scheduler_address: Text = Field("", description="a scheduler; '' starts a local cluster")
+    scheduler_address: SecretText = Field(
+        "", validate_default=True, description="a scheduler; '' starts a local cluster"
+    )
     n_workers: int = Field(0, ge=0, description="workers of that local cluster; 0: one a core")
     threads_per_worker: int = Field(1, ge=1, description="threads of each local worker")
 
@@ -208,8 +238,9 @@ class TrackingConfig(Section):
     trimode). Off unless a config file turns it on."""
 
     enabled: bool = Field(False, description="record compare and train runs in MLflow")
-    uri: Name = Field(
+    uri: SecretName = Field(
         "sqlite:///mlruns.db",
+        validate_default=True,
         description="an MLflow tracking URI; a relative SQLite file is under the project root",
     )
     experiment: Text = Field(

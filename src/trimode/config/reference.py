@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from trimode.config.model import SECTIONS, Expect, Settings
+from trimode.config.model import SECTIONS, Expect, Secret, Settings
 from trimode.core.tasks import TASKS
 
 # Defaults the loader fills in rather than the model (loading.py's _build).
@@ -228,7 +228,7 @@ def _type(annotation: Any) -> str:
         return "table of tables" if get_origin(value) is dict else f"table of {_type(value)}s"
     if get_args(annotation):  # Annotated[str, ...] inside a list
         return _type(get_args(annotation)[0])
-    names = {bool: "boolean", int: "integer", float: "number", str: "string"}
+    names = {bool: "boolean", int: "integer", float: "number", str: "string", Secret: "string"}
     return names.get(annotation, "value")
 
 
@@ -277,7 +277,7 @@ def _allowed(field: FieldInfo) -> str:
     ]
     if bounds:
         return _cell(" and ".join(bounds))
-    if any(isinstance(item, MinLen) for item in metadata):
+    if any(isinstance(item, MinLen) or getattr(item, "not_empty", False) for item in metadata):
         return "not empty"
     return "any"
 

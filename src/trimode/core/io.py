@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from trimode.core.errors import ProjectError
+from trimode.core.secrets import Secret, redact
 
 
 def usual_mode(directory: bool = False) -> int:
@@ -65,20 +66,23 @@ def write_together(writes: dict[Path, Callable[[Path], object]]) -> None:
 def json_safe(value: Any) -> Any:
     """A value as strict JSON data: numpy scalars and arrays become numbers and lists,
     containers are converted item by item (keys as text), dates become ISO text, NaN and
-    infinities become null (JSON has no such numbers), any other object its repr."""
+    infinities become null (JSON has no such numbers), any other object its repr. Every
+    text is redacted (see secrets.py): no JSON the project writes holds a credential."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float):
         return value if math.isfinite(value) else None
-    if value is None or isinstance(value, str | int | bool):
+    if value is None or isinstance(value, int | bool):
         return value
+    if isinstance(value, str | Secret):
+        return redact(value)
     if isinstance(value, np.ndarray | list | tuple):
         return [json_safe(item) for item in value]
     if isinstance(value, dict):
-        return {str(key): json_safe(item) for key, item in value.items()}
+        return {redact(key): json_safe(item) for key, item in value.items()}
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return repr(value)
+    return redact(repr(value))
 
 
 def write_json(path: Path, value: Any) -> Path:

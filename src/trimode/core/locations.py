@@ -47,23 +47,3 @@ def resolve_source(source: str, root: Path) -> str:
             resolved = under_root(database, root)
             return url.set(database=str(resolved)).render_as_string(hide_password=False)
     return source
-
-
-# The password of a URL's user part (scheme://user:password@host), and password-like
-# query parameters (?password=..., ?access_token=..., &sig=...), anywhere in a text: an
-# error message, a log line. A user name may hold "@" (Azure's user@server), and a
-# password pasted unquoted may too: the password runs to the token's last "@".
-_URL_PASSWORD = re.compile(r"(\b[A-Za-z][\w+.-]*://[^\s/:'\"]*):\S*?@(?=[^\s@'\"]*(?:$|[\s'\"/?]))")
-_QUERY_PASSWORD = re.compile(
-    r"((?<![A-Za-z0-9])(?:\w*(?:password|passwd|pwd|token|secret)|\w*_key|apikey|sig"
-    r"|x-amz-signature)=)"
-    r"[^&\s'\"]*",
-    re.IGNORECASE,
-)
-
-
-def redact(text: str) -> str:
-    """The text with every password in a URL hidden (`user:***@host`): the one redaction
-    applied to everything a run prints or writes that may hold a source's URL."""
-    text = _URL_PASSWORD.sub(r"\1:***@", str(text))
-    return _QUERY_PASSWORD.sub(r"\1***", text)

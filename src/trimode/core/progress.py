@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from trimode.core.secrets import redact
+
 
 def enabled() -> bool:
     """Whether progress is shown: only when the error stream is a terminal."""
@@ -23,6 +25,7 @@ def rows(description: str, total: int | None = None) -> Iterator[Callable[[int],
     if not enabled():
         yield lambda count: None
         return
+    description = redact(description)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -42,6 +45,7 @@ def activity(description: str) -> Iterator[None]:
     if not enabled():
         yield
         return
+    description = redact(description)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(

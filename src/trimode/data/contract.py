@@ -32,7 +32,7 @@ from trimode.core.errors import DataError
 from trimode.core.io import json_safe, read_json, write_json
 from trimode.core.kinds import EMPTY, kind_of
 from trimode.core.layout import CONTRACT_FILE
-from trimode.core.locations import redact
+from trimode.core.secrets import redact
 from trimode.core.tasks import task_named
 
 CONTRACT_VERSION = 1
@@ -65,7 +65,7 @@ def source_identity(config: Config) -> dict[str, str]:
     """What names the rows a contract describes: the source (its password hidden) and the
     table or query. A contract of other rows does not apply."""
     data = config.data
-    return {"source": redact(data.source), "table": data.table, "query": data.query}
+    return {"source": redact(data.source), "table": data.table, "query": str(data.query)}
 
 
 def record_contract(frame: pd.DataFrame, config: Config | None = None) -> dict[str, Any]:

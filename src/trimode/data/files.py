@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyarrow as pa
 
 from trimode.config.model import DataConfig
 from trimode.core.errors import DataError
-from trimode.core.locations import redact
+from trimode.core.locations import URL_SCHEME
+from trimode.core.secrets import redact
 from trimode.data.stream import Source
 from trimode.data.timeouts import answering, filesystem_of
 from trimode.data.timeouts import exists as source_exists
@@ -176,7 +178,9 @@ def _format_of(filesystem, path: str, source: str) -> str:
         names = [name for name in names if not Path(name).name.startswith("_")]
     else:
         names = [path]
-    found = (FORMATS.get(Path(name.removesuffix(".gz")).suffix.lower()) for name in names)
+    # A URL's file name is in its path: data.csv?key=... is a CSV file.
+    paths = (urlsplit(name).path if URL_SCHEME.match(name) else name for name in names)
+    found = (FORMATS.get(Path(name.removesuffix(".gz")).suffix.lower()) for name in paths)
     formats = {data_format for data_format in found if data_format is not None}
     if len(formats) != 1:
         raise DataError(
@@ -191,7 +195,8 @@ def read_all_with_dask(data: DataConfig) -> pa.Table:
     the run is connected to (compute.engine = "dask"), as one Arrow table."""
     import dask.dataframe as dd
 
-    filesystem, path = filesystem_of(data.source, data)
+    source = data.source.reveal()
+    filesystem, path = filesystem_of(source, data)
     with answering(redact(data.source), data):
         found = source_exists(filesystem, path)
     if not found:
@@ -199,12 +204,12 @@ def read_all_with_dask(data: DataConfig) -> pa.Table:
     data_format = _format_of(filesystem, path, redact(data.source))
     try:
         if data_format == "parquet":
-            frame = dd.read_parquet(data.source)
+            frame = dd.read_parquet(source)
         else:
             folder = filesystem.isdir(path)
-            pattern = f"{data.source.rstrip('/')}/**/*.csv*" if folder else data.source
+            pattern = f"{source.rstrip('/')}/**/*.csv*" if folder else source
             # Compressed files cannot be split into blocks: one partition per file.
-            compressed = data.source.endswith(".gz") or folder
+            compressed = source.endswith(".gz") or folder
             frame = dd.read_csv(pattern, blocksize=None if compressed else "64MB")
         return pa.Table.from_pandas(frame.compute(), preserve_index=False)
     except (OSError, ValueError, TypeError) as error:  # e.g. dtypes differ between files

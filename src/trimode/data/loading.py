@@ -16,7 +16,7 @@ import pandas as pd
 
 from trimode.config.model import Config
 from trimode.core.layout import SAMPLE_FILE
-from trimode.core.locations import redact
+from trimode.core.secrets import redact
 from trimode.data.contract import check_loaded, read_contract, record_contract, write_contract
 from trimode.data.files import read_all_with_dask
 from trimode.data.sampling import FetchResult, ensure_sample, read_meta, unlabelled_note

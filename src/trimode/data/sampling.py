@@ -34,8 +34,9 @@ from trimode.config.model import Config
 from trimode.core.errors import DataError
 from trimode.core.io import read_json, write_json, write_together
 from trimode.core.layout import META_FILE, SAMPLE_FILE
-from trimode.core.locations import SYNTHETIC, redact
+from trimode.core.locations import SYNTHETIC
 from trimode.core.progress import rows as progress_rows
+from trimode.core.secrets import redact
 from trimode.core.stopping import interrupts_held
 from trimode.core.tasks import task_named
 from trimode.data.contract import check_loaded, read_contract, record_contract, write_contract
@@ -92,11 +93,11 @@ def sample_settings(config: Config) -> dict[str, Any]:
     return {
         "source": redact(data.source),
         "table": data.table,
-        "query": data.query,
+        "query": str(data.query),
         "sample_rows": data.max_rows,
         "seed": config.train.seed,
         "stratify": data.stratify and task_named(config.task).has_classes,
-        "synthetic_rows": data.synthetic_rows if data.source == SYNTHETIC else None,
+        "synthetic_rows": data.synthetic_rows if data.source.reveal() == SYNTHETIC else None,
     }
 
 

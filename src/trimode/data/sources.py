@@ -20,8 +20,9 @@ import pyarrow as pa
 
 from trimode.config.model import DataConfig
 from trimode.core.errors import DataError
-from trimode.core.locations import SYNTHETIC, is_sql, redact
+from trimode.core.locations import SYNTHETIC, is_sql
 from trimode.core.progress import rows as progress_rows
+from trimode.core.secrets import redact
 from trimode.data.files import open_files
 from trimode.data.sql import open_sql, sql_fingerprint
 from trimode.data.stream import Source
@@ -32,11 +33,12 @@ __all__ = ["Source", "is_file_source", "open_source", "read_all", "source_finger
 
 def open_source(data: DataConfig, task: str) -> Source:
     """Open the configured source; errors name the source and what went wrong."""
-    if data.source == SYNTHETIC:
+    source = data.source.reveal()
+    if source == SYNTHETIC:
         return _open_synthetic(data, task)
-    if is_sql(data.source):
+    if is_sql(source):
         return open_sql(data)
-    return open_files(data.source, data.batch_rows, timeouts=data)
+    return open_files(source, data.batch_rows, timeouts=data)
 
 
 def read_all(data: DataConfig, task: str) -> pa.Table:
@@ -52,7 +54,8 @@ def read_all(data: DataConfig, task: str) -> pa.Table:
 
 def is_file_source(data: DataConfig) -> bool:
     """Whether the source is CSV or Parquet files (not the synthetic set, not a database)."""
-    return data.source != SYNTHETIC and not is_sql(data.source)
+    source = data.source.reveal()
+    return source != SYNTHETIC and not is_sql(source)
 
 
 def source_fingerprint(data: DataConfig) -> dict[str, Any]:
@@ -62,14 +65,15 @@ def source_fingerprint(data: DataConfig) -> dict[str, Any]:
     fetch-sample then); for the built-in set, its size. A source that cannot be reached
     raises DataError; one that does not answer within its timeouts (connect and read
     together, whatever the driver does), SourceTimeout."""
-    if data.source == SYNTHETIC:
+    if data.source.reveal() == SYNTHETIC:
         return {"rows": data.synthetic_rows}
     seconds = data.connect_timeout_s + data.read_timeout_s
     return within(seconds, lambda: _fingerprint(data), redact(data.source), data)
 
 
 def _fingerprint(data: DataConfig) -> dict[str, Any]:
-    if is_sql(data.source):
+    source = data.source.reveal()
+    if is_sql(source):
         return sql_fingerprint(data)
     try:
         with answering(redact(data.source), data):
@@ -87,7 +91,7 @@ def _fingerprint(data: DataConfig) -> dict[str, Any]:
 
 def _entries(data: DataConfig) -> list[dict[str, Any]]:
     """fsspec's description of each file of the source."""
-    filesystem, path = filesystem_of(data.source, data)
+    filesystem, path = filesystem_of(data.source.reveal(), data)
     if not exists(filesystem, path):
         raise DataError(f"data source {redact(data.source)!r} does not exist")
     if filesystem.isdir(path):

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from trimode.config.model import DataConfig
 from trimode.core.errors import DataError
-from trimode.core.locations import redact
+from trimode.core.secrets import redact
 from trimode.data.stream import Source
 from trimode.data.timeouts import connect_args, timed_out, timeout_error
 
@@ -35,7 +35,7 @@ def _statement(data: DataConfig):
             "and data.query in configs/"
         )
     try:
-        url = sa.engine.make_url(data.source)
+        url = sa.engine.make_url(data.source.reveal())
         database = url.database or ""
         local_file = not database.startswith("file:") and database not in ("", ":memory:")
         if url.get_backend_name() == "sqlite" and local_file and not Path(database).is_file():
@@ -51,7 +51,7 @@ def _statement(data: DataConfig):
         quote = engine.dialect.identifier_preparer.quote
         statement = sa.text(f"SELECT * FROM {'.'.join(map(quote, data.table.split('.')))}")
     else:
-        statement = sa.text(data.query)
+        statement = sa.text(data.query.reveal())
     described = f"{shown} ({data.table or 'query'})"
     return engine, statement, described
 

@@ -71,19 +71,19 @@ def dask_cluster(config: Config) -> Iterator[Any]:
     address = config.dask.scheduler_address
     if address:
         try:
-            client = Client(address, timeout="30s")
+            client = Client(address.reveal(), timeout="30s")
         except (OSError, TimeoutError) as error:
             raise ConfigError(
                 f"{config.where('dask.scheduler_address')}: cannot reach the Dask scheduler "
-                f"{address!r}: {error}"
+                f"{str(address)!r}: {error}"
             ) from None
         with client:
             try:  # joblib's tasks would wait forever on a cluster without workers
                 client.wait_for_workers(1, timeout=60)
             except TimeoutError:
                 raise ConfigError(
-                    f"{config.where('dask.scheduler_address')}: the Dask scheduler {address!r} "
-                    "has no workers (none joined within 60 s)"
+                    f"{config.where('dask.scheduler_address')}: the Dask scheduler "
+                    f"{str(address)!r} has no workers (none joined within 60 s)"
                 ) from None
             yield client
         return

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from trimode.core.errors import ProjectError
-from trimode.core.locations import redact
+from trimode.core.secrets import redact
 from trimode.core.stopping import end_workers
 
 # Seconds the main thread has to respond to the watchdog's interrupt before the watchdog

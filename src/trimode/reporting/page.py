@@ -29,6 +29,7 @@ from sklearn.pipeline import Pipeline
 
 from trimode.config.model import Config
 from trimode.core.io import read_json
+from trimode.core.secrets import redact
 from trimode.core.specs import FeatureSchema
 from trimode.core.tasks import Task, task_named
 from trimode.modelling.behaviour import MAX_ROWS, Expectation
@@ -82,8 +83,8 @@ def render_page(
     return _template().render(
         title=f"{record.get('model', 'model')} — {config.mode} mode report",
         model_sha256=described,
-        css=Markup(_asset("page.css")),
-        js=Markup(_asset("page.js")),
+        css=_Static(_asset("page.css")),
+        js=_Static(_asset("page.js")),
         mode=config.mode,
         model=record.get("model"),
         facts=_facts(config, record, described),
@@ -121,7 +122,21 @@ def _environment() -> Environment:
         autoescape=True,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        finalize=_redacted,
     )
+
+
+class _Static(Markup):
+    """Markup that is a file of this package (the page's style and script), not data of
+    the run: the one value the page shows unredacted."""
+
+
+def _redacted(value: Any) -> Any:
+    """Each value the page shows, redacted (secrets.py): no credential reaches the page,
+    whichever text, table or record it came in."""
+    if isinstance(value, _Static) or not isinstance(value, str):
+        return value
+    return Markup(redact(value)) if isinstance(value, Markup) else redact(value)
 
 
 def _template() -> Template:

@@ -25,7 +25,7 @@ from trimode.core.errors import DataError, ProjectError, QualityGateFailed
 from trimode.core.io import read_json, write_atomically, write_json
 from trimode.core.kinds import kind_of
 from trimode.core.layout import LEADERBOARD_JSON, MANIFEST_FILE, METRICS_FILE, MODEL_CARD_FILE
-from trimode.core.locations import redact
+from trimode.core.secrets import redact
 from trimode.core.specs import FeatureSchema
 from trimode.core.tasks import task_named
 from trimode.data.loading import load_dataset
