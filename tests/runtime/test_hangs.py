@@ -22,6 +22,7 @@ from http_files import RangeRequestHandler, http_server
 
 from trimode.core.errors import ConfigError
 from trimode.core.layout import META_FILE, SAMPLE_FILE
+from trimode.core.secrets import Secret
 from trimode.core.stopping import Terminated, handling_signals, interrupts_held
 from trimode.data.loading import load_dataset
 from trimode.data.sampling import fetch_sample
@@ -82,7 +83,8 @@ def config(tmp_path):
 
 
 def with_source(config, source: str):
-    return config.model_copy(update={"data": config.data.model_copy(update={"source": source})})
+    data = config.data.model_copy(update={"source": Secret(source)})
+    return config.model_copy(update={"data": data})
 
 
 def test_a_source_that_never_answers_is_one_line_naming_it_and_the_key(config):
