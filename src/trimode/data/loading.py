@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from trimode.config.model import Config
+from trimode.core.errors import DataError
 from trimode.core.layout import SAMPLE_FILE
 from trimode.core.locations import redact
 from trimode.data.contract import check_loaded, read_contract, record_contract, write_contract
@@ -43,16 +44,25 @@ class LoadedData:
     dropped_missing_target: int = 0
 
 
-def load_dataset(config: Config) -> LoadedData:
+def load_dataset(config: Config, fetch: bool = True) -> LoadedData:
     """Return the rows the configured mode uses, checked against the mode's data contract
-    (recorded at its first load) and with the rows whose target is missing left out."""
+    (recorded at its first load) and with the rows whose target is missing left out.
+
+    fetch=False reads the mode's sample as it is, never fetching it again (a report
+    describes the rows its model was trained on, not the source's rows of today)."""
     source = redact(config.data.source)
     fetched, sample_path, left_out = None, None, 0
     notes: list[str] = []
     read_warnings: list[str] = []
     if config.data.max_rows:
-        fetched, notes = ensure_sample(config)
         sample_path = config.sample_folder / SAMPLE_FILE
+        if fetch:
+            fetched, notes = ensure_sample(config)
+        elif not sample_path.is_file():
+            raise DataError(
+                f"no sample of {config.mode} mode's rows at {sample_path}: run "
+                f"`fetch-sample --mode {config.mode}`, or `train --mode {config.mode}`"
+            )
         frame = pd.read_parquet(sample_path)
         # Rows without a target never enter a sample: the fetch counted them.
         meta = read_meta(config.sample_folder) or {}

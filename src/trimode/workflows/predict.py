@@ -105,7 +105,8 @@ def predict_file(
     if clashing:
         raise DataError(f"--keep: {', '.join(clashing)} would clash with an output column")
     ignored = [name for name in source.schema.names if name not in columns and name not in keep]
-    classes = manifest.get("classes")
+    # The labels the fitted estimator predicts, from the model itself (a record may lag).
+    classes = getattr(model, "classes_", None)
     # The training rows' contract, on the columns the model reads (older manifests have
     # none): values outside it are scored, and named once per column and check.
     recorded = (manifest.get("contract") or {}).get("columns", {})
