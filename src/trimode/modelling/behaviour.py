@@ -195,10 +195,10 @@ class Examples(Expectation):
         (low, high) ranges, open with inf); labels (text, integers) bound nothing."""
         found = super().bounds()
         for number, outcome in enumerate(self.expected, start=1):
-            values = outcome if isinstance(outcome, list | tuple) else [outcome]
-            for value in values:
+            ranged = isinstance(outcome, list | tuple)
+            for end, value in enumerate(outcome if ranged else [outcome]):
                 if isinstance(value, float):
-                    found[f"expected[{number}]"] = value
+                    found[f"expected[{number}]" + (f"[{end}]" if ranged else "")] = value
         return found
 
     def columns(self) -> list[str]:
