@@ -325,7 +325,6 @@ def test_predict_takes_class_labels_from_the_model(config, published, tmp_path):
     assert list(pd.read_csv(output).columns) == ["prediction", *labels]
 
 
-@pytest.mark.slow
 def test_a_report_describes_its_models_rows_or_says_the_data_changed(config, tmp_path):
     source = tmp_path / "rows.csv"
     customers(600).to_csv(source, index=False)

@@ -51,7 +51,8 @@ def open_files(
         file_format = _file_format(data_format, csv_types or {})
         dataset = pads.dataset(path, format=file_format, filesystem=filesystem)
         total = dataset.count_rows() if data_format == "parquet" else None
-        schema, warnings = dataset.schema, []
+        schema = dataset.schema
+        warnings: list[str] = []
         if data_format == "parquet":
             schema, warnings = _unified_schema(dataset, shown)
             batches = _parquet_batches(dataset, batch_rows)
