@@ -111,8 +111,9 @@ def test_a_nested_column_is_one_line_naming_it(config, tmp_path, kind):
         pa.array([2**64 - 1 - i for i in range(ROWS)], pa.uint64()),
         pa.array([2**62 + i for i in range(ROWS)], pa.int64()),
         pa.array([-(2**60) - i for i in range(ROWS)], pa.int64()),
+        pa.array([-(2**63) + i for i in range(ROWS)], pa.int64()),
     ],
-    ids=["uint64", "int64", "negative"],
+    ids=["uint64", "int64", "negative", "smallest int64"],
 )
 def test_integers_beyond_float_precision_are_refused_by_name(config, tmp_path, values):
     table = pa.Table.from_pandas(customers(), preserve_index=False).append_column("code", values)

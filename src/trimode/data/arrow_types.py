@@ -90,12 +90,11 @@ def inexact_integers(values: pd.Series) -> object | None:
         return None
     if pd.api.types.is_integer_dtype(present):
         numbers = present.to_numpy()
-        # uint64 above 2**63 would overflow a signed comparison: compare as Python ints.
-        beyond = np.flatnonzero(
-            (numbers > FLOAT_EXACT)
-            if numbers.dtype.kind == "u"
-            else (np.abs(numbers) > FLOAT_EXACT)
-        )
+        # Two comparisons, not abs(): abs() of the smallest int64 overflows.
+        beyond = numbers > FLOAT_EXACT
+        if numbers.dtype.kind == "i":
+            beyond |= numbers < -FLOAT_EXACT
+        beyond = np.flatnonzero(beyond)
         return int(numbers[beyond[0]]) if len(beyond) else None
     numbers = present.to_numpy(dtype="float64")
     # Floats read from whole numbers: every value whole, some beyond 2**53.

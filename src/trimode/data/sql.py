@@ -16,6 +16,7 @@ import pyarrow as pa
 from trimode.config.model import DataConfig
 from trimode.core.errors import DataError
 from trimode.core.locations import redact
+from trimode.data.arrow_types import readable_schema
 from trimode.data.stream import Source
 
 
@@ -121,7 +122,9 @@ def open_sql(data: DataConfig) -> Source:
             read = pa.Schema.from_pandas(first, preserve_index=False).remove_metadata()
             for name in first.columns[first.isna().all().to_numpy()]:  # typed by _typed
                 read = read.set(read.get_field_index(name), pa.field(name, pa.null()))
-            schema = _typed(read, engine, statement)
+            # Read as every source is (decimals as floats), so that a later batch's
+            # decimals of another precision are the same numbers, not another type.
+            schema = readable_schema(_typed(read, engine, statement), described)
     except sa.exc.SQLAlchemyError as error:
         raise _failure(error, data, described, engine) from None
     if first is None:
