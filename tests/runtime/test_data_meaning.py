@@ -180,6 +180,21 @@ def test_parquet_files_that_only_lack_columns_are_unified_with_a_warning(config,
     assert any("'region' (b.parquet)" in item for item in fetch_sample(sampled).warnings)
 
 
+def test_a_csv_folder_is_read_by_every_files_columns(config, tmp_path):
+    frame = customers()
+    (tmp_path / "rows").mkdir()
+    frame.iloc[:200].to_csv(tmp_path / "rows" / "a.csv", index=False)
+    # A later export: one column fewer, one more (read, not dropped as the first file lacks it).
+    later = frame.iloc[200:].drop(columns=["region"]).assign(score=1.5)
+    later.to_csv(tmp_path / "rows" / "b.csv", index=False)
+    loaded = load_dataset(pointed_at(config, tmp_path / "rows", max_rows=0))
+    assert loaded.frame["score"].isna().sum() == 200 and (loaded.frame["score"] == 1.5).sum() == 200
+    assert any("'region' (b.csv)" in item and "'score' (a.csv)" in item for item in loaded.warnings)
+    frame.iloc[:5].assign(age="unknown").to_csv(tmp_path / "rows" / "c.csv", index=False)
+    with pytest.raises(DataError, match=r"'age' is double in a\.csv, b\.csv vs string in c\.csv"):
+        load_dataset(pointed_at(config, tmp_path / "rows", max_rows=0))
+
+
 def test_an_integer_target_with_missing_values_keeps_its_labels(config, tmp_path):
     frame = customers()
     table = pa.Table.from_pandas(frame, preserve_index=False)

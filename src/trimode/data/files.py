@@ -51,12 +51,12 @@ def open_files(
         file_format = _file_format(data_format, csv_types or {})
         dataset = pads.dataset(path, format=file_format, filesystem=filesystem)
         total = dataset.count_rows() if data_format == "parquet" else None
-        schema = dataset.schema
-        warnings: list[str] = []
+        schema, warnings = _unified_schema(dataset, shown)
         if data_format == "parquet":
-            schema, warnings = _unified_schema(dataset, shown)
             batches = _parquet_batches(dataset, batch_rows)
         else:
+            # The folder's schema, not its first file's: columns of later files are read.
+            dataset = pads.dataset(path, format=file_format, filesystem=filesystem, schema=schema)
             batches = dataset.to_batches(
                 batch_size=batch_rows, batch_readahead=1, fragment_readahead=1, use_threads=False
             )
@@ -157,10 +157,11 @@ def _parquet_batches(dataset, batch_rows: int) -> Iterator[pa.RecordBatch]:
 
 
 def _unified_schema(dataset, source: str) -> tuple[pa.Schema, list[str]]:
-    """The one schema of a folder of Parquet files, and a warning naming the columns some
-    files lack (read as missing values there). Files that give a column types of other
-    kinds (numbers in one, text in another) are an error naming the files and columns;
-    integers and floats make floats. Types are compared as read (decimals as floats)."""
+    """The one schema of a folder of files, and a warning naming the columns some files
+    lack (read as missing values there). Files that give a column types of other kinds
+    (numbers in one, text in another) are an error naming the files and columns;
+    integers and floats make floats. Types are compared as read (decimals as floats; a
+    CSV file's as inferred from its first rows)."""
     files = {fragment.path: fragment.physical_schema for fragment in dataset.get_fragments()}
     if len(files) < 2:
         return dataset.schema, []
@@ -174,13 +175,13 @@ def _unified_schema(dataset, source: str) -> tuple[pa.Schema, list[str]]:
         kinds = {item.type for _, item in held if not pa.types.is_null(item.type)}
         numeric = all(pa.types.is_integer(kind) or pa.types.is_floating(kind) for kind in kinds)
         if len(kinds) > 1 and not numeric:
-            by_type = {
-                str(kind): [_short(path) for path, item in held if item.type == kind]
-                for kind in kinds
-            }
+            by_type: dict[str, list[str]] = {}  # in the order of the files
+            for path, item in held:
+                if not pa.types.is_null(item.type):
+                    by_type.setdefault(str(item.type), []).append(_short(path))
             clashes.append(
                 f"{name!r} is "
-                + ", ".join(f"{kind} in {_listed(paths)}" for kind, paths in by_type.items())
+                + " vs ".join(f"{kind} in {_listed(paths)}" for kind, paths in by_type.items())
             )
             continue
         unified.append(
