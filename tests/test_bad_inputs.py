@@ -878,7 +878,7 @@ CASES = [
             ],
             **{"columns.dates": '["signed"]'},
         ),
-        says=("'signed'", "no date", "row 6: 'soon'"),
+        says=("'signed'", "no date", "'soon'"),
     ),
     *(
         Case(

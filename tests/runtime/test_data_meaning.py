@@ -118,24 +118,31 @@ def test_a_nested_column_is_one_line_naming_it(config, tmp_path, kind):
 def test_integers_beyond_float_precision_are_refused_by_name(config, tmp_path, values):
     table = pa.Table.from_pandas(customers(), preserve_index=False).append_column("code", values)
     pq.write_table(table, tmp_path / "rows.parquet")
-    loaded = load_dataset(pointed_at(config, tmp_path / "rows.parquet"))
+    source = pointed_at(config, tmp_path / "rows.parquet")
     with pytest.raises(DataError, match=r"'code' \(e\.g\. -?\d{17,}\).*2\*\*53.*\[columns\] ids"):
-        infer_schema(loaded.frame, "churned", ColumnsConfig())
+        load_dataset(source)
     # Named an identifier, it stays as it is: exact, and no feature.
-    schema = infer_schema(loaded.frame, "churned", ColumnsConfig(ids=["code"]))
-    assert "code" not in schema.numeric and "code" in schema.ids
+    declared = source.model_copy(update={"columns": ColumnsConfig(ids=["code"])})
+    loaded = load_dataset(declared)
     assert loaded.frame["code"].tolist() == values.to_pylist()
+    schema = infer_schema(loaded.frame, "churned", declared.columns)
+    assert "code" not in schema.numeric and "code" in schema.ids
 
 
-def test_twenty_digit_integers_in_a_csv_are_refused_by_name(config, tmp_path):
+def test_twenty_digit_integers_in_a_csv_are_refused_by_name_before_a_sample_is_written(
+    config, tmp_path
+):
     frame = customers()
     frame["account"] = [f"{12345678901234567890 + i}" for i in range(ROWS)]
     frame.to_csv(tmp_path / "rows.csv", index=False)
-    loaded = load_dataset(pointed_at(config, tmp_path / "rows.csv"))
-    with pytest.raises(DataError, match=r"'account' .*beyond 2\*\*53"):
-        infer_schema(loaded.frame, "churned", ColumnsConfig())
+    sampled = pointed_at(config, tmp_path / "rows.csv", max_rows=300, sample_dir=str(tmp_path))
+    with pytest.raises(DataError, match=r"'account' \(e\.g\. 1\.23456789\d*e\+19\).*2\*\*53"):
+        load_dataset(sampled)
+    assert not sampled.sample_folder.exists()
     # Ordinary numbers, large or fractional, are not whole numbers beyond 2**53.
-    assert infer_schema(frame.assign(account=np.linspace(0, 1e20, ROWS) + 0.5), "churned")
+    frame["account"] = np.linspace(0, 1e20, ROWS) + 0.5
+    frame.to_csv(tmp_path / "rows.csv", index=False)
+    assert "account" in load_dataset(sampled).frame
 
 
 def write_files(folder, **files: pd.DataFrame) -> None:
@@ -288,7 +295,7 @@ def test_text_that_is_no_date_is_a_contract_breach_naming_rows(config, tmp_path)
         load_dataset(dated)
     message = str(refused.value)
     assert "'signed' ([columns] dates) holds text that is no date in 3 of" in message
-    assert "row 4: 'soon'" in message and "contract.unreadable_date" in message
+    assert "'soon', 'later', 'yesterday'" in message and "contract.unreadable_date" in message
     warned = dated.model_copy(
         update={"contract": dated.contract.model_copy(update={"unreadable_date": "warn"})}
     )

@@ -79,7 +79,7 @@ def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def inexact_integers(values: pd.Series) -> object | None:
+def inexact_integers(values: pd.Series) -> int | float | None:
     """The first whole number of a numeric column that a float cannot hold exactly
     (|x| > 2**53), or None: integers of 20 digits, uint64 IDs, or such numbers already
     read as floats (a CSV column of them), whose distinct values would merge."""
@@ -101,4 +101,5 @@ def inexact_integers(values: pd.Series) -> object | None:
     if not np.isfinite(numbers).all() or not (numbers == np.round(numbers)).all():
         return None
     beyond = np.flatnonzero(np.abs(numbers) > FLOAT_EXACT)
-    return int(numbers[beyond[0]]) if len(beyond) else None
+    # Shown as the float it became (its last digits are lost already).
+    return float(numbers[beyond[0]]) if len(beyond) else None

@@ -12,10 +12,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from trimode.core.errors import DataError
 from trimode.core.kinds import kind_of
 from trimode.core.specs import FeatureSchema
-from trimode.data.arrow_types import inexact_integers
 
 if TYPE_CHECKING:
     from trimode.config.model import ColumnsConfig
@@ -35,7 +33,6 @@ def infer_schema(
     kinds = {column: kind_of(frame[column]) for column in frame.columns if column not in taken}
     dates = declared["dates"] + tuple(column for column, kind in kinds.items() if kind == "date")
     numeric = tuple(column for column, kind in kinds.items() if kind == "number")
-    refuse_inexact_integers(frame, numeric)
     categorical = tuple(column for column in kinds if column not in numeric and column not in dates)
     return FeatureSchema(
         numeric=numeric,
@@ -46,18 +43,3 @@ def infer_schema(
         dropped=declared["drop"],
         text_max_features=getattr(columns, "text_max_features", 100),
     )
-
-
-def refuse_inexact_integers(frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
-    """Refuse numeric columns holding whole numbers a float cannot hold exactly (beyond
-    2**53): a model reads numbers as floats, and their distinct values would merge. An
-    identifier of that size belongs under [columns] ids, where it stays as it is."""
-    found = {name: inexact_integers(frame[name]) for name in columns}
-    beyond = {name: value for name, value in found.items() if value is not None}
-    if beyond:
-        listed = ", ".join(f"{name!r} (e.g. {value})" for name, value in beyond.items())
-        raise DataError(
-            f"column(s) {listed} hold whole numbers beyond 2**53, which a float cannot hold "
-            "exactly (distinct values would merge): name an identifier under [columns] ids "
-            "or drop, or store the column as text"
-        )
