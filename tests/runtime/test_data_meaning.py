@@ -366,3 +366,14 @@ def test_a_report_describes_its_models_rows_or_says_the_data_changed(config, tmp
     assert "not those test mode's model was trained on" in message
     assert "run `train --mode test`, then `report --mode test`" in message
     assert "\n" not in message
+
+
+def test_predict_refuses_integers_beyond_float_precision(config, published, tmp_path):
+    rows = tmp_path / "rows.csv"
+    numbers = customers(30).drop(columns=["churned"])
+    numbers["support_calls"] = [f"{12345678901234567890 + i}" for i in range(30)]
+    numbers.to_csv(rows, index=False)
+    output = tmp_path / "scored.csv"
+    with pytest.raises(DataError, match=r"rows\.csv: column\(s\) 'support_calls' .*2\*\*53"):
+        predict_file(config.project, str(rows), output, published, allow_non_production=True)
+    assert not output.exists()

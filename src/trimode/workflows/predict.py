@@ -26,7 +26,7 @@ from trimode.core.io import write_atomically
 from trimode.core.layout import MODEL_FILE
 from trimode.core.progress import rows as progress_rows
 from trimode.core.project import Project
-from trimode.data.contract import contract_breaches
+from trimode.data.contract import contract_breaches, refuse_inexact_integers
 from trimode.data.files import FORMATS, open_files
 from trimode.data.stream import Source
 
@@ -222,6 +222,7 @@ def conform(
                 f"value(s), e.g. {float(frame[name].iloc[position])} in data row "
                 f"{first_row + position + 1}: a model needs finite numbers (or empty cells)"
             )
+    refuse_inexact_integers(frame, numeric, input_path)
     return frame
 
 
