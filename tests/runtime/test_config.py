@@ -53,7 +53,10 @@ def config_dir(tmp_path):
             "[evaluation.thresholds]\nnope = 0.5",
             r"test\.toml: key 'evaluation\.thresholds' names unknown metric 'nope'",
         ),
-        ("[evaluation]\nthresholds = { r = 'x' }", r"must be a table of metric names to numbers"),
+        (
+            "[evaluation]\nthresholds = { r = 'x' }",
+            r"must be a table of metric names to finite numbers",
+        ),
         ("[compute]\nengine = 'spark'", r"key 'compute\.engine' must be one of local, dask"),
         ("[search]\ncv_folds = 1", r"key 'search\.cv_folds' must be at least 2"),
         ("[dask]\nthreads_per_worker = 0", r"key 'dask\.threads_per_worker' must be at least 1"),

@@ -80,7 +80,7 @@ def sampled(config, path, rows: int, folder):
 
 
 def read(config, source, **changes):
-    return read_all(configured(config, source=str(source), **changes).data, config.task)
+    return read_all(configured(config, source=str(source), **changes).data, config.task)[0]
 
 
 @pytest.mark.slow

@@ -26,7 +26,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import SVC
 
-from trimode.artifacts.manifest import FIELDS
+from trimode.artifacts.manifest import FIELDS, sealed
 from trimode.artifacts.model_file import load_model, read_manifest
 from trimode.artifacts.publish import lock_path
 from trimode.cli.main import main
@@ -212,6 +212,7 @@ def swap_model(folder: Path, model: Pipeline) -> dict:
     (folder / MODEL_FILE).write_bytes(sio.dumps(model))
     manifest = read_manifest(folder)
     manifest["artifact"]["sha256"] = hashlib.sha256((folder / MODEL_FILE).read_bytes()).hexdigest()
+    manifest = sealed(manifest)  # a forger who rewrites the record's digest too
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
     return manifest
 

@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from trimode.artifacts.manifest import sealed
 from trimode.core.errors import ProjectError
 from trimode.core.layout import LEADERBOARD_JSON, MANIFEST_FILE, REPORT_FILE
 
@@ -182,12 +183,12 @@ def test_a_report_of_a_model_replaced_meanwhile_is_not_written(machine_run, tmp_
     shutil.copytree(machine_run.output_dir, config.output_dir)
     load = report.load_dataset
 
-    def published_meanwhile(config):
+    def published_meanwhile(config, **options):
         """A train that publishes another model while the report reads the data."""
         manifest = json.loads((config.output_dir / MANIFEST_FILE).read_text())
         manifest["artifact"]["sha256"] = "0" * 64
-        (config.output_dir / MANIFEST_FILE).write_text(json.dumps(manifest))
-        return load(config)
+        (config.output_dir / MANIFEST_FILE).write_text(json.dumps(sealed(manifest)))
+        return load(config, **options)
 
     monkeypatch.setattr(report, "load_dataset", published_meanwhile)
     with pytest.raises(ProjectError, match=r"a new model was published while the report"):

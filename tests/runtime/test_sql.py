@@ -37,7 +37,7 @@ def late_values() -> pd.DataFrame:
 
 def read(url: str, table: str) -> pd.DataFrame:
     data = DataConfig(source=url, table=table, target="churned", batch_rows=BATCH)
-    return read_all(data, "classification").to_pandas()
+    return read_all(data, "classification")[0].to_pandas()
 
 
 def assert_read_as_written(got: pd.DataFrame, written: pd.DataFrame) -> None:

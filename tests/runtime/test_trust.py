@@ -23,6 +23,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import SVC
 
+from trimode.artifacts.manifest import sealed
 from trimode.artifacts.model_file import load_model, read_manifest
 from trimode.cli.main import main
 from trimode.core.cache import CACHE_VARIABLE
@@ -279,6 +280,7 @@ def swap_model(folder: Path, model: Pipeline) -> dict:
     (folder / MODEL_FILE).write_bytes(sio.dumps(model))
     manifest = read_manifest(folder)
     manifest["artifact"]["sha256"] = hashlib.sha256((folder / MODEL_FILE).read_bytes()).hexdigest()
+    manifest = sealed(manifest)  # a forger who rewrites the record's digest too
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
     return manifest
 
@@ -323,6 +325,7 @@ def test_a_record_naming_a_class_from_elsewhere_is_refused_in_one_line(
     folder = Path(shutil.copytree(trained.output_dir, tmp_path / "artifact"))
     manifest = read_manifest(folder)
     manifest["estimator"] = estimator
+    manifest = sealed(manifest)
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
     with pytest.raises(ArtifactError) as refused:
         load_model(folder / MODEL_FILE, manifest, project_of(trained))

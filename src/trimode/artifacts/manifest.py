@@ -7,6 +7,8 @@ with the same names."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import platform
 import subprocess
 from dataclasses import dataclass, fields
@@ -19,8 +21,11 @@ import pandas as pd
 from trimode.core.io import json_safe
 
 # Bumped when the record's fields change meaning (3: metrics.json became a subset of it;
-# 4: the model's class, and the feature schema whole).
-MANIFEST_VERSION = 4
+# 4: the model's class, and the feature schema whole; 5: the digest of its own content).
+MANIFEST_VERSION = 5
+# The last field of manifest.json: the sha256 of the others (see manifest_digest), so an
+# edit of the record (class labels, features, the model's hash) is seen when it is read.
+DIGEST_FIELD = "manifest_sha256"
 
 
 @dataclass(frozen=True)
@@ -87,9 +92,9 @@ class RunRecord:
     manifest_version: int = MANIFEST_VERSION
 
     def to_json(self) -> dict[str, Any]:
-        """The record as JSON data, manifest_version first."""
+        """The record as JSON data, manifest_version first, its digest last."""
         values = {item.name: getattr(self, item.name) for item in fields(self)}
-        return json_safe({field: values[field] for field in FIELDS})
+        return sealed(json_safe({field: values[field] for field in FIELDS[:-1]}))
 
     def metrics_json(self) -> dict[str, Any]:
         """The subset written as metrics.json (see METRICS_FIELDS)."""
@@ -101,7 +106,24 @@ class RunRecord:
 FIELDS = (
     "manifest_version",
     *(item.name for item in fields(RunRecord) if item.name != "manifest_version"),
+    DIGEST_FIELD,
 )
+
+
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    """The sha256 of a manifest's content but its digest, as canonical JSON (sorted keys),
+    the same for the record written and the record read back."""
+    content = {key: value for key, value in manifest.items() if key != DIGEST_FIELD}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sealed(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest with its digest as its last field."""
+    content = {key: value for key, value in manifest.items() if key != DIGEST_FIELD}
+    return {**content, DIGEST_FIELD: manifest_digest(content)}
+
+
 # metrics.json: the results, for tools that track a run's numbers (a CI comment, DVC's
 # `metrics`, a dashboard); the same names and values as in manifest.json.
 METRICS_FIELDS = (

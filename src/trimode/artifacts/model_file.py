@@ -6,7 +6,8 @@ arbitrary code. Loading trusts exactly the types that the model its manifest rec
 and the project's preprocessing produce once fitted (trust.py derives them in code,
 never from a file beside the artifact); any other type in the file (even one skops
 itself would trust) is refused, by name. Loading also checks the file's sha256 against
-the run's manifest.json, so an artifact altered or half-copied after training is refused.
+the run's manifest.json, so an artifact altered or half-copied after training is refused;
+reading the manifest checks its own digest, so an edited record is refused too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
+from trimode.artifacts.manifest import DIGEST_FIELD, manifest_digest
 from trimode.artifacts.skops_io import skops_io, types_in
 from trimode.artifacts.trust import trusted_types
 from trimode.core.errors import ArtifactError
@@ -49,6 +51,13 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     manifest = read_json(path, ArtifactError, advice=": train again to write a new one")
     if not isinstance(manifest, dict):
         raise ArtifactError(f"{path}: expected a JSON object, the run's record")
+    if manifest.get(DIGEST_FIELD) != manifest_digest(manifest):
+        raise ArtifactError(
+            f"{path}: its content does not match the digest it was written with "
+            f"({DIGEST_FIELD}): it was edited after training, or written by an older "
+            "trimode; the manifest is part of the model's integrity check: restore it, or "
+            "train again"
+        )
     return manifest
 
 

@@ -74,7 +74,7 @@ Params = Annotated[
     Expect("be a table of model names to tables of hyper-parameters"),
 ]
 # A number per metric name: {"roc_auc": 0.7}; "primary" names the primary metric.
-Thresholds = Annotated[dict[str, float], Expect("be a table of metric names to numbers")]
+Thresholds = Annotated[dict[str, float], Expect("be a table of metric names to finite numbers")]
 # What the models predict.
 Task = Literal["classification", "regression"]
 # What a check of the data contract does when a later load breaks it.
@@ -93,7 +93,7 @@ class Section(BaseModel):
     """A table of the config files: typed keys, unknown ones refused. Strict, since TOML
     has real types ("3" stays text), but an integer is a number where one is expected."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class DataConfig(Section):
@@ -190,6 +190,7 @@ class ContractConfig(Section):
     out_of_range: Verdict = Field("warn", description="a number or date outside the range")
     new_category: Verdict = Field("warn", description="a category the contract did not see")
     mostly_numeric: Verdict = Field("error", description="numbers but for a few ('forty')")
+    unreadable_date: Verdict = Field("error", description="text in a date column that is no date")
 
 
 class CompareConfig(Section):

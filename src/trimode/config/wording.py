@@ -23,6 +23,7 @@ RENAMED_KEYS = {"data.cache_dir": ("data.sample_dir", "1.0.0")}
 TYPE_WORDS = {
     "int_type": "be an integer",
     "float_type": "be a number",
+    "finite_number": "be a finite number (not nan or inf)",
     "bool_type": "be true or false",
     "string_type": "be a string",
     "string_too_short": "be a non-empty string",

@@ -28,12 +28,14 @@ import numpy as np
 import pandas as pd
 
 from trimode.config.model import Config
+from trimode.core.dates import to_timestamps
 from trimode.core.errors import DataError
 from trimode.core.io import json_safe, read_json, write_json
 from trimode.core.kinds import EMPTY, kind_of
 from trimode.core.layout import CONTRACT_FILE
 from trimode.core.secrets import redact
 from trimode.core.tasks import task_named
+from trimode.data.arrow_types import inexact_integers
 
 CONTRACT_VERSION = 1
 # Text or boolean columns with at most this many distinct values get a category list.
@@ -202,6 +204,51 @@ def mostly_numeric(frame: pd.DataFrame, skip: set[str]) -> list[str]:
     return found
 
 
+def date_breaches(frame: pd.DataFrame, dates: list[str], where: str) -> list[str]:
+    """Text in the declared date columns ([columns] dates) that reads as no date: one
+    message per column, naming how many rows and a few of their values. A
+    declared date column of numbers or booleans is an error of its own: its values are
+    no dates at all."""
+    found = []
+    for name in dates:
+        if name not in frame.columns:
+            continue
+        values = frame[name]
+        kind = kind_of(values)
+        if kind in ("number", "boolean"):
+            raise DataError(
+                f"{where}: column {name!r} is under [columns] dates but holds {kind} values "
+                f"(e.g. {json_safe(values.dropna().iloc[0])!r}): a date column holds dates or "
+                "text dates; take it out of [columns] dates"
+            )
+        if kind != "text":
+            continue
+        unread = (values.notna() & to_timestamps(values).isna()).to_numpy()
+        if unread.any():
+            # The values, not row numbers: a sample's rows are in no order of the source's.
+            shown = ", ".join(repr(value)[:40] for value in values[unread].unique()[:3])
+            found.append(
+                f"column {name!r} ([columns] dates) holds text that is no date in "
+                f"{int(unread.sum()):,} of {len(values):,} rows: {shown}"
+            )
+    return found
+
+
+def refuse_inexact_integers(frame: pd.DataFrame, columns: list[str], where: str) -> None:
+    """Refuse numeric columns holding whole numbers a float cannot hold exactly (beyond
+    2**53): a model reads numbers as floats, and their distinct values would merge. An
+    identifier of that size belongs under [columns] ids (or drop), where it stays as is."""
+    found = {name: inexact_integers(frame[name]) for name in columns}
+    beyond = {name: value for name, value in found.items() if value is not None}
+    if beyond:
+        listed = ", ".join(f"{name!r} (e.g. {value!r})" for name, value in beyond.items())
+        raise DataError(
+            f"{where}: column(s) {listed} hold whole numbers beyond 2**53, which a float "
+            "cannot hold exactly (distinct values would merge): name an identifier under "
+            "[columns] ids or drop, or store the column as text"
+        )
+
+
 def check_target(frame: pd.DataFrame, config: Config, source: str) -> Checked:
     """Drop the rows whose target is missing; refuse a target that cannot be learned."""
     target = config.data.target
@@ -241,6 +288,8 @@ def check_target(frame: pd.DataFrame, config: Config, source: str) -> Checked:
             f"got {got}; choose a numeric data.target (stored as numbers), or set "
             f'task = "classification" in {config.file_of("task")}'
         )
+    else:
+        refuse_inexact_integers(checked.frame, [target], where)
     return checked
 
 
@@ -253,7 +302,15 @@ def check_loaded(
     checked = check_target(frame, config, source)
     columns = config.columns
     skip = {*columns.text, *columns.ids, *columns.drop, *columns.dates}
+    # Numbers that become a model's features: checked before a sample is written.
+    features = [name for name in checked.frame.columns if name not in skip]
+    features = [name for name in features if name != config.data.target]
+    refuse_inexact_integers(checked.frame, features, f"data source {source!r}")
     breaches = [("mostly_numeric", message) for message in mostly_numeric(checked.frame, skip)]
+    breaches += [
+        ("unreadable_date", message)
+        for message in date_breaches(checked.frame, columns.dates, f"data source {source!r}")
+    ]
     if contract is not None:
         # Columns dropped on purpose may come and go: the model never reads them.
         breaches += [
@@ -274,6 +331,11 @@ def check_loaded(
             advice = (
                 "fix those values, or name the column under [columns] text or ids in "
                 f'{base}, or set contract.mostly_numeric = "warn"'
+            )
+        elif checks == {"unreadable_date"}:
+            advice = (
+                "fix those values, or take the column out of [columns] dates in "
+                f'{base}, or set contract.unreadable_date = "warn"'
             )
         else:
             advice = (

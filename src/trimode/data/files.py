@@ -18,6 +18,7 @@ from trimode.config.model import DataConfig
 from trimode.core.errors import DataError
 from trimode.core.locations import URL_SCHEME
 from trimode.core.secrets import redact
+from trimode.data.arrow_types import readable_type
 from trimode.data.stream import Source
 from trimode.data.timeouts import answering, filesystem_of
 from trimode.data.timeouts import exists as source_exists
@@ -58,9 +59,12 @@ def open_files(
         file_format = _file_format(data_format, csv_types or {})
         dataset = pads.dataset(path, format=file_format, filesystem=filesystem)
         total = dataset.count_rows() if data_format == "parquet" else None
+        schema, warnings = _unified_schema(dataset, shown)
         if data_format == "parquet":
             batches = _parquet_batches(dataset, batch_rows)
         else:
+            # The folder's schema, not its first file's: columns of later files are read.
+            dataset = pads.dataset(path, format=file_format, filesystem=filesystem, schema=schema)
             batches = dataset.to_batches(
                 batch_size=batch_rows, batch_readahead=1, fragment_readahead=1, use_threads=False
             )
@@ -71,8 +75,8 @@ def open_files(
         ) from None
     # Bytes in a CSV column mean text that is not UTF-8; in Parquet they may be data.
     check = check_utf8 if data_format == "csv" else None
-    reported = _reported(batches, shown, lambda: dataset.schema.names, check)
-    return Source(shown, dataset.schema, reported, total)
+    reported = _reported(batches, shown, lambda: schema.names, check)
+    return Source(shown, schema, reported, total, warnings)
 
 
 def _header(path: str, filesystem) -> list[str]:
@@ -160,6 +164,67 @@ def _parquet_batches(dataset, batch_rows: int) -> Iterator[pa.RecordBatch]:
             yield from pq.ParquetFile(handle, pre_buffer=False).iter_batches(batch_size=batch_rows)
 
 
+def _unified_schema(dataset, source: str) -> tuple[pa.Schema, list[str]]:
+    """The one schema of a folder of files, and a warning naming the columns some files
+    lack (read as missing values there). Files that give a column types of other kinds
+    (numbers in one, text in another) are an error naming the files and columns;
+    integers and floats make floats. Types are compared as read (decimals as floats; a
+    CSV file's as inferred from its first rows)."""
+    files = {fragment.path: fragment.physical_schema for fragment in dataset.get_fragments()}
+    if len(files) < 2:
+        return dataset.schema, []
+    fields: dict[str, list[tuple[str, pa.Field]]] = {}
+    for path, schema in files.items():
+        for item in schema:
+            kind = readable_type(item.type)
+            fields.setdefault(item.name, []).append((path, item.with_type(kind)))
+    unified, clashes, lacking = [], [], []
+    for name, held in fields.items():
+        kinds = {item.type for _, item in held if not pa.types.is_null(item.type)}
+        numeric = all(pa.types.is_integer(kind) or pa.types.is_floating(kind) for kind in kinds)
+        if len(kinds) > 1 and not numeric:
+            by_type: dict[str, list[str]] = {}  # in the order of the files
+            for path, item in held:
+                if not pa.types.is_null(item.type):
+                    by_type.setdefault(str(item.type), []).append(_short(path))
+            clashes.append(
+                f"{name!r} is "
+                + " vs ".join(f"{kind} in {_listed(paths)}" for kind, paths in by_type.items())
+            )
+            continue
+        unified.append(
+            pa.unify_schemas(
+                [pa.schema([item]) for _, item in held], promote_options="permissive"
+            ).field(0)
+        )
+        if len(held) < len(files):
+            absent = [_short(path) for path in files if path not in dict(held)]
+            lacking.append(f"{name!r} ({_listed(absent)})")
+    if clashes:
+        raise DataError(
+            f"data source {source!r}: its files disagree on column types: {'; '.join(clashes)}; "
+            "write them with one type per column"
+        )
+    warnings = []
+    if lacking:
+        warnings.append(
+            f"data source {source!r}: some files lack column(s) {', '.join(lacking)}: "
+            "read as missing values in those files"
+        )
+    return pa.schema(unified), warnings
+
+
+def _short(path: str) -> str:
+    """A file of a folder source by its name (the folder is named once, before)."""
+    return Path(path).name
+
+
+def _listed(paths: list[str], shown: int = 3) -> str:
+    """A few file names, and how many more."""
+    more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
+    return ", ".join(paths[:shown]) + more
+
+
 def _file_format(data_format: str, csv_types: dict[str, pa.DataType]):
     """pyarrow's reader of the format; in CSV, an empty field is a missing value, as in pandas."""
     if data_format != "csv":
@@ -211,9 +276,12 @@ def read_all_with_dask(data: DataConfig) -> pa.Table:
             # Compressed files cannot be split into blocks: one partition per file.
             compressed = source.endswith(".gz") or folder
             frame = dd.read_csv(pattern, blocksize=None if compressed else "64MB")
-        return pa.Table.from_pandas(frame.compute(), preserve_index=False)
+        table = pa.Table.from_pandas(frame.compute(), preserve_index=False)
     except (OSError, ValueError, TypeError) as error:  # e.g. dtypes differ between files
         raise DataError(
             f"data source {redact(data.source)!r}: Dask could not read it: "
             f"{' '.join(str(error).split())}"
         ) from None
+    # Read as every other source is (decimals as numbers, nested columns refused).
+    read = Source(redact(data.source), table.schema, iter(table.to_batches()))
+    return pa.Table.from_batches(list(read.batches), schema=read.schema)

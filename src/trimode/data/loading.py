@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from trimode.config.model import Config
+from trimode.core.errors import DataError
 from trimode.core.layout import SAMPLE_FILE
 from trimode.core.secrets import redact
 from trimode.data.contract import check_loaded, read_contract, record_contract, write_contract
@@ -42,15 +44,25 @@ class LoadedData:
     dropped_missing_target: int = 0
 
 
-def load_dataset(config: Config) -> LoadedData:
+def load_dataset(config: Config, fetch: bool = True) -> LoadedData:
     """Return the rows the configured mode uses, checked against the mode's data contract
-    (recorded at its first load) and with the rows whose target is missing left out."""
+    (recorded at its first load) and with the rows whose target is missing left out.
+
+    fetch=False reads the mode's sample as it is, never fetching it again (a report
+    describes the rows its model was trained on, not the source's rows of today)."""
     source = redact(config.data.source)
     fetched, sample_path, left_out = None, None, 0
     notes: list[str] = []
+    read_warnings: list[str] = []
     if config.data.max_rows:
-        fetched, notes = ensure_sample(config)
         sample_path = config.sample_folder / SAMPLE_FILE
+        if fetch:
+            fetched, notes = ensure_sample(config)
+        elif not sample_path.is_file():
+            raise DataError(
+                f"no sample of {config.mode} mode's rows at {sample_path}: run "
+                f"`fetch-sample --mode {config.mode}`, or `train --mode {config.mode}`"
+            )
         frame = pd.read_parquet(sample_path)
         # Rows without a target never enter a sample: the fetch counted them.
         meta = read_meta(config.sample_folder) or {}
@@ -60,10 +72,15 @@ def load_dataset(config: Config) -> LoadedData:
         if config.compute.engine == "dask" and is_file_source(config.data):
             table = read_all_with_dask(config.data)
         else:
-            table = read_all(config.data, config.task)
+            table, read_warnings = read_all(config.data, config.task)
         # Without the pandas metadata a writer stored, columns get pandas' default types
         # (text as `str`, missing as NaN), whoever wrote the files. Consolidated blocks
         # (no split_blocks): splitting and hashing 1M rows were 1.5 times faster so.
+        table, left_out = _labelled(table, config.data.target)
+        notes += unlabelled_note(
+            {"rows_without_target": left_out, "rows_seen": table.num_rows + left_out},
+            config.data.target,
+        )
         frame = table.replace_schema_metadata(None).to_pandas()
         del table
     contract, contract_notes = read_contract(config)
@@ -72,13 +89,27 @@ def load_dataset(config: Config) -> LoadedData:
         contract = record_contract(checked.frame, config)
         write_contract(config, contract)
     fetch_notes = [note for note in (fetched.notes if fetched else []) if note not in notes]
+    if fetched is not None:  # what the fetch warned of about reading the source
+        read_warnings = [item for item in fetched.warnings if item not in checked.warnings]
     return LoadedData(
         checked.frame,
         source,
         sample_path,
         fetched,
         [*notes, *fetch_notes, *contract_notes, *checked.notes],
-        checked.warnings,
+        [*read_warnings, *checked.warnings],
         contract,
         left_out + checked.dropped_missing_target,
     )
+
+
+def _labelled(table: pa.Table, target: str) -> tuple[pa.Table, int]:
+    """The rows whose target is known, and how many were left out, filtered in Arrow: an
+    integer target with missing values stays integers (pandas would make them floats,
+    and labels 0/1 would become 0.0/1.0)."""
+    import pyarrow.compute as pc
+
+    if target not in table.column_names:
+        return table, 0  # the check names the missing target
+    labelled = table.filter(pc.is_valid(table.column(target)))
+    return labelled, table.num_rows - labelled.num_rows

@@ -166,7 +166,8 @@ def fetch_sample(config: Config, reason: str = "") -> FetchResult:
     if contract is None:
         write_contract(config, record_contract(checked.frame, config))
     notes += [*unlabelled_note(meta, config.data.target), *checked.notes, *copies.notes]
-    return FetchResult(folder / SAMPLE_FILE, meta, drift, reason, checked.warnings, notes)
+    warnings = [*source.warnings, *checked.warnings]
+    return FetchResult(folder / SAMPLE_FILE, meta, drift, reason, warnings, notes)
 
 
 def unlabelled_note(meta: dict[str, Any], target: str) -> list[str]:

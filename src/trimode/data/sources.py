@@ -41,15 +41,16 @@ def open_source(data: DataConfig, task: str) -> Source:
     return open_files(source, data.batch_rows, timeouts=data)
 
 
-def read_all(data: DataConfig, task: str) -> pa.Table:
-    """Every row of the source as one Arrow table (production reads everything)."""
+def read_all(data: DataConfig, task: str) -> tuple[pa.Table, list[str]]:
+    """Every row of the source as one Arrow table (production reads everything), and what
+    the user should be warned of about how it was read."""
     source = open_source(data, task)
     batches = []
     with progress_rows(f"reading {source.description}", source.total_rows) as advance:
         for batch in source.batches:
             batches.append(batch)
             advance(batch.num_rows)
-    return pa.Table.from_batches(batches, schema=source.schema)
+    return pa.Table.from_batches(batches, schema=source.schema), source.warnings
 
 
 def is_file_source(data: DataConfig) -> bool:

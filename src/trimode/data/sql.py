@@ -16,6 +16,7 @@ import pyarrow as pa
 from trimode.config.model import DataConfig
 from trimode.core.errors import DataError
 from trimode.core.secrets import redact
+from trimode.data.arrow_types import readable_schema
 from trimode.data.stream import Source
 from trimode.data.timeouts import connect_args, timed_out, timeout_error
 
@@ -114,10 +115,19 @@ def open_sql(data: DataConfig) -> Source:
         connection = engine.connect().execution_options(
             stream_results=True, max_row_buffer=data.batch_rows
         )
-        chunks = pd.read_sql(statement, connection, chunksize=data.batch_rows)
+        # Nullable types: integers with a NULL stay integers (a label 1, never 1.0).
+        chunks = pd.read_sql(
+            statement, connection, chunksize=data.batch_rows, dtype_backend="numpy_nullable"
+        )
         first = next(chunks, None)
         if first is not None:
-            schema = _typed(pa.Schema.from_pandas(first, preserve_index=False), engine, statement)
+            # Without pandas' metadata: the rows read back get numpy types, not nullable ones.
+            read = pa.Schema.from_pandas(first, preserve_index=False).remove_metadata()
+            for name in first.columns[first.isna().all().to_numpy()]:  # typed by _typed
+                read = read.set(read.get_field_index(name), pa.field(name, pa.null()))
+            # Read as every source is (decimals as floats), so that a later batch's
+            # decimals of another precision are the same numbers, not another type.
+            schema = readable_schema(_typed(read, engine, statement), described)
     except sa.exc.SQLAlchemyError as error:
         raise _failure(error, data, described, engine) from None
     if first is None:
@@ -163,7 +173,9 @@ def _conformed(table: pa.Table, schema: pa.Schema, described: str) -> pa.Table:
     columns = []
     for field in schema:
         values = table.column(field.name)
-        if values.type != field.type:
+        if values.null_count == len(values):  # NULLs only: nothing to convert
+            values = pa.nulls(len(values), field.type)
+        elif values.type != field.type:
             try:
                 values = values.cast(field.type, safe=True)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

@@ -28,12 +28,14 @@ who wrote it for which data (`built_in_data`):
 
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, dataclass, field
+import math
+from dataclasses import KW_ONLY, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from trimode.core.errors import ConfigError
 from trimode.core.specs import FeatureSchema
 from trimode.core.tasks import DoesNotFit, Task
 
@@ -62,6 +64,31 @@ class Expectation:
     # in twenty break the expectation (the evidence still lists them); 0, none.
     allowed_share: float = 0.0
     built_in_data: bool = False
+
+    def __post_init__(self) -> None:
+        # A bound of NaN makes every comparison false: the check could never fail.
+        for name, value in self.bounds().items():
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise ConfigError(
+                    f"expectation {self.description!r}: {name} must be a number, got {value!r}"
+                )
+            # An outcome's range may be open (inf); a tolerance or a change may not.
+            if math.isnan(value) or (math.isinf(value) and not name.startswith("expected")):
+                raise ConfigError(
+                    f"expectation {self.description!r}: {name} must be a finite number (not "
+                    f"nan or inf), got {value!r}"
+                )
+        if not 0 <= self.allowed_share <= 1:
+            raise ConfigError(
+                f"expectation {self.description!r}: allowed_share must lie in [0, 1], got "
+                f"{self.allowed_share!r}"
+            )
+
+    def bounds(self) -> dict[str, Any]:
+        """The numbers the check compares with (its float fields), by name."""
+        return {
+            item.name: getattr(self, item.name) for item in fields(self) if item.type == "float"
+        }
 
     @property
     def kind(self) -> str:
@@ -162,6 +189,17 @@ class Examples(Expectation):
 
     rows: list[dict[str, Any]]
     expected: list[Any]
+
+    def bounds(self) -> dict[str, Any]:
+        """The float fields, and the numbers of the expected outcomes (regression's
+        (low, high) ranges, open with inf); labels (text, integers) bound nothing."""
+        found = super().bounds()
+        for number, outcome in enumerate(self.expected, start=1):
+            ranged = isinstance(outcome, list | tuple)
+            for end, value in enumerate(outcome if ranged else [outcome]):
+                if isinstance(value, float):
+                    found[f"expected[{number}]" + (f"[{end}]" if ranged else "")] = value
+        return found
 
     def columns(self) -> list[str]:
         return list(dict.fromkeys(column for row in self.rows for column in row))

@@ -8,6 +8,11 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+# Re-exported: the public API and saved preprocessing name it here.
+from trimode.core.dates import to_timestamps
+
+__all__ = ["DateParts", "as_documents", "as_text", "to_timestamps"]
+
 
 def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Categorical values as text ("True", "3", "red"), missing values as NaN: the same
@@ -23,21 +28,6 @@ def as_documents(values: pd.Series) -> pd.Series:
     """Free text for a vectorizer: missing values become empty documents."""
     values = pd.Series(np.asarray(values, dtype=object).ravel())
     return values.where(values.notna(), "").astype(str)
-
-
-def to_timestamps(values: pd.Series) -> pd.Series:
-    """A column as UTC timestamps: datetimes, date objects, or text in ISO or another
-    common format; what cannot be read becomes missing."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        stamps = pd.to_datetime(values, utc=True)
-    else:
-        stamps = pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
-        unread = stamps.isna() & values.notna()
-        if unread.any():  # not ISO: let pandas guess the format of each value (slower)
-            stamps[unread] = pd.to_datetime(
-                values[unread], errors="coerce", utc=True, format="mixed"
-            )
-    return stamps
 
 
 class DateParts(TransformerMixin, BaseEstimator):

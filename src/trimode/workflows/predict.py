@@ -26,7 +26,7 @@ from trimode.core.io import write_atomically
 from trimode.core.layout import MODEL_FILE
 from trimode.core.progress import rows as progress_rows
 from trimode.core.project import Project
-from trimode.data.contract import contract_breaches
+from trimode.data.contract import contract_breaches, refuse_inexact_integers
 from trimode.data.files import FORMATS, open_files
 from trimode.data.stream import Source
 
@@ -105,7 +105,8 @@ def predict_file(
     if clashing:
         raise DataError(f"--keep: {', '.join(clashing)} would clash with an output column")
     ignored = [name for name in source.schema.names if name not in columns and name not in keep]
-    classes = manifest.get("classes")
+    # The labels the fitted estimator predicts, from the model itself (a record may lag).
+    classes = getattr(model, "classes_", None)
     # The training rows' contract, on the columns the model reads (older manifests have
     # none): values outside it are scored, and named once per column and check.
     recorded = (manifest.get("contract") or {}).get("columns", {})
@@ -221,6 +222,7 @@ def conform(
                 f"value(s), e.g. {float(frame[name].iloc[position])} in data row "
                 f"{first_row + position + 1}: a model needs finite numbers (or empty cells)"
             )
+    refuse_inexact_integers(frame, numeric, input_path)
     return frame
 
 

@@ -7,17 +7,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from trimode.artifacts import tracking
 from trimode.artifacts.model_file import load_model, read_manifest
 from trimode.artifacts.publish import check_output_root, writing_into
 from trimode.config.model import Config
-from trimode.core.errors import ProjectError
+from trimode.core.errors import DataError, ProjectError
 from trimode.core.io import write_atomically
-from trimode.core.layout import LEADERBOARD_JSON, MODEL_FILE, REPORT_FILE
+from trimode.core.layout import LEADERBOARD_JSON, MANIFEST_FILE, MODEL_FILE, REPORT_FILE
 from trimode.core.specs import FeatureSchema
 from trimode.data.loading import load_dataset
+from trimode.data.sampling import frame_hash
 from trimode.modelling.compute import limit_threads
 from trimode.modelling.splitting import split_rows
 from trimode.reporting.page import TrackedRun, artifact_hash, render_page
@@ -40,7 +42,7 @@ def _build_report(config: Config, tracked_runs: list[TrackedRun]) -> Path:
     check_output_root(output_dir, key)  # a folder it may not write into: before the work
     model, record = published_model(config)
     described = artifact_hash(record)
-    split = split_rows(load_dataset(config).frame, config)
+    split = split_rows(rows_of_the_run(config, record), config)
     schema = FeatureSchema.from_record(record.get("features") or {})
     expectations = config.project.expectations(config.task)
     page = render_page(
@@ -65,6 +67,23 @@ def _build_report(config: Config, tracked_runs: list[TrackedRun]) -> Path:
         write_atomically(path, lambda temporary: temporary.write_text(page, encoding="utf-8"))
     tracking.after("report", config, manifest=record, path=path)
     return path
+
+
+def rows_of_the_run(config: Config, record: dict[str, Any]) -> pd.DataFrame:
+    """The rows the published model's run used: the mode's sample as it is (never fetched
+    again), or the source's rows in production, checked by the content hash the manifest
+    recorded; an error saying what to run when they changed since."""
+    frame = load_dataset(config, fetch=False).frame
+    trained_on = (record.get("data") or {}).get("content_hash")
+    if frame_hash(frame) != trained_on:
+        where = config.sample_folder if config.data.max_rows else "the source"
+        raise DataError(
+            f"the rows in {where} are not those {config.mode} mode's model was trained on "
+            f"(content hash {str(trained_on)[:12]}... in {config.output_dir / MANIFEST_FILE}): "
+            f"the data changed since; run `train --mode {config.mode}`, then `report --mode "
+            f"{config.mode}`"
+        )
+    return frame
 
 
 def published_model(config: Config) -> tuple[Pipeline, dict[str, Any]]:
