@@ -20,6 +20,7 @@ import pytest
 import tomlkit
 
 from trimode.core.layout import MODES
+from trimode.core.secrets import Secret
 from trimode.data.synthetic import TARGETS
 from trimode.modelling.compute import limit_threads
 from trimode.workflows.session import load_config
@@ -115,6 +116,16 @@ def machine_config(
 ):
     """One mode of a config folder made by make_configs (settings: that mode's file)."""
     return load_config(mode, make_configs(folder, task, base, name, **{mode: settings}))
+
+
+def with_data(config, **changes):
+    """The config with data settings changed, as loading would hold them: a key that may
+    hold a credential (source, query) as a Secret (model_copy does not validate)."""
+    held = {
+        key: Secret(str(value)) if isinstance(getattr(config.data, key), Secret) else value
+        for key, value in changes.items()
+    }
+    return config.model_copy(update={"data": config.data.model_copy(update=held)})
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ import pytest
 
 from trimode.config.model import ContractConfig
 from trimode.core.errors import DataError
-from trimode.core.secrets import Secret
 from trimode.data.contract import (
     check_loaded,
     contract_breaches,
@@ -19,7 +18,7 @@ from trimode.data.contract import (
     write_contract,
 )
 
-from .conftest import machine_config
+from .conftest import machine_config, with_data
 
 
 @pytest.fixture
@@ -144,9 +143,7 @@ def test_a_target_that_cannot_be_learned_is_one_clear_error(frame, classificatio
 def test_a_contract_of_another_source_does_not_apply(frame, classification):
     write_contract(classification, record_contract(frame, classification))
     assert read_contract(classification) == (record_contract(frame, classification), [])
-    elsewhere = classification.model_copy(
-        update={"data": classification.data.model_copy(update={"source": Secret("customers.csv")})}
-    )
+    elsewhere = with_data(classification, source="customers.csv")
     contract, notes = read_contract(elsewhere)
     assert contract is None
     assert len(notes) == 1 and "recorded from synthetic: recording it anew" in notes[0]

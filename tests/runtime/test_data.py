@@ -13,13 +13,12 @@ import pytest
 from trimode.config.model import ContractConfig
 from trimode.core.errors import DataError
 from trimode.core.layout import CONTRACT_FILE, META_FILE, SAMPLE_FILE
-from trimode.core.secrets import Secret
 from trimode.data.loading import load_dataset
 from trimode.data.sampling import fetch_sample, read_meta
 from trimode.data.sources import read_all, source_fingerprint
 from trimode.data.synthetic import TARGETS, make_dataset
 
-from .conftest import machine_config
+from .conftest import machine_config, with_data
 
 CHECKS = list(ContractConfig.model_fields)
 
@@ -58,13 +57,8 @@ def test_config(tmp_path_factory):
 
 
 def configured(config, **data_changes):
-    """The test-mode config with some data settings changed (a source or query as the
-    config model holds it: a Secret)."""
-    changes = {
-        key: Secret(value) if key in ("source", "query") else value
-        for key, value in data_changes.items()
-    }
-    return config.model_copy(update={"data": config.data.model_copy(update=changes)})
+    """The test-mode config with some data settings changed."""
+    return with_data(config, **data_changes)
 
 
 def in_folder(config, folder):

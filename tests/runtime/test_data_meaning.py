@@ -34,7 +34,7 @@ from trimode.workflows.predict import predict_file
 from trimode.workflows.report import build_report
 from trimode.workflows.train import train
 
-from .conftest import machine_config
+from .conftest import machine_config, with_data
 
 ROWS = 400
 
@@ -47,8 +47,7 @@ def config(tmp_path_factory):
 
 def pointed_at(config, source, **changes):
     """The config reading `source` (target: churned), with data settings changed."""
-    update = {"source": str(source), "target": "churned", **changes}
-    return config.model_copy(update={"data": config.data.model_copy(update=update)})
+    return with_data(config, source=str(source), target="churned", **changes)
 
 
 def customers(rows: int = ROWS, seed: int = 0) -> pd.DataFrame:

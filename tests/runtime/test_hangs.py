@@ -22,7 +22,6 @@ from http_files import RangeRequestHandler, http_server
 
 from trimode.core.errors import ConfigError
 from trimode.core.layout import META_FILE, SAMPLE_FILE
-from trimode.core.secrets import Secret
 from trimode.core.stopping import Terminated, handling_signals, interrupts_held
 from trimode.data.loading import load_dataset
 from trimode.data.sampling import fetch_sample
@@ -30,7 +29,7 @@ from trimode.data.sources import source_fingerprint
 from trimode.data.synthetic import make_dataset
 from trimode.data.timeouts import SourceTimeout, connect_args, timed_out
 
-from .conftest import machine_config, make_configs, write_pyproject
+from .conftest import machine_config, make_configs, with_data, write_pyproject
 
 # Short timeouts, so that a test waits a second or two on a source that never answers.
 QUICK = {"connect_timeout_s": 0.5, "read_timeout_s": 1}
@@ -83,8 +82,7 @@ def config(tmp_path):
 
 
 def with_source(config, source: str):
-    data = config.data.model_copy(update={"source": Secret(source)})
-    return config.model_copy(update={"data": data})
+    return with_data(config, source=source)
 
 
 def test_a_source_that_never_answers_is_one_line_naming_it_and_the_key(config):

@@ -249,6 +249,25 @@ def refuse_inexact_integers(frame: pd.DataFrame, columns: list[str], where: str)
         )
 
 
+def infinities_as_missing(frame: pd.DataFrame, where: str) -> list[str]:
+    """Read the infinities of the frame's float columns as missing values (in place), as
+    models and imputers know missing values and fail on infinite ones; one warning per
+    column that held some. A target's infinity is then an unlabelled row."""
+    warnings = []
+    for name in frame.columns:
+        values = frame[name]
+        if not pd.api.types.is_float_dtype(values.dtype):
+            continue
+        infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
+        if infinite.any():
+            frame[name] = values.mask(infinite)
+            warnings.append(
+                f"{where}: column {name!r} holds {int(infinite.sum())} infinite value(s), "
+                "read as missing"
+            )
+    return warnings
+
+
 def check_target(frame: pd.DataFrame, config: Config, source: str) -> Checked:
     """Drop the rows whose target is missing; refuse a target that cannot be learned."""
     target = config.data.target
@@ -299,7 +318,9 @@ def check_loaded(
     """Check a loaded frame: the target, the content checks, and the contract when there is
     one. A check whose verdict is "error" raises DataError (every such breach in one
     line); the others become warnings."""
+    infinite = infinities_as_missing(frame, f"data source {source!r}")
     checked = check_target(frame, config, source)
+    checked.warnings[:0] = infinite
     columns = config.columns
     skip = {*columns.text, *columns.ids, *columns.drop, *columns.dates}
     # Numbers that become a model's features: checked before a sample is written.

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from trimode.core.kinds import kind_of
+from trimode.core.kinds import EMPTY, kind_of
 from trimode.core.specs import FeatureSchema
 
 if TYPE_CHECKING:
@@ -33,13 +33,15 @@ def infer_schema(
     kinds = {column: kind_of(frame[column]) for column in frame.columns if column not in taken}
     dates = declared["dates"] + tuple(column for column, kind in kinds.items() if kind == "date")
     numeric = tuple(column for column, kind in kinds.items() if kind == "number")
-    categorical = tuple(column for column in kinds if column not in numeric and column not in dates)
+    # A column without a single value tells a model nothing (and no imputer can fill it).
+    empty = tuple(column for column, kind in kinds.items() if kind == EMPTY)
+    categorical = tuple(column for column in kinds if column not in (*numeric, *dates, *empty))
     return FeatureSchema(
         numeric=numeric,
         categorical=categorical,
         dates=dates,
         text=declared["text"],
         ids=declared["ids"],
-        dropped=declared["drop"],
+        dropped=declared["drop"] + empty,
         text_max_features=getattr(columns, "text_max_features", 100),
     )
