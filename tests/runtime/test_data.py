@@ -57,8 +57,11 @@ def test_config(tmp_path_factory):
 
 
 def configured(config, **data_changes):
-    """The test-mode config with some data settings changed."""
-    return config.model_copy(update={"data": config.data.model_copy(update=data_changes)})
+    """The test-mode config with some data settings changed (samples may go outside the
+    project: these tests keep them in temporary folders of their own)."""
+    outputs = config.outputs.model_copy(update={"allow_outside_project": True})
+    data = config.data.model_copy(update=data_changes)
+    return config.model_copy(update={"data": data, "outputs": outputs})
 
 
 def in_folder(config, folder):

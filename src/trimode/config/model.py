@@ -15,7 +15,10 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from trimode.core.errors import ConfigError
+from trimode.core.locations import local_files
 from trimode.core.project import Project, project_at
+from trimode.core.writes import Guard
 
 
 @dataclass(frozen=True)
@@ -259,6 +262,22 @@ class Config(Settings):
     def output_dir(self) -> Path:
         """The mode's output root (absolute)."""
         return Path(self.outputs.root)
+
+    @property
+    def guard(self) -> Guard:
+        """The guard of every write of this mode's runs (core/writes.py): the project's
+        root, config folder and package, the local data source, outputs.allow_outside_project."""
+        try:
+            package = self.project.package_dir
+        except ConfigError:  # configs outside a project (tests of the config alone)
+            package = None
+        return Guard(
+            root=self.root,
+            config_dir=self.config_dir,
+            package=package,
+            sources=local_files(self.data.source),
+            allow_outside=self.outputs.allow_outside_project,
+        )
 
     @property
     def sample_folder(self) -> Path:

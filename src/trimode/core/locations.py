@@ -49,6 +49,20 @@ def resolve_source(source: str, root: Path) -> str:
     return source
 
 
+
+def local_files(source: str) -> tuple[Path, ...]:
+    """The files or folders on this machine a resolved source reads: a path, or the file
+    of a SQLite URL; none for a remote source or the built-in data set."""
+    if is_local_path(source):
+        return (Path(source),)
+    if source.startswith("sqlite"):
+        from sqlalchemy.engine import make_url
+
+        database = make_url(source).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            return (Path(database),)
+    return ()
+
 # The password of a URL's user part (scheme://user:password@host), and password-like
 # query parameters (?password=..., ?access_token=..., &sig=...), anywhere in a text: an
 # error message, a log line. A user name may hold "@" (Azure's user@server), and a
