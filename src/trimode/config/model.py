@@ -267,17 +267,12 @@ class Config(Settings):
     def guard(self) -> Guard:
         """The guard of every write of this mode's runs (core/writes.py): the project's
         root, config folder and package, the local data source, outputs.allow_outside_project."""
+        sources = local_files(self.data.source)
+        allow_outside = self.outputs.allow_outside_project
         try:
-            package = self.project.package_dir
+            return Guard.of(self.project, sources, allow_outside)
         except ConfigError:  # configs outside a project (tests of the config alone)
-            package = None
-        return Guard(
-            root=self.root,
-            config_dir=self.config_dir,
-            package=package,
-            sources=local_files(self.data.source),
-            allow_outside=self.outputs.allow_outside_project,
-        )
+            return Guard(self.root, self.config_dir, None, sources, allow_outside)
 
     @property
     def sample_folder(self) -> Path:

@@ -47,6 +47,7 @@ from trimode.core.io import (
     write_together,
 )
 from trimode.core.layout import MARKER_FILE
+from trimode.core.project import Project
 
 # Folders of the project no run writes into (a permission may open one).
 PROTECTED = ("configs", "src", "tests", "notebooks", "docs", ".git", ".github")
@@ -100,6 +101,17 @@ class Guard:
     sources: tuple[Path, ...] = ()
     # outputs.allow_outside_project.
     allow_outside: bool = False
+
+    @classmethod
+    def of(cls, project: Project, sources: Iterable[Path] = (), allow_outside: bool = False) -> Guard:
+        """The guard of a project's writes: its root, config folder and package."""
+        return cls(
+            root=project.root,
+            config_dir=project.config_dir,
+            package=project.package_dir,
+            sources=tuple(sources),
+            allow_outside=allow_outside,
+        )
 
     def place(
         self,
