@@ -39,6 +39,7 @@ def compare(config: Config, models: list[str] | None = None) -> tuple[Leaderboar
     makes), and save the leaderboard."""
     key = config.where("outputs.root")
     check_output_root(config.output_dir, key)  # a folder it may not write into: before the work
+    tracking.check_store(config)
     loaded = load_dataset(config)
     split = split_rows(loaded.frame, config)
     leaderboard = compare_models(config, split.x_train, split.y_train, models)
