@@ -94,7 +94,9 @@ def writing_into(output_root: Path, key: str = "outputs.root") -> Iterator[Path]
     with _held(output_root, key):
         output_root.mkdir(exist_ok=True)
         if not is_marked(output_root):
-            mark(output_root, OUTPUTS)  # new, empty or of an earlier version: the project's from now
+            mark(
+                output_root, OUTPUTS
+            )  # new, empty or of an earlier version: the project's from now
         yield output_root
 
 

@@ -97,11 +97,15 @@ def tracked_runs(config: Config) -> list[dict[str, Any]] | None:
         with _store(config, uri):  # opening a store may add MLflow's tables to it
             client = _client(uri)
             found = client.get_experiment_by_name(experiment_name(config))
-            runs = [] if found is None else client.search_runs(
-                [found.experiment_id],
-                filter_string="tags.command = 'train'",
-                order_by=["attributes.start_time DESC"],
-                max_results=RUNS_SHOWN,
+            runs = (
+                []
+                if found is None
+                else client.search_runs(
+                    [found.experiment_id],
+                    filter_string="tags.command = 'train'",
+                    order_by=["attributes.start_time DESC"],
+                    max_results=RUNS_SHOWN,
+                )
             )
     except Exception as error:  # the report is written without the panel
         _say_skipped(f"tracked runs not read from {uri}", error)

@@ -49,7 +49,6 @@ def resolve_source(source: str, root: Path) -> str:
     return source
 
 
-
 def local_files(source: str) -> tuple[Path, ...]:
     """The files or folders on this machine a resolved source reads: a path, or the file
     of a SQLite URL; none for a remote source or the built-in data set."""
@@ -62,6 +61,7 @@ def local_files(source: str) -> tuple[Path, ...]:
         if database and database != ":memory:" and not database.startswith("file:"):
             return (Path(database),)
     return ()
+
 
 # The password of a URL's user part (scheme://user:password@host), and password-like
 # query parameters (?password=..., ?access_token=..., &sig=...), anywhere in a text: an

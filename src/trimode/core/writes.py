@@ -72,7 +72,9 @@ SAMPLES = Kind("a mode's sample", folder=True)
 OUTPUTS = Kind("a run's outputs", folder=True)
 TRACKING = Kind("tracked runs", folder=False)
 PREDICTIONS = Kind("predictions", folder=False)
-KINDS = (SAMPLES, OUTPUTS, TRACKING, PREDICTIONS)
+# Files of the user's a command edits on purpose, by a permission (PERMISSIONS) only.
+EDITS = Kind("a file it edits on purpose", folder=False)
+KINDS = (SAMPLES, OUTPUTS, TRACKING, PREDICTIONS, EDITS)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,9 @@ class Guard:
     allow_outside: bool = False
 
     @classmethod
-    def of(cls, project: Project, sources: Iterable[Path] = (), allow_outside: bool = False) -> Guard:
+    def of(
+        cls, project: Project, sources: Iterable[Path] = (), allow_outside: bool = False
+    ) -> Guard:
         """The guard of a project's writes: its root, config folder and package."""
         return cls(
             root=project.root,
@@ -134,7 +138,9 @@ class Guard:
                 "points to, or another path"
             )
         if permission is not None:
-            opened = [root / place if place else self._config_dir(root) for place in permission.places]
+            opened = [
+                root / place if place else self._config_dir(root) for place in permission.places
+            ]
             if any(real == place or real.is_relative_to(place) for place in opened):
                 return path
             raise WriteRefused(f"{key}: {path} is not a place `{permission.command}` writes")
@@ -149,8 +155,10 @@ class Guard:
                 f"{key}: {path} would hold the whole project: name a folder of its own"
             )
         for folder in self._protected(root):
-            if real == folder or real.is_relative_to(folder) or (
-                kind.folder and folder.is_relative_to(real)
+            if (
+                real == folder
+                or real.is_relative_to(folder)
+                or (kind.folder and folder.is_relative_to(real))
             ):
                 raise WriteRefused(
                     f"{key}: {path} is or lies in the project's own folder "
@@ -237,6 +245,16 @@ class Guard:
             )
         return path
 
+    def write_permitted(
+        self, permission: Permission, writes: dict[Path, Callable[[Path], object]]
+    ) -> None:
+        """Write files of the user's that a command edits on purpose (promote: a mode's
+        config; eject: the runtime's source and pyproject.toml), each in a place the
+        permission opens, at once as io.write_together does."""
+        for path in writes:
+            self.place(path, f"`{permission.command}`", EDITS, permission=permission)
+        write_together(writes)
+
     def record(self, path: Path, kind: Kind) -> None:
         """Record in the ledger that the project wrote path as it is now."""
         from filelock import FileLock
@@ -246,12 +264,17 @@ class Guard:
         with FileLock(ledger.with_name(ledger.name + ".lock")):
             files = self._ledger()
             files[str(path)] = {**stamp(path), "kind": kind.what, "at": _now()}
-            write_json(ledger, {"note": "Files this project wrote (see trimode.core.writes)", "files": files})
+            write_json(
+                ledger,
+                {"note": "Files this project wrote (see trimode.core.writes)", "files": files},
+            )
 
     def _recorded(self, path: Path) -> bool:
         """Whether the ledger records path as it is now."""
         entry = self._ledger().get(str(path))
-        return isinstance(entry, dict) and {k: entry.get(k) for k in ("bytes", "mtime_ns")} == stamp(path)
+        return isinstance(entry, dict) and {
+            k: entry.get(k) for k in ("bytes", "mtime_ns")
+        } == stamp(path)
 
     def _ledger(self) -> dict[str, Any]:
         ledger = self.root / LEDGER
@@ -305,4 +328,3 @@ def stamp(path: Path) -> dict[str, int]:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
