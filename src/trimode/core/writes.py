@@ -165,6 +165,9 @@ class Guard:
                     f"{folder.relative_to(root).as_posix()}/, which no run writes: choose a "
                     f"place of its own for {kind.what} (e.g. under data/ or outputs/)"
                 )
+        for folder in (path, *path.parents) if kind.folder else path.parents:
+            if folder.exists() and not folder.is_dir():
+                raise WriteRefused(f"{key}: {folder} is a file, not a folder: choose another path")
         for source in self.sources:
             source = Path(os.path.realpath(source))
             if real == source or real.is_relative_to(source):
@@ -186,8 +189,6 @@ class Guard:
         folder an earlier version made without a marker). Stale temporaries in it, which
         only the project's writers name so, are removed."""
         folder = self.place(folder, key, kind)
-        if folder.exists() and not folder.is_dir():
-            raise WriteRefused(f"{key}: {folder} is a file, not a folder: choose another path")
         remove_stale_temporaries(folder)
         if folder.exists() and not is_marked(folder):
             foreign = sorted(entry.name for entry in folder.iterdir())
