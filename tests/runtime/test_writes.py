@@ -270,10 +270,10 @@ def test_no_path_given_to_any_key_or_option_changes_a_users_file(
         (root.parent / "outside" / "theirs.txt").write_text("not the project's\n")
         (root / "rows.csv").write_text(model[1])
         before = snapshot(root)
-        with contextlib.chdir(root):  # a relative --output is relative to where one runs
-            # Refused (ProjectError: one line) or done: either way nothing may have changed.
-            with contextlib.suppress(ProjectError):
-                run_with(key, given_path, outside, root, configs, model[0])
+        # A relative --output is relative to where one runs. Refused (ProjectError: one
+        # line) or done: either way nothing may have changed.
+        with contextlib.chdir(root), contextlib.suppress(ProjectError):
+            run_with(key, given_path, outside, root, configs, model[0])
         after = snapshot(root)
         changed = [path for path, digest in before.items() if after.get(path) != digest]
         assert changed == [], f"{key} = {given_path!r} changed {changed}"
