@@ -238,6 +238,11 @@ class Guard:
             return path
         if path.is_dir():
             raise WriteRefused(f"{key}: {path} is a folder: give a file's path")
+        if not self._recorded(path) and not adopt(path) and is_marked(path.parent):
+            raise WriteRefused(
+                f"{key}: {path} is a file the project keeps for itself in {path.parent}: a "
+                f"run never replaces it with {kind.what}; choose another path"
+            )
         if not self._recorded(path) and not adopt(path):
             raise WriteRefused(
                 f"{key}: {path} exists and this project did not write it (or it changed "
