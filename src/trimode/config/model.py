@@ -209,7 +209,9 @@ class OutputsConfig(Section):
 
     root: Name = Field(description="a folder of the run's own; left out: outputs/<mode>")
     allow_outside_project: bool = Field(
-        False, description="accept a root outside the project (never one it did not make)"
+        False,
+        description="accept outputs.root, data.sample_dir and a SQLite tracking store outside "
+        "the project (never a folder or file it did not make)",
     )
 
 

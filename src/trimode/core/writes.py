@@ -231,8 +231,6 @@ class Guard:
         is now; adopt: one an earlier version wrote unrecorded). Stale temporaries of it
         are removed."""
         path = self.place(path, key, kind, explicit=explicit)
-        if is_marked(path.parent) and path.name == MARKER_FILE:
-            raise WriteRefused(f"{key}: {path} is the project's marker; choose another path")
         remove_stale_temporaries(path.parent, path.name)
         if not path.exists():
             return path
