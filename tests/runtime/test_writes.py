@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import trimode
 from trimode.artifacts import tracking
 from trimode.artifacts.publish import publishing
 from trimode.core.errors import ProjectError
@@ -304,3 +306,45 @@ def run_with(key: str, path: str, outside: bool, root: Path, configs: Path, mode
             sqlite3.connect(tracking.local_files(uri)[0]) as db,
         ):
             db.execute("create table if not exists experiments (id int)")
+
+
+# -- by construction: the runtime writes through the guard, or in a place it claimed.
+
+# What writes, moves or removes a file or folder (the writers themselves, or by hand).
+WRITES = re.compile(
+    r"\b(write_atomically|write_together|write_json|os\.replace|os\.rename|shutil\.\w+"
+    r"|mkstemp|mkdtemp|write_table)\b|\.(unlink|rmdir|mkdir|rename|touch|write_text|write_bytes"
+    r"|to_parquet|to_csv|to_excel)\(|open\([^)]*[\"'][wax]"
+)
+# The modules that may, and why: any other write must go through core/writes.py.
+WRITERS = {
+    "core/io.py": "the atomic writers the guard uses",
+    "core/writes.py": "the guard",
+    "artifacts/publish.py": "the owner of output roots: staging, swapping, markers",
+    "core/cache.py": "the runtime's own cache, outside any project (TRIMODE_CACHE_DIR)",
+    # Files written into the staging folder or output root publishing() and
+    # writing_into() hand out, once the guard and publish accepted the output root.
+    "workflows/train.py": "into publishing's staging folder",
+    "workflows/compare.py": "into writing_into's output root",
+    "workflows/report.py": "into writing_into's output root",
+    "artifacts/model_file.py": "into publishing's staging folder",
+    # Writers the guard calls with a temporary, or the copies a claimed folder holds.
+    "workflows/eject.py": "copies a file into the temporary the guard gives",
+    "workflows/promote.py": "writes the config into the temporary the guard gives",
+    "workflows/predict.py": "writes predictions into the temporary the guard gives",
+    "data/sampling.py": "writes the sample into the temporary the guard gives",
+    "data/spreadsheets.py": "copies into the guard's temporaries; removes its own old copies",
+}
+
+
+def test_only_the_guard_and_the_places_it_claimed_write():
+    package = Path(trimode.__file__).parent
+    writing = set()
+    for path in package.rglob("*.py"):
+        code = "\n".join(
+            line.split("#")[0] for line in path.read_text(encoding="utf-8").splitlines()
+        )
+        if WRITES.search(code):
+            writing.add(path.relative_to(package).as_posix())
+    assert sorted(writing - set(WRITERS)) == [], "write through core/writes.py's guard"
+    assert sorted(set(WRITERS) - writing) == [], "a module listed that writes nothing"
