@@ -48,10 +48,11 @@ def pause():
     time.sleep(600)
 
 publish._fault = lambda reached: pause() if reached == step else None
-if step == "sample-written":  # the fetch's last write: the metadata, after the sample
+if step.startswith("sample-"):  # a fetch: at the sample's or its metadata's temporary
     write_together = io.write_together
-    def paused(writes):  # the metadata's temporary written, not yet renamed
-        if any(path.name == "sample.meta.json" for path in writes):
+    def paused(writes):  # the file's temporary written, not yet renamed
+        name = "sample.meta.json" if step == "sample-written" else "sample.parquet"
+        if any(path.name == name for path in writes):
             writes = {path: lambda temporary, write=write: (write(temporary), pause())
                       for path, write in writes.items()}
         write_together(writes)
@@ -165,4 +166,19 @@ def test_a_fetch_killed_between_the_sample_and_its_metadata_is_fetched_again(
     assert fetched is not None and "metadata" in fetched.reason
     assert read_meta(folder)["content_hash"] == fetched.meta["content_hash"]
     assert ensure_sample(config)[0] is None
+    assert temporaries(tmp_path) == []
+
+
+def test_a_fetch_killed_before_any_rename_leaves_the_sample_and_no_temporary(
+    tmp_path, starter_package
+):
+    configs = make_configs(tmp_path, base={"data": {"max_rows": 300, "synthetic_rows": 2_000}})
+    config = load_config("test", configs)
+    ensure_sample(config)
+    folder = config.sample_folder
+    sample = (folder / SAMPLE_FILE).read_bytes()
+    argv = ["fetch-sample", "--mode", "test", "--config-dir", str(configs), "--set", "train.seed=7"]
+    killed_at("sample-temporary-written", argv, tmp_path, starter_package)
+    assert (folder / SAMPLE_FILE).read_bytes() == sample and temporaries(tmp_path) != []
+    assert ensure_sample(config)[0] is None  # the sample in place is whole: kept
     assert temporaries(tmp_path) == []

@@ -60,8 +60,8 @@ def write(guard: Guard, path: Path, text: str = "x\n") -> None:
         ("src/pkg/out.csv", "own folder src/"),
         (".git/out.csv", "own folder .git/"),
         ("docs/x/y.csv", "own folder docs/"),
-        ("source.csv", "is the data source"),
-        ("parts/extra.parquet", "is the data source"),
+        ("source.csv", "the data source"),
+        ("parts/extra.parquet", "the data source"),
         ("../outside.csv", "outside the project"),
     ],
 )
@@ -78,6 +78,16 @@ def test_a_path_the_user_typed_or_the_config_allows_may_lie_outside(guard, tmp_p
     assert guard.file(outside, "--output", PREDICTIONS, explicit=True) == outside
     allowing = Guard(guard.root, allow_outside=True)
     assert allowing.folder(tmp_path / "samples", "data.sample_dir", SAMPLES).name == "samples"
+
+
+def test_a_folder_holding_a_source_or_leading_into_the_projects_folders_is_refused(guard):
+    source = guard.root / "raw" / "customers.csv"
+    reading = Guard(guard.root, sources=(source,))
+    with pytest.raises(WriteRefused, match="holds or lies in the data source"):
+        reading.folder(guard.root / "raw", "data.sample_dir", SAMPLES)
+    (guard.root / "to-configs").symlink_to(guard.root / "configs")
+    with pytest.raises(WriteRefused, match="own folder configs/"):
+        guard.folder(guard.root / "to-configs" / "test", "data.sample_dir", SAMPLES)
 
 
 def test_a_link_is_never_written_through_nor_replaced(guard):

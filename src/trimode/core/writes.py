@@ -17,8 +17,10 @@ The guard's rules, the same for every kind:
    such as `predict --output`). Never in the project's own folders (PROTECTED, the config
    folder, the package folder of [tool.trimode]), unless a permission opens that one
    place. Never a data source, nor inside one.
-2. Not a symbolic link: replacing it by a file would silently cut the link, and writing
-   through it would write where it points, a place this guard did not check.
+2. A single file is not a symbolic link: replacing it by a file would silently cut the
+   link, and writing through it would write where it points, a file of someone's. (A
+   folder may be a link: writing into it replaces nothing; rule 1 and 3 are checked
+   where it leads.)
 3. Whose: a folder is the project's when it holds the marker MARKER_FILE (the project
    made it), or is new or empty (then marked). A single file is the project's when the
    ledger (LEDGER, in the project) records it with the size and modification time it
@@ -131,7 +133,7 @@ class Guard:
         path = Path(os.path.abspath(Path(path).expanduser()))
         real = Path(os.path.realpath(path))
         root = Path(os.path.realpath(self.root))
-        if path.is_symlink():
+        if path.is_symlink() and not kind.folder:
             raise WriteRefused(
                 f"{key}: {path} is a symbolic link (to {os.readlink(path)}): a run never "
                 f"writes {kind.what} through a link nor replaces one; give the path it "
@@ -144,7 +146,9 @@ class Guard:
             if any(real == place or real.is_relative_to(place) for place in opened):
                 return path
             raise WriteRefused(f"{key}: {path} is not a place `{permission.command}` writes")
-        inside = real.is_relative_to(root)
+        # Inside as given (a data/ that links to a bigger disk is the project's still) or
+        # where it leads; the project's own folders and the sources, where it leads.
+        inside = path.is_relative_to(Path(os.path.abspath(self.root))) or real.is_relative_to(root)
         if not inside and not (self.allow_outside or explicit):
             raise WriteRefused(
                 f"{key}: {path} lies outside the project {root}: a run writes {kind.what} "
@@ -170,9 +174,13 @@ class Guard:
                 raise WriteRefused(f"{key}: {folder} is a file, not a folder: choose another path")
         for source in self.sources:
             source = Path(os.path.realpath(source))
-            if real == source or real.is_relative_to(source):
+            if (
+                real == source
+                or real.is_relative_to(source)
+                or (kind.folder and source.is_relative_to(real))
+            ):
                 raise WriteRefused(
-                    f"{key}: {path} is the data source {source} or lies inside it: a run "
+                    f"{key}: {path} is, holds or lies in the data source {source}: a run "
                     f"never writes {kind.what} into the data it reads; choose another path"
                 )
         return path

@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from trimode.config.model import Config
 from trimode.core.errors import DataError
-from trimode.core.io import json_writer, read_json
+from trimode.core.io import json_writer, read_json, remove_stale_temporaries
 from trimode.core.layout import META_FILE, SAMPLE_FILE
 from trimode.core.locations import SYNTHETIC, redact
 from trimode.core.progress import rows as progress_rows
@@ -318,6 +318,7 @@ def ensure_sample(config: Config) -> tuple[FetchResult | None, list[str]]:
     a note: a commit must not need the database.
     """
     folder = config.sample_folder
+    remove_stale_temporaries(folder)  # a killed fetch's, even when nothing is fetched now
     meta = read_meta(folder)
     if meta is None or not (folder / SAMPLE_FILE).exists():
         return fetch_sample(config, "no sample yet"), []
