@@ -53,6 +53,7 @@ from trimode.data.sampling import fetch_sample
 
 project, source, rows, workdir = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 overrides = {"data.source": source, "data.max_rows": rows, "data.sample_dir": workdir}
+overrides["outputs.allow_outside_project"] = True  # the samples go beside the project
 # As the fetch-sample command loads it: without the model registries' checks.
 config = load_config("human", f"{project}/configs", overrides, registry=False)
 start = time.perf_counter()

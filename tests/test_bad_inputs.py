@@ -459,6 +459,35 @@ def sample_fetched_again(root: Path, model: Path) -> None:
     pq.write_table(pq.read_table(sample).slice(0, 200), sample)
 
 
+def users_sample_folder(root: Path) -> None:
+    """A folder of the user's own files, named as the project names a sample's."""
+    for folder in (root / "mine", root / "mine" / "test"):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "sample.parquet").write_bytes(b"PAR1 the user's own rows")
+        (folder / "contract.json").write_text('{"mine": true}\n', encoding="utf-8")
+    set_keys(root, "test", {"data.sample_dir": '"mine"'})
+
+
+def link_to_a_users_file(root: Path) -> None:
+    """An input for predict, and link.csv: a link to another file of the user's."""
+    write_table(root / "new.csv", customers(20))
+    (root / "other.csv").write_text("the user's other file\n", encoding="utf-8")
+    (root / "link.csv").symlink_to(root / "other.csv")
+
+
+def killed_between_the_renames(root: Path, model: Path) -> None:
+    """What `kill -9` between publishing's two renames leaves: the output root moved into
+    its previous folder, the journal naming it, a staging folder of the new outputs."""
+    outputs = root / "outputs"
+    aside = outputs / ".test.previous-k1ll3d00"
+    aside.mkdir()
+    (outputs / "test").rename(aside / "test")
+    (outputs / ".test.staging-k1ll3d01").mkdir()
+    journal = {"step": "moved-previous-aside", "staging": ".test.staging-k1ll3d01"}
+    journal["previous"] = aside.name
+    (outputs / ".test.journal.json").write_text(json.dumps(journal), encoding="utf-8")
+
+
 @dataclass(frozen=True)
 class Case:
     """One careless use: its setup, its command line, and what must come of it."""
@@ -1100,6 +1129,59 @@ CASES = [
             ("list", lambda table: pa.array([[1, 2]] * table.num_rows)),
             ("struct", lambda table: pa.array([{"a": 1}] * table.num_rows)),
         )
+    ),
+    # -- issue 21, every write owned
+    Case(
+        "sample-dir-on-a-folder-of-the-users-files",
+        FETCH,
+        users_sample_folder,
+        says=("data.sample_dir", "mine", "sample.parquet"),
+    ),
+    Case(
+        "sample-dir-is-configs",
+        FETCH,
+        keys(data__sample_dir='"configs"'),
+        says=("data.sample_dir", "configs"),
+    ),
+    Case(
+        "tracking-uri-is-the-sqlite-data-source",
+        TRAIN,
+        both(
+            sqlite_with("customers"),
+            keys(tracking__uri='"sqlite:///shop.db"', tracking__enabled="true"),
+        ),
+        says=("tracking.uri", "shop.db", "data source"),
+    ),
+    Case(
+        "predict-output-is-the-projects-own-sample",
+        (*PREDICT, "--input", "new.csv", "--output", "data/test/sample.parquet"),
+        same_file_prediction(".csv"),
+        first=FETCH,
+        says=("--output", "sample.parquet"),
+    ),
+    Case(
+        "predict-output-is-a-link-to-a-users-file",
+        (*PREDICT, "--input", "new.csv", "--output", "link.csv"),
+        link_to_a_users_file,
+        says=("--output", "link.csv", "symbolic link"),
+    ),
+    Case(
+        "predict-after-a-kill-between-publishings-renames",
+        (
+            "predict",
+            "--model",
+            "outputs/test",
+            "--allow-non-production",
+            "--input",
+            "data/test/sample.parquet",
+            "--output",
+            "scores.csv",
+        ),
+        rc=0,
+        says=("predicted",),
+        first=TRAIN,
+        then=killed_between_the_renames,
+        may_write=("scores.csv", ".trimode/*"),
     ),
 ]
 

@@ -57,8 +57,10 @@ def test_config(tmp_path_factory):
 
 
 def configured(config, **data_changes):
-    """The test-mode config with some data settings changed."""
-    return with_data(config, **data_changes)
+    """The test-mode config with some data settings changed (samples may go outside the
+    project: these tests keep them in temporary folders of their own)."""
+    outputs = config.outputs.model_copy(update={"allow_outside_project": True})
+    return with_data(config, **data_changes).model_copy(update={"outputs": outputs})
 
 
 def in_folder(config, folder):

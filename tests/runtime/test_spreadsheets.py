@@ -188,12 +188,24 @@ def test_a_file_fetch_sample_did_not_write_is_never_overwritten(source, tmp_path
     folder = tmp_path / "data" / "test"
     folder.mkdir(parents=True)
     (folder / "sample.xlsx").write_text("my own workbook")
+    # A folder holding a file of the user's is not the project's: the write guard refuses it.
+    assert fetched(tmp_path, "csv", "xlsx") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "data.sample_dir" in err and "(sample.xlsx)" in err
+    assert (folder / "sample.xlsx").read_text() == "my own workbook"
+    assert sorted(path.name for path in folder.iterdir()) == ["sample.xlsx"]  # nothing written
+
+    # In the project's own sample folder, a file in the way of a copy is refused by name.
+    (folder / "sample.xlsx").unlink()
+    assert fetched(tmp_path) == 0
+    (folder / "sample.xlsx").write_text("my own workbook")
+    before = sorted(path.name for path in folder.iterdir())
     assert fetched(tmp_path, "csv", "xlsx") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "sample.xlsx is in the way of the sample's xlsx copy" in err
     assert "(data.sample_formats in --also)" in err
     assert (folder / "sample.xlsx").read_text() == "my own workbook"
-    assert sorted(path.name for path in folder.iterdir()) == ["sample.xlsx"]  # nothing written
+    assert sorted(path.name for path in folder.iterdir()) == before  # nothing written
 
     (folder / "sample.xlsx").unlink()
     assert fetched(tmp_path, "csv") == 0

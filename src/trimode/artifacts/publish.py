@@ -48,8 +48,9 @@ from typing import Any
 from filelock import FileLock
 
 from trimode.core.errors import ConfigError
-from trimode.core.io import usual_mode, write_json
+from trimode.core.io import remove_stale_temporaries, usual_mode
 from trimode.core.layout import CARRIED_OVER, MARKER_FILE, PIPELINE_FILES
+from trimode.core.writes import OUTPUTS, is_marked, mark, some
 
 # The points of a publishing, in order, at which a kill leaves a different state on disk.
 # The journal is written at "staging", "staged", "moved-previous-aside" and "swapped";
@@ -76,7 +77,7 @@ def publishing(output_root: Path, key: str = "outputs.root") -> Iterator[Path]:
         staging = _new_folder(output_root, "staging")
         try:
             staging.chmod(usual_mode(directory=True))
-            _mark(staging)
+            mark(staging, OUTPUTS)
             _record(output_root, "staging", staging)
             yield staging
             _swap_in(staging, output_root)
@@ -92,8 +93,10 @@ def writing_into(output_root: Path, key: str = "outputs.root") -> Iterator[Path]
     The lock is held meanwhile: a publishing in progress finishes first."""
     with _held(output_root, key):
         output_root.mkdir(exist_ok=True)
-        if not (output_root / MARKER_FILE).is_file():
-            _mark(output_root)  # new, empty or of an earlier version: the project's from now
+        if not is_marked(output_root):
+            mark(
+                output_root, OUTPUTS
+            )  # new, empty or of an earlier version: the project's from now
         yield output_root
 
 
@@ -108,7 +111,7 @@ def check_output_root(output_root: Path, key: str = "outputs.root") -> None:
             f"{key}: {output_root} is a file, not a folder: choose another outputs.root"
         )
     names = sorted(entry.name + "/" * entry.is_dir() for entry in output_root.iterdir())
-    if not (output_root / MARKER_FILE).is_file():
+    if not is_marked(output_root):
         foreign = [
             name
             for name in names
@@ -117,13 +120,13 @@ def check_output_root(output_root: Path, key: str = "outputs.root") -> None:
         if foreign:
             raise ConfigError(
                 f"{key}: {output_root} was not made by this project (no marker {MARKER_FILE}; "
-                f"it holds {_some(foreign)}): a run replaces only folders it created; choose "
+                f"it holds {some(foreign)}): a run replaces only folders it created; choose "
                 "another outputs.root or empty/remove the folder yourself"
             )
     folders = [name for name in names if name.endswith("/")]
     if folders:
         raise ConfigError(
-            f"{key}: {output_root} holds folders ({_some(folders)}) no run wrote: a run replaces "
+            f"{key}: {output_root} holds folders ({some(folders)}) no run wrote: a run replaces "
             "its output root whole; move them out or choose another outputs.root"
         )
 
@@ -136,6 +139,17 @@ def recover(output_root: Path) -> None:
     if output_root.parent.is_dir() and _left_behind(output_root):
         with _locked(output_root):
             _settle(output_root)
+
+
+def last_complete(output_root: Path) -> Path:
+    """Where a reader finds the newest complete outputs of output_root, taking no lock and
+    writing nothing: output_root itself, or, when a run was killed between the swap's two
+    renames, the folder its journal says the outputs were moved into (the next run or
+    `recover` moves them back). output_root when there is neither."""
+    if output_root.exists() or not output_root.parent.is_dir():
+        return output_root
+    aside = _set_aside(output_root, _read_journal(output_root))
+    return output_root if aside is None else aside
 
 
 def _left_behind(output_root: Path) -> bool:
@@ -157,6 +171,7 @@ def _held(output_root: Path, key: str) -> Iterator[None]:
     with _locked(output_root):
         _settle(output_root)
         check_output_root(output_root, key)
+        remove_stale_temporaries(output_root)  # a killed report's, say: not carried over
         yield
 
 
@@ -298,16 +313,6 @@ def _journal(output_root: Path) -> Path:
     return output_root.parent / f".{output_root.name}.journal.json"
 
 
-def _mark(folder: Path) -> None:
-    """Write the marker that says the project made this folder, and replaces it whole."""
-    marker = {
-        "made_by": __name__.rpartition(".")[0],
-        "made_at": _now(),
-        "note": "An output folder of this project: each run replaces it whole.",
-    }
-    write_json(folder / MARKER_FILE, marker)
-
-
 def _sync_tree(folder: Path) -> None:
     for path in folder.rglob("*"):
         if path.is_file():
@@ -335,11 +340,6 @@ def _sync(*folders: Path) -> None:
 def _reached(step: str) -> None:
     if _fault is not None:
         _fault(step)
-
-
-def _some(names: list[str], most: int = 3) -> str:
-    shown = ", ".join(names[:most])
-    return f"{shown} and {len(names) - most} more" if len(names) > most else shown
 
 
 def _now() -> str:

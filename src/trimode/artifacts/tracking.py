@@ -24,13 +24,15 @@ is imported only when tracking is on for the mode: test mode and `--help` never 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,8 +45,9 @@ from trimode.core.layout import (
     MODEL_FILE,
     REPORT_FILE,
 )
-from trimode.core.locations import resolve_source
+from trimode.core.locations import local_files, resolve_source
 from trimode.core.secrets import redact, redacted
+from trimode.core.writes import TRACKING
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -74,9 +77,10 @@ def after(event: str, config: Config, **facts: Any) -> None:
     uri = str(tracking.uri)
     try:
         uri = tracking_uri(config)
-        client = _client(uri)
-        experiment = _experiment(client, config, uri)
-        RECORDERS[event](client, experiment, config, **facts)
+        with _store(config, uri):
+            client = _client(uri)
+            experiment = _experiment(client, config, uri)
+            RECORDERS[event](client, experiment, config, **facts)
     except Exception as error:  # tracking never makes a run fail
         _say_skipped(f"{event} not recorded in {uri}", error)
 
@@ -91,16 +95,19 @@ def tracked_runs(config: Config) -> list[dict[str, Any]] | None:
     uri = str(tracking.uri)
     try:
         uri = tracking_uri(config)
-        client = _client(uri)
-        found = client.get_experiment_by_name(experiment_name(config))
-        if found is None:
-            return []
-        runs = client.search_runs(
-            [found.experiment_id],
-            filter_string="tags.command = 'train'",
-            order_by=["attributes.start_time DESC"],
-            max_results=RUNS_SHOWN,
-        )
+        with _store(config, uri):  # opening a store may add MLflow's tables to it
+            client = _client(uri)
+            found = client.get_experiment_by_name(experiment_name(config))
+            runs = (
+                []
+                if found is None
+                else client.search_runs(
+                    [found.experiment_id],
+                    filter_string="tags.command = 'train'",
+                    order_by=["attributes.start_time DESC"],
+                    max_results=RUNS_SHOWN,
+                )
+            )
     except Exception as error:  # the report is written without the panel
         _say_skipped(f"tracked runs not read from {uri}", error)
         return None
@@ -147,6 +154,48 @@ def _say_skipped(what: str, error: Exception) -> None:
     # Redacted whole, then cut: a cut could leave half a password unrecognised.
     line = redact(f"warning: tracking skipped, {what}: {reason}")
     print(line if len(line) <= 300 else line[:297] + "...", file=sys.stderr)
+
+
+def check_store(config: Config) -> None:
+    """Refuse (WriteRefused, before a run's work) a local store of tracking.uri that the
+    write guard refuses: the data source, a database of the user's, a place no run writes."""
+    if config.tracking.enabled:
+        _claimed(config, tracking_uri(config))
+
+
+@contextmanager
+def _store(config: Config, uri: str) -> Iterator[None]:
+    """Use the store of uri; a local SQLite file, once the write guard accepts it, is
+    recorded in the guard's ledger as the project's after the use."""
+    path = _claimed(config, uri)
+    try:
+        yield
+    finally:
+        if path is not None and path.is_file():
+            config.guard.record(path, TRACKING)
+
+
+def _claimed(config: Config, uri: str) -> Path | None:
+    """The SQLite file of a local store, accepted by the write guard (a file the project
+    wrote, or that is an MLflow store already); None for a server's URI."""
+    files = local_files(uri) if uri.startswith("sqlite:") else ()
+    if not files:
+        return None
+    key = config.where("tracking.uri")
+    return config.guard.file(files[0], key, TRACKING, adopt=_is_mlflow_store)
+
+
+def _is_mlflow_store(path: Path) -> bool:
+    """Whether the SQLite file holds MLflow's tables already (a store made before the
+    ledger, or written by `mlflow ui`)."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            tables = {row[0] for row in db.execute("select name from sqlite_master")}
+    except sqlite3.Error:
+        return False
+    return {"alembic_version", "experiments", "runs"} <= tables
 
 
 def tracking_uri(config: Config) -> str:

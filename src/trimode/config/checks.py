@@ -16,9 +16,11 @@ from trimode.config.wording import Problem
 from trimode.core.locations import under_root
 from trimode.core.tasks import Task as TaskRules
 from trimode.core.tasks import task_named
+from trimode.core.writes import PROTECTED
 
-# Folders of the project a run's output root must never be, hold or lie inside.
-PROJECT_FOLDERS = ("configs", "src", "notebooks", "tests", "data", ".git", ".github", "docs")
+# Folders of the project a run's output root must never be, hold or lie inside: those no
+# run writes (the write guard's), and data/, whose sample folders a run replaces apart.
+PROJECT_FOLDERS = (*PROTECTED, "data")
 
 
 def problem(config: Config, key: str, text: str, named: str | None = None) -> Problem:

@@ -16,8 +16,11 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import core_schema
 
+from trimode.core.errors import ConfigError
+from trimode.core.locations import local_files
 from trimode.core.project import Project, project_at
 from trimode.core.secrets import Secret
+from trimode.core.writes import Guard
 
 
 @dataclass(frozen=True)
@@ -254,7 +257,9 @@ class OutputsConfig(Section):
 
     root: Name = Field(description="a folder of the run's own; left out: outputs/<mode>")
     allow_outside_project: bool = Field(
-        False, description="accept a root outside the project (never one it did not make)"
+        False,
+        description="accept outputs.root, data.sample_dir and a SQLite tracking store outside "
+        "the project (never a folder or file it did not make)",
     )
 
 
@@ -307,6 +312,17 @@ class Config(Settings):
     def output_dir(self) -> Path:
         """The mode's output root (absolute)."""
         return Path(self.outputs.root)
+
+    @property
+    def guard(self) -> Guard:
+        """The guard of every write of this mode's runs (core/writes.py): the project's
+        root, config folder and package, the local data source, outputs.allow_outside_project."""
+        sources = local_files(self.data.source.reveal())
+        allow_outside = self.outputs.allow_outside_project
+        try:
+            return Guard.of(self.project, sources, allow_outside)
+        except ConfigError:  # configs outside a project (tests of the config alone)
+            return Guard(self.root, self.config_dir, None, sources, allow_outside)
 
     @property
     def sample_folder(self) -> Path:

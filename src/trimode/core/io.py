@@ -8,6 +8,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -29,15 +30,19 @@ def usual_mode(directory: bool = False) -> int:
 
 def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """Call write(temporary_path) beside `path`, then rename the result over `path`. When
-    writing fails, nothing is left: not the temporary file, nor the folders made for it."""
+    writing fails, nothing is left: not the temporary file, nor the folders made for it.
+    Callers outside core/writes.py reach it through the guard there, which decides first
+    whether `path` may be written at all."""
     write_together({path: write})
 
 
 def write_together(writes: dict[Path, Callable[[Path], object]]) -> None:
     """Write several files as write_atomically does one, each by its function: every file
     is written to a temporary beside it first, and only when all are written are they
-    renamed into place. When one write fails, no file is replaced, and the temporary files
-    and the folders made for them are removed."""
+    renamed into place, in the order given (a file that vouches for the others goes last).
+    When one write fails, no file is replaced, and the temporary files and the folders made
+    for them are removed. A kill leaves temporaries named by temporary_name: the next run
+    removes them (remove_stale_temporaries)."""
     made: list[Path] = []
     temporaries: dict[Path, Path] = {}
     try:
@@ -46,7 +51,9 @@ def write_together(writes: dict[Path, Callable[[Path], object]]) -> None:
                 folder for folder in (path.parent, *path.parent.parents) if not folder.exists()
             ]
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            handle, name = tempfile.mkstemp(
+                dir=path.parent, prefix=temporary_name(path.name), suffix=".tmp"
+            )
             os.close(handle)
             temporaries[path] = Path(name)
         for path, write in writes.items():
@@ -61,6 +68,52 @@ def write_together(writes: dict[Path, Callable[[Path], object]]) -> None:
             with contextlib.suppress(OSError):  # deepest first; only if still empty
                 folder.rmdir()
         raise
+
+
+# A temporary's name: hidden, the file it becomes, the writer's process id, mkstemp's
+# random part, ".tmp". The pid tells a later run whether its writer is gone.
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp")
+
+
+def temporary_name(name: str) -> str:
+    """The prefix of the temporaries of the file `name` written by this process."""
+    return f".{name}.{os.getpid()}."
+
+
+def remove_stale_temporaries(folder: Path, name: str | None = None) -> list[Path]:
+    """Remove the temporaries in folder that a killed writer left (its process is gone);
+    name: only those of that file. Return what was removed."""
+    removed = []
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        for entry in folder.iterdir():
+            found = _TEMPORARY.fullmatch(entry.name)
+            if not found or (name is not None and found["name"] != name):
+                continue
+            if entry.is_file() and not entry.is_symlink() and not _alive(int(found["pid"])):
+                entry.unlink(missing_ok=True)
+                removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs (a reused id counts: its file stays)."""
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # os.kill(pid, 0) would end the process on Windows
+        import ctypes
+
+        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # type: ignore[attr-defined]
+        if not handle:
+            return False
+        ctypes.windll.kernel32.CloseHandle(handle)  # type: ignore[attr-defined]
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def json_safe(value: Any) -> Any:
@@ -87,9 +140,18 @@ def json_safe(value: Any) -> Any:
 
 def write_json(path: Path, value: Any) -> Path:
     """Write value as indented, strict JSON (see json_safe), whole or not at all."""
-    text = json.dumps(json_safe(value), indent=2, allow_nan=False) + "\n"
-    write_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+    write_atomically(path, json_writer(value))
     return path
+
+
+def json_writer(value: Any) -> Callable[[Path], None]:
+    """The function that writes value into a file as write_json does (for write_together)."""
+    text = json.dumps(json_safe(value), indent=2, allow_nan=False) + "\n"
+
+    def write(path: Path) -> None:
+        path.write_text(text, encoding="utf-8")
+
+    return write
 
 
 def read_json(path: Path, error: type[ProjectError] = ProjectError, advice: str = "") -> Any:

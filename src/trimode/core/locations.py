@@ -47,3 +47,17 @@ def resolve_source(source: str, root: Path) -> str:
             resolved = under_root(database, root)
             return url.set(database=str(resolved)).render_as_string(hide_password=False)
     return source
+
+
+def local_files(source: str) -> tuple[Path, ...]:
+    """The files or folders on this machine a resolved source reads: a path, or the file
+    of a SQLite URL; none for a remote source or the built-in data set."""
+    if is_local_path(source):
+        return (Path(source),)
+    if source.startswith("sqlite"):
+        from sqlalchemy.engine import make_url
+
+        database = make_url(source).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            return (Path(database),)
+    return ()

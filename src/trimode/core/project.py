@@ -56,6 +56,14 @@ class Project:
         """The folder of base.toml and the mode files."""
         return self.root / self.configs
 
+    @property
+    def package_dir(self) -> Path | None:
+        """The folder of the project's own package (the top package of [tool.trimode]
+        models), in src/ or at the root; None when neither holds it."""
+        top = self.modules.get("models", "").partition(".")[0]
+        found = [self.root / "src" / top, self.root / top] if top else []
+        return next((folder for folder in found if folder.is_dir()), None)
+
     def module(self, key: str) -> ModuleType:
         """The user's module named by [tool.trimode] `key` ("models", "features",
         "expectations"), imported once; an error names the key and the module."""

@@ -30,11 +30,12 @@ import pandas as pd
 from trimode.config.model import Config
 from trimode.core.dates import to_timestamps
 from trimode.core.errors import DataError
-from trimode.core.io import json_safe, read_json, write_json
+from trimode.core.io import json_safe, json_writer, read_json
 from trimode.core.kinds import EMPTY, kind_of
 from trimode.core.layout import CONTRACT_FILE
 from trimode.core.secrets import redact
 from trimode.core.tasks import task_named
+from trimode.data import sample_folder
 from trimode.data.arrow_types import inexact_integers
 
 CONTRACT_VERSION = 1
@@ -109,8 +110,11 @@ def read_contract(config: Config) -> tuple[dict[str, Any] | None, list[str]]:
 
 
 def write_contract(config: Config, contract: dict[str, Any]) -> Path:
-    """Write the contract of the mode's rows (atomically); return its path."""
-    return write_json(config.sample_folder / CONTRACT_FILE, contract)
+    """Write the contract of the mode's rows (atomically, into the claimed sample folder);
+    return its path."""
+    path = config.sample_folder / CONTRACT_FILE
+    sample_folder.write(config, {path: json_writer(contract)})
+    return path
 
 
 def _example(values: pd.Series, mask: np.ndarray | pd.Series) -> str:

@@ -32,13 +32,15 @@ import pyarrow as pa
 
 from trimode.config.model import Config
 from trimode.core.errors import DataError
-from trimode.core.io import read_json, write_json, write_together
+from trimode.core.io import json_writer, read_json, remove_stale_temporaries
 from trimode.core.layout import META_FILE, SAMPLE_FILE
 from trimode.core.locations import SYNTHETIC
 from trimode.core.progress import rows as progress_rows
 from trimode.core.secrets import redact
 from trimode.core.stopping import interrupts_held
 from trimode.core.tasks import task_named
+from trimode.core.writes import stamp
+from trimode.data import sample_folder
 from trimode.data.contract import check_loaded, read_contract, record_contract, write_contract
 from trimode.data.sources import open_source, source_fingerprint
 from trimode.data.spreadsheets import Writer, plan_copies
@@ -114,7 +116,7 @@ def fetch_sample(config: Config, reason: str = "") -> FetchResult:
             f"{config.mode} mode samples no rows: set data.max_rows to the sample size "
             f"({config.where('data.max_rows')})"
         )
-    folder = config.sample_folder
+    folder = sample_folder.claim(config)  # a folder it may not write into: before the work
     settings = sample_settings(config)
     fingerprint = source_fingerprint(config.data)
     source = open_source(config.data, config.task)
@@ -159,9 +161,12 @@ def fetch_sample(config: Config, reason: str = "") -> FetchResult:
     # The sample and its metadata describe each other: an interrupt (Ctrl-C, SIGTERM) waits
     # until both are written.
     with interrupts_held():
-        write_together(writes)
+        sample_folder.write(config, writes)
         meta["copies"] = copies.record()
-        write_json(folder / META_FILE, meta)
+        # The metadata vouches for the sample file it was written after: a fetch killed
+        # between the two leaves a sample that ensure_sample sees is not the one described.
+        meta["sample_file"] = stamp(folder / SAMPLE_FILE)
+        sample_folder.write(config, {folder / META_FILE: json_writer(meta)})
     copies.remove_stale()
     if contract is None:
         write_contract(config, record_contract(checked.frame, config))
@@ -319,9 +324,12 @@ def ensure_sample(config: Config) -> tuple[FetchResult | None, list[str]]:
     a note: a commit must not need the database.
     """
     folder = config.sample_folder
+    remove_stale_temporaries(folder)  # a killed fetch's, even when nothing is fetched now
     meta = read_meta(folder)
     if meta is None or not (folder / SAMPLE_FILE).exists():
         return fetch_sample(config, "no sample yet"), []
+    if meta.get("sample_file", stamp(folder / SAMPLE_FILE)) != stamp(folder / SAMPLE_FILE):
+        return fetch_sample(config, "the sample is not the one its metadata describes"), []
     changed = [key for key, value in sample_settings(config).items() if meta.get(key) != value]
     if changed:
         return fetch_sample(config, f"the sampling settings changed ({', '.join(changed)})"), []

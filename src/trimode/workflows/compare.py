@@ -40,6 +40,7 @@ def compare(config: Config, models: list[str] | None = None) -> tuple[Leaderboar
     makes), and save the leaderboard; within compute.time_budget_s, as `train`."""
     key = config.where("outputs.root")
     check_output_root(config.output_dir, key)  # a folder it may not write into: before the work
+    tracking.check_store(config)
     timer = StepTimer(config.compute.time_budget_s, config.where("compute.time_budget_s"))
     with timer.watching():
         with timer.step("load"):

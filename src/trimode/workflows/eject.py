@@ -33,9 +33,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from trimode.core.errors import ProjectError
-from trimode.core.io import write_together
 from trimode.core.layout import VERSION
-from trimode.core.project import PYPROJECT, find_project
+from trimode.core.project import PYPROJECT, find_project, project_at
+from trimode.core.writes import EJECT, Guard
 
 RUNTIME = "trimode"
 # The runtime's package folder (this module is trimode/workflows/eject.py).
@@ -79,7 +79,7 @@ def eject(start: Path | str = ".", dry_run: bool = False) -> Ejection:
         }
         text = ejection.pyproject.encode("utf-8")
         writes[ejection.root / PYPROJECT] = lambda temporary: temporary.write_bytes(text)
-        write_together(writes)
+        Guard.of(project_at(ejection.root)).write_permitted(EJECT, writes)
     return ejection
 
 

@@ -21,11 +21,13 @@ import pandas as pd
 import pyarrow as pa
 
 from trimode.artifacts.model_file import load_model, read_manifest
+from trimode.artifacts.publish import last_complete
 from trimode.core.errors import ArtifactError, DataError
-from trimode.core.io import write_atomically
 from trimode.core.layout import MODEL_FILE
+from trimode.core.locations import local_files
 from trimode.core.progress import rows as progress_rows
 from trimode.core.project import Project
+from trimode.core.writes import PREDICTIONS, Guard
 from trimode.data.contract import contract_breaches, refuse_inexact_integers
 from trimode.data.files import FORMATS, open_files
 from trimode.data.stream import Source
@@ -50,8 +52,10 @@ class Prediction:
 
 
 def resolve_model(path: Path) -> Path:
-    """The model file: the path itself, or model.skops inside it when it is a folder."""
-    return path / MODEL_FILE if path.is_dir() else path
+    """The model file: the path itself, or model.skops inside it when it is a folder (an
+    output root a killed run left moved aside: where publishing's journal says it is)."""
+    folder = last_complete(path)
+    return folder / MODEL_FILE if folder.is_dir() else path
 
 
 def predict_file(
@@ -69,6 +73,9 @@ def predict_file(
     keep names input columns copied into the output beside the predictions (an ID).
     """
     refuse_overwriting_input(input_path, output)
+    # The input is the data source here; the user typed --output, so it may lie outside.
+    guard = Guard.of(project, local_files(input_path))
+    output = guard.file(output, "--output", PREDICTIONS, explicit=True)
     model_path = resolve_model(model_path)
     if not model_path.is_file():
         raise ArtifactError(f"no trained model at {model_path} (train --mode production first)")
@@ -136,7 +143,7 @@ def predict_file(
         if not rows:
             raise DataError(f"{input_path}: holds no rows to predict")
 
-    write_atomically(output, score_all)
+    guard.write(PREDICTIONS, {output: score_all})
     return Prediction(rows, output, model_path, manifest, ignored, list(warnings.values()))
 
 

@@ -18,8 +18,8 @@ import tomlkit
 
 from trimode.artifacts.model_file import read_manifest
 from trimode.core.errors import ConfigError, ProjectError
-from trimode.core.io import write_atomically
 from trimode.core.project import Project
+from trimode.core.writes import PROMOTE, Guard
 from trimode.modelling.registry import chosen_params
 from trimode.workflows.session import config_dir_of, load_config
 
@@ -86,10 +86,13 @@ def promote(
         table[key] = item
     train["params"][name] = table
     text = tomlkit.dumps(document)
-    write_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+    guard = Guard(source.root, config_dir)  # the config folder this command edits
+    guard.write_permitted(PROMOTE, {path: lambda temporary: temporary.write_text(text, "utf-8")})
     try:
         load_config(target_mode, config_dir)
     except ConfigError:
-        write_atomically(path, lambda temporary: temporary.write_text(original, encoding="utf-8"))
+        guard.write_permitted(
+            PROMOTE, {path: lambda temporary: temporary.write_text(original, "utf-8")}
+        )
         raise
     return Promotion(name, params, path, source_mode)

@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from trimode.artifacts import tracking
 from trimode.artifacts.model_file import load_model, read_manifest
-from trimode.artifacts.publish import check_output_root, writing_into
+from trimode.artifacts.publish import check_output_root, last_complete, writing_into
 from trimode.config.model import Config
 from trimode.core.errors import DataError, ProjectError
 from trimode.core.io import write_atomically
@@ -89,7 +89,7 @@ def rows_of_the_run(config: Config, record: dict[str, Any]) -> pd.DataFrame:
 def published_model(config: Config) -> tuple[Pipeline, dict[str, Any]]:
     """The mode's published model, loaded once checked against its record (manifest.json),
     and that record; an error saying to train when there is none."""
-    output_dir = config.output_dir
+    output_dir = last_complete(config.output_dir)  # a run killed midway: the one before
     if not (output_dir / MODEL_FILE).exists():
         raise ProjectError(
             f"no trained model at {output_dir / MODEL_FILE}: run `train --mode {config.mode}` first"

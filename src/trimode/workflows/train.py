@@ -87,6 +87,7 @@ def _train(
     started = datetime.now(UTC)
     output_root, key = config.output_dir, config.where("outputs.root")
     recover(output_root)
+    tracking.check_store(config)  # a store it may not write: before the work
     check_output_root(output_root, key)  # a folder it may not replace: before the work
     with timer.step("load"):
         loaded = load_dataset(config)
