@@ -47,7 +47,10 @@ def config(tmp_path_factory):
 
 def pointed_at(config, source, **changes):
     """The config reading `source` (target: churned), with data settings changed."""
-    return with_data(config, source=str(source), target="churned", **changes)
+    # Samples go to the tests' own temporary folders, outside the module's project.
+    outputs = config.outputs.model_copy(update={"allow_outside_project": True})
+    changed = with_data(config, source=str(source), target="churned", **changes)
+    return changed.model_copy(update={"outputs": outputs})
 
 
 def customers(rows: int = ROWS, seed: int = 0) -> pd.DataFrame:

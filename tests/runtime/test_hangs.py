@@ -76,8 +76,8 @@ class SilenceableHandler(RangeRequestHandler):
 
 @pytest.fixture
 def config(tmp_path):
-    """A test-mode config with short source timeouts, its samples under tmp_path."""
-    base = {"data": {"target": "churned", "max_rows": 200, "sample_dir": str(tmp_path / "data")}}
+    """A test-mode config with short source timeouts, its samples in its project."""
+    base = {"data": {"target": "churned", "max_rows": 200, "sample_dir": "data"}}
     return machine_config(tmp_path / "project", base=base, data=QUICK)
 
 
@@ -301,13 +301,13 @@ def test_sigterm_during_train_ends_workers_in_one_line_exit_143(sleepy_project, 
 def test_sigterm_while_a_sample_is_written_waits_for_its_metadata(config, monkeypatch):
     from trimode.data import sampling
 
-    written = sampling.write_json
+    written = sampling.json_writer
 
-    def terminated_first(path, value):
+    def terminated_first(value):
         signal.raise_signal(signal.SIGTERM)  # in the middle of the writes
-        return written(path, value)
+        return written(value)
 
-    monkeypatch.setattr(sampling, "write_json", terminated_first)
+    monkeypatch.setattr(sampling, "json_writer", terminated_first)
     with pytest.raises(Terminated), handling_signals():
         fetch_sample(config)
     meta = json.loads((config.sample_folder / META_FILE).read_text("utf-8"))

@@ -130,7 +130,16 @@ class Guard:
     ) -> Path:
         """The absolute path, once the guard's rules of place (1, 2) accept it for writing
         `kind`; else WriteRefused naming key. explicit: the user typed this path."""
-        path = Path(os.path.abspath(Path(path).expanduser()))
+        given = Path(os.path.join(os.getcwd(), Path(path).expanduser()))
+        # Before ".." is folded away: a file on the way (a/file.csv/../b) fails the OS.
+        ends = len(given.parts) - (0 if kind.folder else 1)
+        for end in range(2, ends + 1):
+            if Path(*given.parts[:end]).is_file():
+                raise WriteRefused(
+                    f"{key}: {Path(*given.parts[:end])} is a file, not a folder: choose "
+                    "another path"
+                )
+        path = Path(os.path.abspath(given))
         real = Path(os.path.realpath(path))
         root = Path(os.path.realpath(self.root))
         if path.is_symlink() and not kind.folder:
