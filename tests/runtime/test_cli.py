@@ -111,9 +111,29 @@ def test_a_password_in_an_error_is_hidden(url, config_dir, capsys, monkeypatch):
         raise RuntimeError(f"could not reach {secret}: timeout")
 
     monkeypatch.setattr(commands, "run_compare", fail)  # the parser is built at each main()
-    assert main(["compare", "--mode", "test", "--config-dir", str(config_dir)]) == cli.EXIT_FAILURE
+    assert main(["compare", "--mode", "test", "--config-dir", str(config_dir)]) == 2
     err = capsys.readouterr().err
     assert password not in err and "***" in err and len(err.strip().splitlines()) == 1
+    assert err.startswith("error: step 'compare' (--mode test) failed: RuntimeError: "), err
+
+
+def test_a_failure_no_check_foresaw_names_the_innermost_step_and_its_input(
+    config_dir, capsys, monkeypatch
+):
+    """Any exception, of any type, from inside the pipeline: one line naming the step it
+    left and what that step read, exit 2, nothing published."""
+    from trimode.workflows import train as training
+
+    def broken(*arguments, **keywords):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(training, "fit_best", broken)
+    assert main(["train", "--mode", "test", "--config-dir", str(config_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("error: step 'fit' (model 'hist_gradient_boosting') failed: "), err
+    assert "ZeroDivisionError: division by zero" in err
+    assert not (config_dir.parent / "outputs" / "test").exists()
 
 
 def test_ctrl_c_is_one_line_and_exit_130(config_dir, capsys, monkeypatch):

@@ -9,7 +9,7 @@ line, in this process, and:
 
 - exits 0 (the value works), 2 (bad input) or 3 (the quality gate);
 - prints no traceback, and on failure only `error:` lines, each naming the key or the
-  file at fault;
+  file at fault, none a failure no check foresaw (`error: step ... failed: SomeError`);
 - leaves every file it did not write (the configs, pyproject.toml, the user's notes) as
   it was, and writes nothing when it fails (outside its outputs and its sample).
 """
@@ -191,6 +191,7 @@ def run_and_check(tmp_path: Path, capsys, mistake, key: str | None) -> None:
         assert errors, err
         for line in errors:
             assert names_its_culprit(line, key), (key, line)
+            assert "run with --verbose" not in line, f"a failure no check foresaw: {line}"
     after = snapshot(root)
     assert {path: after.get(path) for path in before} == before, "a file it did not make changed"
     if code != 0:

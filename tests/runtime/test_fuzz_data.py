@@ -8,7 +8,8 @@ or as a folder of two Parquet files whose columns or types may disagree, points 
 mode at it and runs `train --mode test` through the command line, in this process:
 
 - exit 0, 2 (bad input) or 3 (the quality gate);
-- no traceback; on failure, only `error:` lines, each naming a column, a file or a key;
+- no traceback; on failure, only `error:` lines, each naming a column, a file or a key,
+  none a failure no check foresaw (`error: step ... failed: SomeError`);
 - the user's files (the data among them, and the configs) unchanged, and nothing
   written by a run that failed (outside its sample and outputs).
 """
@@ -227,3 +228,4 @@ def test_any_table_ends_in_a_run_or_one_line_naming_its_culprit(tmp_path, capsys
     culprits = [*table.column_names, source, "data.", "columns.", ".toml"]
     for line in errors:
         assert any(str(culprit) in line for culprit in culprits), line
+        assert "run with --verbose" not in line, f"a failure no check foresaw: {line}"

@@ -1,12 +1,13 @@
 """Command line: `trimode COMMAND --mode {test,human,production}` (or the project's own
 script name, or `python -m trimode`), run from anywhere inside the project.
 
-Exit statuses: 0 success; 1 an unexpected failure; 2 bad input (a missing or
-invalid config, a missing column, an unknown model, an artifact that cannot be
-trusted); 3 the quality gate refused the model (nothing was published); 130
-interrupted (Ctrl-C); 143 terminated (SIGTERM, handled as Ctrl-C is: workers ended,
-temporaries removed). Errors are one line, with credentials hidden (core/secrets.py); the
-traceback, redacted too, is shown only with --verbose.
+Exit statuses: 0 success; 2 a failure: bad input (a missing or invalid config, a
+missing column, an unknown model, an artifact that cannot be trusted) or one no check
+foresaw, said with the step it stopped (core/steps.py); 3 the quality gate refused the
+model (nothing was published); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM,
+handled as Ctrl-C is: workers ended, temporaries removed). Errors are one line, with
+credentials hidden (core/secrets.py); the traceback, redacted too, is shown only with
+--verbose.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from trimode.cli import commands as handlers
 from trimode.core.errors import ConfigError, ProjectError, QualityGateFailed
 from trimode.core.layout import MODES, VERSION
 from trimode.core.secrets import guard_outputs, redact, redacted_traceback
+from trimode.core.steps import failed_step, step
 from trimode.core.stopping import Terminated, end_workers, handling_signals
 
-EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
+# A failure no check foresaw ends as bad input does: one line, naming the step.
+EXIT_FAILURE = EXIT_BAD_INPUT
 EXIT_GATE_FAILED = 3
 # What a shell reports for a process ended by SIGINT (128 + 2).
 EXIT_INTERRUPTED = 130
@@ -247,9 +250,22 @@ def error_lines(error: BaseException) -> list[str]:
     lines = [redact(" ".join(line.split())) for line in problems if line.strip()]
     if isinstance(error, ProjectError):
         return [f"error: {line}" for line in lines or [type(error).__name__]]
+    # What no check foresaw: the step it stopped and what that step read, then the error.
+    where = failed_step(error) or "the run"
     return [
-        f"error: {type(error).__name__}: {' '.join(lines)} (run with --verbose for the traceback)"
+        f"error: {where} failed: {type(error).__name__}: {' '.join(lines)} (run with "
+        "--verbose for the traceback)"
     ]
+
+
+def command_step(arguments: argparse.Namespace) -> tuple[str, str]:
+    """The command as the outermost step of a run, with what it reads: its mode, or
+    predict's input."""
+    mode = getattr(arguments, "mode", None)
+    subject = f"--mode {mode}" if mode else ""
+    if getattr(arguments, "input", None):
+        subject = f"--input {arguments.input}"
+    return arguments.command, subject
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -258,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     guard_outputs()  # what is printed, logged or warned redacted, usage errors included
     arguments = build_parser(prog).parse_args(argv)
     try:
-        with handling_signals():
+        with handling_signals(), step(*command_step(arguments)):
             config = handlers.mode_config(arguments) if getattr(arguments, "mode", None) else None
             return arguments.handler(arguments, config)
     except (KeyboardInterrupt, Exception) as error:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from trimode.core import steps
 from trimode.core.errors import ProjectError
 from trimode.core.secrets import redact
 from trimode.core.stopping import end_workers
@@ -52,11 +53,13 @@ class StepTimer:
         self._last_resort: threading.Timer | None = None
 
     @contextmanager
-    def step(self, name: str) -> Iterator[None]:
-        """Time the body of a `with` block as the step `name`."""
+    def step(self, name: str, subject: str = "") -> Iterator[None]:
+        """Time the body of a `with` block as the step `name` (of `subject`, what it reads
+        or makes: a failure names both, see core/steps.py)."""
         start = time.perf_counter()
         self._current = name
-        yield
+        with steps.step(name, subject):
+            yield
         self._current = None
         self.durations[name] = round(time.perf_counter() - start, 4)
         if self.budget_s and self.total > self.budget_s:

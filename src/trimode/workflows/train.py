@@ -21,6 +21,7 @@ from trimode.artifacts.model_card import model_card
 from trimode.artifacts.model_file import save_model
 from trimode.artifacts.publish import check_output_root, publishing, recover
 from trimode.config.model import Config
+from trimode.core import steps
 from trimode.core.errors import DataError, ProjectError, QualityGateFailed
 from trimode.core.io import read_json, write_atomically, write_json
 from trimode.core.kinds import kind_of
@@ -89,13 +90,14 @@ def _train(
     recover(output_root)
     tracking.check_store(config)  # a store it may not write: before the work
     check_output_root(output_root, key)  # a folder it may not replace: before the work
-    with timer.step("load"):
+    with timer.step("load", f"source {redact(config.data.source)!r}"):
         loaded = load_dataset(config)
         source = loaded.source
         fingerprint = data_fingerprint(loaded.frame, source, frame_hash(loaded.frame))
-    with timer.step("split"):
+    with timer.step("split", f"target {config.data.target!r}"):
         split = split_rows(loaded.frame, config)
-    schema = feature_schema(config, loaded.frame)
+    with steps.step("features", "add_features and the column roles"):
+        schema = feature_schema(config, loaded.frame)
     not_read = {config.data.target, *schema.ids, *schema.dropped}
     inputs = [str(name) for name in loaded.frame.columns if name not in not_read]
     # Notes and warnings go into the manifest and the report: no password.
@@ -107,9 +109,9 @@ def _train(
             f"kept {ranking[0]}, which the leaderboard `compare` wrote on these rows ranks "
             "first (its cross-validation not run again)"
         )
-    with timer.step("fit"):
+    with timer.step("fit", "model " + ", ".join(map(repr, names))):
         name, model, candidates, search = fit_best(config, names, schema, split, ranking)
-    with timer.step("evaluate"):
+    with timer.step("evaluate", f"model {name!r}"):
         # One pass over the held-out rows serves the metrics and the per-class table.
         task = task_named(config.task)
         held_out = PredictedOnce(model, split.x_test)
@@ -138,7 +140,7 @@ def _train(
             model = clone(model).fit(
                 pd.concat([split.x_train, split.x_test]), pd.concat([split.y_train, split.y_test])
             )
-    with publishing(output_root, key) as staging:
+    with steps.step("publish", str(output_root)), publishing(output_root, key) as staging:
         with timer.step("save"):
             artifact = save_model(staging, model)
         run = RunRecord(
