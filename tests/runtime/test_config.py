@@ -156,6 +156,15 @@ def test_an_output_root_on_a_file_or_outside_the_project_is_refused(config_dir, 
     assert load_config("test", config_dir, outside).output_dir == tmp_path.parent / "elsewhere"
 
 
+def test_an_output_root_in_the_data_source_is_refused(config_dir, tmp_path):
+    """The write guard's rules of place hold for outputs.root too: never into the data."""
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "rows.csv").write_text("x,churned\n1,0\n")
+    settings = {"data.source": "exports", "outputs.root": "exports/runs"}
+    with pytest.raises(ConfigError, match=r"key 'outputs\.root' = .* lies in the data source"):
+        load_config("test", config_dir, settings)
+
+
 def test_a_weaker_guard_needs_the_key_that_says_so(config_dir):
     text = "[evaluation]\nmin_lift_over_baseline = 0\nthresholds = { primary = 0.2 }\n"
     (config_dir / "test.toml").write_text(text)

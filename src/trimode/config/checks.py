@@ -16,7 +16,7 @@ from trimode.config.wording import Problem
 from trimode.core.locations import under_root
 from trimode.core.tasks import Task as TaskRules
 from trimode.core.tasks import task_named
-from trimode.core.writes import PROTECTED
+from trimode.core.writes import OUTPUTS, PROTECTED, WriteRefused
 
 # Folders of the project a run's output root must never be, hold or lie inside: those no
 # run writes (the write guard's), and data/, whose sample folders a run replaces apart.
@@ -64,6 +64,11 @@ def check_outputs_root(config: Config, protected: list[Path]) -> Iterator[Proble
             f"{refuse} lies outside the project {root}: set outputs.allow_outside_project = "
             "true to write there (a folder this project did not make is still never replaced)",
         )
+        return
+    try:  # and every rule of place of the write guard: never in or over the data source
+        config.guard.place(resolved, key, OUTPUTS)
+    except WriteRefused as refused:
+        yield problem(config, key, f"{refuse}: {str(refused).removeprefix(key + ': ')}")
 
 
 def _check_guard(config: Config, task: TaskRules) -> Iterator[Problem]:

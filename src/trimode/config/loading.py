@@ -182,10 +182,17 @@ def _build(
             )
         thresholds[primary] = bound
     evaluation = evaluation.model_copy(update={"primary_metric": primary, "thresholds": thresholds})
-    config = config.model_copy(update={"evaluation": evaluation})
-    data = config.data
+    # Paths resolved under the project root before the checks (the write guard compares
+    # the output root with the source where each leads).
+    data = config.data.model_copy(
+        update={
+            "source": Secret(resolve_source(config.data.source.reveal(), root)),
+            "sample_dir": str(under_root(config.data.sample_dir, root)),
+        }
+    )
+    config = config.model_copy(update={"evaluation": evaluation, "data": data})
     protected = [root / name for name in PROJECT_FOLDERS]
-    protected += [config_dir.resolve(), under_root(data.sample_dir, root).resolve()]
+    protected += [config_dir.resolve(), Path(data.sample_dir).resolve()]
     problems += check_outputs_root(config, protected)
     problems += check_metrics(config)
     problems += check_compute(config)
@@ -193,12 +200,6 @@ def _build(
         problems += check(config)
     problems += check_columns(config)
     refuse(problems, files)
-    data = data.model_copy(
-        update={
-            "source": Secret(resolve_source(data.source.reveal(), root)),
-            "sample_dir": str(under_root(data.sample_dir, root)),
-        }
-    )
     output_root = str(under_root(config.outputs.root, root).resolve())
     outputs = config.outputs.model_copy(update={"root": output_root})
     return config.model_copy(update={"data": data, "outputs": outputs})
