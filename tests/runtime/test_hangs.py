@@ -104,7 +104,9 @@ def test_a_source_that_never_answers_is_one_line_naming_it_and_the_key(config):
     assert not (config.sample_folder).exists()  # nothing half-written
 
 
-def test_a_run_with_a_sample_goes_on_when_the_source_does_not_answer(config, tmp_path):
+def test_a_run_with_a_sample_goes_on_when_the_source_does_not_answer(config, tmp_path, monkeypatch):
+    from trimode.data import sampling
+
     folder = tmp_path / "served"
     folder.mkdir()
     make_dataset("classification", 500, seed=5).to_csv(folder / "rows.csv", index=False)
@@ -118,14 +120,19 @@ def test_a_run_with_a_sample_goes_on_when_the_source_does_not_answer(config, tmp
             started = time.monotonic()
             second = load_dataset(source)
             waited = time.monotonic() - started
+            # Not asked again in this process for a while (a commit's tests load often).
+            asked = []
+            monkeypatch.setattr(sampling, "source_fingerprint", lambda *a, **k: asked.append(1))
+            third = load_dataset(source)
         finally:
             Silenced.released.set()
-    assert second.fetched is None
-    assert second.frame.equals(first.frame)
+    assert second.fetched is None and third.fetched is None and asked == []
+    assert second.frame.equals(first.frame) and third.frame.equals(first.frame)
     (note,) = [note for note in second.notes if "cannot check the source" in note]
     assert "did not answer" in note and "data.read_timeout_s" in note, note
+    assert [note for note in third.notes if "cannot check the source" in note] == [note]
     print(f"waited {waited:.1f} s on a source that never answers, with a sample")
-    assert waited < 1.5 + 10, waited
+    assert waited < 0.5 + 10, waited  # the check waits data.connect_timeout_s at most
 
 
 # A registry whose models never finish fitting: in small steps, in one long call, or in

@@ -21,6 +21,7 @@ first one records the contract (see contract.py).
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from trimode.config.model import Config
+from trimode.config.model import Config, DataConfig
 from trimode.core.errors import DataError
 from trimode.core.io import json_writer, read_json, remove_stale_temporaries
 from trimode.core.layout import META_FILE, SAMPLE_FILE
@@ -45,6 +46,7 @@ from trimode.data.contract import check_loaded, read_contract, record_contract, 
 from trimode.data.sources import open_source, source_fingerprint
 from trimode.data.spreadsheets import Writer, plan_copies
 from trimode.data.stream import Source
+from trimode.data.timeouts import SourceTimeout
 
 _KEY = "__sample_key"
 
@@ -315,6 +317,28 @@ def _allocate(k: int, seen: dict[Any, int]) -> dict[Any, int]:
     return quotas
 
 
+# Sources that did not answer a check for changes lately (source -> when, the error),
+# not asked again for this long in the same process: a commit's tests load the sample
+# several times, and the run goes on with the sample anyway.
+_SILENT: dict[str, tuple[float, DataError]] = {}
+SILENT_FOR_S = 300.0
+
+
+def _checked_fingerprint(data: DataConfig) -> dict[str, Any]:
+    """The source's fingerprint, for telling whether a sample is current: asked for at most
+    data.connect_timeout_s (a sample is there to use, so a run never waits long on the
+    source), and not asked again for a while once it did not answer."""
+    key = data.source.reveal() + "\0" + data.table + "\0" + data.query.reveal()
+    silent = _SILENT.get(key)
+    if silent is not None and time.monotonic() - silent[0] < SILENT_FOR_S:
+        raise silent[1]
+    try:
+        return source_fingerprint(data, seconds=data.connect_timeout_s)
+    except SourceTimeout as error:
+        _SILENT[key] = (time.monotonic(), error)
+        raise
+
+
 def ensure_sample(config: Config) -> tuple[FetchResult | None, list[str]]:
     """Fetch the mode's sample unless an up-to-date one is there. Return the fetch (None
     when nothing was fetched) and notes for the user (a source that could not be checked).
@@ -334,7 +358,7 @@ def ensure_sample(config: Config) -> tuple[FetchResult | None, list[str]]:
     if changed:
         return fetch_sample(config, f"the sampling settings changed ({', '.join(changed)})"), []
     try:
-        fingerprint = source_fingerprint(config.data)
+        fingerprint = _checked_fingerprint(config.data)
     except DataError as error:
         note = (
             f"cannot check the source for changes ({redact(str(error))}); using the sample "

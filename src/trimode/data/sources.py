@@ -59,16 +59,16 @@ def is_file_source(data: DataConfig) -> bool:
     return source != SYNTHETIC and not is_sql(source)
 
 
-def source_fingerprint(data: DataConfig) -> dict[str, Any]:
+def source_fingerprint(data: DataConfig, seconds: float | None = None) -> dict[str, Any]:
     """What tells whether the source changed, cheaply: for files, their count, total size
     and latest modification time (or ETag); for a database, the rows the table or query
     returns and its columns (a change of values that keeps both is not seen: run
     fetch-sample then); for the built-in set, its size. A source that cannot be reached
     raises DataError; one that does not answer within its timeouts (connect and read
-    together, whatever the driver does), SourceTimeout."""
+    together, whatever the driver does, or `seconds`), SourceTimeout."""
     if data.source.reveal() == SYNTHETIC:
         return {"rows": data.synthetic_rows}
-    seconds = data.connect_timeout_s + data.read_timeout_s
+    seconds = seconds or data.connect_timeout_s + data.read_timeout_s
     return within(seconds, lambda: _fingerprint(data), redact(data.source), data)
 
 
