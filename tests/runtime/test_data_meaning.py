@@ -336,6 +336,18 @@ def test_an_edited_manifest_is_refused_in_one_line(published, change):
     assert "\n" not in message
 
 
+def test_a_record_of_trimode_5_0_without_a_digest_is_still_read(published):
+    """Version 4 records had no digest: an update of the runtime keeps them usable (the
+    model file's hash is checked all the same) until the next train seals a new one."""
+
+    def as_written_by_5_0(manifest):
+        manifest.pop("manifest_sha256")
+        manifest["manifest_version"] = 4
+
+    written = edit_manifest(published, as_written_by_5_0, seal=False)
+    assert read_manifest(published) == written
+
+
 def test_predict_takes_class_labels_from_the_model(config, published, tmp_path):
     # Even a record whose digest was forged cannot rename the model's classes.
     edit_manifest(published, lambda m: m.update(classes=["x", "y"]), seal=True)

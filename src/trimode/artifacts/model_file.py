@@ -51,12 +51,15 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     manifest = read_json(path, ArtifactError, advice=": train again to write a new one")
     if not isinstance(manifest, dict):
         raise ArtifactError(f"{path}: expected a JSON object, the run's record")
-    if manifest.get(DIGEST_FIELD) != manifest_digest(manifest):
+    # A record trimode 5.0 wrote (version 4) has no digest yet: it is read as it is (the
+    # model file's own hash still checked), until the next train seals a new one.
+    version = manifest.get("manifest_version")
+    unsealed = DIGEST_FIELD not in manifest and isinstance(version, int) and version < 5
+    if not unsealed and manifest.get(DIGEST_FIELD) != manifest_digest(manifest):
         raise ArtifactError(
             f"{path}: its content does not match the digest it was written with "
-            f"({DIGEST_FIELD}): it was edited after training, or written by an older "
-            "trimode; the manifest is part of the model's integrity check: restore it, or "
-            "train again"
+            f"({DIGEST_FIELD}): it was edited after training; the manifest is part of "
+            "the model's integrity check: restore it, or train again"
         )
     return manifest
 
