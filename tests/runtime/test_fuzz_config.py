@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import tomlkit
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from trimode.cli.main import main
@@ -171,8 +171,9 @@ def names_its_culprit(line: str, key: str | None) -> bool:
     return key is not None and any(part in line for part in key.split("."))
 
 
-def run_and_check(tmp_path: Path, capsys, mistake, key: str | None) -> None:
-    """Make a project, apply the mistake, run train in test mode, check the outcome."""
+def run_and_check(tmp_path: Path, capsys, mistake, key: str | None) -> int:
+    """Make a project, apply the mistake, run train in test mode, check the outcome;
+    return the exit status."""
     # A new folder each time: MLflow keeps its store's engine per URI for the process.
     root = Path(tempfile.mkdtemp(dir=tmp_path)) / "project"
     # A time budget, so that a value that makes the run slow ends it rather than the suite.
@@ -196,6 +197,7 @@ def run_and_check(tmp_path: Path, capsys, mistake, key: str | None) -> None:
     assert {path: after.get(path) for path in before} == before, "a file it did not make changed"
     if code != 0:
         assert after == before, "a failed run wrote files"
+    return code
 
 
 @settings(
@@ -206,7 +208,8 @@ def run_and_check(tmp_path: Path, capsys, mistake, key: str | None) -> None:
 @given(setting=settings_drawn, how=st.sampled_from([keyed, as_override]))
 def test_any_key_with_any_value_ends_in_one_named_line_or_a_run(tmp_path, capsys, setting, how):
     key, value = setting
-    run_and_check(tmp_path, capsys, lambda path: how(path, key, value), key)
+    code = run_and_check(tmp_path, capsys, lambda path: how(path, key, value), key)
+    event(f"exit {code}")
 
 
 @pytest.mark.parametrize("mistake", FILE_MISTAKES, ids=lambda mistake: mistake.__name__)
