@@ -40,7 +40,9 @@ def _not_zero(value: int) -> int:
 # A string that may be empty ("" leaves an optional setting unset: TOML has no null).
 Text = str
 # A string that is not empty (nor only spaces): a path, a column.
-Name = Annotated[str, Field(min_length=1, pattern=r"\S")]
+# Not a NUL either: no path, column or URL holds one (the OS refuses it in a path).
+NAME_PATTERN = r"^[^\x00]*[^\x00\s][^\x00]*$"
+Name = Annotated[str, Field(min_length=1, pattern=NAME_PATTERN)]
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,9 @@ class AsSecret:
     not_empty: bool = False
 
     def __get_pydantic_core_schema__(self, _type: Any, _handler: Any) -> core_schema.CoreSchema:
-        text = core_schema.str_schema(min_length=1, pattern=r"\S") if self.not_empty else None
+        text = (
+            core_schema.str_schema(min_length=1, pattern=NAME_PATTERN) if self.not_empty else None
+        )
         return core_schema.no_info_after_validator_function(
             Secret,
             text or core_schema.str_schema(),

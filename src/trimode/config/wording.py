@@ -27,7 +27,7 @@ TYPE_WORDS = {
     "bool_type": "be true or false",
     "string_type": "be a string",
     "string_too_short": "be a non-empty string",
-    "string_pattern_mismatch": "be a non-empty string",
+    "string_pattern_mismatch": "be a non-empty string, without NUL characters",
 }
 # Pydantic's range errors, by the bound they name in their context.
 BOUND_WORDS = {"ge": "be at least", "gt": "be above", "le": "be at most", "lt": "be below"}

@@ -130,6 +130,8 @@ class Guard:
     ) -> Path:
         """The absolute path, once the guard's rules of place (1, 2) accept it for writing
         `kind`; else WriteRefused naming key. explicit: the user typed this path."""
+        if "\x00" in str(path):  # no file system takes it (Python raises ValueError)
+            raise WriteRefused(f"{key}: {str(path)!r} holds a NUL character: not a path")
         given = Path(os.path.join(os.getcwd(), Path(path).expanduser()))
         # Before ".." is folded away: a file on the way (a/file.csv/../b) fails the OS.
         ends = len(given.parts) - (0 if kind.folder else 1)
