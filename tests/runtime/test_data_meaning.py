@@ -348,6 +348,23 @@ def test_a_record_of_trimode_5_0_without_a_digest_is_still_read(published):
     assert read_manifest(published) == written
 
 
+def test_predict_copies_a_twenty_digit_id_of_a_csv_exactly(config, published, tmp_path):
+    rows = customers(30).drop(columns=["churned"])
+    codes = [str(10**19 + 7 * row) for row in range(len(rows))]  # beyond 2**53
+    rows.insert(0, "code", codes)
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    output = tmp_path / "scored.csv"
+    predict_file(
+        config.project,
+        str(tmp_path / "rows.csv"),
+        output,
+        published,
+        allow_non_production=True,
+        keep=("code",),
+    )
+    assert pd.read_csv(output, dtype=str)["code"].tolist() == codes
+
+
 def test_predict_takes_class_labels_from_the_model(config, published, tmp_path):
     # Even a record whose digest was forged cannot rename the model's classes.
     edit_manifest(published, lambda m: m.update(classes=["x", "y"]), seal=True)

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from trimode.artifacts.model_file import load_model, read_manifest
 from trimode.artifacts.publish import last_complete
+from trimode.core import steps
 from trimode.core.errors import ArtifactError, DataError
 from trimode.core.layout import MODEL_FILE
 from trimode.core.locations import local_files
@@ -86,12 +87,17 @@ def predict_file(
             "train --mode production, or pass --allow-non-production to score with it anyway"
         )
     features = manifest_features(manifest, model_path.parent)
-    model = load_model(model_path, manifest, project)
+    with steps.step("load model", str(model_path)):
+        model = load_model(model_path, manifest, project)
     writer = _writer_for(output)
     columns = model_inputs(features)
     # CSV columns the model reads are read as text and converted by `conform`, which
     # names a bad value; left to pyarrow, their types would be guessed from the first rows.
-    source = open_files(input_path, batch_rows, {name: pa.string() for name in columns})
+    # The columns copied along (IDs, --keep) stay text: a 20-digit ID is copied exactly.
+    roles = features.get("roles", {})
+    copied = [name for name, role in roles.items() if role == "id"] + list(keep)
+    as_text = {name: pa.string() for name in [*columns, *copied]}
+    source = open_files(input_path, batch_rows, as_text)
     missing = [name for name in columns if name not in source.schema.names]
     if missing:
         raise DataError(
@@ -143,7 +149,8 @@ def predict_file(
         if not rows:
             raise DataError(f"{input_path}: holds no rows to predict")
 
-    guard.write(PREDICTIONS, {output: score_all})
+    with steps.step("predict", f"--input {input_path}"):
+        guard.write(PREDICTIONS, {output: score_all})
     return Prediction(rows, output, model_path, manifest, ignored, list(warnings.values()))
 
 

@@ -14,9 +14,11 @@ from trimode.artifacts import tracking
 from trimode.artifacts.model_file import load_model, read_manifest
 from trimode.artifacts.publish import check_output_root, last_complete, writing_into
 from trimode.config.model import Config
+from trimode.core import steps
 from trimode.core.errors import DataError, ProjectError
 from trimode.core.io import write_atomically
 from trimode.core.layout import LEADERBOARD_JSON, MANIFEST_FILE, MODEL_FILE, REPORT_FILE
+from trimode.core.secrets import redact
 from trimode.core.specs import FeatureSchema
 from trimode.data.loading import load_dataset
 from trimode.data.sampling import frame_hash
@@ -40,23 +42,27 @@ def build_report(config: Config, tracked_runs: Sequence[TrackedRun] | None = Non
 def _build_report(config: Config, tracked_runs: list[TrackedRun]) -> Path:
     output_dir, key = config.output_dir, config.where("outputs.root")
     check_output_root(output_dir, key)  # a folder it may not write into: before the work
-    model, record = published_model(config)
+    with steps.step("load model", str(output_dir)):
+        model, record = published_model(config)
     described = artifact_hash(record)
-    split = split_rows(rows_of_the_run(config, record), config)
+    with steps.step("load", f"source {redact(config.data.source)!r}"):
+        split = split_rows(rows_of_the_run(config, record), config)
     schema = FeatureSchema.from_record(record.get("features") or {})
-    expectations = config.project.expectations(config.task)
-    page = render_page(
-        config,
-        record,
-        model,
-        split,
-        schema,
-        expectations,
-        output_dir / LEADERBOARD_JSON,
-        tracked_runs,
-    )
+    with steps.step("expectations", "the project's expectations module"):
+        expectations = config.project.expectations(config.task)
+    with steps.step("inspect", f"model {record.get('model')!r}"):
+        page = render_page(
+            config,
+            record,
+            model,
+            split,
+            schema,
+            expectations,
+            output_dir / LEADERBOARD_JSON,
+            tracked_runs,
+        )
     path = output_dir / REPORT_FILE
-    with writing_into(output_dir, key):
+    with steps.step("publish", str(path)), writing_into(output_dir, key):
         # A train that published meanwhile replaced the model: this page describes the
         # one before, and must not land beside the new one.
         if artifact_hash(read_manifest(output_dir)) != described:
