@@ -52,7 +52,7 @@ config = load_config("production", sys.argv[1])
 print(json.dumps({
     "python": sys.version.split()[0],
     "task": config.task,
-    "source": config.data.source,
+    "source": str(config.data.source),  # a Secret: its text, redacted
     "rows": config.data.synthetic_rows,
     "max_rows": config.data.max_rows,
     "target": config.data.target,

@@ -141,9 +141,10 @@ def test_a_threshold_that_cannot_be_met_publishes_nothing(environment, tmp_path)
     assert "r2 is" in lines[0] and "required >= 0.9999" in lines[0]
     assert {path.name: path.read_bytes() for path in outputs.iterdir()} == before
     # Nothing hidden beside them either (a staging folder, a journal), but the lock's file,
-    # which stays on purpose (artifacts/publish.py).
+    # which stays on purpose (artifacts/publish.py), and the ownership ledger (.trimode/,
+    # core/writes.py) where the good run recorded the tracking store it made.
     hidden = [path.name for path in tmp_path.iterdir() if path.name.startswith(".")]
-    assert hidden in ([], [f".{outputs.name}.lock"]), hidden
+    assert set(hidden) <= {f".{outputs.name}.lock", ".trimode"}, hidden
     # Beside the outputs: the project's files (pyproject.toml, two config folders), the
     # data contract production recorded at its first load (data/production/contract.json),
     # and the MLflow store the good run was tracked in ([tracking] in configs/base.toml,

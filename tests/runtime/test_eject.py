@@ -4,6 +4,7 @@ runs it.)"""
 
 from __future__ import annotations
 
+import errno
 import subprocess
 import tomllib
 from importlib import metadata
@@ -269,13 +270,15 @@ def test_a_failed_eject_leaves_nothing_half_written(tmp_path, monkeypatch, capsy
     copy = ejecting._copy
 
     def copy_until_page_css(source: Path, temporary: Path) -> None:
-        if source.name == "page.css":
-            raise OSError("No space left on device")
+        if source.name == "page.css":  # as a full disk says it
+            raise OSError(errno.ENOSPC, "No space left on device", str(temporary))
         copy(source, temporary)
 
     monkeypatch.setattr(ejecting, "_copy", copy_until_page_css)
     status, _, err = eject_command(project, monkeypatch, capsys)
-    assert status == 1 and "No space left on device" in err
+    assert status == 2 and err.count("\n") == 1, err
+    assert err.startswith("error: step 'eject' failed: ") and "page.css" in err, err
+    assert err.rstrip().endswith("No space left on device"), err
     assert (project / "pyproject.toml").read_bytes() == before
     assert not (project / "src" / "trimode").exists()
     assert uncommitted(project) == ""

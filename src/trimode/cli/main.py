@@ -250,8 +250,11 @@ def error_lines(error: BaseException) -> list[str]:
     lines = [redact(" ".join(line.split())) for line in problems if line.strip()]
     if isinstance(error, ProjectError):
         return [f"error: {line}" for line in lines or [type(error).__name__]]
-    # What no check foresaw: the step it stopped and what that step read, then the error.
     where = failed_step(error) or "the run"
+    if isinstance(error, OSError) and error.strerror:  # a full or read-only disk, a lock
+        target = f"{error.filename}: " if error.filename else ""
+        return [redact(f"error: {where} failed: {target}{error.strerror}")]
+    # What no check foresaw: the step it stopped and what that step read, then the error.
     return [
         f"error: {where} failed: {type(error).__name__}: {' '.join(lines)} (run with "
         "--verbose for the traceback)"
