@@ -11,6 +11,7 @@ mode of it, checked as the command line checks it (registry included).
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 from pathlib import Path
@@ -126,6 +127,31 @@ def with_data(config, **changes):
         for key, value in changes.items()
     }
     return config.model_copy(update={"data": config.data.model_copy(update=held)})
+
+
+# What a run writes in its project: its outputs and its samples.
+RUN_OWNED = ("outputs", "data")
+
+
+def user_files(root: Path) -> dict[str, str]:
+    """Every file and folder of the project a run does not own, with its content's hash."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if relative.parts[0] in RUN_OWNED or "__pycache__" in relative.parts:
+            continue
+        found[str(relative)] = (
+            hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "folder"
+        )
+    return found
+
+
+def assert_user_files_kept(root: Path, before: dict[str, str], failed: bool) -> None:
+    """No file a run did not make changed or went; a failed run made none either."""
+    after = user_files(root)
+    assert {path: after.get(path) for path in before} == before, "a file it did not make changed"
+    if failed:
+        assert after == before, "a failed run wrote files"
 
 
 @pytest.fixture(scope="session")

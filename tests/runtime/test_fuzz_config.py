@@ -16,7 +16,6 @@ line, in this process, and:
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
@@ -29,7 +28,7 @@ from hypothesis import strategies as st
 from trimode.cli.main import main
 from trimode.config.model import SECTIONS
 
-from .conftest import make_configs
+from .conftest import assert_user_files_kept, make_configs, user_files
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 # Every key of the config model, as "section.key", and the top-level ones.
@@ -38,8 +37,6 @@ KNOWN_KEYS = sorted(
     + ["task"]
 )
 ALLOWED_EXITS = {0, 2, 3}
-# Files the run may write: its outputs and its local sample.
-RUN_OWNED = ("outputs", "data")
 
 names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12)
 scalars = st.one_of(
@@ -151,19 +148,6 @@ def nul_byte(path: Path) -> list[str]:
 FILE_MISTAKES = [utf16, latin1, too_deep, a_folder, cut_short, nul_byte]
 
 
-def snapshot(root: Path) -> dict[str, str]:
-    """Every file the run does not own, with its content's hash (folders too)."""
-    found = {}
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if relative.parts[0] in RUN_OWNED or "__pycache__" in relative.parts:
-            continue
-        found[str(relative)] = (
-            hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "folder"
-        )
-    return found
-
-
 def names_its_culprit(line: str, key: str | None) -> bool:
     """Whether an error line names the file or (a part of) the key at fault."""
     if "test.toml" in line or "base.toml" in line or "--set" in line:
@@ -181,7 +165,7 @@ def run_and_check(tmp_path: Path, capsys, mistake, key: str | None) -> int:
     configs = make_configs(root, base=base)
     (root / "notes.txt").write_text("the user's own notes\n", encoding="utf-8")
     extra = mistake(configs / "test.toml")
-    before = snapshot(root)
+    before = user_files(root)
     capsys.readouterr()
     code = main(["train", "--mode", "test", "--config-dir", str(configs), *extra])
     _, err = capsys.readouterr()
@@ -193,10 +177,7 @@ def run_and_check(tmp_path: Path, capsys, mistake, key: str | None) -> int:
         for line in errors:
             assert names_its_culprit(line, key), (key, line)
             assert "run with --verbose" not in line, f"a failure no check foresaw: {line}"
-    after = snapshot(root)
-    assert {path: after.get(path) for path in before} == before, "a file it did not make changed"
-    if code != 0:
-        assert after == before, "a failed run wrote files"
+    assert_user_files_kept(root, before, failed=code != 0)
     return code
 
 

@@ -17,7 +17,6 @@ mode at it and runs `train --mode test` through the command line, in this proces
 from __future__ import annotations
 
 import decimal
-import hashlib
 import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -32,13 +31,12 @@ from hypothesis import strategies as st
 
 from trimode.cli.main import main
 
-from .conftest import write_pyproject
+from .conftest import assert_user_files_kept, user_files, write_pyproject
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 ROWS = 120
 TARGET = "label"
 ALLOWED_EXITS = {0, 2, 3}
-RUN_OWNED = ("outputs", "data")
 # Names a user's columns may have that mean something to the runtime or to pandas.
 ODD_NAMES = [
     "__index_level_0__",
@@ -162,19 +160,6 @@ def write_source(root: Path, table: pa.Table, how: str, draw_other: pa.Table) ->
     return "rows"
 
 
-def snapshot(root: Path) -> dict[str, str]:
-    """Every file the run does not own, with its content's hash."""
-    found = {}
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if relative.parts[0] in RUN_OWNED or "__pycache__" in relative.parts:
-            continue
-        found[str(relative)] = (
-            hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "folder"
-        )
-    return found
-
-
 @settings(
     max_examples=100,
     deadline=None,
@@ -211,18 +196,16 @@ def test_any_table_ends_in_a_run_or_one_line_naming_its_culprit(tmp_path, capsys
     (configs / "base.toml").write_text(tomlkit.dumps(base), encoding="utf-8")
     for mode in ("test", "human", "production"):
         (configs / f"{mode}.toml").write_text("", encoding="utf-8")
-    before = snapshot(root)
+    before = user_files(root)
     capsys.readouterr()
     code = main(["train", "--mode", "test", "--config-dir", str(configs)])
     _, err = capsys.readouterr()
     event(f"exit {code}")
     assert code in ALLOWED_EXITS, (code, err)
     assert "Traceback" not in err, err
-    after = snapshot(root)
-    assert {path: after.get(path) for path in before} == before, "a file it did not make changed"
+    assert_user_files_kept(root, before, failed=code != 0)
     if code == 0:
         return
-    assert after == before, "a failed run wrote files"
     errors = [line for line in err.splitlines() if line.startswith("error: ")]
     assert errors, err
     culprits = [*table.column_names, source, "data.", "columns.", ".toml"]
