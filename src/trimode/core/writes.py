@@ -170,11 +170,7 @@ class Guard:
                 f"{key}: {path} would hold the whole project: name a folder of its own"
             )
         for folder in self._protected(root):
-            if (
-                real == folder
-                or real.is_relative_to(folder)
-                or (kind.folder and folder.is_relative_to(real))
-            ):
+            if _meets(real, folder, kind):
                 raise WriteRefused(
                     f"{key}: {path} is or lies in the project's own folder "
                     f"{folder.relative_to(root).as_posix()}/, which no run writes: choose a "
@@ -185,11 +181,7 @@ class Guard:
                 raise WriteRefused(f"{key}: {folder} is a file, not a folder: choose another path")
         for source in self.sources:
             source = Path(os.path.realpath(source))
-            if (
-                real == source
-                or real.is_relative_to(source)
-                or (kind.folder and source.is_relative_to(real))
-            ):
+            if _meets(real, source, kind):
                 raise WriteRefused(
                     f"{key}: {path} is, holds or lies in the data source {source}: a run "
                     f"never writes {kind.what} into the data it reads; choose another path"
@@ -317,6 +309,14 @@ class Guard:
         yield self._config_dir(root)
         if self.package is not None:
             yield Path(os.path.realpath(self.package))
+
+
+def _meets(path: Path, place: Path, kind: Kind) -> bool:
+    """Whether writing `kind` at path touches place: is it, lies in it, or (a folder)
+    would hold it."""
+    return (
+        path == place or path.is_relative_to(place) or (kind.folder and place.is_relative_to(path))
+    )
 
 
 def is_marked(folder: Path) -> bool:
