@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import tomlkit
 from http_files import RangeRequestHandler, http_server
 
 from trimode.core.errors import ConfigError
@@ -244,6 +245,32 @@ def none_left(pids, seconds: float = 10) -> bool:
     process takes a moment to go)."""
     wait_for(lambda: not marked(pids), seconds)
     return not marked(pids)
+
+
+def test_a_commits_pytest_stopped_by_the_watchdog_still_says_why(sleepy_project, tmp_path):
+    """pytest captures the error stream (file descriptor 2) and a forced exit drops what
+    it caught: the plugin hands the watchdog the stream it found, so the line is seen."""
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    budget = {"train": {"models": ["sleepy_call"]}, "compute": {"time_budget_s": 2}}
+    (sleepy_project / "configs" / "test.toml").write_text(tomlkit.dumps(budget))
+    (sleepy_project / "tests").mkdir()
+    (sleepy_project / "tests" / "test_pipeline.py").write_text(
+        "from trimode.testing import checks\n\n"
+        "test_writes = checks.writes_model_metrics_and_manifest\n"
+    )
+    environment = {**os.environ, "PIDS": str(pids), "PYTHONPATH": os.pathsep.join(sys.path)}
+    finished = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=sleepy_project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert finished.returncode == 2, finished.stdout + finished.stderr
+    assert "stopped in step 'fit'" in finished.stderr, finished.stdout + finished.stderr
+    assert "compute.time_budget_s" in finished.stderr
 
 
 # Seconds of budget per model: workers need some to start.

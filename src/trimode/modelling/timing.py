@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import _thread
 import os
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from contextlib import contextmanager
 from trimode.core import steps
 from trimode.core.errors import ProjectError
 from trimode.core.secrets import redact
-from trimode.core.stopping import end_workers
+from trimode.core.stopping import end_workers, last_words
 
 # Seconds the main thread has to respond to the watchdog's interrupt before the watchdog
 # ends the process.
@@ -120,7 +119,7 @@ class StepTimer:
     def _end_process(self) -> None:
         """End the workers and the process, saying why in the run's one line."""
         end_workers()
-        print(f"error: {redact(self._stopped())}", file=sys.stderr, flush=True)
+        last_words(f"error: {redact(self._stopped())}")
         os._exit(EXIT_OVER_BUDGET)
 
     @property

@@ -17,10 +17,14 @@ only for what its tests use.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from trimode.core import stopping
 
 if TYPE_CHECKING:
     from trimode.config.model import Config
@@ -28,6 +32,11 @@ if TYPE_CHECKING:
     from trimode.core.tasks import Task
     from trimode.modelling.behaviour import Outcome
     from trimode.workflows.train import TrainingResult
+
+# The error stream as pytest found it (imported with -p or as an entry point, before its
+# capture starts): a run the time budget's watchdog must end at once says why there.
+with contextlib.suppress(OSError):  # no error stream at all: nothing to tell
+    stopping.tell_also(os.dup(2))
 
 CHECKS_MODULE = "trimode.testing.checks"
 SLOW = "slow: not needed on every commit (the commit hook runs pytest -m 'not slow')"
