@@ -49,7 +49,7 @@ def make_repo_from_4_1(
 ) -> Path:
     """A git repository of the template: the 4.1.0 release (changed in place by `change`,
     e.g. into an older layout) tagged `version`, then the working tree on top, tagged
-    TEMPLATE_TAG (v5.0.0): what `copier update` finds as the newest version."""
+    TEMPLATE_TAG (v<version>): what `copier update` finds as the newest version."""
     unpack_4_1(destination)
     if change is not None:
         change(destination)

@@ -3,7 +3,7 @@
 One local git repository of the template holds two tagged versions: 1.2.0, the flat
 package of 1.x-3.x (built here from the 4.1.0 archive, see releases.py, by moving every
 module back to its 1.x path and pointing its imports back, with the table of 4.x's own
-rooms migration), and the working tree, tagged v5.0.0. The update crosses 3.0.0's
+rooms migration), and the working tree, tagged v<version>. The update crosses 3.0.0's
 migration (configs) and 5.0.0's (the machinery leaves for the runtime; the user's files
 move to src/<package>/). 4.0.0's rooms migration is no longer in the chain: an update to
 5.0.0 or later runs 5.0.0's copier.yml, where the 5.0.0 migration starts from either
@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from project_shell import Project
 from releases import make_repo_from_4_1
+from rendering import TEMPLATE_TAG
 from test_update import REGISTRY_ENTRY, commit_all, conflicted, generate, update
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("update-rooms")]
@@ -101,7 +102,7 @@ def make_flat_version(tree: Path) -> None:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The template repository at 1.2.0 (flat, from 4.1.0) and v5.0.0 (the working tree)."""
+    """The template repository at 1.2.0 (flat, from 4.1.0) and v<version> (the working tree)."""
     folder = tmp_path_factory.mktemp("rooms") / "trimode"
     return make_repo_from_4_1(folder, version="1.2.0", change=make_flat_version)
 
@@ -126,7 +127,7 @@ def test_a_1x_project_updates_to_the_runtime_keeping_every_edit(template, tmp_pa
     assert (source / "preprocessing.py").exists()  # flat, as at 1.x
     make_user_edits(project)
 
-    updated = update("copier", project, "v5.0.0")
+    updated = update("copier", project, TEMPLATE_TAG)
     assert updated.returncode == 0, updated.stderr
     said = updated.stderr
     assert "migration 3.0.0: kept outputs.root and the quality guard" in said

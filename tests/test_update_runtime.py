@@ -1,7 +1,7 @@
 """Updating a 4.1.0 project to 5.0.0, whose machinery moved into the trimode runtime.
 
 One local git repository of the template holds 4.1.0 (from the archive committed under
-tests/data/, see releases.py) and the working tree, tagged v5.0.0. A project generated
+tests/data/, see releases.py) and the working tree, tagged v<version>. A project generated
 at 4.1.0, by copier or by cookiecutter (whose post-generation step writes copier's
 answers file: the documented update path for both), gets a user's edits: a model added
 to the registry (yours/models.py), a changed preprocessing step (yours/features.py), a
@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from project_shell import Project
 from releases import make_repo_from_4_1
-from rendering import ANSWERS_FILE, render_with_copier
+from rendering import ANSWERS_FILE, TEMPLATE_TAG, render_with_copier
 from test_update import ANSWERS, REGISTRY_ENTRY, commit_all, conflicted, generate, run_tool
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("update-runtime")]
@@ -114,7 +114,7 @@ CHANGED_MACHINERY = {
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The template repository: 4.1.0, then the working tree tagged v5.0.0."""
+    """The template repository: 4.1.0, then the working tree tagged v<version>."""
     return make_repo_from_4_1(tmp_path_factory.mktemp("runtime-update") / "trimode")
 
 
@@ -262,8 +262,8 @@ def test_a_4_1_project_updates_to_the_runtime_keeping_every_edit(
         assert f"kept as {relative}{SUFFIX}" in line and f"then delete {relative}{SUFFIX}" in line
     assert "machinery file(s) you never changed removed" in lines[-2]
     answers = project.read(ANSWERS_FILE)
-    assert "_commit: v5.0.0" in answers
-    pin = f'trimode = {{ git = "file://{template}", tag = "v5.0.0" }}'
+    assert f"_commit: {TEMPLATE_TAG}" in answers
+    pin = f'trimode = {{ git = "file://{template}", tag = "{TEMPLATE_TAG}" }}'
     assert pin in project.read("pyproject.toml")
 
     # The project builds, passes its own tests and commits through its hooks (whose
@@ -293,4 +293,4 @@ def test_a_4_1_project_updates_to_the_runtime_keeping_every_edit(
     assert committed.returncode == 0, committed.output
     assert committed.status("test-mode") == "Passed", committed.output
     spent = ", ".join(f"{step} {seconds:.0f} s" for step, seconds in times.items())
-    record_property("wall_time", f"{engine} project 4.1.0 -> 5.0.0: {spent}")
+    record_property("wall_time", f"{engine} project 4.1.0 -> {TEMPLATE_TAG}: {spent}")
