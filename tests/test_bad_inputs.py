@@ -1368,40 +1368,6 @@ def test_rows_without_a_target_are_counted_in_the_manifest(corpus):
     assert manifest["contract"]["columns"]["churned"]["missing"] is False
 
 
-def test_ctrl_c_is_one_line_and_publishes_nothing(environment: Environment, tmp_path):
-    """A real SIGINT in the middle of a human-mode run: exit 130, one line, no traceback."""
-    root = copy_project(environment.folders[PROJECT.slug], tmp_path / "project")
-    before = snapshot(root)
-    command = [environment.command("python"), "-m", "trimode", "train", "--mode", "human"]
-    process = subprocess.Popen(
-        command,
-        cwd=root,
-        env=environment.variables(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    # Interrupted once the sample is written: human mode then cross-validates several
-    # models on 50,000 rows, work of many seconds on any machine.
-    sample = root / "data" / "human" / "sample.parquet"
-    deadline = time.monotonic() + 300
-    while not sample.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert process.poll() is None, "the run ended before it could be interrupted"
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=120)
-    shown = f"--- stdout\n{stdout}\n--- stderr\n{stderr}"
-    assert process.returncode == 130, shown
-    assert stderr.strip() == "interrupted", shown
-    assert not (root / "outputs" / "human").exists(), shown
-    after = snapshot(root)
-    assert all(after.get(name) == digest for name, digest in before.items())
-    leftovers = [
-        path.name for path in root.rglob(".*") if "staging" in path.name or "previous" in path.name
-    ]
-    assert not leftovers, leftovers
-
-
 def project_process(environment: Environment, root: Path, *argv: str) -> subprocess.Popen:
     """The project's command line in a process of its own, its output captured."""
     return subprocess.Popen(
@@ -1414,11 +1380,12 @@ def project_process(environment: Environment, root: Path, *argv: str) -> subproc
     )
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or sys.platform == "win32", reason="POSIX")
-def test_sigterm_during_train_is_one_line_exit_143_and_publishes_nothing(
-    environment: Environment, tmp_path
-):
-    """SIGTERM in the middle of a human-mode run, handled as Ctrl-C: exit 143, one line."""
+def signalled_human_run(
+    environment: Environment, tmp_path: Path, signum: int
+) -> tuple[Path, dict[str, str], subprocess.Popen, str, str]:
+    """A copy of the project, its files before, and a human-mode train sent `signum`
+    once its sample is written (it then cross-validates several models on 50,000 rows,
+    work of many seconds on any machine); the process and what it printed."""
     root = copy_project(environment.folders[PROJECT.slug], tmp_path / "project")
     before = snapshot(root)
     process = project_process(environment, root, "train", "--mode", "human")
@@ -1426,9 +1393,37 @@ def test_sigterm_during_train_is_one_line_exit_143_and_publishes_nothing(
     deadline = time.monotonic() + 300
     while not sample.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert process.poll() is None, "the run ended before it could be terminated"
-    process.send_signal(signal.SIGTERM)
+    assert process.poll() is None, "the run ended before the signal"
+    process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=120)
+    return root, before, process, stdout, stderr
+
+
+def test_ctrl_c_is_one_line_and_publishes_nothing(environment: Environment, tmp_path):
+    """A real SIGINT in the middle of a human-mode run: exit 130, one line, no traceback."""
+    root, before, process, stdout, stderr = signalled_human_run(
+        environment, tmp_path, signal.SIGINT
+    )
+    shown = f"--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    assert process.returncode == 130, shown
+    assert stderr.strip() == "interrupted", shown
+    assert not (root / "outputs" / "human").exists(), shown
+    after = snapshot(root)
+    assert all(after.get(name) == digest for name, digest in before.items())
+    leftovers = [
+        path.name for path in root.rglob(".*") if "staging" in path.name or "previous" in path.name
+    ]
+    assert not leftovers, leftovers
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or sys.platform == "win32", reason="POSIX")
+def test_sigterm_during_train_is_one_line_exit_143_and_publishes_nothing(
+    environment: Environment, tmp_path
+):
+    """SIGTERM in the middle of a human-mode run, handled as Ctrl-C: exit 143, one line."""
+    root, before, process, stdout, stderr = signalled_human_run(
+        environment, tmp_path, signal.SIGTERM
+    )
     shown = f"--- stdout\n{stdout}\n--- stderr\n{stderr}"
     assert process.returncode == 143, shown
     assert stderr.strip() == "terminated", shown

@@ -146,15 +146,22 @@ def _rows(config) -> str:
     return load_data(config).frame.head(20).to_csv(index=False)
 
 
-def test_a_fetch_killed_between_the_sample_and_its_metadata_is_fetched_again(
-    tmp_path, starter_package
-):
+def fetched_once(tmp_path):
+    """A project whose test-mode sample is fetched, and the command line of a fetch of
+    another sample (another seed) for a run to kill."""
     configs = make_configs(tmp_path, base={"data": {"max_rows": 300, "synthetic_rows": 2_000}})
     config = load_config("test", configs)
     ensure_sample(config)
+    argv = ["fetch-sample", "--mode", "test", "--config-dir", str(configs), "--set", "train.seed=7"]
+    return config, argv
+
+
+def test_a_fetch_killed_between_the_sample_and_its_metadata_is_fetched_again(
+    tmp_path, starter_package
+):
+    config, argv = fetched_once(tmp_path)
     folder = config.sample_folder
     first = read_meta(folder)
-    argv = ["fetch-sample", "--mode", "test", "--config-dir", str(configs), "--set", "train.seed=7"]
     killed_at("sample-written", argv, tmp_path, starter_package)
     # The new sample is in place, its metadata not yet: a run sees they do not match...
     assert read_meta(folder) == first
@@ -172,12 +179,9 @@ def test_a_fetch_killed_between_the_sample_and_its_metadata_is_fetched_again(
 def test_a_fetch_killed_before_any_rename_leaves_the_sample_and_no_temporary(
     tmp_path, starter_package
 ):
-    configs = make_configs(tmp_path, base={"data": {"max_rows": 300, "synthetic_rows": 2_000}})
-    config = load_config("test", configs)
-    ensure_sample(config)
+    config, argv = fetched_once(tmp_path)
     folder = config.sample_folder
     sample = (folder / SAMPLE_FILE).read_bytes()
-    argv = ["fetch-sample", "--mode", "test", "--config-dir", str(configs), "--set", "train.seed=7"]
     killed_at("sample-temporary-written", argv, tmp_path, starter_package)
     assert (folder / SAMPLE_FILE).read_bytes() == sample and temporaries(tmp_path) != []
     assert ensure_sample(config)[0] is None  # the sample in place is whole: kept
