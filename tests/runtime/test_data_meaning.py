@@ -408,3 +408,30 @@ def test_predict_refuses_integers_beyond_float_precision(config, published, tmp_
     with pytest.raises(DataError, match=r"rows\.csv: column\(s\) 'support_calls' .*2\*\*53"):
         predict_file(config.project, str(rows), output, published, allow_non_production=True)
     assert not output.exists()
+
+
+def test_predict_reads_infinities_as_missing_as_training_does(config, published, tmp_path):
+    rows = customers(30).drop(columns=["churned"])
+    infinite, missing = rows.copy(), rows.copy()
+    infinite.loc[[2, 25], "monthly_charges"] = [math.inf, -math.inf]
+    missing.loc[[2, 25], "monthly_charges"] = math.nan
+    scored = {}
+    for name, frame in {"infinite": infinite, "missing": missing}.items():
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+        scored[name] = predict_file(
+            config.project,
+            str(tmp_path / f"{name}.csv"),
+            tmp_path / f"{name}-scored.csv",
+            published,
+            allow_non_production=True,
+            batch_rows=10,  # the two infinities fall in different batches: counted together
+        )
+    said = [line for line in scored["infinite"].warnings if "infinite" in line]
+    assert said == [
+        f"{tmp_path / 'infinite.csv'}: column 'monthly_charges' holds 2 infinite value(s), "
+        "read as missing"
+    ]
+    assert not any("infinite" in line for line in scored["missing"].warnings)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "infinite-scored.csv"), pd.read_csv(tmp_path / "missing-scored.csv")
+    )

@@ -253,11 +253,11 @@ def refuse_inexact_integers(frame: pd.DataFrame, columns: list[str], where: str)
         )
 
 
-def infinities_as_missing(frame: pd.DataFrame, where: str) -> list[str]:
+def mask_infinities(frame: pd.DataFrame) -> dict[str, int]:
     """Read the infinities of the frame's float columns as missing values (in place), as
-    models and imputers know missing values and fail on infinite ones; one warning per
-    column that held some. A target's infinity is then an unlabelled row."""
-    warnings = []
+    models and imputers know missing values and fail on infinite ones; how many each
+    column held (only columns that held some)."""
+    counts = {}
     for name in frame.columns:
         values = frame[name]
         if not pd.api.types.is_float_dtype(values.dtype):
@@ -265,11 +265,21 @@ def infinities_as_missing(frame: pd.DataFrame, where: str) -> list[str]:
         infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
         if infinite.any():
             frame[name] = values.mask(infinite)
-            warnings.append(
-                f"{where}: column {name!r} holds {int(infinite.sum())} infinite value(s), "
-                "read as missing"
-            )
-    return warnings
+            counts[name] = int(infinite.sum())
+    return counts
+
+
+def infinities_read_as_missing(where: str, counts: dict[str, int]) -> list[str]:
+    """One warning per column whose infinities were read as missing."""
+    return [
+        f"{where}: column {name!r} holds {count} infinite value(s), read as missing"
+        for name, count in counts.items()
+    ]
+
+
+def infinities_as_missing(frame: pd.DataFrame, where: str) -> list[str]:
+    """mask_infinities, in words: a target's infinity is then an unlabelled row."""
+    return infinities_read_as_missing(where, mask_infinities(frame))
 
 
 def check_target(frame: pd.DataFrame, config: Config, source: str) -> Checked:

@@ -28,8 +28,14 @@ from trimode.core.layout import MODEL_FILE
 from trimode.core.locations import local_files
 from trimode.core.progress import rows as progress_rows
 from trimode.core.project import Project
+from trimode.core.secrets import remember
 from trimode.core.writes import PREDICTIONS, Guard
-from trimode.data.contract import contract_breaches, refuse_inexact_integers
+from trimode.data.contract import (
+    contract_breaches,
+    infinities_read_as_missing,
+    mask_infinities,
+    refuse_inexact_integers,
+)
 from trimode.data.files import FORMATS, open_files
 from trimode.data.stream import Source
 
@@ -73,6 +79,7 @@ def predict_file(
 
     keep names input columns copied into the output beside the predictions (an ID).
     """
+    remember(input_path)  # a token in an input URL is masked wherever it shows up later
     refuse_overwriting_input(input_path, output)
     # The input is the data source here; the user typed --output, so it may lie outside.
     guard = Guard.of(project, local_files(input_path))
@@ -125,6 +132,8 @@ def predict_file(
     recorded = (manifest.get("contract") or {}).get("columns", {})
     contract = {"columns": {name: recorded[name] for name in columns if name in recorded}}
     warnings: dict[tuple[str, str], str] = {}
+    # Infinities are read as missing values, as in training: counted over every batch.
+    infinite: dict[str, int] = {}
     rows = 0
 
     def score_all(temporary: Path) -> None:
@@ -135,6 +144,8 @@ def predict_file(
         ):
             for batch in _batches(source):
                 frame = conform(batch.select(columns), features, input_path, rows)
+                for name, count in mask_infinities(frame).items():
+                    infinite[name] = infinite.get(name, 0) + count
                 for check, column, message in contract_breaches(frame, contract, SCORED_CHECKS):
                     warnings.setdefault((check, column), f"data contract: {message}")
                 scored = {name: batch.column(name) for name in keep}
@@ -151,7 +162,8 @@ def predict_file(
 
     with steps.step("predict", f"--input {input_path}"):
         guard.write(PREDICTIONS, {output: score_all})
-    return Prediction(rows, output, model_path, manifest, ignored, list(warnings.values()))
+    notes = [*infinities_read_as_missing(input_path, infinite), *warnings.values()]
+    return Prediction(rows, output, model_path, manifest, ignored, notes)
 
 
 def refuse_overwriting_input(input_path: str, output: Path) -> None:
@@ -227,15 +239,6 @@ def conform(
                 f"in data row {first_row + position + 1}"
             )
         frame[name] = numbers.astype("float64")
-    for name in numeric:
-        infinite = np.isinf(frame[name].to_numpy(dtype="float64", na_value=np.nan))
-        if infinite.any():
-            position = int(np.flatnonzero(infinite)[0])
-            raise DataError(
-                f"{input_path}: column {name!r} holds {int(infinite.sum())} infinite "
-                f"value(s), e.g. {float(frame[name].iloc[position])} in data row "
-                f"{first_row + position + 1}: a model needs finite numbers (or empty cells)"
-            )
     refuse_inexact_integers(frame, numeric, input_path)
     return frame
 
