@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from trimode.artifacts import tracking
 from trimode.cli.main import main
 from trimode.core.errors import ConfigError, QualityGateFailed
-from trimode.core.layout import MODES
+from trimode.core.layout import MARKER_FILE, MODES
+from trimode.core.writes import WriteRefused
 from trimode.modelling.compare import BASELINE
 from trimode.workflows.compare import compare
 from trimode.workflows.report import build_report
@@ -149,6 +151,23 @@ def test_compare_logs_a_parent_run_with_a_child_run_per_model(tmp_path):
         assert "fit_time_mean" in child.data.metrics
     assert children["random_forest"].data.params["model.n_estimators"] == "10"
     assert children["hist_gradient_boosting"].data.params["model.max_iter"] == "20"
+    # The runs' files went into a folder the project now marks as its own.
+    assert parent.info.artifact_uri.startswith((tmp_path / "mlruns").as_uri())
+    assert (tmp_path / "mlruns" / MARKER_FILE).is_file()
+
+
+def test_a_folder_of_the_users_where_runs_files_would_go_is_refused(tmp_path):
+    notes = tmp_path / "mlruns" / "notes.txt"
+    notes.parent.mkdir()
+    notes.write_text("mine")
+    config = machine_config(tmp_path, "human", base=tracked(store(tmp_path)))
+    with pytest.raises(WriteRefused, match=r"tracking.uri.*mlruns.*notes.txt"):
+        tracking.check_store(config)
+    assert sorted(path.name for path in tmp_path.joinpath("mlruns").iterdir()) == ["notes.txt"]
+    # A folder an earlier version filled with runs' folders, unmarked, is the project's.
+    notes.unlink()
+    (notes.parent / "0123456789abcdef0123456789abcdef" / "artifacts").mkdir(parents=True)
+    tracking.check_store(config)
 
 
 @pytest.mark.slow

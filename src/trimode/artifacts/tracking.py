@@ -29,6 +29,7 @@ import hashlib
 import logging
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -47,7 +48,7 @@ from trimode.core.layout import (
 )
 from trimode.core.locations import local_files, resolve_source
 from trimode.core.secrets import redact, redacted
-from trimode.core.writes import TRACKING
+from trimode.core.writes import TRACKED_FILES, TRACKING, is_marked, mark
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -64,6 +65,10 @@ HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
 }
+# The folder beside a local store's SQLite file where MLflow keeps its runs' files, and
+# the names of the runs' folders in it (MLflow's run ids: 32 hex digits).
+RUNS_FILES = "mlruns"
+RUN_ID = re.compile(r"[0-9a-f]{32}")
 # The most runs the report's panel shows, newest first.
 RUNS_SHOWN = 50
 
@@ -165,24 +170,41 @@ def check_store(config: Config) -> None:
 
 @contextmanager
 def _store(config: Config, uri: str) -> Iterator[None]:
-    """Use the store of uri; a local SQLite file, once the write guard accepts it, is
-    recorded in the guard's ledger as the project's after the use."""
+    """Use the store of uri; a local SQLite file and the folder of its runs' files, once
+    the write guard accepts them, are recorded as the project's after the use."""
     path = _claimed(config, uri)
     try:
         yield
     finally:
         if path is not None and path.is_file():
             config.guard.record(path, TRACKING)
+        if path is not None and _runs_files(path).is_dir() and not is_marked(_runs_files(path)):
+            mark(_runs_files(path), TRACKED_FILES)
 
 
 def _claimed(config: Config, uri: str) -> Path | None:
     """The SQLite file of a local store, accepted by the write guard (a file the project
-    wrote, or that is an MLflow store already); None for a server's URI."""
+    wrote, or that is an MLflow store already) with the folder MLflow keeps its runs'
+    files in (the project's, or one that holds only runs' folders); None for a server's
+    URI."""
     files = local_files(uri) if uri.startswith("sqlite:") else ()
     if not files:
         return None
     key = config.where("tracking.uri")
-    return config.guard.file(files[0], key, TRACKING, adopt=_is_mlflow_store)
+    path = config.guard.file(files[0], key, TRACKING, adopt=_is_mlflow_store)
+    config.guard.folder(_runs_files(path), key, TRACKED_FILES, adopt=_holds_only_runs)
+    return path
+
+
+def _runs_files(store: Path) -> Path:
+    """Where a local store keeps its runs' files (see _experiment)."""
+    return store.parent / RUNS_FILES
+
+
+def _holds_only_runs(folder: Path) -> bool:
+    """Whether every entry of folder is a folder named by an MLflow run's id (one made
+    by an earlier version, before folders were marked)."""
+    return all(entry.is_dir() and RUN_ID.fullmatch(entry.name) for entry in folder.iterdir())
 
 
 def _is_mlflow_store(path: Path) -> bool:
@@ -235,7 +257,7 @@ def _experiment(client: MlflowClient, config: Config, uri: str) -> str:
 
         database = make_url(uri).database
         if database and database != ":memory:":
-            location = (Path(database).parent / "mlruns").as_uri()
+            location = (Path(database).parent / RUNS_FILES).as_uri()
     return str(client.create_experiment(name, artifact_location=location))
 
 

@@ -7,7 +7,7 @@ What the project writes, by kind (KINDS):
 - an output root (outputs.root): model, manifest, metrics, model card, leaderboards,
   report (artifacts/publish.py swaps and writes it);
 - single files: the tracking store (the SQLite file of tracking.uri) and the predictions
-  of `predict --output`;
+  of `predict --output`; the folder of its runs' files (mlruns/ beside the store);
 - by a named permission only (PERMISSIONS): `promote` edits configs/<mode>.toml, `eject`
   writes the runtime's source into src/ and rewrites pyproject.toml.
 
@@ -73,10 +73,12 @@ class Kind:
 SAMPLES = Kind("a mode's sample", folder=True)
 OUTPUTS = Kind("a run's outputs", folder=True)
 TRACKING = Kind("tracked runs", folder=False)
+# The files MLflow keeps for the runs of a local store (mlruns/ beside its SQLite file).
+TRACKED_FILES = Kind("tracked runs' files", folder=True)
 PREDICTIONS = Kind("predictions", folder=False)
 # Files of the user's a command edits on purpose, by a permission (PERMISSIONS) only.
 EDITS = Kind("a file it edits on purpose", folder=False)
-KINDS = (SAMPLES, OUTPUTS, TRACKING, PREDICTIONS, EDITS)
+KINDS = (SAMPLES, OUTPUTS, TRACKING, TRACKED_FILES, PREDICTIONS, EDITS)
 
 
 @dataclass(frozen=True)
