@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import pickle
 import sqlite3
 import string
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 from urllib.parse import quote
@@ -256,3 +259,29 @@ def test_a_planted_secret_reaches_no_output(plant, secret, server, tmp_path_fact
         assert not leaked, (plant, leaked)
     if plant in ("url query key", "url user-info", "python-style in a query"):
         assert statuses[:2] == [0, 0], (plant, streams.err)  # these sources work
+
+
+def test_a_failing_project_test_shows_no_credential(tmp_path, starter_package):
+    # What pytest prints of a project's failing test (its traceback, with the source line
+    # and the message, and what it printed) goes through the same redaction.
+    make_configs(tmp_path)
+    secret = "s3cret-planted-in-a-test"
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_source.py").write_text(
+        "def test_reaching_the_database():\n"
+        f"    url = 'postgresql://bob:{secret}@db.example/shop'\n"
+        "    print('connecting to', url)\n"
+        "    raise ConnectionError(f'could not reach {url}')\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(starter_package.parent)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert "could not reach postgresql://bob:" in ran.stdout  # the failure is shown...
+    assert "connecting to" in ran.stdout
+    assert secret not in ran.stdout + ran.stderr  # ...without the password

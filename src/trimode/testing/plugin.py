@@ -58,6 +58,23 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"test mode cannot run: {error}") from None
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """In a trimode project, what pytest shows of a test (its failure's traceback, the
+    output it captured) goes through the one redaction of everything a run prints, as a
+    command's output does: a credential in an exception from a database driver, say,
+    never reaches the terminal or a CI log."""
+    report = yield
+    if _project_of(item.config) is None:
+        return report
+    from trimode.core.secrets import redact
+
+    if report.longrepr is not None:
+        report.longrepr = redact(str(report.longrepr))
+    report.sections = [(title, redact(text)) for title, text in report.sections]
+    return report
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize the checks of trimode.testing.checks (only those): one test per mode,
     per notebook of the project, per expectation of its task."""
