@@ -23,6 +23,7 @@ from trimode.artifacts.model_file import load_model, read_manifest
 from trimode.config.model import SECTIONS, ColumnsConfig
 from trimode.core.errors import ArtifactError, ConfigError, DataError
 from trimode.core.layout import MANIFEST_FILE, MODEL_FILE
+from trimode.core.writes import WriteRefused
 from trimode.data.loading import load_dataset
 from trimode.data.sampling import fetch_sample
 from trimode.data.schema import infer_schema
@@ -435,3 +436,21 @@ def test_predict_reads_infinities_as_missing_as_training_does(config, published,
     pd.testing.assert_frame_equal(
         pd.read_csv(tmp_path / "infinite-scored.csv"), pd.read_csv(tmp_path / "missing-scored.csv")
     )
+
+
+def test_predict_never_writes_into_the_source_its_model_was_trained_on(config, published, tmp_path):
+    source = tmp_path / "rows"
+    source.mkdir()
+    customers(20).to_parquet(source / "part-0.parquet")
+    edit_manifest(published, lambda m: m["data"].update(source=str(source)), seal=True)
+    rows = tmp_path / "new.csv"
+    customers(20).drop(columns=["churned"]).to_csv(rows, index=False)
+    with pytest.raises(WriteRefused, match=r"--output: .*scored.parquet .* data source"):
+        predict_file(
+            config.project,
+            str(rows),
+            source / "scored.parquet",
+            published,
+            allow_non_production=True,
+        )
+    assert [path.name for path in source.iterdir()] == ["part-0.parquet"]

@@ -81,13 +81,16 @@ def predict_file(
     """
     remember(input_path)  # a token in an input URL is masked wherever it shows up later
     refuse_overwriting_input(input_path, output)
-    # The input is the data source here; the user typed --output, so it may lie outside.
-    guard = Guard.of(project, local_files(input_path))
-    output = guard.file(output, "--output", PREDICTIONS, explicit=True)
     model_path = resolve_model(model_path)
     if not model_path.is_file():
         raise ArtifactError(f"no trained model at {model_path} (train --mode production first)")
     manifest = read_manifest(model_path.parent)
+    # Data sources here: the input, and the source the model was trained on (predictions
+    # written into its folder would be read as rows by the next run). The user typed
+    # --output, so it may lie outside the project.
+    trained_on = str((manifest.get("data") or {}).get("source") or "")
+    guard = Guard.of(project, [*local_files(input_path), *local_files(trained_on)])
+    output = guard.file(output, "--output", PREDICTIONS, explicit=True)
     if manifest.get("mode") != "production" and not allow_non_production:
         raise ArtifactError(
             f"{model_path} was trained in {manifest.get('mode')} mode, not production; "
