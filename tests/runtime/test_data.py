@@ -368,3 +368,27 @@ def test_the_seed_changes_samples_of_numbers_only(test_config, tmp_path, rows):
         for seed in (1, 2)
     }
     assert len(hashes) == 2
+
+
+@pytest.mark.parametrize(
+    ("separator", "decimal", "said"),
+    [
+        (";", ",", "read as separated by ';' with decimal commas"),
+        (";", ".", "read as separated by ';'"),
+        ("\t", ".", "read as separated by a tab"),
+        ("|", ".", "read as separated by '|'"),
+        (",", ".", None),
+    ],
+)
+def test_a_csv_is_read_in_the_separator_and_decimal_mark_it_was_written_in(
+    test_config, tmp_path, rows, separator, decimal, said
+):
+    # As spreadsheets in many locales save it: the columns and numbers of a comma's CSV.
+    path = tmp_path / "rows.csv"
+    rows.to_csv(path, sep=separator, decimal=decimal, index=False)
+    loaded = load_dataset(configured(test_config, source=str(path), target="churned"))
+    numbers = rows.select_dtypes("number").columns
+    assert list(loaded.frame.columns) == list(rows.columns)
+    pd.testing.assert_frame_equal(loaded.frame[numbers], rows[numbers], check_dtype=False)
+    notes = [line for line in loaded.warnings if "read as separated" in line]
+    assert notes == ([f"data source {str(path)!r}: {said}"] if said else [])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,6 +25,27 @@ from trimode.data.timeouts import answering, filesystem_of
 from trimode.data.timeouts import exists as source_exists
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+# Field separators a CSV file may use instead of the comma: Excel writes ";" in locales
+# whose decimal mark is a comma; database exports often use tabs or "|".
+SEPARATORS = (";", "\t", "|")
+_COMMA_DECIMAL = re.compile(r'\s*"?-?\d+,\d+"?\s*')
+_POINT_DECIMAL = re.compile(r'\s*"?-?\d+\.\d+"?\s*')
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How CSV files are written: their field separator and decimal mark."""
+
+    delimiter: str = ","
+    decimal_point: str = "."
+
+    def described(self, source: str) -> list[str]:
+        """A note on a dialect other than the comma's, for the user to check."""
+        if self == Dialect():
+            return []
+        decimals = " with decimal commas" if self.decimal_point == "," else ""
+        shown = "a tab" if self.delimiter == "\t" else repr(self.delimiter)
+        return [f"data source {source!r}: read as separated by {shown}{decimals}"]
 
 
 def open_files(
@@ -55,11 +77,14 @@ def open_files(
     if not exists:
         raise DataError(f"data source {shown!r} does not exist")
     data_format = _format_of(filesystem, path, shown)
+    dialect = Dialect()
     try:
-        file_format = _file_format(data_format, csv_types or {})
+        dialect = _dialect(path, filesystem) if data_format == "csv" else Dialect()
+        file_format = _file_format(data_format, csv_types or {}, dialect)
         dataset = pads.dataset(path, format=file_format, filesystem=filesystem)
         total = dataset.count_rows() if data_format == "parquet" else None
         schema, warnings = _unified_schema(dataset, shown)
+        warnings[:0] = dialect.described(shown)
         if data_format == "parquet":
             batches = _parquet_batches(dataset, batch_rows)
         else:
@@ -69,7 +94,7 @@ def open_files(
                 batch_size=batch_rows, batch_readahead=1, fragment_readahead=1, use_threads=False
             )
     except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
-        reason = _named_columns(str(error), lambda: _header(path, filesystem))
+        reason = _named_columns(str(error), lambda: _header(path, filesystem, dialect))
         raise DataError(
             f"data source {shown!r}: cannot read it as {data_format}: {reason}"
         ) from None
@@ -79,13 +104,37 @@ def open_files(
     return Source(shown, schema, reported, total, warnings)
 
 
-def _header(path: str, filesystem) -> list[str]:
+def _first_file(path: str, filesystem) -> str:
+    """The file itself, or the first file of a folder."""
+    return sorted(filesystem.find(path))[0] if filesystem.isdir(path) else path
+
+
+def _header(path: str, filesystem, dialect: Dialect) -> list[str]:
     """The column names of a CSV file (or of the first file of a folder)."""
     import pyarrow.csv as pacsv
 
-    first = sorted(filesystem.find(path))[0] if filesystem.isdir(path) else path
-    with filesystem.open(first, "rb") as handle:
-        return pacsv.open_csv(handle, convert_options=pacsv.ConvertOptions()).schema.names
+    with filesystem.open(_first_file(path, filesystem), "rb", compression="infer") as handle:
+        parse = pacsv.ParseOptions(delimiter=dialect.delimiter)
+        return pacsv.open_csv(handle, parse_options=parse).schema.names
+
+
+def _dialect(path: str, filesystem, lines: int = 50) -> Dialect:
+    """The dialect of CSV files, read from the first lines of the first: a header without
+    a comma but with exactly one other separator (SEPARATORS) is separated by it; in
+    such a file, numbers written with a decimal comma (3,5), never with a point, have
+    a decimal comma. Otherwise the comma's dialect."""
+    with filesystem.open(_first_file(path, filesystem), "rb", compression="infer") as handle:
+        head = handle.read(1 << 16).decode("utf-8", errors="replace")
+    rows = head.removeprefix("\ufeff").splitlines()[:lines]
+    if not rows or "," in rows[0]:
+        return Dialect()
+    found = [separator for separator in SEPARATORS if separator in rows[0]]
+    if len(found) != 1:
+        return Dialect()
+    fields = [field for row in rows[1:] for field in row.split(found[0])]
+    comma = any(_COMMA_DECIMAL.fullmatch(field) for field in fields)
+    point = any(_POINT_DECIMAL.fullmatch(field) for field in fields)
+    return Dialect(found[0], "," if comma and not point else ".")
 
 
 _CSV_COLUMN = re.compile(r"In CSV column #(\d+): Row #(\d+): (.*)")
@@ -225,15 +274,20 @@ def _listed(paths: list[str], shown: int = 3) -> str:
     return ", ".join(paths[:shown]) + more
 
 
-def _file_format(data_format: str, csv_types: dict[str, pa.DataType]):
-    """pyarrow's reader of the format; in CSV, an empty field is a missing value, as in pandas."""
+def _file_format(data_format: str, csv_types: dict[str, pa.DataType], dialect: Dialect = Dialect()):
+    """pyarrow's reader of the format; in CSV, an empty field is a missing value, as in
+    pandas, and the dialect's separator and decimal mark are used."""
     if data_format != "csv":
         return data_format
     import pyarrow.csv as pacsv
     import pyarrow.dataset as pads
 
-    options = pacsv.ConvertOptions(strings_can_be_null=True, column_types=csv_types)
-    return pads.CsvFileFormat(convert_options=options)
+    options = pacsv.ConvertOptions(
+        strings_can_be_null=True, column_types=csv_types, decimal_point=dialect.decimal_point
+    )
+    return pads.CsvFileFormat(
+        parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter), convert_options=options
+    )
 
 
 def _format_of(filesystem, path: str, source: str) -> str:
@@ -275,7 +329,13 @@ def read_all_with_dask(data: DataConfig) -> pa.Table:
             pattern = f"{source.rstrip('/')}/**/*.csv*" if folder else source
             # Compressed files cannot be split into blocks: one partition per file.
             compressed = source.endswith(".gz") or folder
-            frame = dd.read_csv(pattern, blocksize=None if compressed else "64MB")
+            dialect = _dialect(path, filesystem)
+            frame = dd.read_csv(
+                pattern,
+                blocksize=None if compressed else "64MB",
+                sep=dialect.delimiter,
+                decimal=dialect.decimal_point,
+            )
         table = pa.Table.from_pandas(frame.compute(), preserve_index=False)
     except (OSError, ValueError, TypeError) as error:  # e.g. dtypes differ between files
         raise DataError(
