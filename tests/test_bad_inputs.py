@@ -107,6 +107,18 @@ def set_keys(root: Path, mode: str, settings: dict[str, str]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def semicolon_csv(path: Path, point_at: Path | None = None) -> None:
+    """The customers as a spreadsheet in many locales saves them: ';' between fields, a
+    decimal comma in numbers; with point_at, test mode reads them."""
+    rows = [{**row, "spend": str(row["spend"]).replace(".", ",")} for row in customers()]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+    if point_at is not None:
+        set_keys(point_at, "test", {"data.source": f'"{path.name}"', "data.target": '"churned"'})
+
+
 def csv_source(rows: Callable[[], list[dict]], encoding="utf-8", **keys: str):
     """A setup writing rows to customers.csv and pointing test mode at it."""
 
@@ -1185,6 +1197,23 @@ CASES = [
         first=TRAIN,
         then=killed_between_the_renames,
         may_write=("scores.csv", ".trimode/*"),
+    ),
+    # -- a spreadsheet's CSV: separated by ';', with decimal commas
+    Case(
+        "a-semicolon-csv-with-decimal-commas",
+        TRAIN,
+        lambda root: semicolon_csv(root / "customers.csv", point_at=root),
+        rc=0,
+        says=("read as separated by ';' with decimal commas", "quality gate passed"),
+        may_write=("data/*", "outputs/*"),
+    ),
+    Case(
+        "predict-input-separated-by-semicolons",
+        (*PREDICT, "--input", "new.csv", "--output", "scored.csv"),
+        lambda root: semicolon_csv(root / "new.csv"),
+        rc=0,
+        says=("predicted 400 rows",),
+        may_write=("scored.csv",),
     ),
 ]
 

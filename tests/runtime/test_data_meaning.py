@@ -454,3 +454,20 @@ def test_predict_never_writes_into_the_source_its_model_was_trained_on(config, p
             allow_non_production=True,
         )
     assert [path.name for path in source.iterdir()] == ["part-0.parquet"]
+
+
+def test_predict_reads_a_spreadsheets_csv_as_it_was_written(config, published, tmp_path):
+    rows = customers(30).drop(columns=["churned"])
+    rows.to_csv(tmp_path / "comma.csv", index=False)
+    rows.to_csv(tmp_path / "semicolon.csv", sep=";", decimal=",", index=False)
+    for name in ("comma", "semicolon"):
+        predict_file(
+            config.project,
+            str(tmp_path / f"{name}.csv"),
+            tmp_path / f"{name}-scored.csv",
+            published,
+            allow_non_production=True,
+        )
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "semicolon-scored.csv"), pd.read_csv(tmp_path / "comma-scored.csv")
+    )

@@ -101,7 +101,7 @@ def open_files(
     # Bytes in a CSV column mean text that is not UTF-8; in Parquet they may be data.
     check = check_utf8 if data_format == "csv" else None
     reported = _reported(batches, shown, lambda: schema.names, check)
-    return Source(shown, schema, reported, total, warnings)
+    return Source(shown, schema, reported, total, warnings, dialect.decimal_point)
 
 
 def _first_file(path: str, filesystem) -> str:

@@ -22,6 +22,8 @@ class Source:
     total_rows: int | None = None
     # What the user should be warned of about how it was read (files that lack columns).
     warnings: list[str] = field(default_factory=list)
+    # The decimal mark of numbers written as text (a CSV file's: "," in many locales).
+    decimal_point: str = "."
 
     def __post_init__(self) -> None:
         # Every source's columns mean what they say from here on (see arrow_types.py).

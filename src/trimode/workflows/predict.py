@@ -146,7 +146,9 @@ def predict_file(
             writer(temporary) as write,
         ):
             for batch in _batches(source):
-                frame = conform(batch.select(columns), features, input_path, rows)
+                frame = conform(
+                    batch.select(columns), features, input_path, rows, source.decimal_point
+                )
                 for name, count in mask_infinities(frame).items():
                     infinite[name] = infinite.get(name, 0) + count
                 for check, column, message in contract_breaches(frame, contract, SCORED_CHECKS):
@@ -220,18 +222,26 @@ def numeric_inputs(features: dict[str, Any]) -> list[str]:
 
 
 def conform(
-    batch: pa.RecordBatch, features: dict[str, Any], input_path: str, first_row: int
+    batch: pa.RecordBatch,
+    features: dict[str, Any],
+    input_path: str,
+    first_row: int,
+    decimal_point: str = ".",
 ) -> pd.DataFrame:
     """The batch as the frame the model expects: numbers for numeric features (categorical,
-    date and text columns are prepared inside the model, as in training). A value that
-    cannot be a number is an error naming the column, the value and the row."""
+    date and text columns are prepared inside the model, as in training), read from text
+    with the input's decimal mark. A value that cannot be a number is an error naming the
+    column, the value and the row."""
     frame = batch.to_pandas()
     numeric = [name for name in numeric_inputs(features) if name in frame.columns]
     for name in numeric:
         column = frame[name]
         if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
             continue
-        numbers = pd.to_numeric(column, errors="coerce")
+        written = column
+        if decimal_point == "," and pd.api.types.is_string_dtype(column):
+            written = column.str.replace(",", ".", regex=False)
+        numbers = pd.to_numeric(written, errors="coerce")
         bad = numbers.isna() & column.notna()
         if bad.any():
             position = int(np.flatnonzero(bad.to_numpy())[0])
