@@ -17,7 +17,7 @@ from trimode.core.layout import METRICS_FILE, MODEL_CARD_FILE, MODEL_FILE
 from trimode.core.project import find_project
 from trimode.core.specs import FeatureSchema
 from trimode.data.synthetic import make_dataset, with_date_and_text
-from trimode.modelling.evaluation import per_class, rarely_predicted
+from trimode.modelling.evaluation import per_class, weak_classes
 from trimode.modelling.timing import BudgetExceeded, StepTimer
 from trimode.workflows.train import train
 
@@ -153,7 +153,7 @@ def test_a_class_the_model_never_predicts_is_named():
     predicted = np.array(["a"] * 45 + ["b"] * 55)
     table = per_class(y, predicted, ["a", "b", "c"])
     assert table.loc["c", ["rows", "predicted", "recall"]].tolist() == [10, 0, 0.0]
-    warnings = rarely_predicted(table)
+    warnings = list(weak_classes(table, 0.5).values())
     assert len(warnings) == 1 and "class 'c' is never predicted" in warnings[0]
     assert "10 of them hold it" in warnings[0]
 

@@ -1,0 +1,151 @@
+"""Rows that look grouped or time-ordered while the split is random, each named with the
+config line that splits them right.
+
+A random split of rows that come in groups (several rows per customer, patient, crash)
+puts one group on both sides; of rows that come in time, it trains on tomorrow to judge
+yesterday. Either way every score is optimistic, and nothing else says so. These checks
+look at the rows a run reads, and when `columns.group` / `columns.time` is unset, say in
+one line per column what it looks like and the exact `[columns]` line to add. They
+never split differently themselves: the config decides.
+
+A column looks like a group key when it is an identifier that repeats (named like one,
+or text with too many values to be a category), most rows share their value with
+another row, and the target clusters by it (rows of one group are more alike than rows
+of different groups: an ANOVA F-test, scikit-learn's f_classif, at P_VALUE). A column of
+dates makes rows look time-ordered when the rows are in its order, or when the target
+drifts across its periods (the same test, over PERIODS periods of equal rows).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+from sklearn.feature_selection import f_classif
+
+from trimode.config.model import Config
+from trimode.core.kinds import kind_of
+from trimode.core.specs import FeatureSchema
+from trimode.core.tasks import task_named
+
+# Fewer rows say too little about a column to judge it.
+MIN_ROWS = 20
+# Fewer groups or periods than this make no split worth the name.
+MIN_GROUPS = 10
+# At least this share of the rows share their value with another row: it repeats.
+REPEATED_SHARE = 0.5
+# Text with at least this many distinct values per row (20 rows a value or fewer) is
+# too varied for a category: an identifier.
+ID_TEXT_SHARE = 0.05
+# How unlikely the target's clustering (or drift) must be by chance to be named.
+P_VALUE = 1e-3
+# Dates whose rank follows the rows' position this closely: the rows are in date order.
+ORDERED = 0.5
+# The periods of equal rows the target's drift is tested across.
+PERIODS = 10
+# Rows a date column is judged on, spread evenly over the frame (keeping their order).
+SAMPLE_ROWS = 10_000
+# Names of the things rows come in groups of: an ID, or an entity measured repeatedly.
+GROUP_NAME = re.compile(
+    r"(id|key|uuid|guid|code|subject|patient|customer|client|user|account|member|store|"
+    r"shop|device|household|person|participant|student|school|family|session|case|site)s?$"
+    r"|(^|[_\W])(no|number)$",
+    re.I,
+)
+
+
+def split_warnings(frame: pd.DataFrame, schema: FeatureSchema, config: Config) -> list[str]:
+    """One line per column that looks like a group key while columns.group is unset, and
+    per date column the rows look ordered by while columns.time is unset."""
+    target = config.data.target
+    if target not in frame or frame[target].isna().all():
+        return []
+    columns = [column for column in frame.columns if column != target]
+    classes = task_named(config.task).has_classes
+    warnings = []
+    if not config.columns.group:
+        for column in columns:
+            found = _group_key(frame[column], frame[target], column, classes)
+            if found:
+                warnings.append(
+                    f"column {column!r} looks like a group key ({found}) but rows are split "
+                    "at random: a group on both sides makes every score optimistic; to keep "
+                    f"each group on one side, set in {config.file_of('columns.group')}, "
+                    f"section [columns]: group = {json.dumps(column, ensure_ascii=False)}"
+                )
+    if not config.columns.time:
+        for column in columns:
+            declared = column in schema.dates or column in config.columns.dates
+            found = _time_order(frame[column], frame[target], declared, classes)
+            if found:
+                warnings.append(
+                    f"the rows look time-ordered by {column!r} ({found}) but are split at "
+                    "random: judging on rows older than those trained on makes every score "
+                    f"optimistic; to hold out the latest rows, set in "
+                    f"{config.file_of('columns.time')}, section [columns]: "
+                    f"time = {json.dumps(column, ensure_ascii=False)}"
+                )
+    return warnings
+
+
+def _group_key(values: pd.Series, y: pd.Series, column: str, classes: bool) -> str:
+    """Why a column looks like a group key, or "" when it does not."""
+    known = values.notna()
+    kind = kind_of(values)
+    integers = kind == "number" and pd.api.types.is_integer_dtype(values)
+    if known.sum() < MIN_ROWS or not (kind == "text" or integers):
+        return ""
+    counts = values[known].value_counts()
+    repeated = counts[counts > 1].sum() / known.sum()
+    if len(counts) < MIN_GROUPS or repeated < REPEATED_SHARE:
+        return ""
+    varied = kind == "text" and len(counts) >= ID_TEXT_SHARE * known.sum()
+    if not (GROUP_NAME.search(column) or varied):
+        return ""
+    if _clusters(y[known], values[known], classes) >= P_VALUE:
+        return ""
+    return (
+        f"{len(counts):,} values shared by {repeated:.0%} of {known.sum():,} rows, and "
+        f"{y.name!r} clusters by them"
+    )
+
+
+def _time_order(values: pd.Series, y: pd.Series, declared: bool, classes: bool) -> str:
+    """Why the rows look ordered by this column of dates, or "" when they do not (or it
+    holds no dates)."""
+    step = max(len(values) // SAMPLE_ROWS, 1)
+    values, y = values.iloc[::step], y.iloc[::step]
+    kind = kind_of(values)
+    if kind == "text" and declared:
+        values = pd.to_datetime(values, errors="coerce", format="mixed")
+    elif kind != "date":
+        return ""
+    dates = pd.to_datetime(values, errors="coerce")
+    known = dates.notna().to_numpy()
+    if known.sum() < MIN_ROWS or dates.nunique() < MIN_GROUPS:
+        return ""
+    order = np.asarray(dates[known].to_numpy(), dtype="datetime64[ns]").astype(np.int64)
+    correlation = spearmanr(order, np.arange(len(values))[known]).statistic
+    if abs(correlation) >= ORDERED:
+        return f"the rows follow its order, rank correlation {correlation:.2f}"
+    periods = pd.qcut(pd.Series(order).rank(method="first"), PERIODS, labels=False)
+    if _clusters(y[known], periods.to_numpy(), classes) < P_VALUE:
+        return f"{y.name!r} drifts across its periods"
+    return ""
+
+
+def _clusters(y: pd.Series, groups: pd.Series | np.ndarray, classes: bool) -> float:
+    """The p-value of the target's values (a column per class, or its ranks) differing
+    between groups by chance alone (one-way ANOVA); the least over the classes."""
+    if not classes:
+        encoded = y.rank().to_numpy().reshape(-1, 1)
+    else:
+        encoded = pd.get_dummies(y.astype(str)).to_numpy(dtype=float)[:, 1:]
+    labels = pd.Series(np.asarray(groups)).astype(str).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        _, p_values = f_classif(encoded, labels)
+    p_values = p_values[np.isfinite(p_values)]
+    return float(p_values.min()) if len(p_values) else 1.0
