@@ -8,10 +8,12 @@ look at the rows a run reads, and when `columns.group` / `columns.time` is unset
 one line per column what it looks like and the exact `[columns]` line to add. They
 never split differently themselves: the config decides.
 
-A column looks like a group key when it is an identifier that repeats (named like one,
-or text with too many values to be a category), most rows share their value with
-another row, and the target clusters by it (rows of one group are more alike than rows
-of different groups: an ANOVA F-test, scikit-learn's f_classif, at P_VALUE). A column of
+A column looks like a group key when it is an identifier that repeats: most rows share
+their value with another row, and either its values are text too varied to be a
+category (column_advice.too_varied), or its name says identifier or entity (GROUP_NAME)
+and the target clusters by it (rows of one group more alike than rows of different
+groups: an ANOVA F-test, scikit-learn's f_classif, at P_VALUE; a name alone is weak
+evidence). A column of
 dates makes rows look time-ordered when the rows are in its order, or when the target
 drifts across its periods (the same test, over PERIODS periods of equal rows).
 """
@@ -30,6 +32,7 @@ from trimode.config.model import Config
 from trimode.core.kinds import kind_of
 from trimode.core.specs import FeatureSchema
 from trimode.core.tasks import task_named
+from trimode.modelling.column_advice import looks_like_dates, too_varied
 
 # Fewer rows say too little about a column to judge it.
 MIN_ROWS = 20
@@ -37,9 +40,6 @@ MIN_ROWS = 20
 MIN_GROUPS = 10
 # At least this share of the rows share their value with another row: it repeats.
 REPEATED_SHARE = 0.5
-# Text with at least this many distinct values per row (20 rows a value or fewer) is
-# too varied for a category: an identifier.
-ID_TEXT_SHARE = 0.05
 # How unlikely the target's clustering (or drift) must be by chance to be named.
 P_VALUE = 1e-3
 # Dates whose rank follows the rows' position this closely: the rows are in date order.
@@ -64,10 +64,13 @@ def split_warnings(frame: pd.DataFrame, schema: FeatureSchema, config: Config) -
     if target not in frame or frame[target].isna().all():
         return []
     columns = [column for column in frame.columns if column != target]
+    dates = {*schema.dates, *config.columns.dates}
     classes = task_named(config.task).has_classes
     warnings = []
     if not config.columns.group:
         for column in columns:
+            if column in dates:
+                continue
             found = _group_key(frame[column], frame[target], column, classes)
             if found:
                 warnings.append(
@@ -78,8 +81,7 @@ def split_warnings(frame: pd.DataFrame, schema: FeatureSchema, config: Config) -
                 )
     if not config.columns.time:
         for column in columns:
-            declared = column in schema.dates or column in config.columns.dates
-            found = _time_order(frame[column], frame[target], declared, classes)
+            found = _time_order(frame[column], frame[target], column in dates, classes)
             if found:
                 warnings.append(
                     f"the rows look time-ordered by {column!r} ({found}) but are split at "
@@ -96,21 +98,19 @@ def _group_key(values: pd.Series, y: pd.Series, column: str, classes: bool) -> s
     known = values.notna()
     kind = kind_of(values)
     integers = kind == "number" and pd.api.types.is_integer_dtype(values)
-    if known.sum() < MIN_ROWS or not (kind == "text" or integers):
+    text = kind == "text" and not looks_like_dates(values[known])
+    if known.sum() < MIN_ROWS or not (text or integers):
         return ""
     counts = values[known].value_counts()
     repeated = counts[counts > 1].sum() / known.sum()
     if len(counts) < MIN_GROUPS or repeated < REPEATED_SHARE:
         return ""
-    varied = kind == "text" and len(counts) >= ID_TEXT_SHARE * known.sum()
-    if not (GROUP_NAME.search(column) or varied):
-        return ""
-    if _clusters(y[known], values[known], classes) >= P_VALUE:
-        return ""
-    return (
-        f"{len(counts):,} values shared by {repeated:.0%} of {known.sum():,} rows, and "
-        f"{y.name!r} clusters by them"
-    )
+    shared = f"{len(counts):,} values shared by {repeated:.0%} of {known.sum():,} rows"
+    if text and too_varied(values[known]):
+        return f"{shared}, too many for a category"
+    if GROUP_NAME.search(column) and _clusters(y[known], values[known], classes) < P_VALUE:
+        return f"{shared}, and {y.name!r} clusters by them"
+    return ""
 
 
 def _time_order(values: pd.Series, y: pd.Series, declared: bool, classes: bool) -> str:
@@ -119,7 +119,7 @@ def _time_order(values: pd.Series, y: pd.Series, declared: bool, classes: bool) 
     step = max(len(values) // SAMPLE_ROWS, 1)
     values, y = values.iloc[::step], y.iloc[::step]
     kind = kind_of(values)
-    if kind == "text" and declared:
+    if kind == "text" and (declared or looks_like_dates(values.dropna())):
         values = pd.to_datetime(values, errors="coerce", format="mixed")
     elif kind != "date":
         return ""
@@ -127,7 +127,7 @@ def _time_order(values: pd.Series, y: pd.Series, declared: bool, classes: bool) 
     known = dates.notna().to_numpy()
     if known.sum() < MIN_ROWS or dates.nunique() < MIN_GROUPS:
         return ""
-    order = np.asarray(dates[known].to_numpy(), dtype="datetime64[ns]").astype(np.int64)
+    order = (dates[known] - dates[known].min()).dt.total_seconds().to_numpy()
     correlation = spearmanr(order, np.arange(len(values))[known]).statistic
     if abs(correlation) >= ORDERED:
         return f"the rows follow its order, rank correlation {correlation:.2f}"
