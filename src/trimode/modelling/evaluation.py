@@ -103,7 +103,9 @@ def gate_checks(
         one_class = per_class_key(metric)
         if one_class:
             figure, label = one_class
-            value, greater = float(classes.loc[label, figure]), True  # type: ignore[union-attr]
+            # A class the training rows lacked has no figure: NaN, which fails.
+            value = float(classes[figure].get(label, np.nan))  # type: ignore[index]
+            greater = True
         else:
             value, greater = metrics[metric], task.metric(metric).greater_is_better
         passed = np.isfinite(value) and (value >= bound if greater else value <= bound)

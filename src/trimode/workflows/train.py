@@ -100,7 +100,9 @@ def _train(
     with timer.step("split", f"target {config.data.target!r}"):
         split = split_rows(loaded.frame, config)
         if task_named(config.task).has_classes:  # a class the data lacks: before the fit
-            check_class_thresholds(config, pd.unique(split.y_train).tolist())
+            check_class_thresholds(
+                config, pd.unique(pd.concat([split.y_train, split.y_test])).tolist()
+            )
     with steps.step("features", "add_features and the column roles"):
         schema = feature_schema(config, loaded.frame)
     not_read = {config.data.target, *schema.ids, *schema.dropped}
