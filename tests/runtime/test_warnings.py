@@ -215,3 +215,24 @@ def test_the_clustering_test_agrees_with_scikit_learns_anova():
 def test_a_near_leak_level_above_the_leak_level_is_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"near_leak_threshold' = 0\.97 lies above"):
         machine_config(tmp_path, evaluation={"near_leak_threshold": 0.97})
+
+
+def test_a_group_key_is_told_from_a_category_by_how_many_rows_a_value_holds(tmp_path):
+    rng = np.random.default_rng(1)
+    rows = 3_000
+    frame = pd.DataFrame(
+        {
+            # 300 customers of 10 rows each, and 20 stores of 150 rows each: both move the
+            # target, but only the customers' rows stay few as the data grows.
+            "customer_id": np.repeat(np.arange(300), 10),
+            "store_code": rng.permutation(np.repeat(np.arange(20), 150)),
+        }
+    )
+    effect = rng.normal(size=300)[frame["customer_id"]] + 0.5 * (frame["store_code"] % 2)
+    frame["spend"] = effect + rng.normal(size=rows)
+    config = machine_config(tmp_path, task="regression", base={"data": {"target": "spend"}})
+    warnings = split_warnings(frame, feature_schema(config, frame), config)
+    assert len(warnings) == 1 and warnings[0].startswith("column 'customer_id'"), warnings
+    # Customers that do not move the target are no reason to warn.
+    frame["spend"] = 0.5 * (frame["store_code"] % 2) + rng.normal(size=rows)
+    assert split_warnings(frame, feature_schema(config, frame), config) == []

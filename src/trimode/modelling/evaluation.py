@@ -3,6 +3,7 @@ how a model compares with it, and how well each class is predicted."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -161,10 +162,12 @@ def per_class(y_true: pd.Series, predicted: np.ndarray, classes) -> pd.DataFrame
     )
 
 
-def weak_classes(table: pd.DataFrame, rare_recall: float) -> dict[str, str]:
-    """The classes the model hardly tells apart (see per_class), each with its warning:
-    never or almost never predicted (RARELY_PREDICTED), or rare (RARE_SHARE) and recalled
-    less than rare_recall (evaluation.rare_class_recall)."""
+def weak_classes(table: pd.DataFrame, config: Config) -> dict[str, str]:
+    """The classes the model hardly tells apart (see per_class), each with its warning and
+    the threshold line that would gate it: never or almost never predicted
+    (RARELY_PREDICTED), or rare (RARE_SHARE) and recalled less than
+    evaluation.rare_class_recall."""
+    rare_recall = config.evaluation.rare_class_recall
     warnings = {}
     total = int(table["rows"].sum())
     for label, row in zip(table.index, table.to_dict(orient="records"), strict=True):
@@ -183,9 +186,13 @@ def weak_classes(table: pd.DataFrame, rare_recall: float) -> dict[str, str]:
             )
         else:
             continue
+        # The line that gates it, beside the thresholds set already (it replaces them).
+        required = {**config.evaluation.thresholds, f"recall.{label}": max(rare_recall, 0.1)}
+        line = ", ".join(f"{json.dumps(key)} = {bound:g}" for key, bound in required.items())
         warnings[str(label)] = (
             f"class {label!r} {said} (recall {recall:.2f}): the model hardly tells it apart, "
-            f"whatever the primary metric says; to require more, set in [evaluation."
-            f'thresholds] "recall.{label}" = <the least recall you accept>'
+            f"whatever the primary metric says; to require more of it, set in "
+            f"{config.file_of('evaluation.thresholds')}, section [evaluation]: "
+            f"thresholds = {{ {line} }}"
         )
     return warnings

@@ -10,10 +10,10 @@ never split differently themselves: the config decides.
 
 A column looks like a group key when it is an identifier that repeats: most rows share
 their value with another row, and either its values are text too varied to be a
-category (column_advice.too_varied), or its name says identifier or entity (GROUP_NAME)
-and the target clusters by it (rows of one group more alike than rows of different
-groups: a one-way ANOVA F-test at P_VALUE; a name alone is weak
-evidence). A column of
+category (column_advice.too_varied), or its name says identifier or entity (GROUP_NAME),
+its values hold few rows each (MAX_GROUP_ROWS) and the target clusters by it (rows of
+one group more alike than rows of different groups: a one-way ANOVA F-test at P_VALUE;
+a name alone is weak evidence). A column of
 dates makes rows look time-ordered when the rows are in its order, or when the target
 drifts across its periods (the same test, over PERIODS periods of equal rows).
 """
@@ -40,6 +40,9 @@ MIN_ROWS = 20
 MIN_GROUPS = 10
 # At least this share of the rows share their value with another row: it repeats.
 REPEATED_SHARE = 0.5
+# More rows a value than this on average: a category (its rows grow with the data; a
+# customer's or a patient's rows do not), unless its values say identifier.
+MAX_GROUP_ROWS = 100
 # How unlikely the target's clustering (or drift) must be by chance to be named.
 P_VALUE = 1e-3
 # Dates whose rank follows the rows' position this closely: the rows are in date order.
@@ -108,7 +111,9 @@ def _group_key(values: pd.Series, y: pd.Series, column: str, classes: bool) -> s
     shared = f"{len(counts):,} values shared by {repeated:.0%} of {known.sum():,} rows"
     if text and too_varied(values[known]):
         return f"{shared}, too many for a category"
-    if GROUP_NAME.search(column) and _clusters(y[known], values[known], classes) < P_VALUE:
+    if len(counts) * MAX_GROUP_ROWS < known.sum() or not GROUP_NAME.search(column):
+        return ""
+    if _clusters(y[known], values[known], classes) < P_VALUE:
         return f"{shared}, and {y.name!r} clusters by them"
     return ""
 

@@ -132,7 +132,7 @@ def _train(
         if task.has_classes:
             table = per_class(split.y_test, held_out.predict(split.x_test), model.classes_)
             classes = table.reset_index().to_dict(orient="records")
-            weak = weak_classes(table, config.evaluation.rare_class_recall)
+            weak = weak_classes(table, config)
             warnings += weak.values()
         scores, suspicious = near_leaks(config, task, schema, split)
         if suspicious:
