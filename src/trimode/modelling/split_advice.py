@@ -13,9 +13,9 @@ their value with another row, and either its values are text too varied to be a
 category (column_advice.too_varied), or its name says identifier or entity (GROUP_NAME),
 its values hold few rows each (MAX_GROUP_ROWS) and the target clusters by it (rows of
 one group more alike than rows of different groups: a one-way ANOVA F-test at P_VALUE;
-a name alone is weak evidence). A column of
-dates makes rows look time-ordered when the rows are in its order, or when the target
-drifts across its periods (the same test, over PERIODS periods of equal rows).
+a name alone is weak evidence). A column of dates makes rows look time-ordered when the
+rows are in its order, or when the target drifts across its periods (the same test,
+over PERIODS periods of equal rows).
 """
 
 from __future__ import annotations
