@@ -17,7 +17,7 @@ from trimode.core.layout import METRICS_FILE, MODEL_CARD_FILE, MODEL_FILE
 from trimode.core.project import find_project
 from trimode.core.specs import FeatureSchema
 from trimode.data.synthetic import make_dataset, with_date_and_text
-from trimode.modelling.evaluation import per_class, rarely_predicted
+from trimode.modelling.evaluation import per_class, weak_classes
 from trimode.modelling.timing import BudgetExceeded, StepTimer
 from trimode.workflows.train import train
 
@@ -148,12 +148,12 @@ def test_ids_dates_and_text_take_their_roles_and_three_text_classes_load(multicl
     assert sio.get_untrusted_types(data=content)  # skops alone would not load it blindly
 
 
-def test_a_class_the_model_never_predicts_is_named():
+def test_a_class_the_model_never_predicts_is_named(tmp_path):
     y = pd.Series(["a"] * 40 + ["b"] * 50 + ["c"] * 10)
     predicted = np.array(["a"] * 45 + ["b"] * 55)
     table = per_class(y, predicted, ["a", "b", "c"])
     assert table.loc["c", ["rows", "predicted", "recall"]].tolist() == [10, 0, 0.0]
-    warnings = rarely_predicted(table)
+    warnings = list(weak_classes(table, machine_config(tmp_path)).values())
     assert len(warnings) == 1 and "class 'c' is never predicted" in warnings[0]
     assert "10 of them hold it" in warnings[0]
 

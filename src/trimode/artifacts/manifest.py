@@ -78,6 +78,10 @@ class RunRecord:
     candidates: dict[str, dict[str, float | None]]
     warnings: list[str]
     notes: list[str]
+    # What the warnings name, as data: {"weak_classes": the classes the model hardly tells
+    # apart, "near_leaks": the features suspiciously strong alone (not accepted), with
+    # their scores, "single_feature_scores": every feature's score alone}.
+    findings: dict[str, Any]
     # {"enforced", "passed", "checks"}: the quality gate.
     gate: dict[str, Any]
     # The hyper-parameter search's record, when search.enabled.

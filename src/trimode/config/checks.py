@@ -14,8 +14,8 @@ from pathlib import Path
 from trimode.config.model import Config
 from trimode.config.wording import Problem
 from trimode.core.locations import under_root
+from trimode.core.tasks import PER_CLASS_FIGURES, per_class_key, task_named
 from trimode.core.tasks import Task as TaskRules
-from trimode.core.tasks import task_named
 from trimode.core.writes import OUTPUTS, PROTECTED, WriteRefused
 
 # Folders of the project a run's output root must never be, hold or lie inside: those no
@@ -86,7 +86,17 @@ def _check_guard(config: Config, task: TaskRules) -> Iterator[Problem]:
             "accept a model no better than the baseline",
         )
     key = "evaluation.thresholds"
+    if evaluation.near_leak_threshold > evaluation.leakage_threshold:
+        yield problem(
+            config,
+            "evaluation.near_leak_threshold",
+            f"= {evaluation.near_leak_threshold} lies above evaluation.leakage_threshold "
+            f"({evaluation.leakage_threshold}): a suspicious feature is named below a leak",
+        )
     for metric, bound in evaluation.thresholds.items():
+        if per_class_key(metric):
+            yield from _check_class_threshold(config, task, metric, bound)
+            continue
         if metric not in known_metrics:
             if metric != evaluation.primary_metric:  # an unknown primary metric is said once
                 yield problem(
@@ -111,6 +121,33 @@ def _check_guard(config: Config, task: TaskRules) -> Iterator[Problem]:
                 f"sets {metric} = {bound}, which a constant model reaches ({constant}): set "
                 "it above, or evaluation.allow_no_lift = true",
             )
+
+
+def _check_class_threshold(
+    config: Config, task: TaskRules, key: str, bound: float
+) -> Iterator[Problem]:
+    """A per-class threshold ("recall.dead") names a figure of the per-class table, for a
+    task with classes, within [0, 1]; its class is checked against the data (train)."""
+    figure, _ = per_class_key(key) or ("", "")
+    if not task.has_classes:
+        yield problem(
+            config,
+            "evaluation.thresholds",
+            f"names {key!r}, a threshold for one class: task {task.name} has no classes",
+        )
+    elif figure not in PER_CLASS_FIGURES:
+        yield problem(
+            config,
+            "evaluation.thresholds",
+            f"names {key!r}: a threshold for one class is one of "
+            f"{', '.join(f + '.<class>' for f in PER_CLASS_FIGURES)}, got {figure!r}",
+        )
+    elif not 0 <= bound <= 1:
+        yield problem(
+            config,
+            "evaluation.thresholds",
+            f"sets {key} = {bound}, which no model can reach ({figure} lies in [0, 1])",
+        )
 
 
 def check_columns(config: Config) -> Iterator[Problem]:

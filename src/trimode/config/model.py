@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import core_schema
 
 from trimode.core.errors import ConfigError
@@ -80,8 +80,29 @@ Params = Annotated[
     dict[str, dict[str, Any]],
     Expect("be a table of model names to tables of hyper-parameters"),
 ]
-# A number per metric name: {"roc_auc": 0.7}; "primary" names the primary metric.
-Thresholds = Annotated[dict[str, float], Expect("be a table of metric names to finite numbers")]
+
+
+def _flat_thresholds(value: Any) -> Any:
+    """Per-class thresholds as flat keys: TOML reads `recall.dead = 0.3` as a table in the
+    table, the same threshold as `"recall.dead" = 0.3`."""
+    if not isinstance(value, dict):
+        return value
+    flat: dict[str, Any] = {}
+    for key, bound in value.items():
+        if isinstance(bound, dict):
+            flat.update({f"{key}.{label}": inner for label, inner in bound.items()})
+        else:
+            flat[key] = bound
+    return flat
+
+
+# A number per metric name: {"roc_auc": 0.7}; "primary" names the primary metric;
+# "<figure>.<class>" one class's precision, recall or f1 ({"recall.dead": 0.3}).
+Thresholds = Annotated[
+    dict[str, float],
+    BeforeValidator(_flat_thresholds),
+    Expect("be a table of metric names to finite numbers"),
+]
 # What the models predict.
 Task = Literal["classification", "regression"]
 # What a check of the data contract does when a later load breaks it.
@@ -146,6 +167,8 @@ class ColumnsConfig(Section):
     dates: Names = Field([], description="dates: become year, month, day of week, days")
     text: Names = Field([], description="free text: becomes TF-IDF word features")
     text_max_features: int = Field(100, ge=1, description="TF-IDF features per text column")
+    group: Text = Field("", description="rows sharing this column's value stay on one side")
+    time: Text = Field("", description="a date column: the latest rows are held out")
 
 
 class TrainConfig(Section):
@@ -182,6 +205,12 @@ class EvaluationConfig(Section):
         0.95, description="one feature this predictive alone leaks the target"
     )
     leakage_allow: Names = Field([], description="features known to be that strong for real")
+    near_leak_threshold: Annotated[float, Field(gt=0, le=1), Expect("lie in (0, 1]")] = Field(
+        0.85, description="one feature this predictive alone is named: is it known in time?"
+    )
+    rare_class_recall: Annotated[float, Field(ge=0, le=1), Expect("lie in [0, 1]")] = Field(
+        0.5, description="a class under 10% of the rows recalled less than this is named"
+    )
     gate: bool = Field(False, description="refuse to publish a model that fails a check")
     thresholds: Thresholds = Field({}, description="the least acceptable value per metric")
 

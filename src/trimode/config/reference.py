@@ -134,9 +134,18 @@ NOTES: dict[str, str] = {
     "`min_lift_over_baseline` or misses a threshold publishes nothing: the run exits with "
     "status 3 and the previous outputs stay. Test and human mode keep a failing model, so "
     "that the tests and the report can show why it fails.",
+    "evaluation.near_leak_threshold": "Every run names, as a warning, the features that "
+    "alone reach this score (the leakage check's) and are not in `leakage_allow`, asking "
+    "whether each is known when you predict (a delay measured before the outcome is; one "
+    "measured after it is a leak).",
+    "evaluation.rare_class_recall": "A class holding under 10% of the held-out rows whose "
+    "recall is below this is named in the run's warnings, the report and the manifest "
+    "(`findings`), whatever the primary metric says; 0 names none.",
     "evaluation.thresholds": "The most, for a metric where smaller is better. The key "
     "`primary` means the primary metric, whichever it is, e.g. `{ primary = 0.7, "
-    "balanced_accuracy = 0.6 }`.",
+    "balanced_accuracy = 0.6 }`. A class's precision, recall or F1 on the held-out rows "
+    'is `"recall.<class>"`, e.g. `"recall.dead" = 0.3` (or `recall.dead = 0.3`); a class '
+    "the target does not hold stops the run before fitting.",
     "contract": "At a mode's first load (its first sample, or production's first run) the "
     "columns, their kinds, missing values, ranges and categories (for columns of at most "
     "50 distinct values) are recorded in `<sample_dir>/<mode>/contract.json` and in the "

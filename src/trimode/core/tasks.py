@@ -35,6 +35,18 @@ if TYPE_CHECKING:
     import pandas as pd
     from sklearn.base import BaseEstimator
 
+# The figures of one class a threshold may name as "<figure>.<class>" (evaluation.thresholds,
+# e.g. "recall.dead"): the columns of the per-class table, each in [0, 1], greater better.
+PER_CLASS_FIGURES = ("precision", "recall", "f1")
+
+
+def per_class_key(key: str) -> tuple[str, str] | None:
+    """A threshold key's (figure, class) when it names one class ("recall.dead"), else None.
+    Metric names hold no dot; a class label may (split at the first one)."""
+    figure, dot, label = key.partition(".")
+    return (figure, label) if dot else None
+
+
 # A metric's function of (y_true, fitted model, X).
 MetricFunction = Callable[["pd.Series", "BaseEstimator", "pd.DataFrame"], float]
 

@@ -26,6 +26,11 @@ SAMPLE_ROWS = 10_000
 UNIQUE_SHARE = 0.95
 # Text with at least this many distinct values per row is too varied to be a category.
 TEXT_UNIQUE_SHARE = 0.5
+# A value seen in fewer rows than this teaches a one-hot feature next to nothing; when
+# half the rows hold such values, the column is an identifier that repeats or free text,
+# not a category (a car's name: 285 values in 366 rows; a case id: 2 or 3 rows a value).
+RARE_VALUE_ROWS = 5
+RARE_ROWS_SHARE = 0.5
 ID_NAME = re.compile(r"(^|[_\W])(id|key|uuid|guid|code|number|no)$|^(id|index|row)$", re.I)
 DATE_TEXT = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?.*)?\s*$")
 
@@ -85,10 +90,28 @@ def _looks_like(column: str, values: pd.Series, numeric: bool, step: int) -> tup
         return "", ""
     text = values.astype(str)
     sample = text.head(200)
-    if sample.str.match(DATE_TEXT).mean() >= 0.9:
+    if looks_like_dates(text):
         return "dates written as text", "dates"
-    if unique_share >= TEXT_UNIQUE_SHARE and sample.str.count(r"\s+").mean() >= 2:
+    words = sample.str.strip().str.count(r"\s+")
+    if unique_share >= TEXT_UNIQUE_SHARE and words.mean() >= 2:
         return "free text", "text"
     if unique_share >= UNIQUE_SHARE:
         return "an ID", "ids"
+    if too_varied(values):
+        # Values of several words (names, titles) hold words worth learning from.
+        if (words >= 1).mean() >= 0.5:
+            return "free text", "text"
+        return "an ID that repeats", "ids"
     return "", ""
+
+
+def looks_like_dates(text: pd.Series) -> bool:
+    """Whether text values are dates written as text (their first 200 values)."""
+    return bool(text.head(200).astype(str).str.match(DATE_TEXT).mean() >= 0.9)
+
+
+def too_varied(values: pd.Series) -> bool:
+    """Whether most rows hold a value too rare for a one-hot feature to learn from
+    (RARE_VALUE_ROWS, RARE_ROWS_SHARE): an identifier or free text, not a category."""
+    counts = values.value_counts()
+    return bool(counts[counts < RARE_VALUE_ROWS].sum() >= RARE_ROWS_SHARE * len(values))

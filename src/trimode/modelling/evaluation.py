@@ -3,13 +3,17 @@ how a model compares with it, and how well each class is predicted."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn import metrics
 from sklearn.base import BaseEstimator
 
 from trimode.config.model import Config
-from trimode.core.tasks import Task, task_named
+from trimode.core.errors import ConfigError
+from trimode.core.tasks import Task, per_class_key, task_named
 
 
 class PredictedOnce:
@@ -79,10 +83,14 @@ class PrimaryScorer:
 
 
 def gate_checks(
-    config: Config, metrics: dict[str, float], primary_lift: float
+    config: Config,
+    metrics: dict[str, float],
+    primary_lift: float,
+    classes: pd.DataFrame | None = None,
 ) -> list[dict[str, object]]:
     """Each requirement a model must meet to be published, with its value and verdict:
-    the lift over the baseline, then every threshold in evaluation.thresholds."""
+    the lift over the baseline, then every threshold in evaluation.thresholds (a
+    per-class one, "recall.dead", read from the per-class table `classes`)."""
     task, required_lift = task_named(config.task), config.evaluation.min_lift_over_baseline
     checks: list[dict[str, object]] = [
         {
@@ -93,8 +101,14 @@ def gate_checks(
         }
     ]
     for metric, bound in config.evaluation.thresholds.items():
-        value = metrics[metric]
-        greater = task.metric(metric).greater_is_better
+        one_class = per_class_key(metric)
+        if one_class:
+            figure, label = one_class
+            # A class the training rows lacked has no figure: NaN, which fails.
+            value = float(classes[figure].get(label, np.nan))  # type: ignore[index]
+            greater = True
+        else:
+            value, greater = metrics[metric], task.metric(metric).greater_is_better
         passed = np.isfinite(value) and (value >= bound if greater else value <= bound)
         checks.append(
             {
@@ -107,9 +121,26 @@ def gate_checks(
     return checks
 
 
+def check_class_thresholds(config: Config, labels: list[Any]) -> None:
+    """Refuse a per-class threshold ("recall.dead") whose class the target does not hold,
+    naming the key and the classes it holds (before anything is fitted)."""
+    known = [str(label) for label in labels]
+    for key in config.evaluation.thresholds:
+        one_class = per_class_key(key)
+        if one_class and one_class[1] not in known:
+            raise ConfigError(
+                f"{config.file_of('evaluation.thresholds')}: key 'evaluation.thresholds' "
+                f"names {key!r}, but target {config.data.target!r} has no class "
+                f"{one_class[1]!r}: expected one of {', '.join(map(repr, known))}"
+            )
+
+
 # A class predicted for at most this share of the rows that hold it is "almost never"
 # predicted: whatever the primary metric says, the run and the report point it out.
 RARELY_PREDICTED = 0.1
+# A class holding less than this share of the held-out rows is rare: when the model finds
+# less of it than evaluation.rare_class_recall, a good ROC AUC or accuracy hides that.
+RARE_SHARE = 0.1
 
 
 def per_class(y_true: pd.Series, predicted: np.ndarray, classes) -> pd.DataFrame:
@@ -131,19 +162,37 @@ def per_class(y_true: pd.Series, predicted: np.ndarray, classes) -> pd.DataFrame
     )
 
 
-def rarely_predicted(table: pd.DataFrame) -> list[str]:
-    """A warning per class the model never or almost never predicts (see per_class)."""
-    warnings = []
+def weak_classes(table: pd.DataFrame, config: Config) -> dict[str, str]:
+    """The classes the model hardly tells apart (see per_class), each with its warning and
+    the threshold line that would gate it: never or almost never predicted
+    (RARELY_PREDICTED), or rare (RARE_SHARE) and recalled less than
+    evaluation.rare_class_recall."""
+    rare_recall = config.evaluation.rare_class_recall
+    warnings = {}
+    total = int(table["rows"].sum())
     for label, row in zip(table.index, table.to_dict(orient="records"), strict=True):
-        rows, predicted = int(row["rows"]), int(row["predicted"])
-        if rows == 0 or predicted > RARELY_PREDICTED * rows:
+        rows, predicted, recall = int(row["rows"]), int(row["predicted"]), row["recall"]
+        if rows == 0:
             continue
-        how = {0: "never predicted", 1: "predicted only once"}.get(
-            predicted, f"predicted only {predicted} times"
-        )
-        warnings.append(
-            f"class {label!r} is {how} on the held-out rows, though "
-            f"{rows} of them hold it (recall {row['recall']:.2f}): the model "
-            "hardly tells it apart, whatever the primary metric says"
+        if predicted <= RARELY_PREDICTED * rows:
+            how = {0: "never predicted", 1: "predicted only once"}.get(
+                predicted, f"predicted only {predicted} times"
+            )
+            said = f"is {how} on the held-out rows, though {rows} of them hold it"
+        elif rows < RARE_SHARE * total and recall < rare_recall:
+            said = (
+                f"is rare ({rows} of {total} held-out rows, {rows / total:.1%}) and the model "
+                f"finds {round(recall * rows)} of them"
+            )
+        else:
+            continue
+        # The line that gates it, beside the thresholds set already (it replaces them).
+        required = {**config.evaluation.thresholds, f"recall.{label}": max(rare_recall, 0.1)}
+        line = ", ".join(f"{json.dumps(key)} = {bound:g}" for key, bound in required.items())
+        warnings[str(label)] = (
+            f"class {label!r} {said} (recall {recall:.2f}): the model hardly tells it apart, "
+            f"whatever the primary metric says; to require more of it, set in "
+            f"{config.file_of('evaluation.thresholds')}, section [evaluation]: "
+            f"thresholds = {{ {line} }}"
         )
     return warnings

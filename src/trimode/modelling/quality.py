@@ -19,6 +19,7 @@ from trimode.core.project import Project
 from trimode.core.specs import FeatureSchema
 from trimode.core.tasks import Task, task_named
 from trimode.modelling.registry import feature_frame
+from trimode.modelling.splitting import Split
 
 
 def prediction_problems(task: Task, model: BaseEstimator, features: pd.DataFrame) -> list[str]:
@@ -97,16 +98,68 @@ def leaking_features(
 
 def leak_message(leaks: dict[str, float], config: Config) -> str:
     """Why the leakage check failed, and the config line that accepts these features."""
+    return (
+        f"{_strong_alone(leaks, config, 'evaluation.leakage_threshold')}. A feature known "
+        f"only after the outcome (or the target in disguise) must go: drop it in [columns]. "
+        f"If it is truly known when predicting and that strong, {_accept(leaks, config)}"
+    )
+
+
+def _strong_alone(leaks: dict[str, float], config: Config, key: str) -> str:
+    """ "alone, these features predict <target> with a <metric> of at least <key's value>
+    (<key>): <each feature and its score>"."""
     metric = task_named(config.task).leakage_label
     found = ", ".join(f"{column!r} ({score:.3f})" for column, score in leaks.items())
-    accepted = [*config.evaluation.leakage_allow, *leaks]
+    level = getattr(config.evaluation, key.partition(".")[2])
     return (
         f"alone, these features predict {config.data.target!r} with a {metric} of at least "
-        f"{config.evaluation.leakage_threshold} ({config.where('evaluation.leakage_threshold')}): "
-        f"{found}. A feature known only after the outcome (or the target in disguise) must go: "
-        f"drop it in [columns]. If it is truly known when predicting and that strong, accept "
-        f"it in {config.file_of('evaluation.leakage_allow')}, section [evaluation]: "
+        f"{level} ({config.where(key)}): {found}"
+    )
+
+
+def _accept(leaks: dict[str, float], config: Config) -> str:
+    """The config line that accepts these features as known when predicting."""
+    accepted = [*config.evaluation.leakage_allow, *leaks]
+    return (
+        f"accept it in {config.file_of('evaluation.leakage_allow')}, section [evaluation]: "
         f"leakage_allow = {json.dumps(accepted, ensure_ascii=False)}"
+    )
+
+
+# Rows the run's near-leak check fits and scores each feature on, at most (a sample of
+# each side): enough to tell 0.85 from 0.9, and production does not pay for every row.
+NEAR_LEAK_ROWS = 20_000
+
+
+def near_leaks(
+    config: Config, task: Task, schema: FeatureSchema, split: Split
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Each feature's score alone on (a sample of) the held-out rows, and those at or above
+    evaluation.near_leak_threshold the config has not accepted (leakage_allow)."""
+    rows = np.random.default_rng(config.train.seed)
+
+    def sample(x: pd.DataFrame, y: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
+        if len(y) <= NEAR_LEAK_ROWS:
+            return x, y
+        keep = np.sort(rows.choice(len(y), NEAR_LEAK_ROWS, replace=False))
+        return x.iloc[keep], y.iloc[keep]
+
+    train = sample(split.x_train, split.y_train)
+    test = sample(split.x_test, split.y_test)
+    scores = single_feature_scores(config.project, task, schema, train, test, config.train.seed)
+    evaluation = config.evaluation
+    return scores, leaking_features(
+        scores, evaluation.near_leak_threshold, evaluation.leakage_allow
+    )
+
+
+def near_leak_warning(leaks: dict[str, float], config: Config) -> str:
+    """The warning naming features that alone predict the target suspiciously well, and
+    the question to answer about each: is it known when you predict?"""
+    return (
+        f"{_strong_alone(leaks, config, 'evaluation.near_leak_threshold')}. Is it known "
+        f"when you predict? One known only after the outcome must go (drop it in "
+        f"[columns]); if it is known in time, {_accept(leaks, config)}"
     )
 
 

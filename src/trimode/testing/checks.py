@@ -122,21 +122,14 @@ def training_is_deterministic(test_run: TrainingResult, test_config: Config) -> 
     np.testing.assert_array_equal(refit.predict(split.x_test), test_run.model.predict(split.x_test))
 
 
-def no_feature_leaks_the_target(
-    test_run: TrainingResult, test_config: Config, test_task: Task
-) -> None:
+def no_feature_leaks_the_target(test_run: TrainingResult, test_config: Config) -> None:
     """No feature predicts the target almost perfectly on its own (a leak), unless the
-    config accepts it (evaluation.leakage_allow)."""
-    from trimode.modelling.quality import leak_message, leaking_features, single_feature_scores
+    config accepts it (evaluation.leakage_allow): each feature's score alone, as the run
+    recorded it (quality.near_leaks)."""
+    from trimode.modelling.quality import leak_message, leaking_features
 
-    split, evaluation = test_run.split, test_config.evaluation
-    scores = single_feature_scores(
-        test_config.project,
-        test_task,
-        test_run.schema,
-        (split.x_train, split.y_train),
-        (split.x_test, split.y_test),
-    )
+    evaluation = test_config.evaluation
+    scores = test_run.manifest["findings"]["single_feature_scores"]
     leaks = leaking_features(scores, evaluation.leakage_threshold, evaluation.leakage_allow)
     if leaks:
         pytest.fail(leak_message(leaks, test_config), pytrace=False)

@@ -17,6 +17,7 @@ from trimode.data.sampling import frame_hash
 from trimode.modelling.column_advice import column_notes
 from trimode.modelling.compare import Leaderboard, compare_models, ranking_facts
 from trimode.modelling.registry import feature_schema
+from trimode.modelling.split_advice import split_warnings
 from trimode.modelling.splitting import split_rows
 from trimode.modelling.timing import StepTimer
 
@@ -49,7 +50,12 @@ def compare(config: Config, models: list[str] | None = None) -> tuple[Leaderboar
         with timer.step("compare"):
             leaderboard = compare_models(config, split.x_train, split.y_train, models)
     schema = feature_schema(config, loaded.frame)
-    notes = [*loaded.notes, *loaded.warnings, *column_notes(loaded.frame, schema, config)]
+    notes = [
+        *loaded.notes,
+        *loaded.warnings,
+        *split_warnings(loaded.frame, schema, config),
+        *column_notes(loaded.frame, schema, config),
+    ]
     data_hash = frame_hash(loaded.frame)
     made_by = {
         "command": "compare",

@@ -36,14 +36,17 @@ from trimode.modelling.compare import ranked, ranking_facts
 from trimode.modelling.compute import compute_engine
 from trimode.modelling.evaluation import (
     PredictedOnce,
+    check_class_thresholds,
     fit_baseline,
     gate_checks,
     lift,
     per_class,
-    rarely_predicted,
     score,
+    weak_classes,
 )
+from trimode.modelling.quality import near_leak_warning, near_leaks
 from trimode.modelling.registry import class_path, feature_schema
+from trimode.modelling.split_advice import split_warnings
 from trimode.modelling.splitting import Split, split_rows
 from trimode.modelling.timing import StepTimer
 from trimode.modelling.tuning import fit_best
@@ -96,12 +99,19 @@ def _train(
         fingerprint = data_fingerprint(loaded.frame, source, frame_hash(loaded.frame))
     with timer.step("split", f"target {config.data.target!r}"):
         split = split_rows(loaded.frame, config)
+        if task_named(config.task).has_classes:  # a class the data lacks: before the fit
+            check_class_thresholds(
+                config, pd.unique(pd.concat([split.y_train, split.y_test])).tolist()
+            )
     with steps.step("features", "add_features and the column roles"):
         schema = feature_schema(config, loaded.frame)
     not_read = {config.data.target, *schema.ids, *schema.dropped}
     inputs = [str(name) for name in loaded.frame.columns if name not in not_read]
     # Notes and warnings go into the manifest and the report: no password.
     notes = [redact(note) for note in [*loaded.notes, *column_notes(loaded.frame, schema, config)]]
+    warnings = [
+        redact(item) for item in [*loaded.warnings, *split_warnings(loaded.frame, schema, config)]
+    ]
     names = models or config.train.models
     ranking = _compared_already(config, names, fingerprint["content_hash"])
     if ranking is not None:
@@ -118,16 +128,19 @@ def _train(
         metrics = score(task, held_out, split.x_test, split.y_test)
         baseline_model = fit_baseline(task, split.x_train, split.y_train)
         baseline = score(task, baseline_model, split.x_test, split.y_test)
-        classes = None
-        warnings: list[str] = [redact(warning) for warning in loaded.warnings]
+        classes, table, weak = None, None, {}
         if task.has_classes:
             table = per_class(split.y_test, held_out.predict(split.x_test), model.classes_)
             classes = table.reset_index().to_dict(orient="records")
-            warnings += rarely_predicted(table)
+            weak = weak_classes(table, config)
+            warnings += weak.values()
+        scores, suspicious = near_leaks(config, task, schema, split)
+        if suspicious:
+            warnings.append(near_leak_warning(suspicious, config))
     primary = config.evaluation.primary_metric
     _require_defined(config, primary, metrics[primary], split.y_test)
     primary_lift = lift(task, primary, metrics[primary], baseline[primary])
-    checks = gate_checks(config, metrics, primary_lift)
+    checks = gate_checks(config, metrics, primary_lift, table)
     gate = {
         "enforced": config.evaluation.gate,
         "passed": all(check["passed"] for check in checks),
@@ -188,6 +201,11 @@ def _train(
             candidates=candidates,
             warnings=warnings,
             notes=notes,
+            findings={
+                "weak_classes": list(weak),
+                "near_leaks": suspicious,
+                "single_feature_scores": scores,
+            },
             gate=gate,
             search=search,
             refit_on_all_rows=config.train.refit_on_all_rows,
