@@ -14,6 +14,7 @@ from pathlib import Path
 from trimode.config.model import Config
 from trimode.config.wording import Problem
 from trimode.core.locations import under_root
+from trimode.core.metrics import UnknownMetric
 from trimode.core.tasks import Task as TaskRules
 from trimode.core.tasks import task_named
 from trimode.core.writes import OUTPUTS, PROTECTED, WriteRefused
@@ -139,16 +140,13 @@ def check_columns(config: Config) -> Iterator[Problem]:
 
 
 def check_metrics(config: Config) -> Iterator[Problem]:
-    """Check the metric names the task knows (modelling/tasks.py, no scikit-learn needed),
-    and the quality guard's numbers against each metric's range."""
-    task = task_named(config.task)
-    primary = config.evaluation.primary_metric
-    if primary not in task.metric_names:
-        yield problem(
-            config,
-            "evaluation.primary_metric",
-            f"must be one of {', '.join(task.metric_names)} for task {task.name}, got {primary!r}",
-        )
+    """Check the primary metric is a metric (the task's, a scikit-learn scorer or the
+    user's: core/metrics.py), and the quality guard's numbers against each metric's range."""
+    try:
+        task = config.rules
+    except UnknownMetric as error:
+        yield problem(config, "evaluation.primary_metric", f"names {error}")
+        task = task_named(config.task)
     yield from _check_guard(config, task)
 
 

@@ -18,8 +18,10 @@ from pydantic_core import core_schema
 
 from trimode.core.errors import ConfigError
 from trimode.core.locations import local_files
+from trimode.core.metrics import task_for
 from trimode.core.project import Project, project_at
 from trimode.core.secrets import Secret
+from trimode.core.tasks import Task as TaskRules
 from trimode.core.writes import Guard
 
 
@@ -311,6 +313,12 @@ class Config(Settings):
     def project(self) -> Project:
         """The project these configs belong to: its root, and where its own code is."""
         return project_at(self.root)
+
+    @property
+    def rules(self) -> TaskRules:
+        """The task with the metrics this config reports: its own, and the primary metric
+        when that is a scikit-learn scorer or one of the user's (core/metrics.py)."""
+        return task_for(self.task, self.evaluation.primary_metric, self.root)
 
     @property
     def output_dir(self) -> Path:

@@ -25,7 +25,7 @@ import them when called, so the configuration can read a task without slowing
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from trimode.core.errors import ConfigError
@@ -101,9 +101,16 @@ class Task:
         [BaseEstimator, pd.DataFrame, list[Any]], tuple[np.ndarray, np.ndarray]
     ]
 
-    def __reduce__(self) -> tuple[Callable[[str], Task], tuple[str]]:
-        # A task travels to worker processes as its name: the same object comes back.
-        return task_named, (self.name,)
+    def __reduce__(self) -> tuple[Callable[..., Task], tuple[Any, ...]]:
+        # A task travels to worker processes as its name (the same object comes back),
+        # with the metrics a config added to it (with_metrics).
+        extra = self.metrics[len(task_named(self.name).metrics) :]
+        return (_task_with, (self.name, extra)) if extra else (task_named, (self.name,))
+
+    def with_metrics(self, extra: tuple[Metric, ...]) -> Task:
+        """The task reporting these metrics too, after its own (a config's primary metric
+        that is none of the task's: see core/metrics.py)."""
+        return replace(self, metrics=self.metrics + extra) if extra else self
 
     @property
     def metric_names(self) -> list[str]:
@@ -359,6 +366,11 @@ REGRESSION = Task(
 )
 
 TASKS = {task.name: task for task in (CLASSIFICATION, REGRESSION)}
+
+
+def _task_with(name: str, extra: tuple[Metric, ...]) -> Task:
+    """The named task with these metrics added (how a task with_metrics is unpickled)."""
+    return task_named(name).with_metrics(extra)
 
 
 def task_named(name: str) -> Task:

@@ -46,6 +46,8 @@ class Leaderboard:
 
     mode: str
     task: str
+    # The task with the metrics the config reports (Config.rules).
+    rules: Task
     primary_metric: str
     n_rows: int
     cv_folds: int
@@ -79,12 +81,12 @@ class Leaderboard:
         row = self.rows.set_index("model").loc[name]
         return {
             metric: (float(row[f"{metric}_mean"]) if _is_finite(row[f"{metric}_mean"]) else None)
-            for metric in task_named(self.task).metric_names
+            for metric in self.rules.metric_names
         }
 
     def to_json(self) -> dict[str, Any]:
         """The leaderboard as plain data; NaN and infinities become null."""
-        primary = task_named(self.task).metric(self.primary_metric)
+        primary = self.rules.metric(self.primary_metric)
         return {
             "mode": self.mode,
             "task": self.task,
@@ -94,6 +96,7 @@ class Leaderboard:
             "made_by": self.made_by,
             "primary_metric": self.primary_metric,
             "greater_is_better": primary.greater_is_better,
+            "metrics": self.rules.metric_names,
             "folds_sha256": folds_hash(self.folds),
             "fold_test_sizes": [len(test) for _, test in self.folds],
             "fold_hashes": self.fold_hashes,
@@ -106,7 +109,7 @@ def compare_models(
 ) -> Leaderboard:
     """Cross-validate the named registry models (default: compare.models) and the dummy
     baseline on identical folds of these labelled rows (the training rows of a split)."""
-    task, seed = task_named(config.task), config.train.seed
+    task, seed = config.rules, config.train.seed
     folds = make_folds(config, features, y, "compare.cv_folds")
     schema = feature_schema(config, features)
     # The cores go to the folds, which cross_validate fits in parallel; a model that
@@ -140,6 +143,7 @@ def compare_models(
     return Leaderboard(
         mode=config.mode,
         task=task.name,
+        rules=task,
         primary_metric=primary,
         n_rows=len(y),
         cv_folds=len(folds),
@@ -217,7 +221,7 @@ def ranking_facts(config: Config, names: list[str], data_hash: str) -> dict[str,
 def ranked(leaderboard: dict[str, Any], names: list[str]) -> tuple[str, dict[str, Any]]:
     """The best of the named models and every one's mean scores, from a leaderboard as
     leaderboard.json holds it (rows best first)."""
-    task = task_named(leaderboard["task"])
+    names_of_metrics = leaderboard.get("metrics") or task_named(leaderboard["task"]).metric_names
     primary = f"{leaderboard['primary_metric']}_mean"
     rows = {row["model"]: row for row in leaderboard["rows"]}
     best = next(
@@ -233,7 +237,7 @@ def ranked(leaderboard: dict[str, Any], names: list[str]) -> tuple[str, dict[str
             f"no model gave a finite {leaderboard['primary_metric']} in cross-validation"
         )
     scores = {
-        name: {metric: rows[name].get(f"{metric}_mean") for metric in task.metric_names}
+        name: {metric: rows[name].get(f"{metric}_mean") for metric in names_of_metrics}
         for name in names
     }
     return best, scores

@@ -3,23 +3,32 @@ how a model compares with it, and how well each class is predicted."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn import metrics
 from sklearn.base import BaseEstimator
 
 from trimode.config.model import Config
-from trimode.core.tasks import Task, task_named
+from trimode.core.tasks import Task
 
 
 class PredictedOnce:
     """A fitted model whose predictions on one set of rows are made once, however many
-    metrics read them."""
+    metrics read them; with a decision threshold (binary classification), the second
+    class is predicted where its probability reaches it."""
 
-    def __init__(self, model: BaseEstimator, features: pd.DataFrame) -> None:
-        self._model, self._features = model, features
+    def __init__(
+        self, model: BaseEstimator, features: pd.DataFrame, threshold: float | None = None
+    ) -> None:
+        self._model, self._features, self._threshold = model, features, threshold
         self._cache: dict[str, np.ndarray] = {}
         self.classes_ = getattr(model, "classes_", None)
+
+    def __sklearn_tags__(self) -> Any:
+        # Scorers ask what the model is (a classifier: which response to read).
+        return self._model.__sklearn_tags__()
 
     def _call(self, method: str, features: pd.DataFrame) -> np.ndarray:
         if features is not self._features:
@@ -30,14 +39,23 @@ class PredictedOnce:
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         if self.classes_ is not None and hasattr(self._model, "predict_proba"):
-            # Label metrics score the most probable class. For every registry classifier
-            # that is what predict returns, and it saves a second pass over the rows.
-            probabilities = self._call("predict_proba", features)
-            return np.asarray(self.classes_)[np.argmax(probabilities, axis=1)]
+            # Label metrics score the most probable class (or the threshold's). For every
+            # registry classifier that is what predict returns, and it saves a second pass.
+            return decide(self.classes_, self._call("predict_proba", features), self._threshold)
         return self._call("predict", features)
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
         return self._call("predict_proba", features)
+
+
+def decide(classes: Any, probabilities: np.ndarray, threshold: float | None) -> np.ndarray:
+    """The predicted labels: the most probable class, or with a decision threshold (two
+    classes), the second where its probability reaches the threshold (as scikit-learn's
+    FixedThresholdClassifier decides)."""
+    classes = np.asarray(classes)
+    if threshold is None:
+        return classes[np.argmax(probabilities, axis=1)]
+    return classes[(probabilities[:, 1] >= threshold).astype(int)]
 
 
 def score(
@@ -83,7 +101,7 @@ def gate_checks(
 ) -> list[dict[str, object]]:
     """Each requirement a model must meet to be published, with its value and verdict:
     the lift over the baseline, then every threshold in evaluation.thresholds."""
-    task, required_lift = task_named(config.task), config.evaluation.min_lift_over_baseline
+    task, required_lift = config.rules, config.evaluation.min_lift_over_baseline
     checks: list[dict[str, object]] = [
         {
             "check": f"lift of {config.evaluation.primary_metric} over the dummy baseline",

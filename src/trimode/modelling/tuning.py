@@ -23,7 +23,6 @@ from trimode.config.model import Config
 from trimode.core.io import json_safe
 from trimode.core.progress import activity
 from trimode.core.specs import FeatureSchema
-from trimode.core.tasks import task_named
 from trimode.modelling.compare import compare_models
 from trimode.modelling.evaluation import PrimaryScorer
 from trimode.modelling.registry import build_model, search_space
@@ -34,7 +33,7 @@ def fit_model(
     config: Config, name: str, schema: FeatureSchema, x: pd.DataFrame, y: pd.Series
 ) -> tuple[Pipeline, dict[str, Any] | None]:
     """Fit the named model on x, y; return it and the search's record (None without one)."""
-    task, seed, n_jobs = task_named(config.task), config.train.seed, config.compute.n_jobs
+    task, seed, n_jobs = config.rules, config.train.seed, config.compute.n_jobs
     project, params = config.project, config.train.params.get(name)
     model = build_model(project, task.name, name, schema, seed, n_jobs, params)
     space = search_space(project, task.name, name)

@@ -245,7 +245,7 @@ def _verdict(record: dict[str, Any]) -> dict[str, Any]:
 def _metrics_table(config: Config, record: dict[str, Any]) -> Markup:
     """The model's metrics on the held-out rows beside the dummy baseline's."""
     metrics, baseline = record.get("metrics", {}), record.get("baseline", {})
-    task = task_named(config.task)
+    task = config.rules
     table = pd.DataFrame(
         {
             "model": pd.Series(metrics, dtype="float64"),

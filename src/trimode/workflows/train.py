@@ -28,7 +28,6 @@ from trimode.core.kinds import kind_of
 from trimode.core.layout import LEADERBOARD_JSON, MANIFEST_FILE, METRICS_FILE, MODEL_CARD_FILE
 from trimode.core.secrets import redact
 from trimode.core.specs import FeatureSchema
-from trimode.core.tasks import task_named
 from trimode.data.loading import load_dataset
 from trimode.data.sampling import FetchResult, frame_hash
 from trimode.modelling.column_advice import column_notes
@@ -113,7 +112,7 @@ def _train(
         name, model, candidates, search = fit_best(config, names, schema, split, ranking)
     with timer.step("evaluate", f"model {name!r}"):
         # One pass over the held-out rows serves the metrics and the per-class table.
-        task = task_named(config.task)
+        task = config.rules
         held_out = PredictedOnce(model, split.x_test)
         metrics = score(task, held_out, split.x_test, split.y_test)
         baseline_model = fit_baseline(task, split.x_train, split.y_train)
