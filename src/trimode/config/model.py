@@ -84,6 +84,12 @@ Params = Annotated[
 ]
 # A number per metric name: {"roc_auc": 0.7}; "primary" names the primary metric.
 Thresholds = Annotated[dict[str, float], Expect("be a table of metric names to finite numbers")]
+# The decision threshold of a binary classifier: tuned for F1 or for the user's metric
+# named "cost" (by cross-validation on the training rows), or a probability; "" for none.
+Threshold = Annotated[
+    Literal["", "f1", "cost"] | Annotated[float, Field(gt=0, lt=1)],
+    Expect("be 'f1', 'cost', a number strictly between 0 and 1, or '' (none)"),
+]
 # What the models predict.
 Task = Literal["classification", "regression"]
 # What a check of the data contract does when a later load breaks it.
@@ -162,6 +168,9 @@ class TrainConfig(Section):
     refit_on_all_rows: bool = Field(
         False, description="after evaluation, refit the kept model on every labelled row"
     )
+    class_weight: Literal["", "balanced"] = Field(
+        "", description="'balanced' weighs classes inversely to their shares (models that can)"
+    )
 
 
 class SearchConfig(Section):
@@ -186,6 +195,9 @@ class EvaluationConfig(Section):
     leakage_allow: Names = Field([], description="features known to be that strong for real")
     gate: bool = Field(False, description="refuse to publish a model that fails a check")
     thresholds: Thresholds = Field({}, description="the least acceptable value per metric")
+    threshold: Threshold = Field(
+        "", description="binary classification's decision threshold: 'f1', 'cost' or a number"
+    )
 
 
 class ContractConfig(Section):

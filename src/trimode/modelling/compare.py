@@ -31,7 +31,7 @@ from trimode.core.layout import VERSION
 from trimode.core.tasks import Task, task_named
 from trimode.modelling.compute import compute_engine
 from trimode.modelling.evaluation import score
-from trimode.modelling.registry import build_model, feature_schema
+from trimode.modelling.registry import build_model, feature_schema, model_params
 from trimode.modelling.splitting import make_folds
 
 BASELINE = "dummy_baseline"
@@ -116,7 +116,7 @@ def compare_models(
     # could use several cores itself gets one, so that the two do not compete.
     estimators: dict[str, BaseEstimator] = {
         name: build_model(
-            config.project, task.name, name, schema, seed, 1, config.train.params.get(name)
+            config.project, task.name, name, schema, seed, 1, model_params(config, name)
         )
         for name in (models or config.compare.models)
     }
@@ -212,7 +212,7 @@ def ranking_facts(config: Config, names: list[str], data_hash: str) -> dict[str,
             "cv_folds": config.compare.cv_folds,
             "primary_metric": config.evaluation.primary_metric,
             "models": sorted(names),
-            "params": {name: config.train.params.get(name, {}) for name in sorted(names)},
+            "params": {name: model_params(config, name) for name in sorted(names)},
             "code": [project.source_hash(key) for key in ("models", "features")],
         }
     )

@@ -16,13 +16,12 @@ from trimode.core.tasks import Task
 
 class PredictedOnce:
     """A fitted model whose predictions on one set of rows are made once, however many
-    metrics read them; with a decision threshold (binary classification), the second
-    class is predicted where its probability reaches it."""
+    metrics read them; a Decided model's labels follow its decision threshold."""
 
-    def __init__(
-        self, model: BaseEstimator, features: pd.DataFrame, threshold: float | None = None
-    ) -> None:
-        self._model, self._features, self._threshold = model, features, threshold
+    def __init__(self, model: BaseEstimator, features: pd.DataFrame) -> None:
+        self._threshold = model.threshold if isinstance(model, Decided) else None
+        self._model = model.model if isinstance(model, Decided) else model
+        self._features = features
         self._cache: dict[str, np.ndarray] = {}
         self.classes_ = getattr(model, "classes_", None)
 
@@ -58,6 +57,33 @@ def decide(classes: Any, probabilities: np.ndarray, threshold: float | None) -> 
     return classes[(probabilities[:, 1] >= threshold).astype(int)]
 
 
+class Decided:
+    """A fitted binary classifier acting on its decision threshold (threshold.py): its
+    labels are decide()'s; everything else is the model's own."""
+
+    def __init__(self, model: BaseEstimator, threshold: float) -> None:
+        self.model, self.threshold = model, threshold
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("model", "threshold"):
+            raise AttributeError(name)  # not the model's: copying and pickling ask
+        return getattr(self.model, name)
+
+    def __sklearn_tags__(self) -> Any:
+        return self.model.__sklearn_tags__()
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        return decide(self.model.classes_, self.model.predict_proba(features), self.threshold)
+
+
+def decided(model: BaseEstimator, threshold: dict[str, Any] | None) -> BaseEstimator:
+    """The model as it decides: with the decision threshold a manifest records (its
+    "decision_threshold"), a Decided; without one, the model itself."""
+    if not threshold:
+        return model
+    return Decided(model, float(threshold["value"]))  # type: ignore[return-value]
+
+
 def score(
     task: Task, model: BaseEstimator, features: pd.DataFrame, y_true: pd.Series
 ) -> dict[str, float]:
@@ -66,7 +92,7 @@ def score(
     With the task bound (functools.partial(score, task)) this is a scikit-learn scorer
     returning a dict of metrics, which cross_validate takes as its `scoring`.
     """
-    predicted = PredictedOnce(model, features)
+    predicted = model if isinstance(model, PredictedOnce) else PredictedOnce(model, features)
     return {
         metric.name: float(metric.compute(y_true, predicted, features)) for metric in task.metrics
     }

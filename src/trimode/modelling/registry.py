@@ -64,6 +64,35 @@ def make_estimator(
     return spec_of(project, task, name).make(seed, n_jobs).set_params(**(params or {}))
 
 
+def model_params(config: Config, name: str) -> dict[str, Any]:
+    """The hyper-parameters a run gives the named model: train.params's, and
+    class_weight = "balanced" when train.class_weight says so and the model takes it."""
+    params = dict(config.train.params.get(name) or {})
+    if config.train.class_weight and takes_class_weight(config, name):
+        params.setdefault("class_weight", config.train.class_weight)
+    return params
+
+
+def takes_class_weight(config: Config, name: str) -> bool:
+    """Whether the named registry model has a class_weight hyper-parameter."""
+    estimator = make_estimator(config.project, config.task, name)
+    return "class_weight" in estimator.get_params(deep=False)
+
+
+def class_weight_warning(config: Config, names: list[str]) -> list[str]:
+    """One warning naming the models train.class_weight cannot weigh (none: no warning)."""
+    if not config.train.class_weight:
+        return []
+    unable = [name for name in names if not takes_class_weight(config, name)]
+    if not unable:
+        return []
+    return [
+        f"{config.where('train.class_weight')} = {config.train.class_weight!r} is not applied "
+        f"to {', '.join(unable)}: {'it has' if len(unable) == 1 else 'they have'} no "
+        "class_weight hyper-parameter"
+    ]
+
+
 def class_path(estimator: object) -> str:
     """Where an estimator's class is defined, module.name: what a manifest records, so
     that loading can rebuild it whatever the registry says by then."""

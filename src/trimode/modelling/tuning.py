@@ -25,21 +25,23 @@ from trimode.core.progress import activity
 from trimode.core.specs import FeatureSchema
 from trimode.modelling.compare import compare_models
 from trimode.modelling.evaluation import PrimaryScorer
-from trimode.modelling.registry import build_model, search_space
+from trimode.modelling.registry import build_model, model_params, search_space
 from trimode.modelling.splitting import Split, make_folds
+from trimode.modelling.threshold import fit_deciding
 
 
 def fit_model(
     config: Config, name: str, schema: FeatureSchema, x: pd.DataFrame, y: pd.Series
-) -> tuple[Pipeline, dict[str, Any] | None]:
-    """Fit the named model on x, y; return it and the search's record (None without one)."""
+) -> tuple[Pipeline, dict[str, Any] | None, dict[str, Any] | None]:
+    """Fit the named model on x, y; return it, its decision threshold's record and the
+    search's record (None without either: see threshold.py)."""
     task, seed, n_jobs = config.rules, config.train.seed, config.compute.n_jobs
-    project, params = config.project, config.train.params.get(name)
+    project, params = config.project, model_params(config, name)
     model = build_model(project, task.name, name, schema, seed, n_jobs, params)
     space = search_space(project, task.name, name)
     if not (config.search.enabled and space):
         with activity(f"fitting {name} on {len(y):,} rows"):
-            return model.fit(x, y), None
+            return (*fit_deciding(config, model, x, y), None)
     grid_size = math.prod(len(values) for values in space.values())
     iterations = config.search.iterations
     candidates = iterations if 0 < iterations < grid_size else grid_size
@@ -57,6 +59,7 @@ def fit_model(
     folds = config.search.cv_folds
     with activity(f"searching {candidates} {name} candidates x {folds} folds on {len(y):,} rows"):
         search.fit(x, y)
+    fitted, threshold = fit_deciding(config, search.best_estimator_, x, y, fitted=True)
     sign = 1 if task.metric(primary).greater_is_better else -1
     results = pd.DataFrame(search.cv_results_)
     record = {
@@ -76,7 +79,7 @@ def fit_model(
             )
         ],
     }
-    return search.best_estimator_, record
+    return fitted, threshold, record
 
 
 def fit_best(
@@ -85,9 +88,12 @@ def fit_best(
     schema: FeatureSchema,
     split: Split,
     ranking: tuple[str, dict[str, Any]] | None = None,
-) -> tuple[str, Pipeline, dict[str, dict[str, float | None]], dict[str, Any] | None]:
+) -> tuple[
+    str, Pipeline, dict[str, dict[str, float | None]], dict[str, Any] | None, dict[str, Any] | None
+]:
     """Fit the named models' best (tuned when search.enabled); return its name, the
-    fitted model, every candidate's cross-validated scores, and its search record.
+    fitted model, every candidate's cross-validated scores, its decision threshold's
+    record and its search record.
 
     With several models, the best is the one `compare` would rank first: the same
     leaderboard, on the same folds of the training rows, by the primary metric (or
@@ -103,5 +109,5 @@ def fit_best(
         leaderboard = compare_models(config, split.x_train, split.y_train, names)
         candidates = {name: leaderboard.scores(name) for name in names}
         best = leaderboard.best
-    model, search = fit_model(config, best, schema, split.x_train, split.y_train)
-    return best, model, candidates, search
+    model, threshold, search = fit_model(config, best, schema, split.x_train, split.y_train)
+    return best, model, candidates, threshold, search

@@ -35,6 +35,7 @@ from trimode.modelling.compare import ranked, ranking_facts
 from trimode.modelling.compute import compute_engine
 from trimode.modelling.evaluation import (
     PredictedOnce,
+    decided,
     fit_baseline,
     gate_checks,
     lift,
@@ -42,7 +43,7 @@ from trimode.modelling.evaluation import (
     rarely_predicted,
     score,
 )
-from trimode.modelling.registry import class_path, feature_schema
+from trimode.modelling.registry import class_path, class_weight_warning, feature_schema
 from trimode.modelling.splitting import Split, split_rows
 from trimode.modelling.timing import StepTimer
 from trimode.modelling.tuning import fit_best
@@ -109,16 +110,17 @@ def _train(
             "first (its cross-validation not run again)"
         )
     with timer.step("fit", "model " + ", ".join(map(repr, names))):
-        name, model, candidates, search = fit_best(config, names, schema, split, ranking)
+        name, model, candidates, threshold, search = fit_best(config, names, schema, split, ranking)
     with timer.step("evaluate", f"model {name!r}"):
         # One pass over the held-out rows serves the metrics and the per-class table.
         task = config.rules
-        held_out = PredictedOnce(model, split.x_test)
+        held_out = PredictedOnce(decided(model, threshold), split.x_test)
         metrics = score(task, held_out, split.x_test, split.y_test)
         baseline_model = fit_baseline(task, split.x_train, split.y_train)
         baseline = score(task, baseline_model, split.x_test, split.y_test)
         classes = None
         warnings: list[str] = [redact(warning) for warning in loaded.warnings]
+        warnings += class_weight_warning(config, names)
         if task.has_classes:
             table = per_class(split.y_test, held_out.predict(split.x_test), model.classes_)
             classes = table.reset_index().to_dict(orient="records")
@@ -189,6 +191,7 @@ def _train(
             notes=notes,
             gate=gate,
             search=search,
+            decision_threshold=threshold,
             refit_on_all_rows=config.train.refit_on_all_rows,
             timings_s=dict(timer.durations),
             duration_s=timer.total,
@@ -203,7 +206,7 @@ def _train(
         write_atomically(staging / MODEL_CARD_FILE, lambda path: path.write_text(card, "utf-8"))
     tracking.after("train", config, manifest=manifest, output_dir=output_root)
     return TrainingResult(
-        model=model,
+        model=decided(model, threshold),
         manifest=manifest,
         output_dir=output_root,
         split=split,
