@@ -6,15 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
 
-from trimode.core.errors import ConfigError
+from trimode.core.errors import ConfigError, DataError
 from trimode.data.loading import load_dataset
 from trimode.modelling.compare import compare_models
+from trimode.modelling.registry import class_weight_warning, model_params
 from trimode.modelling.splitting import split_rows
+from trimode.modelling.threshold import fit_deciding
+from trimode.workflows.report import build_report, published_model
+from trimode.workflows.session import load_config
 from trimode.workflows.train import train
 
-from .conftest import machine_config
+from .conftest import machine_config, make_configs, write_pyproject
 
 
 def test_a_scikit_learn_scorer_is_the_primary_metric_with_its_direction(tmp_path):
@@ -106,3 +112,67 @@ def test_a_threshold_tuned_for_a_cost_lowers_the_cost_on_held_out_rows(tmp_path,
     at_half = cost(y, result.model.model.predict(x))
     assert at_threshold < at_half
     assert result.manifest["metrics"]["cost"] == pytest.approx(at_threshold)
+
+
+def test_the_report_shows_the_threshold_and_counts_at_it(tmp_path):
+    config = machine_config(tmp_path, evaluation={"threshold": 0.3})
+    result = train(config)
+    assert result.manifest["decision_threshold"]["value"] == 0.3
+    page = build_report(config).read_text()
+    assert "Decision threshold" in page and "chosen" in page
+    model, record = published_model(config)
+    x = result.split.x_test
+    positive = record["decision_threshold"]["positive_class"]
+    probability = model.predict_proba(x)[:, list(model.classes_).index(positive)]
+    assert ((model.predict(x) == positive) == (probability >= 0.3)).all()
+    # What predict writes is what the loaded model decides.
+    assert (model.predict(x) == result.model.predict(x)).all()
+
+
+@pytest.mark.parametrize(
+    ("task", "section", "key", "value"),
+    [
+        ("regression", "evaluation", "threshold", "f1"),
+        ("regression", "train", "class_weight", "balanced"),
+        ("classification", "evaluation", "threshold", 1.5),
+    ],
+)
+def test_a_decision_setting_that_does_not_fit_is_one_line(tmp_path, task, section, key, value):
+    with pytest.raises(ConfigError) as error:
+        machine_config(tmp_path, task=task, **{section: {key: value}})
+    assert "\n" not in str(error.value) and f"{section}.{key}" in str(error.value)
+
+
+def test_a_threshold_on_more_than_two_classes_is_one_line(tmp_path):
+    config = machine_config(tmp_path, evaluation={"threshold": "f1"})
+    x = pd.DataFrame({"x": np.arange(30.0)})
+    y = pd.Series(np.arange(30) % 3, name=config.data.target)
+    with pytest.raises(DataError, match=r"^evaluation\.threshold .* holds 3: remove it$"):
+        fit_deciding(config, LogisticRegression(), x, y)
+
+
+def test_balanced_class_weight_reaches_the_models_that_take_it(tmp_path, monkeypatch):
+    """A project whose registry adds k nearest neighbours (no class_weight) to the
+    template's models: the run's warning names it, and only it."""
+    package = tmp_path / "with_knn"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for module in ("features", "expectations", "metrics"):
+        (package / f"{module}.py").write_text(f"from starter.{module} import *  # noqa: F403\n")
+    (package / "models.py").write_text(
+        "from sklearn.neighbors import KNeighborsClassifier\n"
+        "from starter.models import MODELS as TEMPLATE\n"
+        "from trimode import ModelSpec\n"
+        "KNN = ModelSpec(make=lambda seed, n_jobs: KNeighborsClassifier())\n"
+        "MODELS = {**TEMPLATE, 'classification': {**TEMPLATE['classification'], 'knn': KNN}}\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    root = tmp_path / "project"
+    configs = make_configs(root, base={"train": {"class_weight": "balanced"}})
+    write_pyproject(root, package="with_knn")
+    config = load_config("test", configs)
+    assert model_params(config, "logistic_regression") == {"class_weight": "balanced"}
+    assert model_params(config, "knn") == {}
+    warnings = class_weight_warning(config, ["logistic_regression", "knn"])
+    assert len(warnings) == 1 and "knn" in warnings[0] and "logistic" not in warnings[0]
+    assert class_weight_warning(config, ["logistic_regression"]) == []

@@ -88,7 +88,7 @@ Thresholds = Annotated[dict[str, float], Expect("be a table of metric names to f
 # named "cost" (by cross-validation on the training rows), or a probability; "" for none.
 Threshold = Annotated[
     Literal["", "f1", "cost"] | Annotated[float, Field(gt=0, lt=1)],
-    Expect("be 'f1', 'cost', a number strictly between 0 and 1, or '' (none)"),
+    Expect("be 'f1', 'cost', a finite number strictly between 0 and 1, or '' (none)"),
 ]
 # What the models predict.
 Task = Literal["classification", "regression"]

@@ -28,6 +28,7 @@ from trimode.core.io import json_safe
 from trimode.core.project import Project
 from trimode.core.specs import FeatureSchema, ModelSpec
 from trimode.data.schema import infer_schema
+from trimode.modelling.evaluation import Decided
 from trimode.modelling.splitting import Split
 
 # Parameters that say how to run, not what to learn: never carried from one mode to another.
@@ -241,7 +242,11 @@ def feature_schema(config: Config, x: pd.DataFrame) -> FeatureSchema:
 def as_preprocessed(model: Pipeline, split: Split) -> tuple[Pipeline, Split]:
     """The model from its preprocessing on, and the rows as that step sees them: with the
     columns its first step (features.py's add_features) derives, by that very step. What
-    inspects errors by feature (the report, notebook 3) works on these."""
+    inspects errors by feature (the report, notebook 3) works on these. A Decided model
+    keeps deciding on its threshold."""
+    if isinstance(model, Decided):
+        inner, seen = as_preprocessed(model.model, split)
+        return Decided(inner, model.threshold), seen  # type: ignore[return-value]
     if model.steps[0][0] != ADD_FEATURES_STEP:
         return model, split
     derive = model[:1]
