@@ -139,6 +139,14 @@ def check_columns(config: Config) -> Iterator[Problem]:
                 )
             else:
                 seen[name] = role
+    weight = columns.weight
+    if weight == target or weight in seen:
+        other = "data.target" if weight == target else f"columns.{seen[weight]}"
+        yield problem(
+            config,
+            "columns.weight",
+            f"names column {weight!r}, which {other} names too: give a column one role",
+        )
 
 
 def check_metrics(config: Config) -> Iterator[Problem]:

@@ -154,6 +154,9 @@ class ColumnsConfig(Section):
     dates: Names = Field([], description="dates: become year, month, day of week, days")
     text: Names = Field([], description="free text: becomes TF-IDF word features")
     text_max_features: int = Field(100, ge=1, description="TF-IDF features per text column")
+    weight: Text = Field(
+        "", description="a column of sample weights: not a feature; weighs fits and metrics"
+    )
 
 
 class TrainConfig(Section):

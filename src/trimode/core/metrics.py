@@ -39,8 +39,17 @@ class Scored:
 
     scorer: Any
 
-    def __call__(self, y_true: pd.Series, model: BaseEstimator, features: pd.DataFrame) -> float:
-        return sign_of(self.scorer) * self.scorer(model, features, y_true)
+    def __call__(
+        self,
+        y_true: pd.Series,
+        model: BaseEstimator,
+        features: pd.DataFrame,
+        sample_weight: Any = None,
+    ) -> float:
+        # A scorer passes sample_weight on to its function; without weights, none is sent
+        # (a function of the user's need not take them then).
+        weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return sign_of(self.scorer) * self.scorer(model, features, y_true, **weights)
 
 
 def sign_of(scorer: Any) -> int:

@@ -35,8 +35,9 @@ if TYPE_CHECKING:
     import pandas as pd
     from sklearn.base import BaseEstimator
 
-# A metric's function of (y_true, fitted model, X).
-MetricFunction = Callable[["pd.Series", "BaseEstimator", "pd.DataFrame"], float]
+# A metric's function of (y_true, fitted model, X[, sample_weight]): each row weighs its
+# sample weight (columns.weight), or the same without one (None).
+MetricFunction = Callable[..., float]
 
 
 @dataclass(frozen=True)
@@ -148,31 +149,48 @@ class Task:
         return 2 if n_classes <= 2 else 3
 
 
-def _roc_auc(y_true: pd.Series, model: BaseEstimator, features: pd.DataFrame) -> float:
+def _roc_auc(
+    y_true: pd.Series, model: BaseEstimator, features: pd.DataFrame, sample_weight: Any = None
+) -> float:
     """ROC AUC of the second class's probability; with more classes, one class against the
     rest, averaged."""
     from sklearn import metrics
 
     probabilities = model.predict_proba(features)
     if probabilities.shape[1] == 2:
-        return metrics.roc_auc_score(y_true, probabilities[:, 1])
-    return metrics.roc_auc_score(y_true, probabilities, multi_class="ovr", labels=model.classes_)
+        return metrics.roc_auc_score(y_true, probabilities[:, 1], sample_weight=sample_weight)
+    return metrics.roc_auc_score(
+        y_true,
+        probabilities,
+        multi_class="ovr",
+        labels=model.classes_,
+        sample_weight=sample_weight,
+    )
 
 
-def _log_loss(y_true: pd.Series, model: BaseEstimator, features: pd.DataFrame) -> float:
+def _log_loss(
+    y_true: pd.Series, model: BaseEstimator, features: pd.DataFrame, sample_weight: Any = None
+) -> float:
     """The log loss of the predicted class probabilities."""
     from sklearn import metrics
 
-    return metrics.log_loss(y_true, model.predict_proba(features), labels=model.classes_)
+    probabilities = model.predict_proba(features)
+    return metrics.log_loss(
+        y_true, probabilities, labels=model.classes_, sample_weight=sample_weight
+    )
 
 
 def _on_predictions(function_name: str, **options: Any) -> MetricFunction:
     """The metric sklearn.metrics.<function_name> of the model's predictions."""
 
-    def compute(y_true: pd.Series, model: BaseEstimator, features: pd.DataFrame) -> float:
+    def compute(
+        y_true: pd.Series, model: BaseEstimator, features: pd.DataFrame, sample_weight: Any = None
+    ) -> float:
         from sklearn import metrics
 
-        return getattr(metrics, function_name)(y_true, model.predict(features), **options)
+        predicted = model.predict(features)
+        function = getattr(metrics, function_name)
+        return function(y_true, predicted, sample_weight=sample_weight, **options)
 
     return compute
 

@@ -33,6 +33,7 @@ from trimode.modelling.compute import compute_engine
 from trimode.modelling.evaluation import score
 from trimode.modelling.registry import build_model, feature_schema, model_params
 from trimode.modelling.splitting import make_folds
+from trimode.modelling.weights import check_weights, fit_params
 
 BASELINE = "dummy_baseline"
 TIMES = ("fit_time", "score_time")
@@ -110,6 +111,7 @@ def compare_models(
     """Cross-validate the named registry models (default: compare.models) and the dummy
     baseline on identical folds of these labelled rows (the training rows of a split)."""
     task, seed = config.rules, config.train.seed
+    check_weights(config, features)
     folds = make_folds(config, features, y, "compare.cv_folds")
     schema = feature_schema(config, features)
     # The cores go to the folds, which cross_validate fits in parallel; a model that
@@ -129,7 +131,8 @@ def compare_models(
                 features,
                 y,
                 cv=folds,
-                scoring=partial(score, task),
+                scoring=partial(score, task, weight=config.columns.weight),
+                params=fit_params(config, estimator, features),
                 n_jobs=config.compute.n_jobs,
                 return_train_score=False,
                 return_indices=True,

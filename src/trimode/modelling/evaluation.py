@@ -85,22 +85,34 @@ def decided(model: BaseEstimator, threshold: dict[str, Any] | None) -> BaseEstim
 
 
 def score(
-    task: Task, model: BaseEstimator, features: pd.DataFrame, y_true: pd.Series
+    task: Task, model: BaseEstimator, features: pd.DataFrame, y_true: pd.Series, weight: str = ""
 ) -> dict[str, float]:
-    """Every metric of the task for a fitted model on held-out rows.
+    """Every metric of the task for a fitted model on held-out rows, each row weighing its
+    value in the column `weight` (columns.weight; "" for none).
 
-    With the task bound (functools.partial(score, task)) this is a scikit-learn scorer
-    returning a dict of metrics, which cross_validate takes as its `scoring`.
+    With the task bound (functools.partial(score, task, weight=...)) this is a
+    scikit-learn scorer returning a dict of metrics, which cross_validate takes as its
+    `scoring`.
     """
     predicted = model if isinstance(model, PredictedOnce) else PredictedOnce(model, features)
+    weights = row_weights(features, weight)
     return {
-        metric.name: float(metric.compute(y_true, predicted, features)) for metric in task.metrics
+        metric.name: float(metric.compute(y_true, predicted, features, weights))
+        for metric in task.metrics
     }
 
 
-def fit_baseline(task: Task, features: pd.DataFrame, y_train: pd.Series) -> BaseEstimator:
-    """The dummy baseline, fitted on the training rows."""
-    return task.make_baseline().fit(features, y_train)
+def row_weights(features: pd.DataFrame, weight: str) -> np.ndarray | None:
+    """The rows' sample weights, from their column `weight` (columns.weight, checked when
+    the rows were split: see weights.py); None without one."""
+    return features[weight].to_numpy(dtype=float) if weight else None
+
+
+def fit_baseline(
+    task: Task, features: pd.DataFrame, y_train: pd.Series, weight: str = ""
+) -> BaseEstimator:
+    """The dummy baseline, fitted on the training rows (weighted by the column `weight`)."""
+    return task.make_baseline().fit(features, y_train, sample_weight=row_weights(features, weight))
 
 
 def lift(task: Task, metric: str, model_value: float, baseline_value: float) -> float:
@@ -113,12 +125,12 @@ class PrimaryScorer:
     """A scikit-learn scorer of one metric, signed so that greater is always better
     (what the hyper-parameter search maximises)."""
 
-    def __init__(self, task: Task, metric: str) -> None:
-        self.task, self.metric = task, metric
+    def __init__(self, task: Task, metric: str, weight: str = "") -> None:
+        self.task, self.metric, self.weight = task, metric, weight
 
     def __call__(self, model: BaseEstimator, features: pd.DataFrame, y_true: pd.Series) -> float:
         metric = self.task.metric(self.metric)
-        value = float(metric.compute(y_true, model, features))
+        value = float(metric.compute(y_true, model, features, row_weights(features, self.weight)))
         return value if metric.greater_is_better else -value
 
 

@@ -28,6 +28,7 @@ from trimode.modelling.evaluation import PrimaryScorer
 from trimode.modelling.registry import build_model, model_params, search_space
 from trimode.modelling.splitting import Split, make_folds
 from trimode.modelling.threshold import fit_deciding
+from trimode.modelling.weights import fit_params
 
 
 def fit_model(
@@ -47,7 +48,7 @@ def fit_model(
     candidates = iterations if 0 < iterations < grid_size else grid_size
     primary = config.evaluation.primary_metric
     common = {
-        "scoring": PrimaryScorer(task, primary),
+        "scoring": PrimaryScorer(task, primary, config.columns.weight),
         "cv": make_folds(config, x, y, "search.cv_folds"),
         "n_jobs": n_jobs,
         "error_score": "raise",
@@ -58,7 +59,7 @@ def fit_model(
         search = GridSearchCV(model, space, **common)
     folds = config.search.cv_folds
     with activity(f"searching {candidates} {name} candidates x {folds} folds on {len(y):,} rows"):
-        search.fit(x, y)
+        search.fit(x, y, **fit_params(config, model, x))
     fitted, threshold = fit_deciding(config, search.best_estimator_, x, y, fitted=True)
     sign = 1 if task.metric(primary).greater_is_better else -1
     results = pd.DataFrame(search.cv_results_)

@@ -16,9 +16,10 @@ from trimode.data.loading import load_dataset
 from trimode.data.sampling import frame_hash
 from trimode.modelling.column_advice import column_notes
 from trimode.modelling.compare import Leaderboard, compare_models, ranking_facts
-from trimode.modelling.registry import feature_schema
+from trimode.modelling.registry import class_weight_warning, feature_schema
 from trimode.modelling.splitting import split_rows
 from trimode.modelling.timing import StepTimer
+from trimode.modelling.weights import weight_warning
 
 __all__ = ["compare", "compare_models", "save_leaderboard"]
 
@@ -50,6 +51,8 @@ def compare(config: Config, models: list[str] | None = None) -> tuple[Leaderboar
             leaderboard = compare_models(config, split.x_train, split.y_train, models)
     schema = feature_schema(config, loaded.frame)
     notes = [*loaded.notes, *loaded.warnings, *column_notes(loaded.frame, schema, config)]
+    names = models or config.compare.models
+    notes += class_weight_warning(config, names) + weight_warning(config, names)
     data_hash = frame_hash(loaded.frame)
     made_by = {
         "command": "compare",

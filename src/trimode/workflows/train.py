@@ -47,6 +47,7 @@ from trimode.modelling.registry import class_path, class_weight_warning, feature
 from trimode.modelling.splitting import Split, split_rows
 from trimode.modelling.timing import StepTimer
 from trimode.modelling.tuning import fit_best
+from trimode.modelling.weights import check_weights, fit_params, weight_warning
 
 __all__ = ["Split", "TrainingResult", "split_rows", "train"]
 
@@ -95,6 +96,7 @@ def _train(
         source = loaded.source
         fingerprint = data_fingerprint(loaded.frame, source, frame_hash(loaded.frame))
     with timer.step("split", f"target {config.data.target!r}"):
+        check_weights(config, loaded.frame)
         split = split_rows(loaded.frame, config)
     with steps.step("features", "add_features and the column roles"):
         schema = feature_schema(config, loaded.frame)
@@ -115,12 +117,13 @@ def _train(
         # One pass over the held-out rows serves the metrics and the per-class table.
         task = config.rules
         held_out = PredictedOnce(decided(model, threshold), split.x_test)
-        metrics = score(task, held_out, split.x_test, split.y_test)
-        baseline_model = fit_baseline(task, split.x_train, split.y_train)
-        baseline = score(task, baseline_model, split.x_test, split.y_test)
+        weight = config.columns.weight
+        metrics = score(task, held_out, split.x_test, split.y_test, weight)
+        baseline_model = fit_baseline(task, split.x_train, split.y_train, weight)
+        baseline = score(task, baseline_model, split.x_test, split.y_test, weight)
         classes = None
         warnings: list[str] = [redact(warning) for warning in loaded.warnings]
-        warnings += class_weight_warning(config, names)
+        warnings += class_weight_warning(config, names) + weight_warning(config, names)
         if task.has_classes:
             table = per_class(split.y_test, held_out.predict(split.x_test), model.classes_)
             classes = table.reset_index().to_dict(orient="records")
@@ -138,8 +141,9 @@ def _train(
         raise QualityGateFailed(_gate_failure(config, checks))
     if config.train.refit_on_all_rows:
         with timer.step("refit"):
+            x_all = pd.concat([split.x_train, split.x_test])
             model = clone(model).fit(
-                pd.concat([split.x_train, split.x_test]), pd.concat([split.y_train, split.y_test])
+                x_all, pd.concat([split.y_train, split.y_test]), **fit_params(config, model, x_all)
             )
     with steps.step("publish", str(output_root)), publishing(output_root, key) as staging:
         with timer.step("save"):
