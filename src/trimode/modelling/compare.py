@@ -47,8 +47,6 @@ class Leaderboard:
 
     mode: str
     task: str
-    # The task with the metrics the config reports (Config.rules).
-    rules: Task
     primary_metric: str
     n_rows: int
     cv_folds: int
@@ -67,6 +65,12 @@ class Leaderboard:
     made_by: dict[str, Any] = field(default_factory=dict)
     # Per model, the hyper-parameters it was cross-validated with.
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The task with the metrics the config reports (Config.rules); None: the task's own.
+    rules: Task = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.rules is None:
+            object.__setattr__(self, "rules", task_named(self.task))
 
     @property
     def best(self) -> str:
