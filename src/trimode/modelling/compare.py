@@ -66,11 +66,12 @@ class Leaderboard:
     # Per model, the hyper-parameters it was cross-validated with.
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     # The task with the metrics the config reports (Config.rules); None: the task's own.
-    rules: Task = None  # type: ignore[assignment]
+    given_rules: Task | None = None
 
-    def __post_init__(self) -> None:
-        if self.rules is None:
-            object.__setattr__(self, "rules", task_named(self.task))
+    @property
+    def rules(self) -> Task:
+        """The task with the metrics the leaderboard ranks on."""
+        return self.given_rules or task_named(self.task)
 
     @property
     def best(self) -> str:
@@ -150,7 +151,7 @@ def compare_models(
     return Leaderboard(
         mode=config.mode,
         task=task.name,
-        rules=task,
+        given_rules=task,
         primary_metric=primary,
         n_rows=len(y),
         cv_folds=len(folds),
