@@ -16,6 +16,7 @@ from trimode.modelling.compare import compare_models
 from trimode.modelling.registry import class_weight_warning, model_params
 from trimode.modelling.splitting import split_rows
 from trimode.modelling.threshold import fit_deciding
+from trimode.workflows.predict import predict_file
 from trimode.workflows.report import build_report, published_model
 from trimode.workflows.session import load_config
 from trimode.workflows.train import train
@@ -125,8 +126,19 @@ def test_the_report_shows_the_threshold_and_counts_at_it(tmp_path):
     positive = record["decision_threshold"]["positive_class"]
     probability = model.predict_proba(x)[:, list(model.classes_).index(positive)]
     assert ((model.predict(x) == positive) == (probability >= 0.3)).all()
-    # What predict writes is what the loaded model decides.
+    # What predict writes is what the model decides at the threshold.
     assert (model.predict(x) == result.model.predict(x)).all()
+    x.to_csv(tmp_path / "rows.csv", index=False)
+    predict_file(
+        config.project,
+        str(tmp_path / "rows.csv"),
+        tmp_path / "out.csv",
+        config.output_dir,
+        allow_non_production=True,
+    )
+    written = pd.read_csv(tmp_path / "out.csv")["prediction"].astype(str)
+    assert (written.to_numpy() == model.predict(x).astype(str)).all()
+    assert not (written.to_numpy() == model.model.predict(x).astype(str)).all()
 
 
 @pytest.mark.parametrize(
