@@ -51,6 +51,7 @@ EXPECTED_FILES = [
     "src/{package}/models.py",
     "src/{package}/features.py",
     "src/{package}/expectations.py",
+    "src/{package}/metrics.py",
     "tests/test_pipeline.py",
     "tests/test_features.py",
     "notebooks/1-inspect-data.ipynb",
@@ -60,7 +61,7 @@ EXPECTED_FILES = [
 EXPECTED_DIRS = ["tests", ".git"]
 # The user's own code and tests: all a project holds of them (the machinery, its tests and
 # the command line are the runtime's; no src/{package}/__main__.py, no tests/machinery).
-PACKAGE_FILES = ["__init__.py", "expectations.py", "features.py", "models.py"]
+PACKAGE_FILES = ["__init__.py", "expectations.py", "features.py", "metrics.py", "models.py"]
 TEST_FILES = ["test_features.py", "test_pipeline.py"]
 # Variables that point uv or Python at an environment other than a project's own .venv
 # (nox sets the first three for the commands of its sessions, the tests included).

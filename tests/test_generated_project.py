@@ -1,6 +1,6 @@
 """Generated projects as their users get them: rendered, installed, run.
 
-A default render names its three modules in [tool.trimode] (fast). Then, for one
+A default render names its modules in [tool.trimode] (fast). Then, for one
 classification project (copier, all defaults) and one regression project (cookiecutter,
 another name), each set up once with `uv sync` in its own environment (generated.py):
 uv installed the runtime from the template repository's tag; the project's own script
@@ -29,7 +29,7 @@ slow = pytest.mark.slow
 METRICS_KEYS = {"mode", "model", "task", "metrics", "baseline", "primary_metric", "duration_s"}
 MODEL_SUFFIXES = {".skops", ".joblib", ".pkl", ".pickle", ".onnx"}
 # The modules [tool.trimode] names, in src/<package>/ (with __init__.py, all it holds).
-USER_MODULES = ("models", "features", "expectations")
+USER_MODULES = ("models", "features", "expectations", "metrics")
 COPIER = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
 # Read by the project's python: the runtime it imports, and how uv installed it (PEP 610).
 INSTALLED_RUNTIME = """
@@ -52,7 +52,7 @@ def timed(record_property, label: str, run) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("engine", ["copier", "cookiecutter"])
-def test_a_default_render_names_its_three_modules_in_tool_trimode(engine, renders):
+def test_a_default_render_names_its_modules_in_tool_trimode(engine, renders):
     folder = renders.get(MATRIX[0], engine)
     package = "ml_project"
     settings = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))

@@ -49,7 +49,7 @@ def starter_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     package = folder / STARTER
     package.mkdir()
     (package / "__init__.py").write_text('"""The template\'s own project files."""\n')
-    for name in ("models.py", "features.py", "expectations.py"):
+    for name in ("models.py", "features.py", "expectations.py", "metrics.py"):
         shutil.copy(STARTER_FILES / name, package / name)
     sys.path.insert(0, str(folder))
     with pytest.MonkeyPatch.context() as patch:
@@ -73,6 +73,7 @@ def write_pyproject(root: Path, configs: str = "configs", package: str = STARTER
         "models": f"{package}.models",
         "features": f"{package}.features",
         "expectations": f"{package}.expectations",
+        "metrics": f"{package}.metrics",
         "configs": configs,
     }
     path = root / "pyproject.toml"

@@ -89,7 +89,7 @@ def test_train_with_several_models_keeps_the_model_compare_ranks_first(test_conf
     models = model_names(test_config.project, TASK)
     board = compare_models(test_config, split.x_train, split.y_train, models)
     schema = feature_schema(test_config, frame)
-    name, _, candidates, _ = fit_best(test_config, models, schema, split)
+    name, _, candidates, _, _ = fit_best(test_config, models, schema, split)
     assert name == board.best == board.rows.iloc[0]["model"]
     primary = test_config.evaluation.primary_metric
     assert candidates[name][primary] == pytest.approx(board.rows.iloc[0][f"{primary}_mean"])

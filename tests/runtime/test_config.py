@@ -35,7 +35,10 @@ def config_dir(tmp_path):
         ),
         ("[data]\ntest_fraction = 1.5", r"test\.toml: key 'data\.test_fraction' must lie"),
         ("[data]\nmax_rows = -1", r"test\.toml: key 'data\.max_rows' must be 0"),
-        ("[evaluation]\nprimary_metric = 'nope'", r"key 'evaluation\.primary_metric' must be one"),
+        (
+            "[evaluation]\nprimary_metric = 'nope'",
+            r"key 'evaluation\.primary_metric' names unknown metric 'nope': expected one of",
+        ),
         ("task = 'clustering'", r"test\.toml: key 'task' must be one of classification"),
         ("data = 3", r"test\.toml: key 'data' must be a \[data\] table"),
         ("[data", r"test\.toml: not valid TOML"),

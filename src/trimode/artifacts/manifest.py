@@ -86,6 +86,10 @@ class RunRecord:
     gate: dict[str, Any]
     # The hyper-parameter search's record, when search.enabled.
     search: dict[str, Any] | None
+    # Binary classification's decision threshold, when evaluation.threshold sets one:
+    # {"value", "tuned_for", "positive_class", ...} (modelling/threshold.py); what
+    # predict and the report apply to the model's probabilities.
+    decision_threshold: dict[str, Any] | None
     refit_on_all_rows: bool
     timings_s: dict[str, float]
     duration_s: float

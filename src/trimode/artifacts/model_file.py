@@ -25,6 +25,7 @@ from trimode.core.errors import ArtifactError
 from trimode.core.io import read_json, write_atomically
 from trimode.core.layout import MANIFEST_FILE, MODEL_FILE
 from trimode.core.project import Project
+from trimode.modelling.evaluation import decided
 
 
 def save_model(output_dir: Path, model: Pipeline) -> dict[str, Any]:
@@ -96,4 +97,5 @@ def load_model(path: Path, manifest: dict[str, Any], project: Project) -> Pipeli
         )
     sio = skops_io()
     trusted = [kind for kind in sio.get_untrusted_types(data=content) if kind in allowed]
-    return sio.loads(content, trusted=trusted)
+    # The model as it decides: with the decision threshold its sealed manifest records.
+    return decided(sio.loads(content, trusted=trusted), manifest.get("decision_threshold"))

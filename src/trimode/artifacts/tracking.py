@@ -377,6 +377,8 @@ def record_train(
         **_metrics(manifest["baseline"], "baseline_"),
         **_metrics({"lift_over_baseline": manifest["lift_over_baseline"]}),
         **_metrics({"duration_s": manifest["duration_s"]}),
+        # The decision threshold the model acts on (binary classification), when set.
+        **_metrics({"decision_threshold": (manifest.get("decision_threshold") or {}).get("value")}),
     }
     _log(client, run_id, _params(settings) | _params(manifest["params"], "model."), metrics)
     for name in (MANIFEST_FILE, METRICS_FILE, MODEL_CARD_FILE, REPORT_FILE):

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trimode.core.secrets import redact
-from trimode.core.tasks import task_named
 
 if TYPE_CHECKING:  # imported by the commands that print them: --help does not
     from rich.table import Table
@@ -60,7 +59,7 @@ def render_leaderboard(leaderboard: Leaderboard) -> Table:
 
     from trimode.modelling.compare import BASELINE, TIMES
 
-    task, primary = task_named(leaderboard.task), leaderboard.primary_metric
+    task, primary = leaderboard.rules, leaderboard.primary_metric
     table = Table(
         title=f"{leaderboard.mode} mode: {leaderboard.n_rows} rows, {leaderboard.cv_folds}-fold "
         f"cross-validation, best {primary} first",

@@ -13,7 +13,10 @@ from pathlib import Path
 
 from trimode.config.model import Config
 from trimode.config.wording import Problem
+from trimode.core.errors import ConfigError
 from trimode.core.locations import under_root
+from trimode.core.metrics import UnknownMetric, metric_named
+from trimode.core.project import Project
 from trimode.core.tasks import PER_CLASS_FIGURES, per_class_key, task_named
 from trimode.core.tasks import Task as TaskRules
 from trimode.core.writes import OUTPUTS, PROTECTED, WriteRefused
@@ -173,20 +176,61 @@ def check_columns(config: Config) -> Iterator[Problem]:
                 )
             else:
                 seen[name] = role
+    weight = columns.weight
+    if weight == target or weight in seen:
+        other = "data.target" if weight == target else f"columns.{seen[weight]}"
+        yield problem(
+            config,
+            "columns.weight",
+            f"names column {weight!r}, which {other} names too: give a column one role",
+        )
 
 
 def check_metrics(config: Config) -> Iterator[Problem]:
-    """Check the metric names the task knows (modelling/tasks.py, no scikit-learn needed),
-    and the quality guard's numbers against each metric's range."""
-    task = task_named(config.task)
-    primary = config.evaluation.primary_metric
-    if primary not in task.metric_names:
-        yield problem(
-            config,
-            "evaluation.primary_metric",
-            f"must be one of {', '.join(task.metric_names)} for task {task.name}, got {primary!r}",
-        )
+    """Check the primary metric is a metric (the task's, a scikit-learn scorer or the
+    user's: core/metrics.py), and the quality guard's numbers against each metric's range."""
+    try:
+        task = config.rules
+    except UnknownMetric as error:
+        yield problem(config, "evaluation.primary_metric", f"names {error}")
+        task = task_named(config.task)
     yield from _check_guard(config, task)
+    yield from _check_decision(config, task)
+
+
+def _check_decision(config: Config, task: TaskRules) -> Iterator[Problem]:
+    """A decision threshold and class weights are for classes; a threshold tuned for
+    "cost" needs a metric of that name (the user's: core/metrics.py)."""
+    threshold = config.evaluation.threshold
+    for key, value in (
+        ("evaluation.threshold", threshold),
+        ("train.class_weight", config.train.class_weight),
+    ):
+        if value != "" and not task.has_classes:
+            yield problem(
+                config, key, f"= {value!r} is for classification, not task {task.name}: remove it"
+            )
+    if threshold == "cost" and task.has_classes:
+        try:
+            metric = metric_named(task, "cost", _project_of(config))
+        except ConfigError as error:
+            yield problem(config, "evaluation.threshold", f"= 'cost': {error}")
+            return
+        if metric is None:
+            yield problem(
+                config,
+                "evaluation.threshold",
+                "= 'cost' tunes the threshold for your metric named 'cost', and there is none: "
+                "add it to METRICS in the module [tool.trimode] metrics names",
+            )
+
+
+def _project_of(config: Config) -> Project | None:
+    """The config's project; None for configs outside one (tests of the config alone)."""
+    try:
+        return config.project
+    except ConfigError:
+        return None
 
 
 def check_compute(config: Config) -> Iterator[Problem]:

@@ -18,8 +18,10 @@ from pydantic_core import core_schema
 
 from trimode.core.errors import ConfigError
 from trimode.core.locations import local_files
+from trimode.core.metrics import task_for
 from trimode.core.project import Project, project_at
 from trimode.core.secrets import Secret
+from trimode.core.tasks import Task as TaskRules
 from trimode.core.writes import Guard
 
 
@@ -103,6 +105,12 @@ Thresholds = Annotated[
     BeforeValidator(_flat_thresholds),
     Expect("be a table of metric names to finite numbers"),
 ]
+# The decision threshold of a binary classifier: tuned for F1 or for the user's metric
+# named "cost" (by cross-validation on the training rows), or a probability; "" for none.
+Threshold = Annotated[
+    Literal["", "f1", "cost"] | Annotated[float, Field(gt=0, lt=1)],
+    Expect("be 'f1', 'cost', a finite number strictly between 0 and 1, or '' (none)"),
+]
 # What the models predict.
 Task = Literal["classification", "regression"]
 # What a check of the data contract does when a later load breaks it.
@@ -169,6 +177,9 @@ class ColumnsConfig(Section):
     text_max_features: int = Field(100, ge=1, description="TF-IDF features per text column")
     group: Text = Field("", description="rows sharing this column's value stay on one side")
     time: Text = Field("", description="a date column: the latest rows are held out")
+    weight: Text = Field(
+        "", description="a column of sample weights: not a feature; weighs fits and metrics"
+    )
 
 
 class TrainConfig(Section):
@@ -182,6 +193,9 @@ class TrainConfig(Section):
     params: Params = Field({}, description="hyper-parameters replacing a model's defaults")
     refit_on_all_rows: bool = Field(
         False, description="after evaluation, refit the kept model on every labelled row"
+    )
+    class_weight: Literal["", "balanced"] = Field(
+        "", description="'balanced' weighs classes inversely to their shares (models that can)"
     )
 
 
@@ -213,6 +227,9 @@ class EvaluationConfig(Section):
     )
     gate: bool = Field(False, description="refuse to publish a model that fails a check")
     thresholds: Thresholds = Field({}, description="the least acceptable value per metric")
+    threshold: Threshold = Field(
+        "", description="binary classification's decision threshold: 'f1', 'cost' or a number"
+    )
 
 
 class ContractConfig(Section):
@@ -340,6 +357,12 @@ class Config(Settings):
     def project(self) -> Project:
         """The project these configs belong to: its root, and where its own code is."""
         return project_at(self.root)
+
+    @property
+    def rules(self) -> TaskRules:
+        """The task with the metrics this config reports: its own, and the primary metric
+        when that is a scikit-learn scorer or one of the user's (core/metrics.py)."""
+        return task_for(self.task, self.evaluation.primary_metric, self.root)
 
     @property
     def output_dir(self) -> Path:

@@ -62,7 +62,10 @@ Metrics by task (for `evaluation.primary_metric` and `evaluation.thresholds`):
 classification: {_metrics("classification", True)} (greater is better),
 {_metrics("classification", False)} (smaller is better); regression:
 {_metrics("regression", True)} (greater is better), {_metrics("regression", False)}
-(smaller is better).
+(smaller is better). The primary metric may also be any scikit-learn scorer name
+(`sklearn.metrics.get_scorer_names()`; a `neg_` scorer is reported unsigned, smaller
+better) or one of your own: a scorer in `METRICS` of the module `[tool.trimode] metrics`
+names (`src/<package>/metrics.py`, e.g. the template's `cost`).
 """
 
 OUTRO = """\
@@ -118,7 +121,14 @@ NOTES: dict[str, str] = {
     "search": "The search space is the registry entry's `search_space`; the search runs by "
     "cross-validation on the training rows, and the held-out rows still judge the result.",
     "evaluation.primary_metric": "The metric that picks the best model and is compared "
-    "with the dummy baseline (see the metrics by task above).",
+    "with the dummy baseline (see the metrics by task above), in compare, train, the "
+    "gate, the report and tracking alike.",
+    "evaluation.threshold": "Binary classification only: the probability of the second "
+    "class (sorted) from which it is predicted. `f1` or `cost` (your metric named `cost`) "
+    "is tuned by cross-validation on the training rows (`search.cv_folds` folds); the "
+    "manifest records it, and predict and the report apply it.",
+    "train.class_weight": "For imbalanced classes; a model without a `class_weight` "
+    "hyper-parameter is named in one warning and trained unweighted.",
     "evaluation.min_lift_over_baseline": "In the metric's own units, in the direction "
     "that is better. It must be above 0, and thresholds must lie above what a constant "
     "model scores (roc_auc 0.5, r2 0), so that a slip cannot switch the guard off.",

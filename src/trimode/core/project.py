@@ -7,6 +7,7 @@ modules the runtime takes the user's code from:
     models = "ml_project.models"              # MODELS: {task: {name: ModelSpec}}
     features = "ml_project.features"          # build_preprocessor(schema), add_features(frame)
     expectations = "ml_project.expectations"  # EXPECTATIONS: {task: [Expectation, ...]}
+    metrics = "ml_project.metrics"            # optional: METRICS: {name: scorer}
     configs = "configs"                       # the config folder (the default)
 
 The runtime reaches the user's code only through here, never by a fixed import path.
@@ -35,6 +36,9 @@ REQUIRED = {
     "features": ("build_preprocessor",),
     "expectations": ("EXPECTATIONS",),
 }
+# What an optional module of the user's must define: metrics = "<package>.metrics" (the
+# user's own metrics, by name: see core/metrics.py).
+OPTIONAL = {"metrics": ("METRICS",)}
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,10 @@ class Project:
         path = getattr(self.module(key), "__file__", None)
         return hashlib.sha256(Path(path).read_bytes() if path else b"").hexdigest()
 
+    def user_metrics(self) -> Mapping[str, Any]:
+        """The user's own metrics, {name: scikit-learn scorer}; empty without a module."""
+        return self.module("metrics").METRICS if "metrics" in self.modules else {}
+
     def registry(self) -> Mapping[str, Mapping[str, Any]]:
         """The model registry: {task: {model name: ModelSpec}}."""
         return self.module("models").MODELS
@@ -109,7 +117,7 @@ def project_at(root: Path) -> Project:
             f"{root / PYPROJECT}: no [{TABLE}] table: it names the modules of your models, "
             'features and expectations (models = "<package>.models", ...)'
         )
-    keys = {"models", "features", "expectations", "configs"}
+    keys = {*REQUIRED, *OPTIONAL, "configs"}
     unknown = sorted(set(table) - keys)
     if unknown:
         raise ConfigError(
@@ -125,6 +133,15 @@ def project_at(root: Path) -> Project:
                 f"{'a folder' if key == 'configs' else 'a module name'} (a string), got {value!r}"
             )
         values[key] = value.strip()
+    for key in OPTIONAL:
+        value = table.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(
+                f"{root / PYPROJECT}: key '{TABLE}.{key}' must be a module name (a string), "
+                f"got {value!r}"
+            )
+        if value is not None:
+            values[key] = value.strip()
     configs = values.pop("configs")
     return Project(root=root, modules=values, configs=configs)
 
@@ -157,7 +174,9 @@ def _import(root: Path, key: str, name: str) -> ModuleType:
             f"{root / PYPROJECT}: key '{TABLE}.{key}' names module {name!r}, which "
             "cannot be imported (is the project installed? run `uv sync`)"
         )
-    missing = [attribute for attribute in REQUIRED[key] if not hasattr(module, attribute)]
+    missing = [
+        attribute for attribute in {**REQUIRED, **OPTIONAL}[key] if not hasattr(module, attribute)
+    ]
     if missing:
         raise ConfigError(
             f"{module.__file__}: defines no {missing[0]} (the runtime reads it: "

@@ -25,7 +25,7 @@ import them when called, so the configuration can read a task without slowing
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from trimode.core.errors import ConfigError
@@ -47,8 +47,9 @@ def per_class_key(key: str) -> tuple[str, str] | None:
     return (figure, label) if dot else None
 
 
-# A metric's function of (y_true, fitted model, X).
-MetricFunction = Callable[["pd.Series", "BaseEstimator", "pd.DataFrame"], float]
+# A metric's function of (y_true, fitted model, X[, sample_weight]): each row weighs its
+# sample weight (columns.weight), or the same without one (None).
+MetricFunction = Callable[..., float]
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,16 @@ class Task:
         [BaseEstimator, pd.DataFrame, list[Any]], tuple[np.ndarray, np.ndarray]
     ]
 
-    def __reduce__(self) -> tuple[Callable[[str], Task], tuple[str]]:
-        # A task travels to worker processes as its name: the same object comes back.
-        return task_named, (self.name,)
+    def __reduce__(self) -> tuple[Callable[..., Task], tuple[Any, ...]]:
+        # A task travels to worker processes as its name (the same object comes back),
+        # with the metrics a config added to it (with_metrics).
+        extra = self.metrics[len(task_named(self.name).metrics) :]
+        return (_task_with, (self.name, extra)) if extra else (task_named, (self.name,))
+
+    def with_metrics(self, extra: tuple[Metric, ...]) -> Task:
+        """The task reporting these metrics too, after its own (a config's primary metric
+        that is none of the task's: see core/metrics.py)."""
+        return replace(self, metrics=self.metrics + extra) if extra else self
 
     @property
     def metric_names(self) -> list[str]:
@@ -153,31 +161,48 @@ class Task:
         return 2 if n_classes <= 2 else 3
 
 
-def _roc_auc(y_true: pd.Series, model: BaseEstimator, features: pd.DataFrame) -> float:
+def _roc_auc(
+    y_true: pd.Series, model: BaseEstimator, features: pd.DataFrame, sample_weight: Any = None
+) -> float:
     """ROC AUC of the second class's probability; with more classes, one class against the
     rest, averaged."""
     from sklearn import metrics
 
     probabilities = model.predict_proba(features)
     if probabilities.shape[1] == 2:
-        return metrics.roc_auc_score(y_true, probabilities[:, 1])
-    return metrics.roc_auc_score(y_true, probabilities, multi_class="ovr", labels=model.classes_)
+        return metrics.roc_auc_score(y_true, probabilities[:, 1], sample_weight=sample_weight)
+    return metrics.roc_auc_score(
+        y_true,
+        probabilities,
+        multi_class="ovr",
+        labels=model.classes_,
+        sample_weight=sample_weight,
+    )
 
 
-def _log_loss(y_true: pd.Series, model: BaseEstimator, features: pd.DataFrame) -> float:
+def _log_loss(
+    y_true: pd.Series, model: BaseEstimator, features: pd.DataFrame, sample_weight: Any = None
+) -> float:
     """The log loss of the predicted class probabilities."""
     from sklearn import metrics
 
-    return metrics.log_loss(y_true, model.predict_proba(features), labels=model.classes_)
+    probabilities = model.predict_proba(features)
+    return metrics.log_loss(
+        y_true, probabilities, labels=model.classes_, sample_weight=sample_weight
+    )
 
 
 def _on_predictions(function_name: str, **options: Any) -> MetricFunction:
     """The metric sklearn.metrics.<function_name> of the model's predictions."""
 
-    def compute(y_true: pd.Series, model: BaseEstimator, features: pd.DataFrame) -> float:
+    def compute(
+        y_true: pd.Series, model: BaseEstimator, features: pd.DataFrame, sample_weight: Any = None
+    ) -> float:
         from sklearn import metrics
 
-        return getattr(metrics, function_name)(y_true, model.predict(features), **options)
+        predicted = model.predict(features)
+        function = getattr(metrics, function_name)
+        return function(y_true, predicted, sample_weight=sample_weight, **options)
 
     return compute
 
@@ -371,6 +396,11 @@ REGRESSION = Task(
 )
 
 TASKS = {task.name: task for task in (CLASSIFICATION, REGRESSION)}
+
+
+def _task_with(name: str, extra: tuple[Metric, ...]) -> Task:
+    """The named task with these metrics added (how a task with_metrics is unpickled)."""
+    return task_named(name).with_metrics(extra)
 
 
 def task_named(name: str) -> Task:

@@ -29,7 +29,8 @@ def infer_schema(
         role: tuple(name for name in getattr(columns, role, ()) if name in frame.columns)
         for role in ("drop", "ids", "dates", "text")
     }
-    taken = {name for names in declared.values() for name in names} | {target}
+    weight = tuple(name for name in [getattr(columns, "weight", "")] if name in frame.columns)
+    taken = {name for names in declared.values() for name in names} | {target, *weight}
     kinds = {column: kind_of(frame[column]) for column in frame.columns if column not in taken}
     dates = declared["dates"] + tuple(column for column, kind in kinds.items() if kind == "date")
     numeric = tuple(column for column, kind in kinds.items() if kind == "number")
@@ -42,6 +43,7 @@ def infer_schema(
         dates=dates,
         text=declared["text"],
         ids=declared["ids"],
-        dropped=declared["drop"] + empty,
+        # The sample weights (columns.weight) are no feature either: see weights.py.
+        dropped=declared["drop"] + weight + empty,
         text_max_features=getattr(columns, "text_max_features", 100),
     )

@@ -31,8 +31,9 @@ from trimode.core.layout import VERSION
 from trimode.core.tasks import Task, task_named
 from trimode.modelling.compute import compute_engine
 from trimode.modelling.evaluation import score
-from trimode.modelling.registry import build_model, feature_schema
+from trimode.modelling.registry import build_model, feature_schema, model_params
 from trimode.modelling.splitting import make_folds
+from trimode.modelling.weights import check_weights, fit_params
 
 BASELINE = "dummy_baseline"
 TIMES = ("fit_time", "score_time")
@@ -64,6 +65,13 @@ class Leaderboard:
     made_by: dict[str, Any] = field(default_factory=dict)
     # Per model, the hyper-parameters it was cross-validated with.
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The task with the metrics the config reports (Config.rules); None: the task's own.
+    given_rules: Task | None = None
+
+    @property
+    def rules(self) -> Task:
+        """The task with the metrics the leaderboard ranks on."""
+        return self.given_rules or task_named(self.task)
 
     @property
     def best(self) -> str:
@@ -79,12 +87,12 @@ class Leaderboard:
         row = self.rows.set_index("model").loc[name]
         return {
             metric: (float(row[f"{metric}_mean"]) if _is_finite(row[f"{metric}_mean"]) else None)
-            for metric in task_named(self.task).metric_names
+            for metric in self.rules.metric_names
         }
 
     def to_json(self) -> dict[str, Any]:
         """The leaderboard as plain data; NaN and infinities become null."""
-        primary = task_named(self.task).metric(self.primary_metric)
+        primary = self.rules.metric(self.primary_metric)
         return {
             "mode": self.mode,
             "task": self.task,
@@ -94,6 +102,7 @@ class Leaderboard:
             "made_by": self.made_by,
             "primary_metric": self.primary_metric,
             "greater_is_better": primary.greater_is_better,
+            "metrics": self.rules.metric_names,
             "folds_sha256": folds_hash(self.folds),
             "fold_test_sizes": [len(test) for _, test in self.folds],
             "fold_hashes": self.fold_hashes,
@@ -106,14 +115,15 @@ def compare_models(
 ) -> Leaderboard:
     """Cross-validate the named registry models (default: compare.models) and the dummy
     baseline on identical folds of these labelled rows (the training rows of a split)."""
-    task, seed = task_named(config.task), config.train.seed
+    task, seed = config.rules, config.train.seed
+    check_weights(config, features)
     folds = make_folds(config, features, y, "compare.cv_folds")
     schema = feature_schema(config, features)
     # The cores go to the folds, which cross_validate fits in parallel; a model that
     # could use several cores itself gets one, so that the two do not compete.
     estimators: dict[str, BaseEstimator] = {
         name: build_model(
-            config.project, task.name, name, schema, seed, 1, config.train.params.get(name)
+            config.project, task.name, name, schema, seed, 1, model_params(config, name)
         )
         for name in (models or config.compare.models)
     }
@@ -126,7 +136,8 @@ def compare_models(
                 features,
                 y,
                 cv=folds,
-                scoring=partial(score, task),
+                scoring=partial(score, task, weight=config.columns.weight),
+                params=fit_params(config, estimator, features),
                 n_jobs=config.compute.n_jobs,
                 return_train_score=False,
                 return_indices=True,
@@ -140,6 +151,7 @@ def compare_models(
     return Leaderboard(
         mode=config.mode,
         task=task.name,
+        given_rules=task,
         primary_metric=primary,
         n_rows=len(y),
         cv_folds=len(folds),
@@ -208,7 +220,7 @@ def ranking_facts(config: Config, names: list[str], data_hash: str) -> dict[str,
             "cv_folds": config.compare.cv_folds,
             "primary_metric": config.evaluation.primary_metric,
             "models": sorted(names),
-            "params": {name: config.train.params.get(name, {}) for name in sorted(names)},
+            "params": {name: model_params(config, name) for name in sorted(names)},
             "code": [project.source_hash(key) for key in ("models", "features")],
         }
     )
@@ -217,7 +229,7 @@ def ranking_facts(config: Config, names: list[str], data_hash: str) -> dict[str,
 def ranked(leaderboard: dict[str, Any], names: list[str]) -> tuple[str, dict[str, Any]]:
     """The best of the named models and every one's mean scores, from a leaderboard as
     leaderboard.json holds it (rows best first)."""
-    task = task_named(leaderboard["task"])
+    names_of_metrics = leaderboard.get("metrics") or task_named(leaderboard["task"]).metric_names
     primary = f"{leaderboard['primary_metric']}_mean"
     rows = {row["model"]: row for row in leaderboard["rows"]}
     best = next(
@@ -233,7 +245,7 @@ def ranked(leaderboard: dict[str, Any], names: list[str]) -> tuple[str, dict[str
             f"no model gave a finite {leaderboard['primary_metric']} in cross-validation"
         )
     scores = {
-        name: {metric: rows[name].get(f"{metric}_mean") for metric in task.metric_names}
+        name: {metric: rows[name].get(f"{metric}_mean") for metric in names_of_metrics}
         for name in names
     }
     return best, scores

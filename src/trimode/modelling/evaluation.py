@@ -13,17 +13,23 @@ from sklearn.base import BaseEstimator
 
 from trimode.config.model import Config
 from trimode.core.errors import ConfigError
-from trimode.core.tasks import Task, per_class_key, task_named
+from trimode.core.tasks import Task, per_class_key
 
 
 class PredictedOnce:
     """A fitted model whose predictions on one set of rows are made once, however many
-    metrics read them."""
+    metrics read them; a Decided model's labels follow its decision threshold."""
 
     def __init__(self, model: BaseEstimator, features: pd.DataFrame) -> None:
-        self._model, self._features = model, features
+        self._threshold = model.threshold if isinstance(model, Decided) else None
+        self._model = model.model if isinstance(model, Decided) else model
+        self._features = features
         self._cache: dict[str, np.ndarray] = {}
         self.classes_ = getattr(model, "classes_", None)
+
+    def __sklearn_tags__(self) -> Any:
+        # Scorers ask what the model is (a classifier: which response to read).
+        return self._model.__sklearn_tags__()
 
     def _call(self, method: str, features: pd.DataFrame) -> np.ndarray:
         if features is not self._features:
@@ -34,33 +40,81 @@ class PredictedOnce:
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         if self.classes_ is not None and hasattr(self._model, "predict_proba"):
-            # Label metrics score the most probable class. For every registry classifier
-            # that is what predict returns, and it saves a second pass over the rows.
-            probabilities = self._call("predict_proba", features)
-            return np.asarray(self.classes_)[np.argmax(probabilities, axis=1)]
+            # Label metrics score the most probable class (or the threshold's). For every
+            # registry classifier that is what predict returns, and it saves a second pass.
+            return decide(self.classes_, self._call("predict_proba", features), self._threshold)
         return self._call("predict", features)
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
         return self._call("predict_proba", features)
 
 
-def score(
-    task: Task, model: BaseEstimator, features: pd.DataFrame, y_true: pd.Series
-) -> dict[str, float]:
-    """Every metric of the task for a fitted model on held-out rows.
+def decide(classes: Any, probabilities: np.ndarray, threshold: float | None) -> np.ndarray:
+    """The predicted labels: the most probable class, or with a decision threshold (two
+    classes), the second where its probability reaches the threshold (as scikit-learn's
+    FixedThresholdClassifier decides)."""
+    classes = np.asarray(classes)
+    if threshold is None:
+        return classes[np.argmax(probabilities, axis=1)]
+    return classes[(probabilities[:, 1] >= threshold).astype(int)]
 
-    With the task bound (functools.partial(score, task)) this is a scikit-learn scorer
-    returning a dict of metrics, which cross_validate takes as its `scoring`.
+
+class Decided:
+    """A fitted binary classifier acting on its decision threshold (threshold.py): its
+    labels are decide()'s; everything else is the model's own."""
+
+    def __init__(self, model: BaseEstimator, threshold: float) -> None:
+        self.model, self.threshold = model, threshold
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("model", "threshold"):
+            raise AttributeError(name)  # not the model's: copying and pickling ask
+        return getattr(self.model, name)
+
+    def __sklearn_tags__(self) -> Any:
+        return self.model.__sklearn_tags__()
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        return decide(self.model.classes_, self.model.predict_proba(features), self.threshold)
+
+
+def decided(model: BaseEstimator, threshold: dict[str, Any] | None) -> BaseEstimator:
+    """The model as it decides: with the decision threshold a manifest records (its
+    "decision_threshold"), a Decided; without one, the model itself."""
+    if not threshold:
+        return model
+    return Decided(model, float(threshold["value"]))  # type: ignore[return-value]
+
+
+def score(
+    task: Task, model: BaseEstimator, features: pd.DataFrame, y_true: pd.Series, weight: str = ""
+) -> dict[str, float]:
+    """Every metric of the task for a fitted model on held-out rows, each row weighing its
+    value in the column `weight` (columns.weight; "" for none).
+
+    With the task bound (functools.partial(score, task, weight=...)) this is a
+    scikit-learn scorer returning a dict of metrics, which cross_validate takes as its
+    `scoring`.
     """
-    predicted = PredictedOnce(model, features)
+    predicted = model if isinstance(model, PredictedOnce) else PredictedOnce(model, features)
+    weights = row_weights(features, weight)
     return {
-        metric.name: float(metric.compute(y_true, predicted, features)) for metric in task.metrics
+        metric.name: float(metric.compute(y_true, predicted, features, weights))
+        for metric in task.metrics
     }
 
 
-def fit_baseline(task: Task, features: pd.DataFrame, y_train: pd.Series) -> BaseEstimator:
-    """The dummy baseline, fitted on the training rows."""
-    return task.make_baseline().fit(features, y_train)
+def row_weights(features: pd.DataFrame, weight: str) -> np.ndarray | None:
+    """The rows' sample weights, from their column `weight` (columns.weight, checked when
+    the rows were split: see weights.py); None without one."""
+    return features[weight].to_numpy(dtype=float) if weight else None
+
+
+def fit_baseline(
+    task: Task, features: pd.DataFrame, y_train: pd.Series, weight: str = ""
+) -> BaseEstimator:
+    """The dummy baseline, fitted on the training rows (weighted by the column `weight`)."""
+    return task.make_baseline().fit(features, y_train, sample_weight=row_weights(features, weight))
 
 
 def lift(task: Task, metric: str, model_value: float, baseline_value: float) -> float:
@@ -73,12 +127,12 @@ class PrimaryScorer:
     """A scikit-learn scorer of one metric, signed so that greater is always better
     (what the hyper-parameter search maximises)."""
 
-    def __init__(self, task: Task, metric: str) -> None:
-        self.task, self.metric = task, metric
+    def __init__(self, task: Task, metric: str, weight: str = "") -> None:
+        self.task, self.metric, self.weight = task, metric, weight
 
     def __call__(self, model: BaseEstimator, features: pd.DataFrame, y_true: pd.Series) -> float:
         metric = self.task.metric(self.metric)
-        value = float(metric.compute(y_true, model, features))
+        value = float(metric.compute(y_true, model, features, row_weights(features, self.weight)))
         return value if metric.greater_is_better else -value
 
 
@@ -91,7 +145,7 @@ def gate_checks(
     """Each requirement a model must meet to be published, with its value and verdict:
     the lift over the baseline, then every threshold in evaluation.thresholds (a
     per-class one, "recall.dead", read from the per-class table `classes`)."""
-    task, required_lift = task_named(config.task), config.evaluation.min_lift_over_baseline
+    task, required_lift = config.rules, config.evaluation.min_lift_over_baseline
     checks: list[dict[str, object]] = [
         {
             "check": f"lift of {config.evaluation.primary_metric} over the dummy baseline",

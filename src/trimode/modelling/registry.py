@@ -28,6 +28,7 @@ from trimode.core.io import json_safe
 from trimode.core.project import Project
 from trimode.core.specs import FeatureSchema, ModelSpec
 from trimode.data.schema import infer_schema
+from trimode.modelling.evaluation import Decided
 from trimode.modelling.splitting import Split
 
 # Parameters that say how to run, not what to learn: never carried from one mode to another.
@@ -62,6 +63,35 @@ def make_estimator(
 ) -> BaseEstimator:
     """The registry's unfitted estimator, its defaults overridden by params."""
     return spec_of(project, task, name).make(seed, n_jobs).set_params(**(params or {}))
+
+
+def model_params(config: Config, name: str) -> dict[str, Any]:
+    """The hyper-parameters a run gives the named model: train.params's, and
+    class_weight = "balanced" when train.class_weight says so and the model takes it."""
+    params = dict(config.train.params.get(name) or {})
+    if config.train.class_weight and takes_class_weight(config, name):
+        params.setdefault("class_weight", config.train.class_weight)
+    return params
+
+
+def takes_class_weight(config: Config, name: str) -> bool:
+    """Whether the named registry model has a class_weight hyper-parameter."""
+    estimator = make_estimator(config.project, config.task, name)
+    return "class_weight" in estimator.get_params(deep=False)
+
+
+def class_weight_warning(config: Config, names: list[str]) -> list[str]:
+    """One warning naming the models train.class_weight cannot weigh (none: no warning)."""
+    if not config.train.class_weight:
+        return []
+    unable = [name for name in names if not takes_class_weight(config, name)]
+    if not unable:
+        return []
+    return [
+        f"{config.where('train.class_weight')} = {config.train.class_weight!r} is not applied "
+        f"to {', '.join(unable)}: {'it has' if len(unable) == 1 else 'they have'} no "
+        "class_weight hyper-parameter"
+    ]
 
 
 def class_path(estimator: object) -> str:
@@ -212,7 +242,11 @@ def feature_schema(config: Config, x: pd.DataFrame) -> FeatureSchema:
 def as_preprocessed(model: Pipeline, split: Split) -> tuple[Pipeline, Split]:
     """The model from its preprocessing on, and the rows as that step sees them: with the
     columns its first step (features.py's add_features) derives, by that very step. What
-    inspects errors by feature (the report, notebook 3) works on these."""
+    inspects errors by feature (the report, notebook 3) works on these. A Decided model
+    keeps deciding on its threshold."""
+    if isinstance(model, Decided):
+        inner, seen = as_preprocessed(model.model, split)
+        return Decided(inner, model.threshold), seen  # type: ignore[return-value]
     if model.steps[0][0] != ADD_FEATURES_STEP:
         return model, split
     derive = model[:1]

@@ -23,30 +23,32 @@ from trimode.config.model import Config
 from trimode.core.io import json_safe
 from trimode.core.progress import activity
 from trimode.core.specs import FeatureSchema
-from trimode.core.tasks import task_named
 from trimode.modelling.compare import compare_models
 from trimode.modelling.evaluation import PrimaryScorer
-from trimode.modelling.registry import build_model, search_space
+from trimode.modelling.registry import build_model, model_params, search_space
 from trimode.modelling.splitting import Split, make_folds
+from trimode.modelling.threshold import fit_deciding
+from trimode.modelling.weights import fit_params
 
 
 def fit_model(
     config: Config, name: str, schema: FeatureSchema, x: pd.DataFrame, y: pd.Series
-) -> tuple[Pipeline, dict[str, Any] | None]:
-    """Fit the named model on x, y; return it and the search's record (None without one)."""
-    task, seed, n_jobs = task_named(config.task), config.train.seed, config.compute.n_jobs
-    project, params = config.project, config.train.params.get(name)
+) -> tuple[Pipeline, dict[str, Any] | None, dict[str, Any] | None]:
+    """Fit the named model on x, y; return it, its decision threshold's record and the
+    search's record (None without either: see threshold.py)."""
+    task, seed, n_jobs = config.rules, config.train.seed, config.compute.n_jobs
+    project, params = config.project, model_params(config, name)
     model = build_model(project, task.name, name, schema, seed, n_jobs, params)
     space = search_space(project, task.name, name)
     if not (config.search.enabled and space):
         with activity(f"fitting {name} on {len(y):,} rows"):
-            return model.fit(x, y), None
+            return (*fit_deciding(config, model, x, y), None)
     grid_size = math.prod(len(values) for values in space.values())
     iterations = config.search.iterations
     candidates = iterations if 0 < iterations < grid_size else grid_size
     primary = config.evaluation.primary_metric
     common = {
-        "scoring": PrimaryScorer(task, primary),
+        "scoring": PrimaryScorer(task, primary, config.columns.weight),
         "cv": make_folds(config, x, y, "search.cv_folds"),
         "n_jobs": n_jobs,
         "error_score": "raise",
@@ -57,7 +59,8 @@ def fit_model(
         search = GridSearchCV(model, space, **common)
     folds = config.search.cv_folds
     with activity(f"searching {candidates} {name} candidates x {folds} folds on {len(y):,} rows"):
-        search.fit(x, y)
+        search.fit(x, y, **fit_params(config, model, x))
+    fitted, threshold = fit_deciding(config, search.best_estimator_, x, y, fitted=True)
     sign = 1 if task.metric(primary).greater_is_better else -1
     results = pd.DataFrame(search.cv_results_)
     record = {
@@ -77,7 +80,7 @@ def fit_model(
             )
         ],
     }
-    return search.best_estimator_, record
+    return fitted, threshold, record
 
 
 def fit_best(
@@ -86,9 +89,12 @@ def fit_best(
     schema: FeatureSchema,
     split: Split,
     ranking: tuple[str, dict[str, Any]] | None = None,
-) -> tuple[str, Pipeline, dict[str, dict[str, float | None]], dict[str, Any] | None]:
+) -> tuple[
+    str, Pipeline, dict[str, dict[str, float | None]], dict[str, Any] | None, dict[str, Any] | None
+]:
     """Fit the named models' best (tuned when search.enabled); return its name, the
-    fitted model, every candidate's cross-validated scores, and its search record.
+    fitted model, every candidate's cross-validated scores, its decision threshold's
+    record and its search record.
 
     With several models, the best is the one `compare` would rank first: the same
     leaderboard, on the same folds of the training rows, by the primary metric (or
@@ -104,5 +110,5 @@ def fit_best(
         leaderboard = compare_models(config, split.x_train, split.y_train, names)
         candidates = {name: leaderboard.scores(name) for name in names}
         best = leaderboard.best
-    model, search = fit_model(config, best, schema, split.x_train, split.y_train)
-    return best, model, candidates, search
+    model, threshold, search = fit_model(config, best, schema, split.x_train, split.y_train)
+    return best, model, candidates, threshold, search

@@ -36,6 +36,7 @@ from trimode.modelling.behaviour import MAX_ROWS, Expectation
 from trimode.modelling.registry import as_preprocessed
 from trimode.modelling.splitting import Split
 from trimode.reporting import plots
+from trimode.reporting.decision import threshold_curve, threshold_figure, threshold_table
 from trimode.reporting.expectations import expectation_items
 from trimode.reporting.explorer import explorer_rows
 from trimode.reporting.inspection import (
@@ -93,6 +94,7 @@ def render_page(
         verdict=_verdict(record),
         metrics_table=_metrics_table(config, record),
         per_class_table=_per_class_table(record),
+        decision=_decision(record, model, split),
         leaderboard=_leaderboard(leaderboard, record),
         tracked_runs=_tracked_runs(list(tracked_runs)),
         data=_data(config, seen, schema),
@@ -245,7 +247,7 @@ def _verdict(record: dict[str, Any]) -> dict[str, Any]:
 def _metrics_table(config: Config, record: dict[str, Any]) -> Markup:
     """The model's metrics on the held-out rows beside the dummy baseline's."""
     metrics, baseline = record.get("metrics", {}), record.get("baseline", {})
-    task = task_named(config.task)
+    task = config.rules
     table = pd.DataFrame(
         {
             "model": pd.Series(metrics, dtype="float64"),
@@ -254,6 +256,25 @@ def _metrics_table(config: Config, record: dict[str, Any]) -> Markup:
         }
     ).rename_axis("metric")
     return _table(table)
+
+
+def _decision(record: dict[str, Any], model: Pipeline, split: Split) -> dict[str, Any] | None:
+    """The decision threshold the model acts on, with precision and recall across
+    thresholds on the held-out rows (reporting/decision.py); None without one."""
+    chosen = record.get("decision_threshold")
+    if not chosen:
+        return None
+    value, positive = float(chosen["value"]), chosen["positive_class"]
+    curve = threshold_curve(model, split.x_test, split.y_test, positive)
+    return {
+        "value": f"{value:.4g}",
+        "positive": positive,
+        "how": f"tuned for {chosen['tuned_for']} by cross-validation on the training rows"
+        if chosen.get("tuned_for")
+        else "set in the config",
+        "figure": _image(threshold_figure(curve, value), "precision and recall by threshold"),
+        "table": _table(threshold_table(curve, value), index=False),
+    }
 
 
 def _per_class_table(record: dict[str, Any]) -> Markup | None:

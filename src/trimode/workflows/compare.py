@@ -16,10 +16,11 @@ from trimode.data.loading import load_dataset
 from trimode.data.sampling import frame_hash
 from trimode.modelling.column_advice import column_notes
 from trimode.modelling.compare import Leaderboard, compare_models, ranking_facts
-from trimode.modelling.registry import feature_schema
+from trimode.modelling.registry import class_weight_warning, feature_schema
 from trimode.modelling.split_advice import split_warnings
 from trimode.modelling.splitting import split_rows
 from trimode.modelling.timing import StepTimer
+from trimode.modelling.weights import weight_warning
 
 __all__ = ["compare", "compare_models", "save_leaderboard"]
 
@@ -56,6 +57,8 @@ def compare(config: Config, models: list[str] | None = None) -> tuple[Leaderboar
         *split_warnings(loaded.frame, schema, config),
         *column_notes(loaded.frame, schema, config),
     ]
+    names = models or config.compare.models
+    notes += class_weight_warning(config, names) + weight_warning(config, names)
     data_hash = frame_hash(loaded.frame)
     made_by = {
         "command": "compare",

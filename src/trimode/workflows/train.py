@@ -28,7 +28,6 @@ from trimode.core.kinds import kind_of
 from trimode.core.layout import LEADERBOARD_JSON, MANIFEST_FILE, METRICS_FILE, MODEL_CARD_FILE
 from trimode.core.secrets import redact
 from trimode.core.specs import FeatureSchema
-from trimode.core.tasks import task_named
 from trimode.data.loading import load_dataset
 from trimode.data.sampling import FetchResult, frame_hash
 from trimode.modelling.column_advice import column_notes
@@ -37,6 +36,7 @@ from trimode.modelling.compute import compute_engine
 from trimode.modelling.evaluation import (
     PredictedOnce,
     check_class_thresholds,
+    decided,
     fit_baseline,
     gate_checks,
     lift,
@@ -45,11 +45,12 @@ from trimode.modelling.evaluation import (
     weak_classes,
 )
 from trimode.modelling.quality import near_leak_warning, near_leaks
-from trimode.modelling.registry import class_path, feature_schema
+from trimode.modelling.registry import class_path, class_weight_warning, feature_schema
 from trimode.modelling.split_advice import split_warnings
 from trimode.modelling.splitting import Split, split_rows
 from trimode.modelling.timing import StepTimer
 from trimode.modelling.tuning import fit_best
+from trimode.modelling.weights import check_weights, fit_params, weight_warning
 
 __all__ = ["Split", "TrainingResult", "split_rows", "train"]
 
@@ -98,8 +99,9 @@ def _train(
         source = loaded.source
         fingerprint = data_fingerprint(loaded.frame, source, frame_hash(loaded.frame))
     with timer.step("split", f"target {config.data.target!r}"):
+        check_weights(config, loaded.frame)
         split = split_rows(loaded.frame, config)
-        if task_named(config.task).has_classes:  # a class the data lacks: before the fit
+        if config.rules.has_classes:  # a class the data lacks: before the fit
             check_class_thresholds(
                 config, pd.unique(pd.concat([split.y_train, split.y_test])).tolist()
             )
@@ -120,15 +122,17 @@ def _train(
             "first (its cross-validation not run again)"
         )
     with timer.step("fit", "model " + ", ".join(map(repr, names))):
-        name, model, candidates, search = fit_best(config, names, schema, split, ranking)
+        name, model, candidates, threshold, search = fit_best(config, names, schema, split, ranking)
     with timer.step("evaluate", f"model {name!r}"):
         # One pass over the held-out rows serves the metrics and the per-class table.
-        task = task_named(config.task)
-        held_out = PredictedOnce(model, split.x_test)
-        metrics = score(task, held_out, split.x_test, split.y_test)
-        baseline_model = fit_baseline(task, split.x_train, split.y_train)
-        baseline = score(task, baseline_model, split.x_test, split.y_test)
+        task = config.rules
+        held_out = PredictedOnce(decided(model, threshold), split.x_test)
+        weight = config.columns.weight
+        metrics = score(task, held_out, split.x_test, split.y_test, weight)
+        baseline_model = fit_baseline(task, split.x_train, split.y_train, weight)
+        baseline = score(task, baseline_model, split.x_test, split.y_test, weight)
         classes, table, weak = None, None, {}
+        warnings += class_weight_warning(config, names) + weight_warning(config, names)
         if task.has_classes:
             table = per_class(split.y_test, held_out.predict(split.x_test), model.classes_)
             classes = table.reset_index().to_dict(orient="records")
@@ -150,8 +154,9 @@ def _train(
         raise QualityGateFailed(_gate_failure(config, checks))
     if config.train.refit_on_all_rows:
         with timer.step("refit"):
+            x_all = pd.concat([split.x_train, split.x_test])
             model = clone(model).fit(
-                pd.concat([split.x_train, split.x_test]), pd.concat([split.y_train, split.y_test])
+                x_all, pd.concat([split.y_train, split.y_test]), **fit_params(config, model, x_all)
             )
     with steps.step("publish", str(output_root)), publishing(output_root, key) as staging:
         with timer.step("save"):
@@ -208,6 +213,7 @@ def _train(
             },
             gate=gate,
             search=search,
+            decision_threshold=threshold,
             refit_on_all_rows=config.train.refit_on_all_rows,
             timings_s=dict(timer.durations),
             duration_s=timer.total,
@@ -222,7 +228,7 @@ def _train(
         write_atomically(staging / MODEL_CARD_FILE, lambda path: path.write_text(card, "utf-8"))
     tracking.after("train", config, manifest=manifest, output_dir=output_root)
     return TrainingResult(
-        model=model,
+        model=decided(model, threshold),
         manifest=manifest,
         output_dir=output_root,
         split=split,
