@@ -146,6 +146,16 @@ class ColumnsConfig(Section):
     dates: Names = Field([], description="dates: become year, month, day of week, days")
     text: Names = Field([], description="free text: becomes TF-IDF word features")
     text_max_features: int = Field(100, ge=1, description="TF-IDF features per text column")
+    group: Text = Field(
+        "", description="a column whose rows belong together: never on both sides of a split"
+    )
+    time: Text = Field(
+        "", description="a date column: the latest rows are held out, folds move forward"
+    )
+    time_gap_days: Annotated[float, Field(ge=0), Expect("be 0 or a number of days")] = Field(
+        0,
+        description="days left out between the rows a model learns from and those it is judged on",
+    )
 
 
 class TrainConfig(Section):

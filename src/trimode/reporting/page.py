@@ -34,7 +34,7 @@ from trimode.core.specs import FeatureSchema
 from trimode.core.tasks import Task, task_named
 from trimode.modelling.behaviour import MAX_ROWS, Expectation
 from trimode.modelling.registry import as_preprocessed
-from trimode.modelling.splitting import Split
+from trimode.modelling.splitting import Split, describe_split
 from trimode.reporting import plots
 from trimode.reporting.expectations import expectation_items
 from trimode.reporting.explorer import explorer_rows
@@ -225,6 +225,8 @@ def _facts(config: Config, record: dict[str, Any], model_sha256: str | None) -> 
         "model": record.get("model"),
         "data source": (record.get("data") or {}).get("source"),
         "rows (train / test)": f"{split.get('n_train')} / {split.get('n_test')}",
+        # Older manifests do not say how their rows were split.
+        **({"rows split": describe_split(split)} if "kind" in split else {}),
         "trained at": record.get("started_at"),
         "git commit": (record.get("git") or {}).get("commit") or "none",
         "model sha256": model_sha256,
