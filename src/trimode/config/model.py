@@ -217,6 +217,10 @@ class CompareConfig(Section):
         ["random_forest", "hist_gradient_boosting"], description="registry model names"
     )
     cv_folds: int = Field(5, ge=2, description="cross-validation folds, the same for each")
+    random_split_beside: bool = Field(
+        False,
+        description="with columns.group or time, each model's primary metric on random folds too",
+    )
 
 
 class InspectionConfig(Section):

@@ -229,7 +229,12 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
 
 
 def _bottom_k(
-    source: Source, k: int, seed: int, stratum: str | None, target: str, group: str | None = None
+    source: Source,
+    k: int,
+    seed: int,
+    stratum: str | None,
+    target: str,
+    group_column: str | None = None,
 ) -> tuple[pd.DataFrame, int, int]:
     """Keep the k rows with the smallest keys (per stratum, then allocated by share) among
     the rows whose target is known; return them, the rows seen and the rows left out
@@ -241,7 +246,7 @@ def _bottom_k(
     import pyarrow.compute as pc
 
     hash_key = hashlib.sha256(str(seed).encode()).hexdigest()[:16]
-    ties = "all" if group else "first"
+    ties = "all" if group_column else "first"
     kept: dict[Any, pd.DataFrame] = {}
     seen: dict[Any, int] = {}
     rows_seen = unlabelled = 0
@@ -256,7 +261,9 @@ def _bottom_k(
                 unlabelled += read.num_rows - batch.num_rows
             if not batch.num_rows:
                 continue
-            keys = _arrow_row_keys(batch.select([group]) if group else batch, hash_key)
+            keys = _arrow_row_keys(
+                batch.select([group_column]) if group_column else batch, hash_key
+            )
             if stratum:
                 codes, values = pd.factorize(
                     batch.column(stratum).to_numpy(zero_copy_only=False), use_na_sentinel=False
@@ -277,7 +284,7 @@ def _bottom_k(
             for value, count in zip(values, counts, strict=True):
                 seen[value] = seen.get(value, 0) + int(count)
             # A group's rows tied with the limit may complete it.
-            mask = keys <= limits[codes] if group else keys < limits[codes]
+            mask = keys <= limits[codes] if group_column else keys < limits[codes]
             if not mask.any():
                 continue
             frame = batch.filter(pa.array(mask)).to_pandas()

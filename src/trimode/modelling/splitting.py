@@ -61,7 +61,7 @@ def split_rows(frame: pd.DataFrame, config: Config) -> Split:
     known = frame[target].notna()
     labelled = frame if known.all() else frame[known]  # no copy when every row is labelled
     features, y = labelled.drop(columns=[target]), labelled[target]
-    kind, column = _split_kind(config)
+    kind, column = split_kind(config)
     hashes = _column_hashes(labelled, _salt(seed))
     # The canonical order: by the row's values (the target too), by time first with one.
     row_hash = _combined(hashes, sorted(hashes, key=str))
@@ -122,12 +122,13 @@ def describe_split(record: dict[str, Any]) -> str:
 
 
 def make_folds(
-    config: Config, features: pd.DataFrame, y: pd.Series, key: str
+    config: Config, features: pd.DataFrame, y: pd.Series, key: str, random: bool = False
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Cross-validation folds of these rows, as many as the config key says
     ("compare.cv_folds", "search.cv_folds"): forward in time with columns.time, by whole
-    groups with columns.group, else shuffled for the seed; classes keep their shares in
-    every fold when they can."""
+    groups with columns.group, else (or when `random`: to tell how optimistic such folds
+    would be) shuffled for the seed; classes keep their shares in every fold when they
+    can."""
     section, _, name = key.partition(".")
     n_folds = getattr(getattr(config, section), name)
     if len(y) < n_folds:
@@ -135,7 +136,7 @@ def make_folds(
             f"{len(y)} labelled rows cannot be split into {n_folds} folds "
             f"({config.where(key)}); use more rows or fewer folds"
         )
-    kind, column = _split_kind(config)
+    kind, column = ("random", "") if random else split_kind(config)
     if kind == "time":
         return _forward_folds(
             _days(features, config, "columns.time"), n_folds, config.columns.time_gap_days
@@ -154,8 +155,8 @@ def make_folds(
     return list(splitter.split(features, y, groups))
 
 
-def _split_kind(config: Config) -> tuple[str, str]:
-    """("time", column), ("group", column) or ("random", "")."""
+def split_kind(config: Config) -> tuple[str, str]:
+    """How the config splits rows: ("time", column), ("group", column) or ("random", "")."""
     if config.columns.time:
         return "time", config.columns.time
     if config.columns.group:
