@@ -108,6 +108,17 @@ def test_a_row_is_held_out_whichever_other_rows_are_read(tmp_path):
     assert whole.record["kind"] == "random" and whole.record["key"] == []
 
 
+def test_with_an_id_column_a_row_keeps_its_side_when_its_values_change(tmp_path):
+    frame = load_breast_cancer(as_frame=True).frame
+    frame.insert(0, "case_id", np.arange(1_000, 1_000 + len(frame)))
+    config = machine_config(tmp_path, data={"target": "target"}, columns={"ids": ["case_id"]})
+    before = split_rows(frame, config)
+    edited = frame.assign(**{"mean radius": frame["mean radius"] * 2})
+    after = split_rows(edited.iloc[::-1], config)
+    assert after.record["key"] == ["case_id"]
+    assert set(after.x_test["case_id"]) == set(before.x_test["case_id"])
+
+
 def test_grouped_folds_keep_each_customer_in_one_fold(tmp_path):
     frame = customers()
     config = machine_config(tmp_path, data={"target": "target"}, columns={"group": "customer"})
