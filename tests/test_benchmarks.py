@@ -64,6 +64,10 @@ RATIOS = {
         "time ratio page.js / time to interactive, as many held-out rows:",
     ],
     "expectations_hook": ["ratio git commit on / off:", "ratio the hook's pytest on / off:"],
+    "split_overhead": [
+        "ratio compare / plain, group split:",
+        "ratio compare / plain, time split:",
+    ],
 }
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 PARENTHESES = re.compile(r"\([^()]*\)")

@@ -92,27 +92,35 @@ def breast_cancer_csv(tmp_path_factory) -> Path:
 
 def test_a_threshold_tuned_for_a_cost_lowers_the_cost_on_held_out_rows(tmp_path, breast_cancer_csv):
     """The template's cost (a missed malignant tumour costs 10 false alarms) on real data:
-    the threshold tuned for it on the training rows is not 0.5, and on the held-out rows
-    the model costs less at it than at 0.5."""
+    the threshold tuned for it on the training rows is not 0.5, and on held-out rows the
+    model costs less at it than at 0.5. A held-out set of a hundred rows differs by a
+    tumour or two, so the costs are summed over three splits (seeds) of 40% held out."""
     from starter.metrics import cost
 
-    config = machine_config(
-        tmp_path,
-        base={
-            "data": {"source": str(breast_cancer_csv), "target": "diagnosis"},
-            "train": {"models": ["logistic_regression"]},
-            "evaluation": {"primary_metric": "cost", "threshold": "cost"},
-        },
-    )
-    result = train(config)
-    threshold = result.manifest["decision_threshold"]
-    assert threshold["tuned_for"] == "cost" and threshold["positive_class"] == "malignant"
-    assert threshold["value"] != pytest.approx(0.5, abs=0.01)
-    x, y = result.split.x_test, result.split.y_test
-    at_threshold = cost(y, result.model.predict(x))
-    at_half = cost(y, result.model.model.predict(x))
-    assert at_threshold < at_half
-    assert result.manifest["metrics"]["cost"] == pytest.approx(at_threshold)
+    totals = {"tuned": 0.0, "at 0.5": 0.0}
+    for seed in range(3):
+        config = machine_config(
+            tmp_path / str(seed),
+            base={
+                "data": {
+                    "source": str(breast_cancer_csv),
+                    "target": "diagnosis",
+                    "test_fraction": 0.4,
+                },
+                "train": {"models": ["logistic_regression"], "seed": seed},
+                "evaluation": {"primary_metric": "cost", "threshold": "cost"},
+            },
+        )
+        result = train(config)
+        threshold = result.manifest["decision_threshold"]
+        assert threshold["tuned_for"] == "cost" and threshold["positive_class"] == "malignant"
+        assert threshold["value"] != pytest.approx(0.5, abs=0.01)
+        x, y = result.split.x_test, result.split.y_test
+        at_threshold = cost(y, result.model.predict(x))
+        assert result.manifest["metrics"]["cost"] == pytest.approx(at_threshold)
+        totals["tuned"] += at_threshold * len(y)
+        totals["at 0.5"] += cost(y, result.model.model.predict(x)) * len(y)
+    assert totals["tuned"] < totals["at 0.5"], totals
 
 
 def test_the_report_shows_the_threshold_and_counts_at_it(tmp_path):

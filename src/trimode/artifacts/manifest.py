@@ -60,7 +60,9 @@ class RunRecord:
     data: dict[str, Any]
     # The data contract the rows were checked against (see data/contract.py).
     contract: dict[str, Any] | None
-    # {"n_train", "n_test", "test_fraction", "seed"}: the held-out rows.
+    # {"n_train", "n_test", "test_fraction", "seed"}: the held-out rows; and how they were
+    # held out (see modelling/splitting.py): "kind" (random, group, time), "column", "key",
+    # the groups on each side or the times, "held_out_sha256" (equal for the same rows).
     split: dict[str, Any]
     libraries: dict[str, str]
     compute: dict[str, Any]

@@ -57,21 +57,35 @@ def render_leaderboard(leaderboard: Leaderboard) -> Table:
     from rich import box
     from rich.table import Table
 
-    from trimode.modelling.compare import BASELINE, TIMES
+    from trimode.modelling.compare import BASELINE, TIMES, random_split_column
 
     task, primary = leaderboard.rules, leaderboard.primary_metric
+    caption = "↑ greater is better, ↓ smaller is better; times are seconds per fold"
+    split = leaderboard.split or {}
+    beside = random_split_column(primary).removesuffix("_mean")
+    metrics = task.metric_names
+    if f"{beside}_mean" in leaderboard.rows.columns:
+        metrics = [
+            *metrics[: metrics.index(primary) + 1],
+            beside,
+            *metrics[metrics.index(primary) + 1 :],
+        ]
+        caption += (
+            f"; {primary} random split: on shuffled folds that ignore the {split.get('kind')} "
+            f"column {split.get('column')!r}, how optimistic a random split would be"
+        )
     table = Table(
         title=f"{leaderboard.mode} mode: {leaderboard.n_rows} rows, {leaderboard.cv_folds}-fold "
-        f"cross-validation, best {primary} first",
-        caption="↑ greater is better, ↓ smaller is better; times are seconds per fold",
+        f"cross-validation{_folds_by(split)}, best {primary} first",
+        caption=caption,
         box=box.SIMPLE_HEAD,
     )
     table.add_column("model", no_wrap=True)
-    metrics = task.metric_names
     for name in metrics:
-        arrow = "↑" if task.metric(name).greater_is_better else "↓"
+        better = task.metric(primary if name == beside else name).greater_is_better
         style = "bold" if name == primary else ""
-        table.add_column(f"{name} {arrow}", justify="right", style=style)
+        label = f"{primary} random split" if name == beside else name
+        table.add_column(f"{label} {'↑' if better else '↓'}", justify="right", style=style)
     for name in TIMES:
         table.add_column(name.replace("_", " "), justify="right")
     for row in leaderboard.rows.to_dict(orient="records"):
@@ -91,6 +105,12 @@ def print_leaderboard(leaderboard: Leaderboard) -> None:
     console = Console()
     needed = Measurement.get(console, console.options.update_width(1_000), table).maximum
     Console(width=max(console.width, needed)).print(table)
+
+
+def _folds_by(split: dict[str, Any]) -> str:
+    """ " by group 'customer'" or " forward in time 'day'" for folds that are not random."""
+    words = {"group": "by group", "time": "forward in time"}.get(split.get("kind") or "")
+    return f" {words} {split.get('column')!r}" if words else ""
 
 
 def _mean_std(row: dict[str, Any], name: str, digits: int) -> str:

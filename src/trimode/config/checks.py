@@ -184,6 +184,30 @@ def check_columns(config: Config) -> Iterator[Problem]:
             "columns.weight",
             f"names column {weight!r}, which {other} names too: give a column one role",
         )
+    yield from _check_split_columns(config, seen)
+
+
+def _check_split_columns(config: Config, roles: dict[str, str]) -> Iterator[Problem]:
+    """The group column is no feature and not the target, nor the time column: rows are
+    split by one of them. The time column may be a date feature too (its parts)."""
+    group, time, target = config.columns.group, config.columns.time, config.data.target
+    if group and time:
+        yield problem(
+            config,
+            "columns.group",
+            f"= {group!r} and columns.time = {time!r} are both set: rows are split by one "
+            'of them; leave the other ""',
+        )
+    for key, name in (("columns.group", group), ("columns.time", time)):
+        if name == target:
+            yield problem(config, key, f"names the target column {target!r} (data.target)")
+    if group in roles and roles[group] != "ids":
+        yield problem(
+            config,
+            "columns.group",
+            f"names column {group!r}, which columns.{roles[group]} names too: a group column "
+            "is no feature",
+        )
 
 
 def check_metrics(config: Config) -> Iterator[Problem]:

@@ -175,8 +175,16 @@ class ColumnsConfig(Section):
     dates: Names = Field([], description="dates: become year, month, day of week, days")
     text: Names = Field([], description="free text: becomes TF-IDF word features")
     text_max_features: int = Field(100, ge=1, description="TF-IDF features per text column")
-    group: Text = Field("", description="rows sharing this column's value stay on one side")
-    time: Text = Field("", description="a date column: the latest rows are held out")
+    group: Text = Field(
+        "", description="a column whose rows belong together: never on both sides of a split"
+    )
+    time: Text = Field(
+        "", description="a date column: the latest rows are held out, folds move forward"
+    )
+    time_gap_days: Annotated[float, Field(ge=0), Expect("be 0 or a number of days")] = Field(
+        0,
+        description="days left out between the rows a model learns from and those it is judged on",
+    )
     weight: Text = Field(
         "", description="a column of sample weights: not a feature; weighs fits and metrics"
     )
@@ -253,6 +261,10 @@ class CompareConfig(Section):
         ["random_forest", "hist_gradient_boosting"], description="registry model names"
     )
     cv_folds: int = Field(5, ge=2, description="cross-validation folds, the same for each")
+    random_split_beside: bool = Field(
+        False,
+        description="with columns.group or time, each model's primary metric on random folds too",
+    )
 
 
 class InspectionConfig(Section):

@@ -110,6 +110,13 @@ NOTES: dict[str, str] = {
     "columns.dates": "Also text such as `2024-03-01` or `03/01/2024`: each becomes year, "
     "month, day, day of the week and days since 1970.",
     "columns.text": "Each becomes TF-IDF features of its `text_max_features` most frequent words.",
+    "columns.group": "One column (a customer, patient, store or device ID): the hold-out, "
+    "`compare`'s and the search's folds and the test and human samples keep each group's "
+    "rows together, and the column is no feature. The manifest and the report say how the "
+    "rows were split.",
+    "columns.time": "One date or timestamp column: the latest `test_fraction` of rows are "
+    "held out, cross-validation folds learn from earlier rows than they are scored on, and "
+    "the column's parts stay features as `dates` make them. Set `group` or `time`, not both.",
     "train.models": "Names in the registry (`models.py`, found through `[tool.trimode]` "
     "in `pyproject.toml`). With more than one, the best by cross-validation on the "
     "training rows is kept: the model `compare` ranks first.",

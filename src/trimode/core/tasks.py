@@ -144,14 +144,20 @@ class Task:
             return y
         return None
 
-    def folds_splitter(self, n_folds: int, seed: int, y: pd.Series) -> Any:
+    def folds_splitter(self, n_folds: int, seed: int, y: pd.Series, grouped: bool = False) -> Any:
         """Shuffled n_folds-fold cross-validation for the seed: stratified when classes can
-        keep their shares in every fold, plain k-fold otherwise."""
-        from sklearn.model_selection import KFold, StratifiedKFold
+        keep their shares in every fold, plain k-fold otherwise; by whole groups (its
+        split takes them) when grouped."""
+        from sklearn import model_selection as ms
 
         stratified = self.stratify_by(y, n_folds) is not None
-        splitter = StratifiedKFold if stratified else KFold
-        return splitter(n_splits=n_folds, shuffle=True, random_state=seed)
+        kinds = {
+            (False, False): ms.KFold,
+            (True, False): ms.StratifiedKFold,
+            (False, True): ms.GroupKFold,
+            (True, True): ms.StratifiedGroupKFold,
+        }
+        return kinds[stratified, grouped](n_splits=n_folds, shuffle=True, random_state=seed)
 
     def class_kind(self, n_classes: int) -> int:
         """What a fitted model holds, by the classes it was fitted on: 0 without classes,

@@ -93,14 +93,17 @@ class FetchResult:
 
 def sample_settings(config: Config) -> dict[str, Any]:
     """The settings that decide a sample's content; a change means a new fetch."""
-    data = config.data
+    data, group = config.data, config.columns.group
     return {
         "source": redact(data.source),
         "table": data.table,
         "query": str(data.query),
         "sample_rows": data.max_rows,
         "seed": config.train.seed,
-        "stratify": data.stratify and task_named(config.task).has_classes,
+        # Rows of one group share a key (their group's): whole groups are sampled, so
+        # classes cannot be stratified row by row.
+        "stratify": data.stratify and task_named(config.task).has_classes and not group,
+        "group": group or None,
         "synthetic_rows": data.synthetic_rows if data.source.reveal() == SYNTHETIC else None,
     }
 
@@ -136,8 +139,15 @@ def fetch_sample(config: Config, reason: str = "") -> FetchResult:
             f"{', '.join(source.schema.names)}); set data.target in "
             f"{config.file_of('data.target')}"
         )
+    group = settings["group"]
+    if group is not None and group not in source.schema.names:
+        raise DataError(
+            f"data source {source.description} has no group column {group!r} (columns: "
+            f"{', '.join(source.schema.names)}); set columns.group in "
+            f"{config.file_of('columns.group')}"
+        )
     sample, rows_seen, unlabelled = _bottom_k(
-        source, config.data.max_rows, config.train.seed, target, config.data.target
+        source, config.data.max_rows, config.train.seed, target, config.data.target, group
     )
     # Checked before anything is written: a sample that breaks the contract leaves the
     # previous one in place.
@@ -219,14 +229,24 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
 
 
 def _bottom_k(
-    source: Source, k: int, seed: int, stratum: str | None, target: str
+    source: Source,
+    k: int,
+    seed: int,
+    stratum: str | None,
+    target: str,
+    group_column: str | None = None,
 ) -> tuple[pd.DataFrame, int, int]:
     """Keep the k rows with the smallest keys (per stratum, then allocated by share) among
     the rows whose target is known; return them, the rows seen and the rows left out
-    because their target is missing (they cannot be learned from)."""
+    because their target is missing (they cannot be learned from).
+
+    With a group column a row's key is its group's: the rows tied with the k-th key are
+    kept too, so the sample holds whole groups (a few rows more than k, at most one
+    group's)."""
     import pyarrow.compute as pc
 
     hash_key = hashlib.sha256(str(seed).encode()).hexdigest()[:16]
+    ties = "all" if group_column else "first"
     kept: dict[Any, pd.DataFrame] = {}
     seen: dict[Any, int] = {}
     rows_seen = unlabelled = 0
@@ -241,7 +261,9 @@ def _bottom_k(
                 unlabelled += read.num_rows - batch.num_rows
             if not batch.num_rows:
                 continue
-            keys = _arrow_row_keys(batch, hash_key)
+            keys = _arrow_row_keys(
+                batch.select([group_column]) if group_column else batch, hash_key
+            )
             if stratum:
                 codes, values = pd.factorize(
                     batch.column(stratum).to_numpy(zero_copy_only=False), use_na_sentinel=False
@@ -261,7 +283,8 @@ def _bottom_k(
             )
             for value, count in zip(values, counts, strict=True):
                 seen[value] = seen.get(value, 0) + int(count)
-            mask = keys < limits[codes]
+            # A group's rows tied with the limit may complete it.
+            mask = keys <= limits[codes] if group_column else keys < limits[codes]
             if not mask.any():
                 continue
             frame = batch.filter(pa.array(mask)).to_pandas()
@@ -272,7 +295,7 @@ def _bottom_k(
             for group_key, group in groups:
                 value = group_key[0] if isinstance(group_key, tuple) else group_key
                 candidates = pd.concat([kept[value], group]) if value in kept else group
-                kept[value] = candidates.nsmallest(k, _KEY)
+                kept[value] = candidates.nsmallest(k, _KEY, keep=ties)
     if not rows_seen:
         raise DataError(f"data source {source.description} holds no rows")
     if not kept:
@@ -280,7 +303,7 @@ def _bottom_k(
             f"data source {source.description}: target column {target!r} holds no values"
         )
     quotas = _allocate(k, seen)
-    parts = [kept[value].nsmallest(quotas[value], _KEY) for value in kept]
+    parts = [kept[value].nsmallest(quotas[value], _KEY, keep=ties) for value in kept]
     sample = pd.concat(parts).sort_values(_KEY, kind="stable").drop(columns=_KEY)
     return sample.reset_index(drop=True), rows_seen, unlabelled
 

@@ -1,9 +1,10 @@
 """The feature schema of a frame: which columns are features of which kind.
 
-A column's role comes from the config's [columns] table first (drop, ids, dates, text),
-then from its kind (core/kinds.py): numbers are numeric features, dates and timestamps
-are date features, everything else (text, booleans, columns without values) is
-categorical. The target is never a feature.
+A column's role comes from the config's [columns] table first (drop, ids, dates, text;
+the group column is an ID, the time column a date, unless one of those names it), then
+from its kind (core/kinds.py): numbers are numeric features, dates and timestamps are
+date features, everything else (text, booleans, columns without values) is categorical.
+The target is never a feature.
 """
 
 from __future__ import annotations
@@ -25,9 +26,18 @@ def infer_schema(
     """The feature schema of a frame: the roles `columns` declares, then each other
     column's kind. Declared columns missing from the frame are left out; the run says so
     (see modelling/column_advice.py)."""
+    roles = {role: list(getattr(columns, role, ())) for role in ("drop", "ids", "dates", "text")}
+    # Rows are split by the group column: it identifies them, it is no feature. The time
+    # column orders them: its parts are date features (as text, too).
+    for role, name in (
+        ("ids", getattr(columns, "group", "")),
+        ("dates", getattr(columns, "time", "")),
+    ):
+        if name and not any(name in names for names in roles.values()):
+            roles[role].append(name)
     declared = {
-        role: tuple(name for name in getattr(columns, role, ()) if name in frame.columns)
-        for role in ("drop", "ids", "dates", "text")
+        role: tuple(name for name in names if name in frame.columns)
+        for role, names in roles.items()
     }
     weight = tuple(name for name in [getattr(columns, "weight", "")] if name in frame.columns)
     taken = {name for names in declared.values() for name in names} | {target, *weight}

@@ -9,7 +9,9 @@ only: the rows `train` holds out to judge its model are never seen here, and `tr
 with several models picks its model from this very leaderboard, so the two rank
 models alike. The leaderboard holds the mean and spread of every metric and of the
 fit and scoring times, best first, and is written as CSV and JSON under the mode's
-output root.
+output root. With columns.group or columns.time and compare.random_split_beside (human
+mode's setting), each model's primary metric on shuffled folds that ignore them stands
+beside its own: how optimistic a random split would have been.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ from trimode.core.io import json_safe
 from trimode.core.layout import VERSION
 from trimode.core.tasks import Task, task_named
 from trimode.modelling.compute import compute_engine
-from trimode.modelling.evaluation import score
+from trimode.modelling.evaluation import PrimaryScorer, score
 from trimode.modelling.registry import build_model, feature_schema, model_params
-from trimode.modelling.splitting import make_folds
+from trimode.modelling.splitting import make_folds, split_kind
 from trimode.modelling.weights import check_weights, fit_params
 
 BASELINE = "dummy_baseline"
@@ -65,6 +67,8 @@ class Leaderboard:
     made_by: dict[str, Any] = field(default_factory=dict)
     # Per model, the hyper-parameters it was cross-validated with.
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # How the folds were made: {"kind": "random" | "group" | "time", "column"}.
+    split: dict[str, Any] = field(default_factory=dict)
     # The task with the metrics the config reports (Config.rules); None: the task's own.
     given_rules: Task | None = None
 
@@ -106,6 +110,7 @@ class Leaderboard:
             "folds_sha256": folds_hash(self.folds),
             "fold_test_sizes": [len(test) for _, test in self.folds],
             "fold_hashes": self.fold_hashes,
+            "split": self.split,
             "rows": [json_safe(row) for row in self.rows.to_dict(orient="records")],
         }
 
@@ -147,7 +152,11 @@ def compare_models(
                 list(zip(result["indices"]["train"], result["indices"]["test"], strict=True))
             )
             results[name] = result
-    primary = config.evaluation.primary_metric
+        primary = config.evaluation.primary_metric
+        rows = _rank(task, primary, results)
+        kind, column = split_kind(config)
+        if kind != "random" and config.compare.random_split_beside:
+            rows = _beside(rows, _random_split_scores(config, estimators, features, y), primary)
     return Leaderboard(
         mode=config.mode,
         task=task.name,
@@ -156,11 +165,55 @@ def compare_models(
         n_rows=len(y),
         cv_folds=len(folds),
         seed=seed,
-        rows=_rank(task, primary, results),
+        rows=rows,
         folds=folds,
         fold_hashes=fold_hashes,
         params={name: _own_params(estimator) for name, estimator in estimators.items()},
+        split={"kind": kind, "column": column or None},
     )
+
+
+def random_split_column(primary: str) -> str:
+    """The leaderboard's column of a metric's mean on random folds."""
+    return f"{primary}_random_split_mean"
+
+
+def _random_split_scores(
+    config: Config, estimators: dict[str, BaseEstimator], features: pd.DataFrame, y: pd.Series
+) -> dict[str, np.ndarray]:
+    """Per model, the primary metric on each of the shuffled folds a random split makes."""
+    task, primary = task_named(config.task), config.evaluation.primary_metric
+    folds = make_folds(config, features, y, "compare.cv_folds", random=True)
+    sign = 1 if task.metric(primary).greater_is_better else -1
+    return {
+        name: sign
+        * cross_validate(
+            estimator,
+            features,
+            y,
+            cv=folds,
+            scoring=PrimaryScorer(task, primary),
+            n_jobs=config.compute.n_jobs,
+            error_score="raise",
+        )["test_score"]
+        for name, estimator in estimators.items()
+    }
+
+
+def _beside(rows: pd.DataFrame, scores: dict[str, np.ndarray], primary: str) -> pd.DataFrame:
+    """The leaderboard with each model's mean and spread on random folds after its
+    primary metric's."""
+    mean = random_split_column(primary)
+    beside = pd.DataFrame(
+        {
+            "model": list(scores),
+            mean: [values.mean() for values in scores.values()],
+            mean.removesuffix("_mean") + "_std": [values.std() for values in scores.values()],
+        }
+    )
+    merged = rows.merge(beside, on="model", how="left")
+    order = [*rows.columns[: rows.columns.get_loc(f"{primary}_std") + 1], *beside.columns[1:]]
+    return merged[[*order, *(name for name in rows.columns if name not in order)]]
 
 
 def _own_params(estimator: BaseEstimator) -> dict[str, Any]:
@@ -217,6 +270,8 @@ def ranking_facts(config: Config, names: list[str], data_hash: str) -> dict[str,
             "data_content_hash": data_hash,
             "seed": config.train.seed,
             "test_fraction": config.data.test_fraction,
+            "split": [*split_kind(config), config.columns.time_gap_days],
+            "random_split_beside": config.compare.random_split_beside,
             "cv_folds": config.compare.cv_folds,
             "primary_metric": config.evaluation.primary_metric,
             "models": sorted(names),

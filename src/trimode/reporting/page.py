@@ -34,9 +34,10 @@ from trimode.core.specs import FeatureSchema
 from trimode.core.tasks import Task, task_named
 from trimode.modelling.behaviour import MAX_ROWS, Expectation
 from trimode.modelling.registry import as_preprocessed
-from trimode.modelling.splitting import Split
+from trimode.modelling.splitting import Split, describe_split, split_kind
 from trimode.reporting import plots
 from trimode.reporting.decision import threshold_curve, threshold_figure, threshold_table
+from trimode.reporting.drift import metric_by_period
 from trimode.reporting.expectations import expectation_items
 from trimode.reporting.explorer import explorer_rows
 from trimode.reporting.inspection import (
@@ -99,6 +100,7 @@ def render_page(
         tracked_runs=_tracked_runs(list(tracked_runs)),
         data=_data(config, seen, schema),
         errors=_errors(config, preprocessing, seen, schema),
+        drift=_drift(config, record, model, split),
         explorer={
             "what": _explored(classes),
             "choose_class": classes > 2,
@@ -227,6 +229,8 @@ def _facts(config: Config, record: dict[str, Any], model_sha256: str | None) -> 
         "model": record.get("model"),
         "data source": (record.get("data") or {}).get("source"),
         "rows (train / test)": f"{split.get('n_train')} / {split.get('n_test')}",
+        # Older manifests do not say how their rows were split.
+        **({"rows split": describe_split(split)} if "kind" in split else {}),
         "trained at": record.get("started_at"),
         "git commit": (record.get("git") or {}).get("commit") or "none",
         "model sha256": model_sha256,
@@ -336,6 +340,26 @@ def _data(config: Config, split: Split, schema: FeatureSchema) -> dict[str, Any]
         "image": _image(plots.target_distribution(summary, split.y_train), "target distribution"),
         "target_table": _table(summary.target),
         "columns_table": _table(summary.columns, sortable=True),
+    }
+
+
+def _drift(
+    config: Config, record: dict[str, Any], model: Pipeline, split: Split
+) -> dict[str, Any] | None:
+    """With rows split by time: the primary metric per period on the held-out rows."""
+    kind, column = split_kind(config)
+    if kind != "time" or column not in split.x_test.columns:
+        return None
+    primary = config.evaluation.primary_metric
+    task = task_named(config.task)
+    period, table = metric_by_period(task, model, split.x_test, split.y_test, column, primary)
+    overall = (record.get("metrics") or {}).get(primary)
+    return {
+        "metric": primary,
+        "period": period,
+        "column": column,
+        "image": _image(plots.metric_over_time(table, primary, period, overall), "drift"),
+        "table": _table(table, index=False),
     }
 
 

@@ -113,3 +113,20 @@ def slice_errors(slices: pd.DataFrame, error_name: str) -> Figure:
     axes.set_xlabel(error_name)
     axes.set_title("Worst slices")
     return figure
+
+
+def metric_over_time(
+    table: pd.DataFrame, metric: str, period: str, overall: float | None
+) -> Figure:
+    """The metric per period (its first day on the x axis), with its value on all rows."""
+    figure = Figure(figsize=(6, 3.2))
+    axes = figure.add_subplot()
+    axes.plot(table["from"], table[metric], marker="o", color="#4c72b0", label=f"per {period}")
+    if overall is not None:
+        axes.axhline(overall, color="#999999", linestyle="--", label="all held-out rows")
+    axes.set_ylabel(metric)
+    axes.set_xlabel(f"{period} starting")
+    axes.tick_params(axis="x", labelrotation=45)
+    axes.legend()
+    axes.set_title(f"{metric} per {period} on the held-out rows")
+    return figure

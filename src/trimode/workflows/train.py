@@ -188,12 +188,7 @@ def _train(
             git=git_state(config.root),
             data={**fingerprint, "dropped_missing_target": loaded.dropped_missing_target},
             contract=loaded.contract,
-            split={
-                "n_train": len(split.y_train),
-                "n_test": len(split.y_test),
-                "test_fraction": config.data.test_fraction,
-                "seed": config.train.seed,
-            },
+            split=split.record,
             libraries=library_versions(),
             compute=engine,
             primary_metric=primary,
