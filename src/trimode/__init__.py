@@ -25,6 +25,8 @@ _PUBLIC = {
     "as_documents": "trimode.modelling.features",
     "as_text": "trimode.modelling.features",
     "to_timestamps": "trimode.modelling.features",
+    "native_categories": "trimode.modelling.features",
+    "ordinal_categories": "trimode.modelling.features",
     "Expectation": "trimode.modelling.behaviour",
     "Directional": "trimode.modelling.behaviour",
     "Invariant": "trimode.modelling.behaviour",
@@ -72,6 +74,8 @@ __all__ = [
     "feature_schema",
     "load_config",
     "load_data",
+    "native_categories",
+    "ordinal_categories",
     "per_class",
     "plots",
     "published_model",
@@ -105,7 +109,14 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from trimode.modelling.behaviour import Directional, Examples, Expectation, Invariant
     from trimode.modelling.compare import compare_models
     from trimode.modelling.evaluation import per_class
-    from trimode.modelling.features import DateParts, as_documents, as_text, to_timestamps
+    from trimode.modelling.features import (
+        DateParts,
+        as_documents,
+        as_text,
+        native_categories,
+        ordinal_categories,
+        to_timestamps,
+    )
     from trimode.modelling.registry import as_preprocessed
     from trimode.modelling.splitting import split_rows
     from trimode.reporting import plots

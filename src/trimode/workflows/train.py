@@ -43,7 +43,12 @@ from trimode.modelling.evaluation import (
     rarely_predicted,
     score,
 )
-from trimode.modelling.registry import class_path, feature_schema
+from trimode.modelling.registry import (
+    class_path,
+    feature_schema,
+    preprocessing_of,
+    qualified_name,
+)
 from trimode.modelling.splitting import Split, split_rows
 from trimode.modelling.timing import StepTimer
 from trimode.modelling.tuning import fit_best
@@ -150,6 +155,7 @@ def _train(
             target=config.data.target,
             estimator=class_path(model.named_steps["model"]),
             params=model.named_steps["model"].get_params(deep=False),
+            preprocessing=qualified_name(preprocessing_of(config.project, config.task, name)),
             features={
                 **schema.to_record(),
                 # A derived column (features.py's add_features) is not in the source.
