@@ -39,9 +39,11 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     categories whether a value arrives as a bool, a number or a string (CSV, Parquet,
     SQL), so that scoring sees the categories training saw."""
     frame = pd.DataFrame(frame).astype(object)
+    # Objects again at the end: a column of missing values only (a row alone) would read
+    # as numbers, which encoders fitted on text refuse.
     return frame.apply(
         lambda column: column.where(column.notna(), np.nan).map(str, na_action="ignore")
-    )
+    ).astype(object)
 
 
 def as_documents(values: pd.Series) -> pd.Series:
