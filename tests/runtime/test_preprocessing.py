@@ -96,7 +96,7 @@ def test_a_manifest_naming_other_preprocessing_is_refused(rows, boosting, projec
         **recorded(project, boosting, TASK.name, "hist_gradient_boosting", [0, 1]),
         "artifact": save_model(tmp_path, boosting),
     }
-    with pytest.raises(ArtifactError, match="names preprocessing 'os.system'"):
+    with pytest.raises(ArtifactError, match=r"names preprocessing 'os\.system'"):
         load_model(tmp_path / "model.skops", {**manifest, "preprocessing": "os.system"}, project)
     # Saying it was the one-hot preprocessing (as an older manifest would) trusts none of
     # the native preprocessing's types.

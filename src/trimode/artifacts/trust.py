@@ -274,9 +274,7 @@ def _types_of(
     # The project's code the types depend on: its preprocessing, and its registry (which
     # may define the estimator classes and the preprocessing functions themselves).
     sources = [project.source_hash(key) for key in ("features", "models")]
-    key = cache.key_of(
-        VERSION, _versions(), described, preprocessing[0], task.name, kind, *sources
-    )
+    key = cache.key_of(VERSION, _versions(), described, preprocessing[0], task.name, kind, *sources)
     cached = cache.read(CACHE_KIND, key)
     if isinstance(cached, list) and all(isinstance(item, str) for item in cached):
         return frozenset(cached)
