@@ -92,8 +92,8 @@ def fit_best(
 
     With several models, the best is the one `compare` would rank first: the same
     leaderboard, on the same folds of the training rows, by the primary metric (or
-    `ranking`, that leaderboard's best and scores as compare wrote them for the same
-    facts: see compare.ranking_facts). The held-out test rows judge only the model that
+    `ranking`, that leaderboard's best and scores as compare wrote them with the same
+    fingerprint: see compare.ranking_fingerprint). The held-out test rows judge only the model that
     was kept, refit on all training rows.
     """
     candidates: dict[str, dict[str, float | None]] = {}
