@@ -30,7 +30,7 @@ from trimode.core.errors import DataError
 from trimode.core.io import json_safe
 from trimode.core.layout import VERSION
 from trimode.core.tasks import Task, task_named
-from trimode.modelling.compute import compute_engine
+from trimode.modelling.compute import compute_engine, parallel_work
 from trimode.modelling.evaluation import score
 from trimode.modelling.registry import build_model, feature_schema
 from trimode.modelling.splitting import make_folds
@@ -120,7 +120,7 @@ def compare_models(
     }
     estimators[BASELINE] = task.make_baseline()
     results, fold_hashes = {}, {}
-    with compute_engine(config):
+    with compute_engine(config), parallel_work():
         for name, estimator in estimators.items():
             result = cross_validate(
                 estimator,

@@ -25,6 +25,7 @@ from trimode.core.progress import activity
 from trimode.core.specs import FeatureSchema
 from trimode.core.tasks import task_named
 from trimode.modelling.compare import compare_models
+from trimode.modelling.compute import parallel_work
 from trimode.modelling.evaluation import PrimaryScorer
 from trimode.modelling.registry import build_model, search_space
 from trimode.modelling.splitting import Split, make_folds
@@ -36,11 +37,13 @@ def fit_model(
     """Fit the named model on x, y; return it and the search's record (None without one)."""
     task, seed, n_jobs = task_named(config.task), config.train.seed, config.compute.n_jobs
     project, params = config.project, config.train.params.get(name)
-    model = build_model(project, task.name, name, schema, seed, n_jobs, params)
     space = search_space(project, task.name, name)
     if not (config.search.enabled and space):
+        model = build_model(project, task.name, name, schema, seed, n_jobs, params)
         with activity(f"fitting {name} on {len(y):,} rows"):
             return model.fit(x, y), None
+    # The cores go to the candidates, fitted in parallel: each model gets one.
+    model = build_model(project, task.name, name, schema, seed, 1, params)
     grid_size = math.prod(len(values) for values in space.values())
     iterations = config.search.iterations
     candidates = iterations if 0 < iterations < grid_size else grid_size
@@ -56,7 +59,10 @@ def fit_model(
     else:
         search = GridSearchCV(model, space, **common)
     folds = config.search.cv_folds
-    with activity(f"searching {candidates} {name} candidates x {folds} folds on {len(y):,} rows"):
+    with (
+        activity(f"searching {candidates} {name} candidates x {folds} folds on {len(y):,} rows"),
+        parallel_work(),
+    ):
         search.fit(x, y)
     sign = 1 if task.metric(primary).greater_is_better else -1
     results = pd.DataFrame(search.cv_results_)
