@@ -138,6 +138,20 @@ def make_project(folder: Path, data: Path, target: str, dates: list[str]) -> Pat
     return configs
 
 
+def measure(side: str, command: list[str], root: Path, labelled: int) -> tuple:
+    """One run of a side: (its measurements, its held-out ROC AUC); checks its rows."""
+    run = run_measured(command, root)
+    if side == "A":
+        manifest = json.loads((root / "outputs" / "production" / "manifest.json").read_text())
+        score, rows = manifest["metrics"]["roc_auc"], manifest["data"]["rows"]
+    else:
+        said = json.loads(run.stdout.strip().splitlines()[-1])
+        score, rows = said["roc_auc"], said["rows"]
+    if rows != labelled:
+        sys.exit(f"{side} trained on {rows} rows, expected {labelled}")
+    return run, score
+
+
 def main() -> None:
     """Write the flights, measure A, B, F and the floor interleaved, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -147,7 +161,7 @@ def main() -> None:
     arguments = parser.parse_args()
     say_if_smoke()
     flights = real_sets()
-    python, seed, test_fraction = sys.executable, 42, 0.2
+    python, seed, test_fraction = sys.executable, 42, 0.2  # the configs' seed, the default
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "flights"
         data = Path(folder) / "flights.parquet"
@@ -164,22 +178,15 @@ def main() -> None:
         for repeat in range(arguments.repeats):
             runs.setdefault("floor", []).append(run_measured([python, "-c", IMPORTS], root))
             for n_jobs in arguments.n_jobs:
-                plain = [python, "-c", PLAIN_TRAIN]
-                plain.append(json.dumps([str(data), flights.FLIGHTS_TARGET, dates, seed, 0.2, n_jobs]))
-                ours = [*train, "--set", f"compute.n_jobs={n_jobs}"]
+                settings = [str(data), flights.FLIGHTS_TARGET, dates, seed, test_fraction, n_jobs]
+                commands = {
+                    "A": [*train, "--set", f"compute.n_jobs={n_jobs}"],
+                    "B": [python, "-c", PLAIN_TRAIN, json.dumps(settings)],
+                }
                 # Alternate which side goes first, so drift in the machine's load hits both.
-                order = [("A", ours), ("B", plain)]
-                for side, command in order if repeat % 2 == 0 else order[::-1]:
-                    run = run_measured(command, root)
-                    if side == "A":
-                        manifest = json.loads((root / "outputs/production/manifest.json").read_text())
-                        score, rows = manifest["metrics"]["roc_auc"], manifest["data"]["rows"]
-                    else:
-                        said = json.loads(run.stdout.strip().splitlines()[-1])
-                        score, rows = said["roc_auc"], said["rows"]
-                    if rows != labelled:
-                        sys.exit(f"{side} trained on {rows} rows, expected {labelled}")
-                    runs.setdefault((side, n_jobs), []).append((run, score))
+                for side in "AB" if repeat % 2 == 0 else "BA":
+                    measured = measure(side, commands[side], root, labelled)
+                    runs.setdefault((side, n_jobs), []).append(measured)
         load.append(os.getloadavg()[0])
     print_table(arguments, len(frame), labelled, frame_bytes, runs, load, test_fraction)
 
@@ -207,14 +214,21 @@ def print_table(arguments, rows, labelled, frame_bytes, runs, load, test_fractio
             print(f"{n_jobs:>6}  {side} {label:30}{seconds:9.2f}s{peak:8.0f} MiB  {scores}")
         (a_seconds, a_peak), (b_seconds, _) = median["A"], median["B"]
         print(f"n_jobs {n_jobs}: peak memory / frame A: {a_peak / mib:.2f}   (goal <= 6)")
-        print(f"n_jobs {n_jobs}: peak memory above the import floor / frame A: "
-              f"{(a_peak - floor) / mib:.2f}")
+        print(
+            f"n_jobs {n_jobs}: peak memory above the import floor / frame A: "
+            f"{(a_peak - floor) / mib:.2f}"
+        )
         print(f"n_jobs {n_jobs}: time ratio A/B: {a_seconds / b_seconds:.3f}   (goal <= 1.10)")
     if len(arguments.n_jobs) > 1:
-        a = {n: statistics.median(run.seconds for run, _ in runs[("A", n)]) for n in arguments.n_jobs}
         first, *others = arguments.n_jobs
-        for other in others:
-            print(f"time ratio A n_jobs {other} / n_jobs {first}: {a[other] / a[first]:.3f}")
+        for side in "AB":
+            wall = {
+                n_jobs: statistics.median(run.seconds for run, _ in runs[(side, n_jobs)])
+                for n_jobs in arguments.n_jobs
+            }
+            for other in others:
+                ratio = wall[other] / wall[first]
+                print(f"time ratio {side} n_jobs {other} / n_jobs {first}: {ratio:.3f}")
 
 
 if __name__ == "__main__":

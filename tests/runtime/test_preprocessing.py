@@ -103,3 +103,16 @@ def test_a_manifest_naming_other_preprocessing_is_refused(rows, boosting, projec
     older = {key: value for key, value in manifest.items() if key != "preprocessing"}
     with pytest.raises(ArtifactError, match="OrdinalEncoder"):
         load_model(tmp_path / "model.skops", older, project)
+
+
+def test_a_model_whose_preprocessing_function_was_renamed_loads_by_its_registry_entry(
+    rows, boosting, project, tmp_path
+):
+    _, _, x_test, _, _ = rows
+    manifest = {
+        **recorded(project, boosting, TASK.name, "hist_gradient_boosting", [0, 1]),
+        "artifact": save_model(tmp_path, boosting),
+        "preprocessing": "starter.features.a_function_since_renamed",
+    }
+    loaded = load_model(tmp_path / "model.skops", manifest, project)
+    np.testing.assert_array_equal(loaded.predict(x_test), boosting.predict(x_test))

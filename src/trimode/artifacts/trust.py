@@ -229,7 +229,7 @@ def _preprocessing(
             f"{where} names preprocessing {recorded!r}, which is neither trimode's nor this "
             f"project's ({own}): refusing to load it"
         )
-    if name not in entries:
+    if not isinstance(name, str) or name not in entries:
         raise ArtifactError(
             f"{where}: its preprocessing {recorded!r} is gone and model {name!r} is not in "
             f"this project's registry ({project.modules['models']}): refusing to load it "
