@@ -107,8 +107,9 @@ def gate_checks(
     return checks
 
 
-# A class predicted for at most this share of the rows that hold it is "almost never"
-# predicted: whatever the primary metric says, the run and the report point it out.
+# A class predicted for at most this share of the rows that hold it, or found in at most
+# this share of them (its recall), is "almost never" told apart: whatever the primary
+# metric says, the run and the report point it out.
 RARELY_PREDICTED = 0.1
 
 
@@ -132,11 +133,13 @@ def per_class(y_true: pd.Series, predicted: np.ndarray, classes) -> pd.DataFrame
 
 
 def rarely_predicted(table: pd.DataFrame) -> list[str]:
-    """A warning per class the model never or almost never predicts (see per_class)."""
+    """A warning per class the model never or almost never predicts, or finds (see
+    per_class): a few guesses of a class, all wrong, tell it apart no better than none."""
     warnings = []
     for label, row in zip(table.index, table.to_dict(orient="records"), strict=True):
         rows, predicted = int(row["rows"]), int(row["predicted"])
-        if rows == 0 or predicted > RARELY_PREDICTED * rows:
+        found = float(row["recall"]) > RARELY_PREDICTED
+        if rows == 0 or (predicted > RARELY_PREDICTED * rows and found):
             continue
         how = {0: "never predicted", 1: "predicted only once"}.get(
             predicted, f"predicted only {predicted} times"
