@@ -10,8 +10,9 @@ and repeated, each run in its own process:
   tracking costs is benchmarks/compare_tracking.py's to measure;
 - B: a plain scikit-learn script doing the same work: the same rows
   (`trimode.data.synthetic.make_dataset`), the same stratified train_test_split, the same
-  estimator (the project's preprocessing and HistGradientBoostingClassifier with the
-  production parameters and seed), fitted and scored (ROC AUC) on the held-out rows;
+  estimator (the registry entry's preprocessing, native categories, and
+  HistGradientBoostingClassifier with the production parameters and seed), fitted and
+  scored (ROC AUC) on the held-out rows;
 - `python -m trimode predict` of a Parquet file of N rows (other seed, no target,
   in row groups of 100,000 rows) with the model A published, and of one of N/10 rows.
 
@@ -76,7 +77,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from threadpoolctl import threadpool_limits
 
-from ml_project.features import build_preprocessor
+from trimode import native_categories
 from trimode.data.schema import infer_schema
 from trimode.data.synthetic import make_dataset
 
@@ -101,7 +102,7 @@ with threadpool_limits(None if settings["n_jobs"] == -1 else settings["n_jobs"])
     )
     lap("split")
     model = make_pipeline(
-        build_preprocessor(infer_schema(frame, target)),
+        native_categories(infer_schema(frame, target)),
         HistGradientBoostingClassifier(
             random_state=seed, **settings["params"].get("hist_gradient_boosting", {})
         ),

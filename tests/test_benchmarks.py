@@ -49,6 +49,11 @@ RATIOS = {
         "peak-memory ratio A/B:",
         "peak-memory ratio predict N / N/10:",
     ],
+    "production_memory": [
+        "n_jobs 1: peak memory / frame A:",
+        "n_jobs 1: peak memory above the import floor / frame A:",
+        "n_jobs 1: time ratio A/B:",
+    ],
     "real_data": [
         "breast cancer",
         "wine",

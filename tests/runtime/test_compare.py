@@ -120,32 +120,89 @@ def test_every_registry_model_can_be_compared(test_config, frame):
     check_leaderboard(board, test_config, models)
 
 
-def test_train_reuses_the_leaderboard_compare_wrote_for_the_same_rows_and_settings(
-    tmp_path, monkeypatch
-):
-    """After `compare`, `train` with the same models on the same rows keeps the model the
-    leaderboard ranks first without cross-validating again, and says so; with another
-    hyper-parameter (another ranking) it cross-validates again."""
-    from trimode.modelling import tuning
+class CrossValidated(Exception):
+    """`train` cross-validated its models (instead of reusing compare's leaderboard)."""
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    """A human-mode project whose code is its own package (so that its models.py can
+    change), and the leaderboard `compare` wrote there for three models."""
     from trimode.workflows.compare import compare
+
+    from .packages import package_config
+
+    models = ["logistic_regression", "hist_gradient_boosting", "random_forest"]
+    fast = {"hist_gradient_boosting": {"max_iter": 20}, "random_forest": {"n_estimators": 20}}
+    root = tmp_path_factory.mktemp("reuse")
+    config = package_config(
+        root, "reuse_project", mode="human", train={"models": models, "params": fast}
+    )
+    leaderboard, _ = compare(config, models)
+    return config, leaderboard
+
+
+@pytest.fixture
+def no_cross_validation(monkeypatch):
+    """`train` may not cross-validate: it raises CrossValidated if it tries."""
+    from trimode.modelling import tuning
+
+    def cross_validated(*args, **kwargs):
+        raise CrossValidated
+
+    monkeypatch.setattr(tuning, "compare_models", cross_validated)
+
+
+@pytest.mark.parametrize(
+    "models", [None, ["hist_gradient_boosting", "logistic_regression"]], ids=["all", "two"]
+)
+def test_train_after_compare_reuses_its_leaderboard(compared, no_cross_validation, models):
+    """After `compare`, `train` on the same rows with the same settings and code keeps
+    the model the leaderboard ranks first among its models (all it compared, or some)
+    without cross-validating again, and says so."""
+    from trimode.workflows.train import train
+
+    config, leaderboard = compared
+    names = models or config.train.models
+    result = train(config, models)
+    best = next(name for name in leaderboard.rows["model"] if name in names)
+    assert result.manifest["model"] == best
+    assert result.manifest["candidates"] == {name: leaderboard.scores(name) for name in names}
+    assert any("not run again" in note for note in result.manifest["notes"])
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"train.params": {"random_forest": {"n_estimators": 20, "max_depth": 3}}},
+        {"columns.drop": ["region"]},  # another feature set
+        {"data.synthetic_rows": 2_900},  # other rows: another sample
+        {"data.test_fraction": 0.3},  # another split
+        {"compare.cv_folds": 4},  # other folds
+        {"evaluation.primary_metric": "balanced_accuracy"},  # another ranking
+    ],
+    ids=["params", "columns", "sample", "split", "folds", "metric"],
+)
+def test_train_cross_validates_again_when_a_setting_or_the_rows_changed(
+    compared, no_cross_validation, changes
+):
     from trimode.workflows.session import load_config
     from trimode.workflows.train import train
 
-    models = ["logistic_regression", "random_forest"]
-    config = machine_config(tmp_path, mode="human", train={"models": models})
-    compared, _ = compare(config, models)
+    config, _ = compared
+    with pytest.raises(CrossValidated):
+        train(load_config("human", config.config_dir, changes))
 
-    def forbidden(*args, **kwargs):
-        raise AssertionError("cross-validated again")
 
-    monkeypatch.setattr(tuning, "compare_models", forbidden)
-    result = train(config)
-    assert result.manifest["model"] == compared.best
-    assert result.manifest["candidates"] == {name: compared.scores(name) for name in models}
-    assert any("not run again" in note for note in result.manifest["notes"])
+def test_train_cross_validates_again_when_the_registry_code_changed(compared, no_cross_validation):
+    from trimode.workflows.train import train
 
-    changed = load_config(
-        "human", config.config_dir, {"train.params": {"random_forest": {"max_depth": 3}}}
-    )
-    with pytest.raises(AssertionError, match="cross-validated again"):
-        train(changed)
+    config, _ = compared
+    models = config.project.package_dir / "models.py"
+    text = models.read_text(encoding="utf-8")
+    models.write_text(text + "\n# an edit: the pipelines may differ now\n", encoding="utf-8")
+    try:
+        with pytest.raises(CrossValidated):
+            train(config)
+    finally:
+        models.write_text(text, encoding="utf-8")

@@ -27,7 +27,7 @@ from trimode.core.tasks import task_named
 from trimode.data.schema import infer_schema
 from trimode.data.synthetic import TARGETS, make_dataset, with_date_and_text
 from trimode.modelling.evaluation import fit_baseline, lift, score
-from trimode.modelling.registry import build_model
+from trimode.modelling.registry import build_model, preprocessing_of, qualified_name
 
 from .conftest import STARTER_FILES, write_pyproject
 
@@ -52,9 +52,12 @@ def project(tmp_path_factory) -> Project:
     return project_at(write_pyproject(tmp_path_factory.mktemp("project")).parent)
 
 
-def recorded(model, task: str, name: str, classes: list[Any] | None = None) -> dict[str, Any]:
+def recorded(
+    project: Project, model, task: str, name: str, classes: list[Any] | None = None
+) -> dict[str, Any]:
     """What a run's manifest records of a fitted pipeline's model, as train writes it: its
-    task, registry name, class (module.name), hyper-parameters and classes."""
+    task, registry name, class (module.name), hyper-parameters, the function that built
+    its preprocessing, and classes."""
     estimator = model.named_steps["model"]
     kind = type(estimator)
     return json_safe(
@@ -63,6 +66,7 @@ def recorded(model, task: str, name: str, classes: list[Any] | None = None) -> d
             "model": name,
             "estimator": f"{kind.__module__}.{kind.__qualname__}",
             "params": estimator.get_params(deep=False),
+            "preprocessing": qualified_name(preprocessing_of(project, task, name)),
             "classes": classes,
         }
     )
@@ -113,7 +117,7 @@ def test_model_fits_predicts_and_beats_the_dummy(task, name, splits, project):
     # Fitted on other rows, it holds only the types loading trusts for it (trust.py).
     classes = list(model.classes_) if scored.has_classes else None
     held = types_in(sio.dumps(model))
-    assert held <= allowed_types(project, recorded(model, task, name, classes), held)
+    assert held <= allowed_types(project, recorded(project, model, task, name, classes), held)
 
 
 def test_unknown_model_names_the_choices(project):
@@ -165,7 +169,7 @@ def test_every_model_loads_for_every_kind_of_target(task, name, kind, tmp_path, 
     model = build_model(project, task, name, schema, seed=0, n_jobs=1).fit(x, y)
     classes = list(model.classes_) if task_named(task).has_classes else None
     held = types_in(sio.dumps(model))
-    record = recorded(model, task, name, classes)
+    record = recorded(project, model, task, name, classes)
     assert held <= allowed_types(project, record, held), held - allowed_types(project, record, held)
     assert not [kind for kind in held if kind.startswith(("datetime", "pandas"))]
     artifact = save_model(tmp_path, model)
@@ -183,7 +187,7 @@ def test_trust_is_per_class_count_not_widened(project):
     multinomial = {kind for kind in held if "Multinomial" in kind}
     assert multinomial  # three classes hold a multinomial loss...
     # ...which a run of the same model on two classes never trusts.
-    record = recorded(model, "classification", "hist_gradient_boosting", ["no", "yes"])
+    record = recorded(project, model, "classification", "hist_gradient_boosting", ["no", "yes"])
     assert not multinomial & allowed_types(project, record, held)
 
 
@@ -200,12 +204,18 @@ def test_a_model_whose_parameters_change_its_types_loads_and_no_other_does(tmp_p
     x = frame.drop(columns=[target])
     model.fit(x, frame[target])
     artifact = save_model(tmp_path, model)
-    manifest = {"task": "regression", "model": "hist_gradient_boosting", "artifact": artifact}
+    manifest = {
+        **recorded(project, model, "regression", "hist_gradient_boosting"),
+        "artifact": artifact,
+    }
+    del manifest["estimator"], manifest["params"]  # the registry entry's defaults
     with pytest.raises(ArtifactError, match="HalfPoissonLoss"):
         load_model(tmp_path / "model.skops", manifest, project)
     for described in (
         {"params": {"loss": "poisson"}},  # over the registry entry's defaults
-        recorded(model, "regression", "hist_gradient_boosting"),  # the class, as a run records it
+        recorded(
+            project, model, "regression", "hist_gradient_boosting"
+        ),  # the class, as a run records it
     ):
         loaded = load_model(tmp_path / "model.skops", manifest | described, project)
         np.testing.assert_array_equal(loaded.predict(x.head(20)), model.predict(x.head(20)))
@@ -221,7 +231,10 @@ def ridge(tmp_path, project):
     model = build_model(project, "regression", "ridge", schema, 0, 1).fit(
         x, frame["lifetime_value"]
     )
-    manifest = {**recorded(model, "regression", "ridge"), "artifact": save_model(tmp_path, model)}
+    manifest = {
+        **recorded(project, model, "regression", "ridge"),
+        "artifact": save_model(tmp_path, model),
+    }
     return tmp_path, model, manifest, x
 
 

@@ -158,6 +158,16 @@ def test_a_class_the_model_never_predicts_is_named(tmp_path):
     assert "10 of them hold it" in warnings[0]
 
 
+def test_a_class_predicted_only_where_it_is_not_is_named(tmp_path):
+    y = pd.Series(["a"] * 45 + ["b"] * 45 + ["c"] * 10)
+    predicted = np.array(["a"] * 43 + ["c"] * 2 + ["b"] * 55)  # 'c' twice, both wrong
+    table = per_class(y, predicted, ["a", "b", "c"])
+    assert table.loc["c", ["rows", "predicted", "recall"]].tolist() == [10, 2, 0.0]
+    warnings = list(weak_classes(table, machine_config(tmp_path)).values())
+    assert len(warnings) == 1 and "class 'c' is predicted 2 times" in warnings[0]
+    assert "found in 0 of the 10 that hold it" in warnings[0]
+
+
 @pytest.mark.slow
 def test_a_run_warns_about_a_class_without_signal(tmp_path):
     frame = make_dataset("classification", 2_000, seed=4)

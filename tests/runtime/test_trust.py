@@ -368,8 +368,8 @@ def test_another_librarys_class_loads_when_the_registry_entry_makes_it(tmp_path)
         "models.py": [
             ('    "classification": {\n', VENDOR_ENTRY),
             (
-                "from trimode import ModelSpec\n",
-                "from trimode import ModelSpec\nfrom trimode_test_vendor import VendorClassifier\n",
+                "from trimode import ModelSpec",
+                "from trimode_test_vendor import VendorClassifier\nfrom trimode import ModelSpec",
             ),
         ]
     }

@@ -47,6 +47,9 @@ class RunRecord:
     # config's, the search's).
     estimator: str
     params: dict[str, Any]
+    # The function that built its preprocessing (module.name; an older manifest has
+    # none: the project's features.build_preprocessor built it).
+    preprocessing: str
     # The feature columns by kind, their types and each column's role.
     features: dict[str, Any]
     # The class labels the model predicts (None for regression).

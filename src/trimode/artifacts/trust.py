@@ -7,11 +7,13 @@ artifact has three or more, a multinomial loss holding types two classes do not)
 estimator is the class and hyper-parameters its manifest records (only a scikit-learn
 class, one of the project's own, or another library's that the registry's entry of the
 same name makes), so a model trained before models.py changed still loads; failing that,
-the registry entry of the same name. The preprocessing is the project's (features.py),
-with its add_features when it has one.
+the registry entry of the same name. The preprocessing is built by the function the
+manifest records (trimode's or the project's own; the registry entry's when that one is
+gone; features.py's build_preprocessor for a manifest that records none), with the
+project's add_features when it has one.
 
 A derived list is cached on disk per (runtime and library versions, estimator and
-parameters, class count, the features module's source), so a repeated `predict` fits
+parameters, preprocessing, class count, the features module's source), so a repeated `predict` fits
 nothing. The cache lives in the user's cache folder (TRIMODE_CACHE_DIR overrides it),
 not beside any artifact.
 """
@@ -36,15 +38,19 @@ from trimode.core.errors import ArtifactError, ProjectError
 from trimode.core.io import json_safe
 from trimode.core.layout import VERSION
 from trimode.core.project import Project
+from trimode.core.specs import FeatureSchema
 from trimode.core.tasks import Task, task_named
 from trimode.data.schema import infer_schema
 from trimode.data.synthetic import TARGETS, make_dataset, with_date_and_text
+from trimode.modelling.features import native_categories, ordinal_categories
 from trimode.modelling.registry import (
     ADD_FEATURES_STEP,
     RUNTIME_PARAMS,
     chosen_params,
     class_path,
     make_estimator,
+    preprocessing_of,
+    qualified_name,
 )
 
 # Plain data, whatever the user's columns hold: Python and numpy scalars and arrays.
@@ -86,6 +92,8 @@ class CannotBuild(Exception):
 # A way to build the artifact's estimator: what it is (for the cache and messages), and
 # a function returning it unfitted.
 Candidate = tuple[str, Callable[[], BaseEstimator]]
+# The function building the artifact's preprocessing from a schema, and its name.
+Preprocessing = tuple[str, Callable[[FeatureSchema], Any]]
 
 
 def trusted_types(
@@ -100,6 +108,7 @@ def trusted_types(
     except ProjectError:
         raise ArtifactError(f"{where} names task {task!r}; refusing to load it") from None
     kind = rules.class_kind(len(manifest.get("classes") or ()))
+    preprocessing = _preprocessing(project, manifest, rules, where)
     candidates = _candidates(project, manifest, rules, where)
     if not candidates:
         raise ArtifactError(
@@ -110,7 +119,7 @@ def trusted_types(
     found: list[frozenset[str]] = []
     for described, build in candidates:
         try:
-            types = BASIC_TYPES | _types_of(project, rules, kind, described, build)
+            types = BASIC_TYPES | _types_of(project, rules, kind, preprocessing, described, build)
         except (CannotBuild, TypeError, ValueError, ProjectError):
             # Parameters the class no longer takes, a registry factory that fails: this
             # way cannot rebuild the model; the next one may, else the refusal below.
@@ -190,6 +199,46 @@ def _trusted_class(
     return kind
 
 
+def _preprocessing(
+    project: Project, manifest: dict[str, Any], task: Task, where: str
+) -> Preprocessing:
+    """The function that built the artifact's preprocessing: the one its manifest names
+    when it is one a model of the project may be built with (trimode's, the project's
+    build_preprocessor, a registry entry's); the registry entry's of the model's name
+    when the named one, trimode's or the project's, is gone; the project's
+    build_preprocessor when the manifest names none (older manifests). Never a function
+    found by the name a file gives: calling it could do anything."""
+    default = project.module("features").build_preprocessor
+    recorded = manifest.get("preprocessing", qualified_name(default))
+    entries = project.registry().get(task.name, {})
+    known = {
+        qualified_name(build): build
+        for build in (
+            default,
+            native_categories,
+            ordinal_categories,
+            *(preprocessing_of(project, task.name, entry) for entry in entries),
+        )
+    }
+    if isinstance(recorded, str) and recorded in known:
+        return recorded, known[recorded]
+    name = manifest.get("model")
+    own = project.modules["models"].partition(".")[0]
+    if not (isinstance(recorded, str) and recorded.split(".")[0] in ("trimode", own)):
+        raise ArtifactError(
+            f"{where} names preprocessing {recorded!r}, which is neither trimode's nor this "
+            f"project's ({own}): refusing to load it"
+        )
+    if not isinstance(name, str) or name not in entries:
+        raise ArtifactError(
+            f"{where}: its preprocessing {recorded!r} is gone and model {name!r} is not in "
+            f"this project's registry ({project.modules['models']}): refusing to load it "
+            "(train again)"
+        )
+    entry = preprocessing_of(project, task.name, name)
+    return qualified_name(entry), entry
+
+
 def _registry_makes(project: Project, task: Task, name: Any, path: str) -> bool:
     """Whether the registry's entry `name` makes an estimator of the class at path."""
     if not isinstance(name, str) or name not in project.registry().get(task.name, {}):
@@ -213,14 +262,19 @@ def _canonical(params: dict[str, Any]) -> str:
 
 
 def _types_of(
-    project: Project, task: Task, kind: int, described: str, build: Callable[[], BaseEstimator]
+    project: Project,
+    task: Task,
+    kind: int,
+    preprocessing: Preprocessing,
+    described: str,
+    build: Callable[[], BaseEstimator],
 ) -> frozenset[str]:
-    """The types of the estimator built by `build` in the project's pipeline, fitted
+    """The types of the estimator built by `build` behind the preprocessing, fitted
     with `kind` classes (0: regression): from the cache, else derived and cached."""
     # The project's code the types depend on: its preprocessing, and its registry (which
-    # may define the estimator classes themselves).
+    # may define the estimator classes and the preprocessing functions themselves).
     sources = [project.source_hash(key) for key in ("features", "models")]
-    key = cache.key_of(VERSION, _versions(), described, task.name, kind, *sources)
+    key = cache.key_of(VERSION, _versions(), described, preprocessing[0], task.name, kind, *sources)
     cached = cache.read(CACHE_KIND, key)
     if isinstance(cached, list) and all(isinstance(item, str) for item in cached):
         return frozenset(cached)
@@ -228,14 +282,20 @@ def _types_of(
         estimator = build()
     except Exception as error:  # the project's registry code: whatever it raises
         raise CannotBuild(str(error)) from error
-    types = _derive(project, task, kind, estimator)
+    types = _derive(project, task, kind, preprocessing[1], estimator)
     cache.write(CACHE_KIND, key, sorted(types))
     return types
 
 
-def _derive(project: Project, task: Task, kind: int, estimator: BaseEstimator) -> frozenset[str]:
-    """Fit the estimator behind the project's preprocessing on FIT_ROWS built-in rows
-    (with a date and a text column), and list the types skops saves of the result."""
+def _derive(
+    project: Project,
+    task: Task,
+    kind: int,
+    preprocessing: Callable[[FeatureSchema], Any],
+    estimator: BaseEstimator,
+) -> frozenset[str]:
+    """Fit the estimator behind the preprocessing on FIT_ROWS built-in rows (with a date
+    and a text column), and list the types skops saves of the result."""
     frame = with_date_and_text(make_dataset(task.name, FIT_ROWS))
     target = TARGETS[task.name]
     if kind > 2:  # the plan a customer holds: three classes, as text
@@ -244,9 +304,7 @@ def _derive(project: Project, task: Task, kind: int, estimator: BaseEstimator) -
     columns = ColumnsConfig.model_validate({"dates": ["signup_date"], "text": ["feedback"]})
     schema = infer_schema(x, target, columns)
     features = project.module("features")
-    fitted = Pipeline(
-        [("preprocess", features.build_preprocessor(schema)), ("model", estimator)]
-    ).fit(x, y)
+    fitted = Pipeline([("preprocess", preprocessing(schema)), ("model", estimator)]).fit(x, y)
     add_features = getattr(features, "add_features", None)
     if add_features is not None:
         # Fitted alone: FunctionTransformer.fit never calls the function, which may need

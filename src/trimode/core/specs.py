@@ -17,11 +17,16 @@ FEATURE_KINDS = ("numeric", "categorical", "dates", "text")
 @dataclass(frozen=True)
 class ModelSpec:
     """How to make one model of the registry: a factory taking the seed and the number of
-    cores (n_jobs, -1 for all) that returns an unfitted scikit-learn estimator, and a
-    search space over that estimator's parameters (tuning prefixes them with `model__`)."""
+    cores (n_jobs, -1 for all) that returns an unfitted scikit-learn estimator, a
+    search space over that estimator's parameters (tuning prefixes them with `model__`),
+    and the preprocessing the model needs: a function of the FeatureSchema returning an
+    unfitted transformer (e.g. trimode's native_categories for gradient boosting), None
+    for the project's own (features.py's build_preprocessor). Name a module-level
+    function, not a lambda: a saved model records which one built it."""
 
     make: Callable[[int, int], Any]
     search_space: dict[str, list[Any]] = field(default_factory=dict)
+    preprocess: Callable[[FeatureSchema], Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import cross_validate
 
-from trimode.config.model import Config
+from trimode.config.model import Config, Settings
+from trimode.core import cache
 from trimode.core.errors import DataError
 from trimode.core.io import json_safe
 from trimode.core.layout import VERSION
 from trimode.core.tasks import Task, task_named
-from trimode.modelling.compute import compute_engine
+from trimode.modelling.compute import compute_engine, parallel_work
 from trimode.modelling.evaluation import PrimaryScorer, score
 from trimode.modelling.registry import build_model, feature_schema, model_params
 from trimode.modelling.splitting import make_folds, split_kind
@@ -134,7 +135,7 @@ def compare_models(
     }
     estimators[BASELINE] = task.make_baseline()
     results, fold_hashes = {}, {}
-    with compute_engine(config):
+    with compute_engine(config), parallel_work():
         for name, estimator in estimators.items():
             result = cross_validate(
                 estimator,
@@ -257,28 +258,42 @@ def _is_finite(value: Any) -> bool:
     return not isinstance(value, float) or bool(np.isfinite(value))
 
 
-def ranking_facts(config: Config, names: list[str], data_hash: str) -> dict[str, Any]:
-    """What decides how a leaderboard ranks these models: the runtime, the rows (their
-    content hash), the split and the folds (seed, test_fraction, cv_folds), the primary
-    metric, the models with their hyper-parameters, and the project's code that builds
-    them. `compare` records it; `train` reuses a leaderboard that says the same."""
+# What cannot change how a leaderboard ranks models: how and where a run computes and
+# writes, what it reports and checks afterwards, and which models a command runs
+# (`train` may keep any of the models a leaderboard ranked). Every other setting is part
+# of a ranking's fingerprint, keys added later included.
+NOT_RANKING = frozenset(
+    {"search", "evaluation", "contract", "inspection", "compute", "dask", "tracking", "outputs"}
+)
+RUN_LISTS = {"train": {"models", "refit_on_all_rows"}, "compare": {"models"}}
+
+
+def ranking_fingerprint(config: Config, data_hash: str) -> str:
+    """A fingerprint of what decides how a leaderboard ranks models: the runtime's
+    version, the rows (their content hash: the sample), every setting that shapes the
+    split, the folds, the features and the models (task, data, columns, train and
+    compare but the lists of models to run; evaluation.primary_metric), and the project's
+    code that builds the pipelines (its models.py and features.py). `compare` records
+    it; `train` reuses a leaderboard with the same fingerprint."""
+    sections = [name for name in Settings.model_fields if name not in NOT_RANKING]
+    settings = {
+        name: _without(getattr(config, name), RUN_LISTS.get(name, set())) for name in sections
+    }
     project = config.project
-    return json_safe(
-        {
-            "runtime": VERSION,
-            "task": config.task,
-            "data_content_hash": data_hash,
-            "seed": config.train.seed,
-            "test_fraction": config.data.test_fraction,
-            "split": [*split_kind(config), config.columns.time_gap_days],
-            "random_split_beside": config.compare.random_split_beside,
-            "cv_folds": config.compare.cv_folds,
-            "primary_metric": config.evaluation.primary_metric,
-            "models": sorted(names),
-            "params": {name: model_params(config, name) for name in sorted(names)},
-            "code": [project.source_hash(key) for key in ("models", "features")],
-        }
+    return cache.key_of(
+        VERSION,
+        data_hash,
+        json_safe(settings),
+        config.evaluation.primary_metric,
+        [project.source_hash(key) for key in ("models", "features")],
     )
+
+
+def _without(value: Any, keys: set[str]) -> Any:
+    """A config section as plain data without the keys named (the task: as it is)."""
+    if not hasattr(value, "model_dump"):
+        return value
+    return value.model_dump(exclude=keys)
 
 
 def ranked(leaderboard: dict[str, Any], names: list[str]) -> tuple[str, dict[str, Any]]:

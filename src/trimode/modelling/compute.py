@@ -5,7 +5,10 @@ commit: one thread is faster there than many (OpenMP threads that wait for a
 busy core can slow small fits down by orders of magnitude). Production uses
 every core. The limit covers OpenMP and BLAS threads (threadpoolctl, which
 scikit-learn already depends on); the registry passes the same count to
-estimators that take n_jobs.
+estimators that take n_jobs. Work spread over several workers (cross-validation
+folds, search candidates) leaves each worker its share of the cores, and the
+models inside one core each: nested parallelism never asks for more threads
+than there are cores.
 
 With compute.engine = "dask", a run also connects to a Dask cluster (the one at
 dask.scheduler_address, or a local one it starts and stops) and sends
@@ -20,19 +23,41 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import joblib
 from threadpoolctl import threadpool_limits
 
 from trimode.config.model import Config
 from trimode.core.errors import ConfigError
 
 
+def cores() -> int:
+    """The cores this process may use: joblib's count, which heeds CPU affinity and a
+    container's CPU quota (OpenMP's default does not: in a two-CPU container on a large
+    host it starts a thread per host core)."""
+    return joblib.cpu_count()
+
+
+def workers(n_jobs: int) -> int:
+    """How many workers n_jobs means here: -1 one per core, -2 all but one, and so on."""
+    count = n_jobs if n_jobs > 0 else cores() + 1 + n_jobs
+    return max(1, min(count, cores()))
+
+
 @contextmanager
 def limit_threads(n_jobs: int) -> Iterator[None]:
-    """Cap native thread pools at n_jobs threads; -1 leaves them at their default."""
-    if n_jobs == -1:
+    """Cap native thread pools (OpenMP, BLAS) at the workers n_jobs means (-1: cores)."""
+    with threadpool_limits(limits=workers(n_jobs)):
         yield
-        return
-    with threadpool_limits(limits=n_jobs):
+
+
+@contextmanager
+def parallel_work() -> Iterator[None]:
+    """Around joblib work spread over compute.n_jobs workers (folds, search candidates):
+    each worker one native thread, so that workers x threads stay within the cores the
+    config gives. joblib caps its loky workers so; this caps this process too, where the
+    work runs when n_jobs is 1, and a model's own threads inside it: two gradient
+    boostings on two cores must not start four OpenMP threads that wait for each other."""
+    with threadpool_limits(limits=1):
         yield
 
 

@@ -189,8 +189,9 @@ def check_class_thresholds(config: Config, labels: list[Any]) -> None:
             )
 
 
-# A class predicted for at most this share of the rows that hold it is "almost never"
-# predicted: whatever the primary metric says, the run and the report point it out.
+# A class predicted for at most this share of the rows that hold it, or found in at most
+# this share of them (its recall), is "almost never" told apart: whatever the primary
+# metric says, the run and the report point it out.
 RARELY_PREDICTED = 0.1
 # A class holding less than this share of the held-out rows is rare: when the model finds
 # less of it than evaluation.rare_class_recall, a good ROC AUC or accuracy hides that.
@@ -233,6 +234,11 @@ def weak_classes(table: pd.DataFrame, config: Config) -> dict[str, str]:
                 predicted, f"predicted only {predicted} times"
             )
             said = f"is {how} on the held-out rows, though {rows} of them hold it"
+        elif recall <= RARELY_PREDICTED:  # a few guesses, nearly all wrong: no better
+            said = (
+                f"is predicted {predicted} times on the held-out rows but found in "
+                f"{round(recall * rows)} of the {rows} that hold it"
+            )
         elif rows < RARE_SHARE * total and recall < rare_recall:
             said = (
                 f"is rare ({rows} of {total} held-out rows, {rows / total:.1%}) and the model "

@@ -4,13 +4,16 @@ config keys that name them.
 
 Every model is wrapped the same way: the project's `add_features` (when its features.py
 has one: derived columns, inside the saved model so every mode, `predict` and the report
-derive them alike), the project's preprocessing for the feature schema, then the
-registry's estimator with the config's hyper-parameters over its defaults.
+derive them alike), the preprocessing its registry entry names for the feature schema
+(the project's build_preprocessor unless it names another: native categories for gradient
+boosting, say), then the registry's estimator with the config's hyper-parameters over
+its defaults. Every step reads the raw columns, so what inspects a model by its input
+columns (the report, the explorer) works whatever the preprocessing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -97,8 +100,7 @@ def class_weight_warning(config: Config, names: list[str]) -> list[str]:
 def class_path(estimator: object) -> str:
     """Where an estimator's class is defined, module.name: what a manifest records, so
     that loading can rebuild it whatever the registry says by then."""
-    kind = type(estimator)
-    return f"{kind.__module__}.{kind.__qualname__}"
+    return qualified_name(type(estimator))
 
 
 def feature_frame(project: Project, x: pd.DataFrame) -> pd.DataFrame:
@@ -141,9 +143,23 @@ def build_model(
     add_features = getattr(features, "add_features", None)
     if add_features is not None:
         steps.append((ADD_FEATURES_STEP, FunctionTransformer(add_features)))
-    steps.append(("preprocess", features.build_preprocessor(schema)))
+    steps.append(("preprocess", preprocessing_of(project, task, name)(schema)))
     steps.append(("model", make_estimator(project, task, name, seed, n_jobs, params)))
     return Pipeline(steps)
+
+
+def preprocessing_of(project: Project, task: str, name: str) -> Callable[[FeatureSchema], Any]:
+    """The function building the named model's preprocessing from a feature schema: its
+    registry entry's `preprocess`, else the project's features.build_preprocessor."""
+    chosen = spec_of(project, task, name).preprocess
+    return chosen if chosen is not None else project.module("features").build_preprocessor
+
+
+def qualified_name(defined: Any) -> str:
+    """Where a class or function is defined, module.name: what a manifest records of a
+    model's estimator class and of the function that built its preprocessing, so that
+    loading can build the same."""
+    return f"{defined.__module__}.{defined.__qualname__}"
 
 
 def search_space(project: Project, task: str, name: str) -> dict[str, list[Any]]:

@@ -24,6 +24,7 @@ from trimode.core.io import json_safe
 from trimode.core.progress import activity
 from trimode.core.specs import FeatureSchema
 from trimode.modelling.compare import compare_models
+from trimode.modelling.compute import parallel_work
 from trimode.modelling.evaluation import PrimaryScorer
 from trimode.modelling.registry import build_model, model_params, search_space
 from trimode.modelling.splitting import Split, make_folds
@@ -38,11 +39,13 @@ def fit_model(
     search's record (None without either: see threshold.py)."""
     task, seed, n_jobs = config.rules, config.train.seed, config.compute.n_jobs
     project, params = config.project, model_params(config, name)
-    model = build_model(project, task.name, name, schema, seed, n_jobs, params)
     space = search_space(project, task.name, name)
     if not (config.search.enabled and space):
+        model = build_model(project, task.name, name, schema, seed, n_jobs, params)
         with activity(f"fitting {name} on {len(y):,} rows"):
             return (*fit_deciding(config, model, x, y), None)
+    # The cores go to the candidates, fitted in parallel: each model gets one.
+    model = build_model(project, task.name, name, schema, seed, 1, params)
     grid_size = math.prod(len(values) for values in space.values())
     iterations = config.search.iterations
     candidates = iterations if 0 < iterations < grid_size else grid_size
@@ -58,7 +61,10 @@ def fit_model(
     else:
         search = GridSearchCV(model, space, **common)
     folds = config.search.cv_folds
-    with activity(f"searching {candidates} {name} candidates x {folds} folds on {len(y):,} rows"):
+    with (
+        activity(f"searching {candidates} {name} candidates x {folds} folds on {len(y):,} rows"),
+        parallel_work(),
+    ):
         search.fit(x, y, **fit_params(config, model, x))
     fitted, threshold = fit_deciding(config, search.best_estimator_, x, y, fitted=True)
     sign = 1 if task.metric(primary).greater_is_better else -1
@@ -98,8 +104,8 @@ def fit_best(
 
     With several models, the best is the one `compare` would rank first: the same
     leaderboard, on the same folds of the training rows, by the primary metric (or
-    `ranking`, that leaderboard's best and scores as compare wrote them for the same
-    facts: see compare.ranking_facts). The held-out test rows judge only the model that
+    `ranking`, that leaderboard's best and scores as compare wrote them with the same
+    fingerprint: see compare.ranking_fingerprint). The held-out test rows judge only the model that
     was kept, refit on all training rows.
     """
     candidates: dict[str, dict[str, float | None]] = {}

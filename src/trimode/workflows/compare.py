@@ -15,7 +15,7 @@ from trimode.core.layout import LEADERBOARD_CSV, LEADERBOARD_JSON
 from trimode.data.loading import load_dataset
 from trimode.data.sampling import frame_hash
 from trimode.modelling.column_advice import column_notes
-from trimode.modelling.compare import Leaderboard, compare_models, ranking_facts
+from trimode.modelling.compare import Leaderboard, compare_models, ranking_fingerprint
 from trimode.modelling.registry import class_weight_warning, feature_schema
 from trimode.modelling.split_advice import split_warnings
 from trimode.modelling.splitting import split_rows
@@ -64,7 +64,7 @@ def compare(config: Config, models: list[str] | None = None) -> tuple[Leaderboar
         "command": "compare",
         "made_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "data_content_hash": data_hash,
-        "ranking": ranking_facts(config, models or config.compare.models, data_hash),
+        "ranking": ranking_fingerprint(config, data_hash),
     }
     leaderboard = dataclasses.replace(leaderboard, notes=notes, made_by=made_by)
     paths = save_leaderboard(leaderboard, config.output_dir, key)

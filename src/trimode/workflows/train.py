@@ -31,7 +31,7 @@ from trimode.core.specs import FeatureSchema
 from trimode.data.loading import load_dataset
 from trimode.data.sampling import FetchResult, frame_hash
 from trimode.modelling.column_advice import column_notes
-from trimode.modelling.compare import ranked, ranking_facts
+from trimode.modelling.compare import ranked, ranking_fingerprint
 from trimode.modelling.compute import compute_engine
 from trimode.modelling.evaluation import (
     PredictedOnce,
@@ -45,7 +45,13 @@ from trimode.modelling.evaluation import (
     weak_classes,
 )
 from trimode.modelling.quality import near_leak_warning, near_leaks
-from trimode.modelling.registry import class_path, class_weight_warning, feature_schema
+from trimode.modelling.registry import (
+    class_path,
+    class_weight_warning,
+    feature_schema,
+    preprocessing_of,
+    qualified_name,
+)
 from trimode.modelling.split_advice import split_warnings
 from trimode.modelling.splitting import Split, split_rows
 from trimode.modelling.timing import StepTimer
@@ -168,6 +174,7 @@ def _train(
             target=config.data.target,
             estimator=class_path(model.named_steps["model"]),
             params=model.named_steps["model"].get_params(deep=False),
+            preprocessing=qualified_name(preprocessing_of(config.project, config.task, name)),
             features={
                 **schema.to_record(),
                 # A derived column (features.py's add_features) is not in the source.
@@ -267,16 +274,17 @@ def _gate_failure(config: Config, checks: list[dict[str, Any]]) -> str:
 def _compared_already(
     config: Config, names: list[str], data_hash: str
 ) -> tuple[str, dict[str, Any]] | None:
-    """The ranking of the leaderboard `compare` left in the output root, when it ranked
-    these models on these rows with the same split, folds, metric, hyper-parameters and
-    code (compare.ranking_facts); None otherwise, or with one model."""
+    """The ranking of these models by the leaderboard `compare` left in the output root,
+    when it ranked them all on these rows with the same settings and code (the same
+    compare.ranking_fingerprint); None otherwise, or with one model."""
     path = config.output_dir / LEADERBOARD_JSON
     if len(names) < 2 or not path.is_file():
         return None
     try:
         leaderboard = read_json(path)
-        facts = ranking_facts(config, names, data_hash)
-        if (leaderboard.get("made_by") or {}).get("ranking") != facts:
+        if (leaderboard.get("made_by") or {}).get("ranking") != ranking_fingerprint(
+            config, data_hash
+        ) or not set(names) <= {row["model"] for row in leaderboard["rows"]}:
             return None
         return ranked(leaderboard, names)
     except (ProjectError, KeyError, TypeError, AttributeError):

@@ -24,7 +24,8 @@ def add_features(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_preprocessor(schema: FeatureSchema) -> ColumnTransformer:
-    """Numeric columns: impute the median, scale. Categorical: as text, impute "missing",
+    """The preprocessing of linear models (and of any model models.py gives no other).
+    Numeric columns: impute the median, scale. Categorical: as text, impute "missing",
     one-hot encode. Dates: their parts, as numbers. Text: TF-IDF words, per column."""
     numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
     categorical = Pipeline(
@@ -34,9 +35,7 @@ def build_preprocessor(schema: FeatureSchema) -> ColumnTransformer:
             # Rare categories share one column; unseen ones are all zeros, not an error.
             (
                 "encode",
-                OneHotEncoder(
-                    handle_unknown="infrequent_if_exist", min_frequency=0.001, sparse_output=False
-                ),
+                OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=0.001),
             ),
         ]
     )
@@ -57,5 +56,6 @@ def build_preprocessor(schema: FeatureSchema) -> ColumnTransformer:
         words = TfidfVectorizer(max_features=schema.text_max_features, sublinear_tf=True)
         text = Pipeline([("documents", FunctionTransformer(as_documents)), ("tfidf", words)])
         transformers.append((f"text:{column}", text, column))
-    # Dense output: every model in the registry, gradient boosting included, takes it.
-    return ColumnTransformer(transformers, sparse_threshold=0.0, verbose_feature_names_out=False)
+    # Sparse when mostly zeros (many one-hot columns), which linear models take; a model
+    # that needs dense input names another preprocessing in models.py.
+    return ColumnTransformer(transformers, sparse_threshold=0.3, verbose_feature_names_out=False)

@@ -1,9 +1,13 @@
 """Your model registry: the common interface through which every mode trains models.
 
 Each entry maps a name to a factory of an unfitted scikit-learn estimator (taking the
-seed and the number of cores) and a search space for tuning. Every model gets the same
-preprocessing (features.py). To add a model, add one entry under its task: the commit
-hook fits the one test mode trains; `compare` and the configs name any of them.
+seed and the number of cores), a search space for tuning, and the preprocessing the
+model needs: features.py's build_preprocessor (scaled numbers, one-hot categories)
+unless `preprocess` names another. Trees need no scaling nor one-hot columns: gradient
+boosting reads categories natively (native_categories), a random forest their codes
+(ordinal_categories), each one column per input. To add a model, add one entry under
+its task: the commit hook fits the one test mode trains; `compare` and the configs
+name any of them.
 """
 
 from sklearn.ensemble import (
@@ -14,7 +18,7 @@ from sklearn.ensemble import (
 )
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from trimode import ModelSpec
+from trimode import ModelSpec, native_categories, ordinal_categories
 
 MODELS: dict[str, dict[str, ModelSpec]] = {
     "classification": {
@@ -27,10 +31,12 @@ MODELS: dict[str, dict[str, ModelSpec]] = {
                 n_estimators=200, min_samples_leaf=5, n_jobs=n_jobs, random_state=seed
             ),
             search_space={"max_depth": [None, 8, 16], "min_samples_leaf": [1, 5, 20]},
+            preprocess=ordinal_categories,
         ),
         "hist_gradient_boosting": ModelSpec(
             make=lambda seed, n_jobs: HistGradientBoostingClassifier(random_state=seed),
             search_space={"learning_rate": [0.03, 0.1, 0.3], "max_leaf_nodes": [15, 31, 63]},
+            preprocess=native_categories,
         ),
     },
     "regression": {
@@ -43,10 +49,12 @@ MODELS: dict[str, dict[str, ModelSpec]] = {
                 n_estimators=200, min_samples_leaf=5, n_jobs=n_jobs, random_state=seed
             ),
             search_space={"max_depth": [None, 8, 16], "min_samples_leaf": [1, 5, 20]},
+            preprocess=ordinal_categories,
         ),
         "hist_gradient_boosting": ModelSpec(
             make=lambda seed, n_jobs: HistGradientBoostingRegressor(random_state=seed),
             search_space={"learning_rate": [0.03, 0.1, 0.3], "max_leaf_nodes": [15, 31, 63]},
+            preprocess=native_categories,
         ),
     },
 }
