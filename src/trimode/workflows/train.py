@@ -43,6 +43,7 @@ from trimode.modelling.evaluation import (
     rarely_predicted,
     score,
 )
+from trimode.modelling.importance import permutation_importances
 from trimode.modelling.registry import class_path, feature_schema
 from trimode.modelling.splitting import Split, split_rows
 from trimode.modelling.timing import StepTimer
@@ -135,6 +136,19 @@ def _train(
     }
     if config.evaluation.gate and not gate["passed"]:
         raise QualityGateFailed(_gate_failure(config, checks))
+    with timer.step("importance", f"model {name!r}"):
+        # The model as judged (before any refit), on the rows it was judged on.
+        importance = permutation_importances(
+            task,
+            primary,
+            model,
+            split.x_test,
+            split.y_test,
+            columns=inputs,
+            max_rows=config.inspection.importance_rows,
+            repeats=config.inspection.importance_repeats,
+            seed=config.train.seed,
+        )
     if config.train.refit_on_all_rows:
         with timer.step("refit"):
             model = clone(model).fit(
@@ -185,6 +199,7 @@ def _train(
             min_lift_over_baseline=config.evaluation.min_lift_over_baseline,
             beats_baseline=bool(primary_lift >= config.evaluation.min_lift_over_baseline),
             per_class=classes,
+            importance=importance,
             candidates=candidates,
             warnings=warnings,
             notes=notes,
