@@ -220,7 +220,9 @@ class InspectionConfig(Section):
         description="held-out rows (at most, drawn at random) importance is measured on",
     )
     importance_repeats: int = Field(
-        5, ge=1, description="times each column is shuffled to measure its importance"
+        5,
+        ge=0,
+        description="times each column is shuffled to measure its importance; 0: not measured",
     )
     partial_dependence_features: int = Field(
         3, ge=0, description="most important features the report plots partial dependence of"

@@ -33,9 +33,12 @@ from trimode.core.secrets import redact
 from trimode.core.specs import FeatureSchema
 from trimode.core.tasks import Task, task_named
 from trimode.modelling.behaviour import MAX_ROWS, Expectation
+from trimode.modelling.importance import importance_table, top_features
 from trimode.modelling.registry import as_preprocessed
 from trimode.modelling.splitting import Split
 from trimode.reporting import plots
+from trimode.reporting.calibration import brier_table, reliability
+from trimode.reporting.dependence import partial_dependences
 from trimode.reporting.expectations import expectation_items
 from trimode.reporting.explorer import explorer_rows
 from trimode.reporting.inspection import (
@@ -93,6 +96,8 @@ def render_page(
         verdict=_verdict(record),
         metrics_table=_metrics_table(config, record),
         per_class_table=_per_class_table(record),
+        calibration=_calibration(model, split) if task.has_classes else None,
+        why=_why(config, record, model, split),
         leaderboard=_leaderboard(leaderboard, record),
         tracked_runs=_tracked_runs(list(tracked_runs)),
         data=_data(config, seen, schema),
@@ -260,6 +265,81 @@ def _per_class_table(record: dict[str, Any]) -> Markup | None:
     """Per class: rows, predictions, precision, recall and F1 on the held-out rows."""
     rows = record.get("per_class")
     return _table(pd.DataFrame(rows).set_index("class")) if rows else None
+
+
+def _calibration(model: Pipeline, split: Split) -> dict[str, Any] | None:
+    """The reliability curves and Brier scores on the held-out rows (calibration.py); None
+    for a model without probabilities."""
+    if not hasattr(model, "predict_proba"):
+        return None
+    curves = reliability(model, split.x_test, split.y_test, split.y_train)
+    return {
+        "image": _image(plots.reliability_curves(curves), "reliability curves"),
+        "table": _table(brier_table(curves)),
+        "per_class": len(model.classes_) > 2,
+    }
+
+
+def _why(config: Config, record: dict[str, Any], model: Pipeline, split: Split) -> dict[str, Any]:
+    """Why the model decides: the permutation importance its run recorded (importance.py),
+    as a chart and a table (and per class with more than two), and the partial dependence
+    of the most important features; nothing recorded: an older run, said so."""
+    importance = record.get("importance")
+    if not importance:
+        return {"recorded": False}
+    metric = importance["metric"]
+    measure = f"{'drop' if importance['greater_is_better'] else 'rise'} in {metric} when shuffled"
+    table = importance_table(importance["features"])
+    found: dict[str, Any] = {
+        "recorded": True,
+        "measure": measure,
+        **{key: importance[key] for key in ("rows", "held_out_rows", "repeats")},
+        "image": _image(plots.importance_bars(table, measure, "Permutation importance"), measure),
+        "table": _table(_shown(table, measure).set_index("feature"), sortable=True),
+        "per_class": None,
+        "dependence": None,
+    }
+    per_class = importance.get("per_class")
+    if per_class:
+        tables = {label: importance_table(items) for label, items in per_class["classes"].items()}
+        reading = per_class["reading"]
+        found["per_class"] = {
+            "reading": reading,
+            "table": _table(
+                pd.DataFrame(
+                    {label: t.set_index("feature")["mean"] for label, t in tables.items()}
+                ).reindex(table["feature"]),
+                sortable=True,
+            ),
+            "images": [
+                _image(plots.importance_bars(t, reading, f"class {label}"), f"class {label}")
+                for label, t in tables.items()
+            ],
+        }
+    features = top_features(importance, config.inspection.partial_dependence_features)
+    if features:
+        dependences, rows = partial_dependences(model, split.x_test, features, config.train.seed)
+        classes = getattr(model, "classes_", None)
+        ylabel = (
+            "prediction"
+            if classes is None
+            else f"probability of {classes[1]}"
+            if len(classes) == 2
+            else "probability of each class"
+        )
+        found["dependence"] = {
+            "features": features,
+            "rows": rows,
+            "image": _image(
+                plots.partial_dependence_grid(dependences, ylabel), "partial dependence"
+            ),
+        }
+    return found
+
+
+def _shown(table: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """An importance table with the names the page gives its columns."""
+    return table.rename(columns={"mean": measure, "std": "spread (std over the repeats)"})
 
 
 def _leaderboard(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:

@@ -136,19 +136,21 @@ def _train(
     }
     if config.evaluation.gate and not gate["passed"]:
         raise QualityGateFailed(_gate_failure(config, checks))
-    with timer.step("importance", f"model {name!r}"):
+    importance = None
+    if config.inspection.importance_repeats:
         # The model as judged (before any refit), on the rows it was judged on.
-        importance = permutation_importances(
-            task,
-            primary,
-            model,
-            split.x_test,
-            split.y_test,
-            columns=inputs,
-            max_rows=config.inspection.importance_rows,
-            repeats=config.inspection.importance_repeats,
-            seed=config.train.seed,
-        )
+        with timer.step("importance", f"model {name!r}"):
+            importance = permutation_importances(
+                task,
+                primary,
+                model,
+                split.x_test,
+                split.y_test,
+                columns=inputs,
+                max_rows=config.inspection.importance_rows,
+                repeats=config.inspection.importance_repeats,
+                seed=config.train.seed,
+            )
     if config.train.refit_on_all_rows:
         with timer.step("refit"):
             model = clone(model).fit(
