@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import resources
@@ -82,7 +83,8 @@ def render_page(
     # The data and the errors are shown by feature, derived columns included; the
     # expectations change raw columns, and the model derives the rest from them.
     preprocessing, seen = as_preprocessed(model, split)
-    rows = explorer_rows(preprocessing, seen.x_test, seen.y_test, task, schema)
+    ranking = top_features(record.get("importance"), len(seen.x_test.columns))
+    rows = explorer_rows(preprocessing, seen.x_test, seen.y_test, task, schema, ranking)
     return _template().render(
         title=f"{record.get('model', 'model')} — {config.mode} mode report",
         model_sha256=described,
@@ -170,7 +172,8 @@ def _asset(name: str) -> str:
 def _table(
     frame: pd.DataFrame, index: bool = True, digits: int = 4, sortable: bool = False
 ) -> Markup:
-    """An HTML table that pandas escaped; floats rounded to `digits` significant digits.
+    """An HTML table that pandas escaped; floats as plain numbers of `digits` significant
+    digits (plain_number).
 
     A sortable table has one header row (its index, if shown, becomes the first column):
     page.js makes each column sortable and adds a filter box above it.
@@ -182,10 +185,22 @@ def _table(
         index=index,
         border=0,
         na_rep="",
-        float_format=lambda value: f"{value:.{digits}g}",
+        float_format=lambda value: plain_number(value, digits),
         classes="sortable" if sortable else None,
     )
     return Markup('<div class="scroll">{}</div>').format(Markup(table))
+
+
+def plain_number(value: float, digits: int = 4) -> str:
+    """A number as a person reads it, never in exponent notation: `digits` significant
+    digits, a large one rounded to a whole number (16530, not 1.653e+04), a small one with
+    the zeros it needs (0.00001234); page.js's figure() writes the same."""
+    if not math.isfinite(value) or value == 0:
+        return f"{value:g}"
+    magnitude = math.floor(math.log10(abs(value)))
+    if magnitude >= digits - 1:
+        return f"{value:.0f}"
+    return f"{value:.{digits - 1 - magnitude}f}".rstrip("0").rstrip(".")
 
 
 def _json(data: object) -> Markup:
@@ -248,14 +263,22 @@ def _verdict(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _metrics_table(config: Config, record: dict[str, Any]) -> Markup:
-    """The model's metrics on the held-out rows beside the dummy baseline's."""
+    """The model's metrics on the held-out rows beside the dummy baseline's, which way is
+    better, and whether the model beats the baseline on each."""
     metrics, baseline = record.get("metrics", {}), record.get("baseline", {})
     task = task_named(config.task)
+    model = pd.Series(metrics, dtype="float64")
+    dummy = pd.Series(baseline, dtype="float64").reindex(model.index)
+    higher = pd.Series([task.metric(name).greater_is_better for name in model.index], model.index)
+    beats = (model > dummy).where(higher, model < dummy)
     table = pd.DataFrame(
         {
-            "model": pd.Series(metrics, dtype="float64"),
-            "dummy baseline": pd.Series(baseline, dtype="float64"),
-            "better": ["higher" if task.metric(m).greater_is_better else "lower" for m in metrics],
+            "model": model,
+            "dummy baseline": dummy,
+            "better is": higher.map({True: "higher", False: "lower"}),
+            "model beats the baseline": beats.map({True: "yes", False: "no"}).where(
+                model.notna() & dummy.notna(), "undefined"
+            ),
         }
     ).rename_axis("metric")
     return _table(table)
@@ -447,8 +470,15 @@ def _errors(config: Config, model: Pipeline, split: Split, schema: FeatureSchema
         if slices.empty
         else _image(plots.slice_errors(slices, task.error_name), "worst slices")
     )
-    worst = worst_predictions(x, y, model, task, settings.top_n)
-    found["worst_table"] = _table(worst.rename_axis("row"), sortable=True)
+    worst = worst_predictions(x, y, model, task, settings.top_n, schema=schema)
+    wrong = "a wrong class" if task.has_classes else "an absolute error at least the mean's"
+    found["worst_note"] = (
+        f"The {len(worst)} held-out rows (at most {settings.top_n}: inspection.top_n) with "
+        f"{wrong} that the model got most wrong, IDs first."
+        if len(worst)
+        else f"No held-out row with {wrong}."
+    )
+    found["worst_table"] = _table(worst.rename_axis("row"), sortable=True) if len(worst) else None
     return found
 
 
