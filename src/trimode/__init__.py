@@ -42,6 +42,7 @@ _PUBLIC = {
     "check_expectations": "trimode.workflows.session",
     "task_named": "trimode.core.tasks",
     "per_class": "trimode.modelling.evaluation",
+    "importance_table": "trimode.modelling.importance",
     "data_summary": "trimode.reporting.inspection",
     "confusion": "trimode.reporting.inspection",
     "contrast_groups": "trimode.reporting.inspection",
@@ -70,6 +71,7 @@ __all__ = [
     "contrast_groups",
     "data_summary",
     "feature_schema",
+    "importance_table",
     "load_config",
     "load_data",
     "per_class",
@@ -106,6 +108,7 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from trimode.modelling.compare import compare_models
     from trimode.modelling.evaluation import per_class
     from trimode.modelling.features import DateParts, as_documents, as_text, to_timestamps
+    from trimode.modelling.importance import importance_table
     from trimode.modelling.registry import as_preprocessed
     from trimode.modelling.splitting import split_rows
     from trimode.reporting import plots

@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator
 from sklearn.inspection import partial_dependence
 
 from trimode.core.kinds import kind_of
+from trimode.modelling.compute import limit_threads
 
 MAX_ROWS = 1_000
 MAX_CATEGORIES = 20
@@ -58,9 +59,10 @@ def partial_dependences(
         else:
             grid = np.asarray(present.value_counts().index[:MAX_CATEGORIES])
             options = {"categorical_features": [feature]}
-        result = partial_dependence(
-            model, x, [feature], kind="average", custom_values={feature: grid}, **options
-        )
+        with limit_threads(1):  # many small predictions, as for importance.py
+            result = partial_dependence(
+                model, x, [feature], kind="average", custom_values={feature: grid}, **options
+            )
         averages = result["average"]
         names = outputs or ["prediction"]
         found.append(
