@@ -64,7 +64,10 @@ RATIOS = {
         "time ratio page.js / time to interactive, as many held-out rows:",
     ],
     "expectations_hook": ["ratio git commit on / off:", "ratio the hook's pytest on / off:"],
-    "report_importance": ["ratio extra / report without:"],
+    "report_importance": [
+        "ratio extra / report without:",
+        "ratio extra / report without, CPU time:",
+    ],
 }
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 PARENTHESES = re.compile(r"\([^()]*\)")

@@ -362,7 +362,7 @@ def _why(config: Config, record: dict[str, Any], model: Pipeline, split: Split) 
 
 def _shown(table: pd.DataFrame, measure: str) -> pd.DataFrame:
     """An importance table with the names the page gives its columns."""
-    return table.rename(columns={"mean": measure, "std": "spread (std over the repeats)"})
+    return table.set_axis(["feature", measure, "spread (std over the repeats)"], axis="columns")
 
 
 def _leaderboard(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
