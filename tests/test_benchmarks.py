@@ -73,6 +73,10 @@ RATIOS = {
         "ratio compare / plain, group split:",
         "ratio compare / plain, time split:",
     ],
+    "report_importance": [
+        "ratio extra / report without:",
+        "ratio extra / report without, CPU time:",
+    ],
 }
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 PARENTHESES = re.compile(r"\([^()]*\)")

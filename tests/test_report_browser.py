@@ -298,7 +298,9 @@ def test_the_leaderboard_and_the_tracked_runs_sort(browser, reports):
 def test_picking_a_feature_shows_its_slices_and_their_numbers(case, opened):
     page, data = opened.page, opened.data
     chosen = data.get("positive")
-    first = data["features"][0]["name"]
+    # The explorer opens on the feature the page chose (explorer.most_informative).
+    first = data["features"][data["first"]]["name"]
+    assert page.input_value("#explorer-feature") == str(data["first"])
     assert_explorer_shows(page, data, first, chosen)
     before = table_cells(page, "#explorer-errors")
     # The feature of the worst slice the report found with pandas, then its slice's numbers.
@@ -309,7 +311,7 @@ def test_picking_a_feature_shows_its_slices_and_their_numbers(case, opened):
         for name in ("feature", "slice", "rows", "error")
     )
     if feature == first:  # another feature first, so that the tables must change
-        other = data["features"][1]["name"]
+        other = next(item["name"] for item in data["features"] if item["name"] != first)
         page.select_option("#explorer-feature", label=f"{other} ({kind(data, other)})")
         assert table_cells(page, "#explorer-errors") != before
         assert_explorer_shows(page, data, other, chosen)

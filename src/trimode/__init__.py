@@ -51,6 +51,7 @@ _PUBLIC = {
     "check_expectations": "trimode.workflows.session",
     "task_named": "trimode.core.tasks",
     "per_class": "trimode.modelling.evaluation",
+    "importance_table": "trimode.modelling.importance",
     "data_summary": "trimode.reporting.inspection",
     "confusion": "trimode.reporting.inspection",
     "contrast_groups": "trimode.reporting.inspection",
@@ -79,6 +80,7 @@ __all__ = [
     "contrast_groups",
     "data_summary",
     "feature_schema",
+    "importance_table",
     "load_config",
     "load_data",
     "native_categories",
@@ -124,6 +126,7 @@ if TYPE_CHECKING:  # what type checkers and editors see
         ordinal_categories,
         to_timestamps,
     )
+    from trimode.modelling.importance import importance_table
     from trimode.modelling.registry import as_preprocessed
     from trimode.modelling.splitting import split_rows
     from trimode.reporting import plots

@@ -115,3 +115,27 @@ def test_the_json_block_cannot_end_its_element():
     inside = str(_json(data))  # what the page puts inside its <script> element
     assert "<" not in inside and ">" not in inside and "&" not in inside
     assert json.loads(inside) == data
+
+
+def test_the_explorer_opens_on_the_feature_that_matters_never_a_constant_one():
+    """A constant column comes first in the frame; the label follows x2 alone."""
+    rng = np.random.default_rng(3)
+    x = pd.DataFrame(
+        {
+            "constant": np.full(N_ROWS, 7.0),
+            "region": rng.choice(["north", "south"], N_ROWS),
+            "x1": rng.normal(size=N_ROWS),
+            "x2": rng.normal(size=N_ROWS),
+        }
+    )
+    y = pd.Series(np.where(x["x2"] > 0, "yes", "no"))
+    # A model that ignores x2 errs by x2: the slices of x2 differ most in their error.
+    model = on_columns(["x1"], LogisticRegression()).fit(x, y)
+    names = [feature["name"] for feature in explorer_rows(model, x, y, CLASSIFICATION)["features"]]
+    data = explorer_rows(model, x, y, CLASSIFICATION)
+    assert names[data["first"]] == "x2"
+    # The importance the run recorded wins, but never for a constant column.
+    ranked = explorer_rows(model, x, y, CLASSIFICATION, ranking=["constant", "region", "x2"])
+    assert names[ranked["first"]] == "region"
+    regression = explorer_rows(_Constant(0.0), x, 5 * x["x1"], REGRESSION)
+    assert names[regression["first"]] == "x1"

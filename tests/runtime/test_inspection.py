@@ -180,6 +180,37 @@ def test_worst_predictions_are_the_largest_errors(rows):
     assert worst.iloc[0]["residual"] == pytest.approx(100)
 
 
+def test_worst_predictions_hold_only_wrong_rows_ids_first(rows):
+    """Few rows are wrong: the table is shorter than top_n rather than list right ones."""
+    x = rows.assign(customer=[f"c{number}" for number in range(N_ROWS)])
+    schema = infer_schema(x, "", ColumnsConfig(ids=["customer"]))
+    y = (rows["x1"] > 0).astype(int)
+    y.iloc[:4] = 1 - y.iloc[:4]
+    model = on_columns(["x1"], LogisticRegression(C=100)).fit(rows, (rows["x1"] > 0).astype(int))
+    wrong = int((model.predict(x) != y).sum())
+    worst = worst_predictions(x, y, model, CLASSIFICATION, top_n=50, schema=schema)
+    assert 4 <= len(worst) == wrong < 50
+    assert (worst["actual"] != worst["predicted"]).all()
+    assert list(worst.columns[:4]) == ["customer", "actual", "predicted", "p_actual"]
+
+    rng = np.random.default_rng(5)
+    target = 1_000 + 2_000 * rows["x1"] + rng.normal(scale=100, size=N_ROWS)
+    regression = on_columns(["x1"], LinearRegression()).fit(rows, target)
+    worst = worst_predictions(x, target, regression, REGRESSION, top_n=N_ROWS, schema=schema)
+    absolute = np.abs(worst["residual"])
+    mean_absolute_error = np.abs(target - regression.predict(x)).mean()
+    assert 0 < len(worst) < N_ROWS and (absolute >= mean_absolute_error).all()
+    assert list(worst.columns[:5]) == [
+        "customer",
+        "actual",
+        "predicted",
+        "residual",
+        "relative error",
+    ]
+    relative = absolute / worst["actual"].abs()
+    assert np.allclose(worst["relative error"], relative)
+
+
 def test_data_summary_describes_columns_and_target_balance(rows):
     frame = rows.assign(y=(rows["x1"] > 0).astype(int))
     frame.loc[:9, "colour"] = None

@@ -33,8 +33,17 @@ def test_writes_model_and_one_record_of_the_run(machine_run):
     assert (manifest["mode"], manifest["task"], manifest["data"]["rows"]) == ("test", TASK, 3_000)
     assert manifest["split"]["n_train"] + manifest["split"]["n_test"] == 3_000
     assert manifest["metrics"].keys() == manifest["baseline"].keys()
-    assert list(manifest["timings_s"]) == ["load", "split", "fit", "evaluate", "save"]
+    assert list(manifest["timings_s"]) == ["load", "split", "fit", "evaluate", "importance", "save"]
     assert (machine_run.output_dir / MODEL_FILE).stat().st_size > 0
+    # Why the model decides: every input column's importance, on the held-out rows.
+    importance = manifest["importance"]
+    assert {item["feature"] for item in importance["features"]} == set(
+        manifest["features"]["inputs"]
+    )
+    assert (importance["metric"], importance["rows"]) == (
+        manifest["primary_metric"],
+        manifest["split"]["n_test"],
+    )
 
 
 @pytest.mark.slow

@@ -126,7 +126,7 @@ def test_manifest_records_every_field(production_run, outputs):
     assert manifest["gate"]["enforced"] and manifest["gate"]["passed"]
     assert manifest == production_run.manifest
     assert manifest["started_at"] <= manifest["finished_at"]
-    assert list(manifest["timings_s"]) == ["load", "split", "fit", "evaluate", "save"]
+    assert list(manifest["timings_s"]) == ["load", "split", "fit", "evaluate", "importance", "save"]
     features = manifest["features"]
     assert features["numeric"] + features["categorical"] == list(features["dtypes"])
     # The hyper-parameters the production config sets are the ones the model used.

@@ -154,6 +154,52 @@ def test_the_page_embeds_its_script_and_the_held_out_rows(reports, machine_run):
             assert set(feature["codes"]) <= set(data["alphabet"][: len(feature["slices"])])
 
 
+def section_of(page: str, heading_id: str) -> str:
+    """The page from the heading of that id to the next <h2>."""
+    start = page.index(f'<h2 id="{heading_id}">')
+    return page[start : page.index("<h2", start + 1)]
+
+
+@pytest.mark.slow
+def test_the_page_shows_why_the_model_decides_and_its_calibration(reports, machine_run):
+    manifest = machine_run.manifest
+    importance = manifest["importance"]
+    why = section_of(reports["without leaderboard"], "importance")
+    # A chart, a table of every input column most important first, and partial dependence.
+    assert why.count("<img") == 2 and "Partial dependence of the 3 most important" in why
+    table = why[why.index("<table") : why.index("</table>")]
+    names = re.findall(r"<tr>\s*<td>([^<]*)</td>", table)
+    assert names == [item["feature"] for item in importance["features"]]
+    assert set(names) == set(manifest["features"]["inputs"])
+    assert f"drop in {manifest['primary_metric']} when shuffled" in why
+    assert f"on {importance['rows']} of the {importance['held_out_rows']} held-out rows" in why
+    calibration = section_of(reports["without leaderboard"], "calibration")
+    assert calibration.count("<img") == 1 and "Brier score" in calibration
+
+
+def table_after(page: str, text: str) -> list[list[str]]:
+    """The cells of each body row of the first table after `text`."""
+    start = page.index(text)
+    table = page[page.index("<tbody>", start) : page.index("</tbody>", start)]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    return [re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", row) for row in rows]
+
+
+@pytest.mark.slow
+def test_the_page_reads_right(reports, machine_run):
+    manifest, page = machine_run.manifest, reports["without leaderboard"]
+    # Whether the model beat the baseline, metric by metric, the metric's direction applied.
+    for name, _, _, better, beats in table_after(page, "Metrics on the held-out"):
+        higher = manifest["metrics"][name] > manifest["baseline"][name]
+        assert beats == ("yes" if higher == (better == "higher") else "no"), name
+    # Worst predictions: wrong rows only (actual and predicted are its 2nd and 3rd cells).
+    worst = table_after(page, "<h3>Worst predictions</h3>")
+    assert worst and all(row[1] != row[2] for row in worst)
+    # Plain numbers: no exponent notation in any table.
+    cells = re.findall(r"<td>([^<]*)</td>", page)
+    assert not [cell for cell in cells if re.fullmatch(r"-?[\d.]+e[+-]?\d+", cell)]
+
+
 @pytest.mark.slow
 def test_the_tracked_runs_panel_shows_only_when_runs_are_given(reports):
     assert "Runs tracked so far" not in reports["without leaderboard"]

@@ -185,6 +185,9 @@ def test_train_logs_metrics_against_the_baseline_the_manifest_and_the_hash(tmp_p
     assert metrics[primary] == pytest.approx(manifest["metrics"][primary])
     assert metrics[f"baseline_{primary}"] == pytest.approx(manifest["baseline"][primary])
     assert metrics["lift_over_baseline"] == pytest.approx(manifest["lift_over_baseline"])
+    # Each feature's permutation importance, as the manifest records it.
+    for item in manifest["importance"]["features"]:
+        assert metrics[f"importance.{item['feature']}"] == pytest.approx(item["mean"])
     assert run.data.params["model"] == manifest["model"]
     assert {"manifest.json", "metrics.json", "model-card.md"} <= artifacts(client, run.info.run_id)
     logged = client.download_artifacts(run.info.run_id, "manifest.json", str(tmp_path))

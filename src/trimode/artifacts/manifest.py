@@ -79,6 +79,9 @@ class RunRecord:
     beats_baseline: bool
     # Classification: rows, predictions, precision, recall, F1 per class.
     per_class: list[dict[str, Any]] | None
+    # Permutation importance of each input column on the held-out rows, with the rows it
+    # used (see modelling/importance.py); older records lack it.
+    importance: dict[str, Any] | None
     # Cross-validated scores of every model the run chose among (empty with one model).
     candidates: dict[str, dict[str, float | None]]
     warnings: list[str]
@@ -150,6 +153,7 @@ METRICS_FIELDS = (
     "min_lift_over_baseline",
     "beats_baseline",
     "per_class",
+    "importance",
     "candidates",
     "gate",
     "timings_s",

@@ -379,6 +379,7 @@ def record_train(
         **_metrics({"duration_s": manifest["duration_s"]}),
         # The decision threshold the model acts on (binary classification), when set.
         **_metrics({"decision_threshold": (manifest.get("decision_threshold") or {}).get("value")}),
+        **_importances(manifest.get("importance")),
     }
     _log(client, run_id, _params(settings) | _params(manifest["params"], "model."), metrics)
     for name in (MANIFEST_FILE, METRICS_FILE, MODEL_CARD_FILE, REPORT_FILE):
@@ -388,6 +389,16 @@ def record_train(
     if gate["enforced"] and gate["passed"]:
         _register(client, run, config, manifest, output_dir)
     client.set_terminated(run_id)
+
+
+def _importances(importance: dict[str, Any] | None) -> dict[str, float]:
+    """Each feature's mean permutation importance as the metric importance.<feature>
+    (characters MLflow refuses in a key written as _)."""
+    features = (importance or {}).get("features") or []
+    return _metrics(
+        {re.sub(r"[^\w\-. /:]", "_", item["feature"]): item["mean"] for item in features},
+        "importance.",
+    )
 
 
 def _provenance(manifest: dict[str, Any]) -> dict[str, str]:

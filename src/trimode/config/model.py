@@ -272,6 +272,19 @@ class InspectionConfig(Section):
 
     min_slice_rows: int = Field(30, ge=1, description="smaller slices are not reported weak")
     top_n: int = Field(10, ge=1, description="weak slices and worst predictions listed")
+    importance_rows: int = Field(
+        10_000,
+        ge=1,
+        description="held-out rows (at most, drawn at random) importance is measured on",
+    )
+    importance_repeats: int = Field(
+        5,
+        ge=0,
+        description="times each column is shuffled to measure its importance; 0: not measured",
+    )
+    partial_dependence_features: int = Field(
+        3, ge=0, description="most important features the report plots partial dependence of"
+    )
 
 
 class ComputeConfig(Section):

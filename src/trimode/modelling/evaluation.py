@@ -74,6 +74,9 @@ class Decided:
     def __sklearn_tags__(self) -> Any:
         return self.model.__sklearn_tags__()
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return True  # it wraps a fitted model (scikit-learn's inspection tools ask)
+
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         return decide(self.model.classes_, self.model.predict_proba(features), self.threshold)
 

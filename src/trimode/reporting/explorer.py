@@ -11,6 +11,7 @@ a page of 50,000 rows and ten features near one megabyte.
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -34,10 +35,13 @@ def explorer_rows(
     y: pd.Series,
     task: Task,
     schema: FeatureSchema | None = None,
+    ranking: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The explorer's data: the held-out rows x, y and the model's predictions on them.
 
-    Keys: task, error_name, rows, alphabet, features (each: name, kind, slices, codes);
+    Keys: task, error_name, rows, alphabet, features (each: name, kind, slices, codes),
+    first (the position of the feature the explorer opens on: see most_informative,
+    with ranking the features by importance, most important first);
     with classes also classes, positive (the class shown first: the second of two, else
     the first), actual, predicted and probabilities (one list per class, in thousandths;
     null for a model without predict_proba); for regression, residual (actual -
@@ -46,20 +50,23 @@ def explorer_rows(
     """
     predicted = model.predict(x)
     _, kinds = inspected(x, schema)
+    keys = slice_keys(x, schema=schema)
     features = [
         {
             "name": name,
             "kind": "numeric" if name in kinds.numeric else "categorical",
             **_slices(key),
         }
-        for name, key in slice_keys(x, schema=schema).items()
+        for name, key in keys.items()
     ]
+    errors = task.row_errors(y, predicted)
     data: dict[str, Any] = {
         "task": task.name,
         "error_name": task.error_name,
         "rows": len(y),
         "alphabet": ALPHABET,
         "features": features,
+        "first": most_informative(keys, errors, ranking),
     }
     if task.has_classes:
         data.update(_classes(model, x, y, predicted))
@@ -67,6 +74,29 @@ def explorer_rows(
         residual = y.to_numpy(float) - np.asarray(predicted, float)
         data["residual"] = [float(f"{value:.4g}") for value in residual]
     return data
+
+
+def most_informative(
+    keys: dict[str, pd.Series], errors: pd.Series, ranking: Sequence[str] = ()
+) -> int:
+    """The position (among keys) of the feature the explorer opens on, never one whose
+    rows all fall in one slice (a constant) while another varies: the most important of
+    ranking that varies; else the one whose slices' errors differ most (the rows'
+    share-weighted variance of their slice's mean error against the overall mean)."""
+    names = list(keys)
+    varied = [name for name in names if keys[name].nunique(dropna=False) > 1]
+    if not varied:
+        return 0
+    for name in ranking:
+        if name in varied:
+            return names.index(name)
+    overall = errors.mean()
+
+    def spread(name: str) -> float:
+        means = errors.groupby(keys[name], observed=True).transform("mean")
+        return float(((means - overall) ** 2).mean())
+
+    return names.index(max(varied, key=spread))
 
 
 def _slices(key: pd.Series) -> dict[str, Any]:

@@ -10,7 +10,7 @@ report and the notebooks show them, the tests check them. Nothing here plots.
 - residuals_by_feature: for regression, the residuals per value range and category;
 - worst_slices: value ranges and categories where the error most exceeds the
   overall error (never a slice that is not worse than all rows);
-- worst_predictions: the individual rows the model got most wrong.
+- worst_predictions: the individual rows the model got most wrong (only wrong ones).
 
 Every function takes the feature schema (preprocessing.FeatureSchema; by default
 inferred from the frame): numeric features are cut into value ranges, categorical
@@ -402,18 +402,37 @@ def worst_slices(
 
 
 def worst_predictions(
-    x: pd.DataFrame, y: pd.Series, model: BaseEstimator, task: Task, top_n: int = 10
+    x: pd.DataFrame,
+    y: pd.Series,
+    model: BaseEstimator,
+    task: Task,
+    top_n: int = 10,
+    schema: FeatureSchema | None = None,
 ) -> pd.DataFrame:
-    """The rows the model got most wrong, with their features, truth and prediction.
+    """The rows the model got most wrong, with their IDs first (the schema's), then truth,
+    prediction and how wrong, then the other columns.
 
     As the task measures it (task.how_wrong): for classification the lowest probability
-    given to the actual class (p_actual), for regression the largest absolute residual.
+    given to the actual class (p_actual), for regression the largest absolute residual,
+    beside which a regression shows the relative error (the absolute residual over the
+    absolute actual value; blank for an actual 0). Only rows that are wrong as the task
+    counts a row's error (task.row_errors) are listed: at least the mean error over all
+    rows and above 0, i.e. a wrong class, or a residual at least the mean absolute error;
+    so the table may be shorter than top_n.
     """
+    schema = schema or infer_schema(x, target="")
     predicted = model.predict(x)
     name, wrongness, order = task.how_wrong(model, x, y, predicted)
+    errors = task.row_errors(y, predicted).to_numpy()
+    large = (errors > 0) & (errors >= errors.mean())
+    rows = order[large[order]][:top_n]
     columns = {"actual": y.to_numpy(), "predicted": predicted, name: wrongness}
-    rows = order[:top_n]
-    table = x.iloc[rows].copy()
-    for position, (name, values) in enumerate(columns.items()):
-        table.insert(position, name, np.asarray(values)[rows], allow_duplicates=True)
+    if not task.has_classes:
+        actual = np.abs(y.to_numpy(float))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            columns["relative error"] = np.where(actual > 0, errors / actual, np.nan)
+    ids = [column for column in schema.ids if column in x.columns]
+    table = x.iloc[rows][[*ids, *x.columns.drop(ids)]].copy()
+    for position, (column, values) in enumerate(columns.items(), start=len(ids)):
+        table.insert(position, column, np.asarray(values)[rows], allow_duplicates=True)
     return table

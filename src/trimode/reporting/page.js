@@ -116,12 +116,15 @@
     return isShare ? `${sign}${(100 * difference).toFixed(1)} pts` : `${sign}${figure(difference)}`;
   }
 
-  // Four significant digits, as the report's other tables show numbers.
+  // Four significant digits, never in exponent notation, as the report's other tables
+  // show numbers (page.py's plain_number): 16530, not 1.653e+4.
   function figure(value) {
     if (!Number.isFinite(value)) return "";
-    const size = Math.abs(value);
-    if (size !== 0 && (size >= 1e6 || size < 1e-3)) return value.toPrecision(4);
-    return String(Number(value.toPrecision(4)));
+    if (value === 0) return "0";
+    const magnitude = Math.floor(Math.log10(Math.abs(value)));
+    if (magnitude >= 3) return value.toFixed(0);
+    const fixed = value.toFixed(Math.min(100, 3 - magnitude));
+    return fixed.includes(".") ? fixed.replace(/\.?0+$/, "") : fixed;
   }
 
   function element(name, text, className) {
@@ -351,6 +354,7 @@
     features.forEach((feature, index) => {
       parts.feature.append(new Option(`${feature.name} (${feature.kind})`, String(index)));
     });
+    parts.feature.value = String(data.first);
     if (parts.klass) {
       data.classes.forEach((label, index) => parts.klass.append(new Option(label, String(index))));
       parts.klass.value = String(data.positive);

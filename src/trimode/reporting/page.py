@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import resources
@@ -33,10 +34,13 @@ from trimode.core.secrets import redact
 from trimode.core.specs import FeatureSchema
 from trimode.core.tasks import Task, task_named
 from trimode.modelling.behaviour import MAX_ROWS, Expectation
+from trimode.modelling.importance import importance_table, top_features
 from trimode.modelling.registry import as_preprocessed
 from trimode.modelling.splitting import Split, describe_split, split_kind
 from trimode.reporting import plots
+from trimode.reporting.calibration import brier_table, reliability
 from trimode.reporting.decision import threshold_curve, threshold_figure, threshold_table
+from trimode.reporting.dependence import partial_dependences
 from trimode.reporting.drift import metric_by_period
 from trimode.reporting.expectations import expectation_items
 from trimode.reporting.explorer import explorer_rows
@@ -81,7 +85,8 @@ def render_page(
     # The data and the errors are shown by feature, derived columns included; the
     # expectations change raw columns, and the model derives the rest from them.
     preprocessing, seen = as_preprocessed(model, split)
-    rows = explorer_rows(preprocessing, seen.x_test, seen.y_test, task, schema)
+    ranking = top_features(record.get("importance"), len(seen.x_test.columns))
+    rows = explorer_rows(preprocessing, seen.x_test, seen.y_test, task, schema, ranking)
     return _template().render(
         title=f"{record.get('model', 'model')} — {config.mode} mode report",
         model_sha256=described,
@@ -96,6 +101,8 @@ def render_page(
         metrics_table=_metrics_table(config, record),
         per_class_table=_per_class_table(record),
         decision=_decision(record, model, split),
+        calibration=_calibration(model, split) if task.has_classes else None,
+        why=_why(config, record, model, split),
         leaderboard=_leaderboard(leaderboard, record),
         tracked_runs=_tracked_runs(list(tracked_runs)),
         data=_data(config, seen, schema),
@@ -169,7 +176,8 @@ def _asset(name: str) -> str:
 def _table(
     frame: pd.DataFrame, index: bool = True, digits: int = 4, sortable: bool = False
 ) -> Markup:
-    """An HTML table that pandas escaped; floats rounded to `digits` significant digits.
+    """An HTML table that pandas escaped; floats as plain numbers of `digits` significant
+    digits (plain_number).
 
     A sortable table has one header row (its index, if shown, becomes the first column):
     page.js makes each column sortable and adds a filter box above it.
@@ -181,10 +189,22 @@ def _table(
         index=index,
         border=0,
         na_rep="",
-        float_format=lambda value: f"{value:.{digits}g}",
+        float_format=lambda value: plain_number(value, digits),
         classes="sortable" if sortable else None,
     )
     return Markup('<div class="scroll">{}</div>').format(Markup(table))
+
+
+def plain_number(value: float, digits: int = 4) -> str:
+    """A number as a person reads it, never in exponent notation: `digits` significant
+    digits, a large one rounded to a whole number (16530, not 1.653e+04), a small one with
+    the zeros it needs (0.00001234); page.js's figure() writes the same."""
+    if not math.isfinite(value) or value == 0:
+        return f"{value:g}"
+    magnitude = math.floor(math.log10(abs(value)))
+    if magnitude >= digits - 1:
+        return f"{value:.0f}"
+    return f"{value:.{digits - 1 - magnitude}f}".rstrip("0").rstrip(".")
 
 
 def _json(data: object) -> Markup:
@@ -249,14 +269,22 @@ def _verdict(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _metrics_table(config: Config, record: dict[str, Any]) -> Markup:
-    """The model's metrics on the held-out rows beside the dummy baseline's."""
+    """The model's metrics on the held-out rows beside the dummy baseline's, which way is
+    better, and whether the model beats the baseline on each."""
     metrics, baseline = record.get("metrics", {}), record.get("baseline", {})
     task = config.rules
+    model = pd.Series(metrics, dtype="float64")
+    dummy = pd.Series(baseline, dtype="float64").reindex(model.index)
+    higher = pd.Series([task.metric(name).greater_is_better for name in model.index], model.index)
+    beats = (model > dummy).where(higher, model < dummy)
     table = pd.DataFrame(
         {
-            "model": pd.Series(metrics, dtype="float64"),
-            "dummy baseline": pd.Series(baseline, dtype="float64"),
-            "better": ["higher" if task.metric(m).greater_is_better else "lower" for m in metrics],
+            "model": model,
+            "dummy baseline": dummy,
+            "better is": higher.map({True: "higher", False: "lower"}),
+            "model beats the baseline": beats.map({True: "yes", False: "no"}).where(
+                model.notna() & dummy.notna(), "undefined"
+            ),
         }
     ).rename_axis("metric")
     return _table(table)
@@ -285,6 +313,81 @@ def _per_class_table(record: dict[str, Any]) -> Markup | None:
     """Per class: rows, predictions, precision, recall and F1 on the held-out rows."""
     rows = record.get("per_class")
     return _table(pd.DataFrame(rows).set_index("class")) if rows else None
+
+
+def _calibration(model: Pipeline, split: Split) -> dict[str, Any] | None:
+    """The reliability curves and Brier scores on the held-out rows (calibration.py); None
+    for a model without probabilities."""
+    if not hasattr(model, "predict_proba"):
+        return None
+    curves = reliability(model, split.x_test, split.y_test, split.y_train)
+    return {
+        "image": _image(plots.reliability_curves(curves), "reliability curves"),
+        "table": _table(brier_table(curves)),
+        "per_class": len(model.classes_) > 2,
+    }
+
+
+def _why(config: Config, record: dict[str, Any], model: Pipeline, split: Split) -> dict[str, Any]:
+    """Why the model decides: the permutation importance its run recorded (importance.py),
+    as a chart and a table (and per class with more than two), and the partial dependence
+    of the most important features; nothing recorded: an older run, said so."""
+    importance = record.get("importance")
+    if not importance:
+        return {"recorded": False}
+    metric = importance["metric"]
+    measure = f"{'drop' if importance['greater_is_better'] else 'rise'} in {metric} when shuffled"
+    table = importance_table(importance["features"])
+    found: dict[str, Any] = {
+        "recorded": True,
+        "measure": measure,
+        **{key: importance[key] for key in ("rows", "held_out_rows", "repeats")},
+        "image": _image(plots.importance_bars(table, measure, "Permutation importance"), measure),
+        "table": _table(_shown(table, measure).set_index("feature"), sortable=True),
+        "per_class": None,
+        "dependence": None,
+    }
+    per_class = importance.get("per_class")
+    if per_class:
+        tables = {label: importance_table(items) for label, items in per_class["classes"].items()}
+        reading = per_class["reading"]
+        found["per_class"] = {
+            "reading": reading,
+            "table": _table(
+                pd.DataFrame(
+                    {label: t.set_index("feature")["mean"] for label, t in tables.items()}
+                ).reindex(table["feature"]),
+                sortable=True,
+            ),
+            "images": [
+                _image(plots.importance_bars(t, reading, f"class {label}"), f"class {label}")
+                for label, t in tables.items()
+            ],
+        }
+    features = top_features(importance, config.inspection.partial_dependence_features)
+    if features:
+        dependences, rows = partial_dependences(model, split.x_test, features, config.train.seed)
+        classes = getattr(model, "classes_", None)
+        ylabel = (
+            "prediction"
+            if classes is None
+            else f"probability of {classes[1]}"
+            if len(classes) == 2
+            else "probability of each class"
+        )
+        found["dependence"] = {
+            "features": features,
+            "rows": rows,
+            "image": _image(
+                plots.partial_dependence_grid(dependences, ylabel), "partial dependence"
+            ),
+        }
+    return found
+
+
+def _shown(table: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """An importance table with the names the page gives its columns."""
+    return table.set_axis(["feature", measure, "spread (std over the repeats)"], axis="columns")
 
 
 def _leaderboard(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -412,8 +515,15 @@ def _errors(config: Config, model: Pipeline, split: Split, schema: FeatureSchema
         if slices.empty
         else _image(plots.slice_errors(slices, task.error_name), "worst slices")
     )
-    worst = worst_predictions(x, y, model, task, settings.top_n)
-    found["worst_table"] = _table(worst.rename_axis("row"), sortable=True)
+    worst = worst_predictions(x, y, model, task, settings.top_n, schema=schema)
+    wrong = "a wrong class" if task.has_classes else "an absolute error at least the mean's"
+    found["worst_note"] = (
+        f"The {len(worst)} held-out rows (at most {settings.top_n}: inspection.top_n) with "
+        f"{wrong} that the model got most wrong, IDs first."
+        if len(worst)
+        else f"No held-out row with {wrong}."
+    )
+    found["worst_table"] = _table(worst.rename_axis("row"), sortable=True) if len(worst) else None
     return found
 
 

@@ -14,6 +14,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from trimode.reporting.calibration import Reliability
+from trimode.reporting.dependence import Dependence
 from trimode.reporting.inspection import Contrast, DataSummary
 
 
@@ -129,4 +131,63 @@ def metric_over_time(
     axes.tick_params(axis="x", labelrotation=45)
     axes.legend()
     axes.set_title(f"{metric} per {period} on the held-out rows")
+    return figure
+
+
+def importance_bars(table: pd.DataFrame, measure: str, title: str, top_n: int = 15) -> Figure:
+    """The most important features (table: feature, mean, std, most important first) as
+    bars of their mean importance, with the spread over the repeats as error bars."""
+    rows = table.head(top_n).iloc[::-1]
+    figure = Figure(figsize=(6.5, 0.9 + 0.32 * max(len(rows), 1)))
+    axes = figure.add_subplot()
+    axes.barh(
+        [str(name) for name in rows["feature"]],
+        rows["mean"].to_numpy(float),
+        xerr=rows["std"].to_numpy(float),
+        color="#4c72b0",
+        ecolor="#222",
+        capsize=2,
+    )
+    axes.axvline(0, color="black", linewidth=0.8)
+    axes.set_xlabel(measure)
+    axes.set_title(title, fontsize=10)
+    return figure
+
+
+def partial_dependence_grid(dependences: list[Dependence], ylabel: str) -> Figure:
+    """One panel per feature: the average prediction (or probability of each class read)
+    as the feature's value changes; categories as points."""
+    columns = min(len(dependences), 3)
+    rows = -(-len(dependences) // columns)
+    figure = Figure(figsize=(3.4 * columns, 2.9 * rows), layout="constrained")
+    for position, dependence in enumerate(dependences, start=1):
+        axes = figure.add_subplot(rows, columns, position)
+        labels = [str(value) for value in dependence.values]
+        for name, averages in dependence.averages.items():
+            if dependence.numeric:
+                axes.plot(np.asarray(dependence.values, float), averages, label=name)
+            else:
+                axes.plot(labels, averages, marker="o", linestyle="", label=name)
+        if not dependence.numeric:
+            axes.tick_params(axis="x", labelrotation=45, labelsize=8)
+        axes.set_xlabel(dependence.feature)
+        axes.set_ylabel(ylabel)
+        if len(dependence.averages) > 1:
+            axes.legend(fontsize=7)
+    return figure
+
+
+def reliability_curves(curves: list[Reliability]) -> Figure:
+    """Each class's reliability curve against the diagonal of perfect calibration."""
+    figure = Figure(figsize=(4.8, 4.5))
+    axes = figure.add_subplot()
+    axes.plot([0, 1], [0, 1], color="#888", linestyle="--", linewidth=1, label="perfect")
+    for curve in curves:
+        axes.plot(curve.predicted, curve.actual, marker="o", markersize=3, label=curve.label)
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1)
+    axes.set_xlabel("mean predicted probability (bins of equal rows)")
+    axes.set_ylabel("actual share of the class")
+    axes.legend(fontsize=8, title="class", title_fontsize=8)
+    axes.set_title("Reliability (calibration) on the held-out rows", fontsize=10)
     return figure

@@ -44,6 +44,7 @@ from trimode.modelling.evaluation import (
     score,
     weak_classes,
 )
+from trimode.modelling.importance import permutation_importances
 from trimode.modelling.quality import near_leak_warning, near_leaks
 from trimode.modelling.registry import (
     class_path,
@@ -158,6 +159,21 @@ def _train(
     }
     if config.evaluation.gate and not gate["passed"]:
         raise QualityGateFailed(_gate_failure(config, checks))
+    importance = None
+    if config.inspection.importance_repeats:
+        # The model as judged (before any refit), on the rows it was judged on.
+        with timer.step("importance", f"model {name!r}"):
+            importance = permutation_importances(
+                task,
+                primary,
+                decided(model, threshold),  # labels at the decision threshold, as judged
+                split.x_test,
+                split.y_test,
+                columns=inputs,
+                max_rows=config.inspection.importance_rows,
+                repeats=config.inspection.importance_repeats,
+                seed=config.train.seed,
+            )
     if config.train.refit_on_all_rows:
         with timer.step("refit"):
             x_all = pd.concat([split.x_train, split.x_test])
@@ -205,6 +221,7 @@ def _train(
             min_lift_over_baseline=config.evaluation.min_lift_over_baseline,
             beats_baseline=bool(primary_lift >= config.evaluation.min_lift_over_baseline),
             per_class=classes,
+            importance=importance,
             candidates=candidates,
             warnings=warnings,
             notes=notes,
