@@ -146,6 +146,7 @@ def test_a_1x_project_updates_to_the_runtime_keeping_every_edit(template, tmp_pa
         "churn_features.py",
         "expectations.py",
         "features.py",
+        "metrics.py",
         "models.py",
     ]
     assert sorted(path.name for path in source.iterdir() if path.is_dir()) in ([], ["__pycache__"])

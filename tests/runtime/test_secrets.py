@@ -272,9 +272,13 @@ def test_a_failing_project_test_shows_no_credential(tmp_path, starter_package):
         f"    url = 'postgresql://bob:{secret}@db.example/shop'\n"
         "    print('connecting to', url)\n"
         "    raise ConnectionError(f'could not reach {url}')\n"
+        "\n\n"
+        "def test_skipped_for_want_of_the_database():\n"
+        "    import pytest\n"
+        f"    pytest.skip('no postgresql://bob:{secret}@db.example/shop here')\n"
     )
     ran = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests"],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(starter_package.parent)},
         capture_output=True,
@@ -284,4 +288,6 @@ def test_a_failing_project_test_shows_no_credential(tmp_path, starter_package):
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert "could not reach postgresql://bob:" in ran.stdout  # the failure is shown...
     assert "connecting to" in ran.stdout
+    assert "1 failed, 1 skipped" in ran.stdout  # the skip's summary line works as ever
+    assert "SKIPPED [1] tests/test_source.py" in ran.stdout
     assert secret not in ran.stdout + ran.stderr  # ...without the password

@@ -69,7 +69,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return report
     from trimode.core.secrets import redact
 
-    if report.longrepr is not None:
+    if isinstance(report.longrepr, tuple):  # a skip: (file, line, reason), kept a tuple
+        path, line, reason = report.longrepr
+        report.longrepr = (path, line, redact(reason))
+    elif report.longrepr is not None:
         report.longrepr = redact(str(report.longrepr))
     report.sections = [(title, redact(text)) for title, text in report.sections]
     return report
