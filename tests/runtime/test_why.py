@@ -81,7 +81,7 @@ def test_partial_dependence_rises_with_the_signal_and_stays_flat_with_noise():
     assert probability[-1] - probability[0] > 0.5
     (flat,) = noise.averages.values()
     assert np.ptp(flat) < 0.1
-    assert set(colour.values) == {"red", "green", "blue"}
+    assert set(colour.grid) == {"red", "green", "blue"}
     assert not colour.numeric
 
 

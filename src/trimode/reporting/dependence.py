@@ -27,12 +27,12 @@ GRID_POINTS = 20
 
 @dataclass(frozen=True)
 class Dependence:
-    """One feature's partial dependence: its values, and per output (a class's
+    """One feature's partial dependence: the grid of its values, and per output (a class's
     probability, or the prediction) the average at each value."""
 
     feature: str
     numeric: bool
-    values: list[object]
+    grid: list[object]
     averages: dict[str, np.ndarray]
 
 
@@ -69,7 +69,7 @@ def partial_dependences(
             Dependence(
                 feature=feature,
                 numeric=numeric,
-                values=list(result["grid_values"][0]),
+                grid=list(result["grid_values"][0]),
                 averages={name: averages[row] for row, name in enumerate(names)},
             )
         )

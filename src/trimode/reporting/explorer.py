@@ -84,7 +84,7 @@ def most_informative(
     ranking that varies; else the one whose slices' errors differ most (the rows'
     share-weighted variance of their slice's mean error against the overall mean)."""
     names = list(keys)
-    varied = [name for name in names if keys[name].nunique(dropna=False) > 1]
+    varied = [name for name in names if len(keys[name].drop_duplicates()) > 1]
     if not varied:
         return 0
     for name in ranking:

@@ -162,10 +162,10 @@ def partial_dependence_grid(dependences: list[Dependence], ylabel: str) -> Figur
     figure = Figure(figsize=(3.4 * columns, 2.9 * rows), layout="constrained")
     for position, dependence in enumerate(dependences, start=1):
         axes = figure.add_subplot(rows, columns, position)
-        labels = [str(value) for value in dependence.values]
+        labels = [str(value) for value in dependence.grid]
         for name, averages in dependence.averages.items():
             if dependence.numeric:
-                axes.plot(np.asarray(dependence.values, float), averages, label=name)
+                axes.plot(np.asarray(dependence.grid, float), averages, label=name)
             else:
                 axes.plot(labels, averages, marker="o", linestyle="", label=name)
         if not dependence.numeric:
