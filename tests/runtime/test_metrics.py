@@ -196,3 +196,28 @@ def test_balanced_class_weight_reaches_the_models_that_take_it(tmp_path, monkeyp
     warnings = class_weight_warning(config, ["logistic_regression", "knn"])
     assert len(warnings) == 1 and "knn" in warnings[0] and "logistic" not in warnings[0]
     assert class_weight_warning(config, ["logistic_regression"]) == []
+
+
+def test_a_threshold_is_tuned_on_time_ordered_folds_too(tmp_path):
+    # Forward folds leave the earliest rows unscored (cross_val_predict refuses them):
+    # the threshold is tuned on the rows the folds do score.
+    from trimode.data.synthetic import make_dataset
+
+    frame = make_dataset("classification", 2_000, seed=3)
+    frame["day"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(len(frame)) // 10, "D")
+    frame.to_parquet(tmp_path / "rows.parquet", index=False)
+    config = machine_config(
+        tmp_path,
+        base={
+            "data": {"source": str(tmp_path / "rows.parquet"), "target": "churned"},
+            "columns": {"time": "day"},
+            "evaluation": {"threshold": "f1"},
+        },
+    )
+    result = train(config)
+    threshold = result.manifest["decision_threshold"]
+    assert result.manifest["split"]["kind"] == "time"
+    assert threshold["tuned_for"] == "f1" and 0 < threshold["value"] < 1
+    x = result.split.x_test
+    probability = result.model.predict_proba(x)[:, 1]
+    assert ((result.model.predict(x) == 1) == (probability >= threshold["value"])).all()

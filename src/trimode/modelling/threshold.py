@@ -3,7 +3,7 @@ of the second class (in sorted order) from which the model predicts it, instead 
 
 A number is taken as given; "f1" or "cost" is tuned on the training rows as scikit-learn's
 TunedThresholdClassifierCV does it: each row's probability from a model that did not see
-it (cross_val_predict on the search's folds), then the candidate threshold whose labels
+it (fitted on the search's folds), then the candidate threshold whose labels
 score best, for F1 of the second class or for the project's metric named "cost"
 (core/metrics.py), weighted by columns.weight (which TunedThresholdClassifierCV takes
 only with metadata routing switched on). The threshold is recorded in the manifest
@@ -17,14 +17,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import f1_score, make_scorer
-from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from trimode.config.model import Config
 from trimode.core.errors import DataError
 from trimode.core.metrics import metric_named
+from trimode.modelling.compute import parallel_work
 from trimode.modelling.evaluation import Decided, row_weights
 from trimode.modelling.splitting import make_folds
 from trimode.modelling.weights import fit_params
@@ -64,20 +65,44 @@ def fit_deciding(
     record: dict[str, Any] = {"value": chosen, "tuned_for": None, "positive_class": classes[1]}
     if isinstance(chosen, str):
         folds = make_folds(config, x, y, "search.cv_folds")
-        probabilities = cross_val_predict(
-            model,
-            x,
-            y,
-            cv=folds,
-            method="predict_proba",
-            params=params,
-            n_jobs=config.compute.n_jobs,
-        )
-        value, best = _best_threshold(config, chosen, classes, probabilities, x, y)
+        rows, probabilities = _out_of_fold(config, model, x, y, folds, classes)
+        scored_x, scored_y = x.iloc[rows], y.iloc[rows]
+        value, best = _best_threshold(config, chosen, classes, probabilities, scored_x, scored_y)
         # The tuned metric on the training rows' out-of-fold labels, as its scorer gives
         # it (a cost negated).
         record.update(value=value, tuned_for=chosen, cv_folds=len(folds), cv_score=best)
     return (model if fitted else model.fit(x, y, **params)), record
+
+
+def _out_of_fold(
+    config: Config,
+    model: Pipeline,
+    x: pd.DataFrame,
+    y: pd.Series,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    classes: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the rows the folds score, and each one's probabilities (a column
+    per class of `classes`) from the model fitted on its fold's training rows. Every row
+    when the folds partition them (as cross_val_predict gives); time-ordered folds score
+    all but the earliest rows, which cross_val_predict refuses."""
+
+    def one(train: np.ndarray, test: np.ndarray) -> np.ndarray:
+        fold_x = x.iloc[train]
+        fitted = clone(model).fit(fold_x, y.iloc[train], **fit_params(config, model, fold_x))
+        found = fitted.predict_proba(x.iloc[test])
+        # A class a fold's training rows lack (early time folds) has probability 0.
+        probabilities = np.zeros((len(test), len(classes)))
+        for column, label in enumerate(fitted.classes_):
+            probabilities[:, int(np.flatnonzero(classes == label)[0])] = found[:, column]
+        return probabilities
+
+    with parallel_work():
+        parts = Parallel(n_jobs=config.compute.n_jobs)(
+            delayed(one)(train, test) for train, test in folds
+        )
+    rows = np.concatenate([test for _, test in folds])
+    return rows, np.concatenate(parts)
 
 
 def _best_threshold(
