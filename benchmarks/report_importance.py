@@ -3,7 +3,7 @@
 In one process, in a temporary project holding the template's models.py, features.py and
 expectations.py: human mode trains its default model on the built-in data (50,000 rows,
 10,000 held out, as human mode holds out) twice, side by side: with importance (train's
-step "importance", 5 repeats on at most inspection.importance_rows = 10,000 rows) and the
+step "importance", 5 repeats on at most inspection.importance_rows = 2,000 rows) and the
 report's partial dependence, and with neither (inspection.importance_repeats = 0,
 inspection.partial_dependence_features = 0); each then writes its report. The extra time
 is train's importance step plus what the report with them takes over the report without

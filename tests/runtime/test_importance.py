@@ -14,6 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from trimode.core.tasks import CLASSIFICATION, REGRESSION
+from trimode.modelling import importance
 from trimode.modelling.importance import PER_CLASS_READING, permutation_importances, top_features
 
 N_ROWS = 3_000
@@ -138,3 +139,17 @@ def test_on_real_data_an_added_noise_column_ranks_below_the_real_features():
     assert ranked[0] == "ageOFocc"  # age drives survival most among these
     assert ranked.index("noise") > 0
     assert by_feature(found["features"])["noise"]["mean"] < found["features"][0]["mean"] / 3
+
+
+def test_stacked_predictions_read_as_one_call_per_shuffle_would(monkeypatch):
+    """The shuffled copies are predicted together: the figures are those of predicting
+    each copy alone (one copy per call), for each class's reading too."""
+    x = planted()
+    high = x.signal > 1
+    y = pd.Series(np.select([high, x.colour == "red"], ["high", "low"], "middle"))
+    model = model_of(HistGradientBoostingClassifier(max_iter=20, random_state=0))
+    together = importances(CLASSIFICATION, "log_loss", model, x, y, repeats=3)
+    monkeypatch.setattr(importance, "CELLS_PER_CALL", 1)
+    alone = importances(CLASSIFICATION, "log_loss", model, x, y, repeats=3)
+    assert together == alone
+    assert together["features"][0]["mean"] > 0

@@ -116,3 +116,28 @@ def test_a_model_whose_preprocessing_function_was_renamed_loads_by_its_registry_
     }
     loaded = load_model(tmp_path / "model.skops", manifest, project)
     np.testing.assert_array_equal(loaded.predict(x_test), boosting.predict(x_test))
+
+
+def test_categories_read_as_the_text_of_each_value_whatever_the_column_type():
+    """as_text reads a typed column once per distinct value: each row's text is str() of
+    its own value, a missing one NaN, as for a column of mixed objects."""
+    import pandas as pd
+
+    from trimode.modelling.features import as_text
+
+    columns = {
+        "arrow_text": pd.array(["red", None, "blue", "red"], dtype="string[pyarrow]"),
+        "numbers": [1.5, np.nan, -2.0, 1.5],
+        "integers": pd.array([3, None, 3, 7], dtype="Int64"),
+        "booleans": [True, False, True, True],
+        "category": pd.Categorical(["a", "b", None, "a"]),
+        "dates": pd.to_datetime(["2024-01-02", None, "2024-01-02", "2023-05-06"]),
+        "mixed": [True, 1, "1", None],
+    }
+    frame = pd.DataFrame(columns)
+    found = as_text(frame)
+    for name in columns:
+        values = frame[name].astype(object)
+        expected = [str(value) if pd.notna(value) else None for value in values]
+        assert [None if pd.isna(value) else value for value in found[name]] == expected, name
+        assert found[name].dtype == object

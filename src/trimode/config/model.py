@@ -272,8 +272,10 @@ class InspectionConfig(Section):
 
     min_slice_rows: int = Field(30, ge=1, description="smaller slices are not reported weak")
     top_n: int = Field(10, ge=1, description="weak slices and worst predictions listed")
+    # 2,000 rows rank the columns as 10,000 do on real sets (flights: the same five first)
+    # in a fifth of the time; the recorded spread says how sure each figure is.
     importance_rows: int = Field(
-        10_000,
+        2_000,
         ge=1,
         description="held-out rows (at most, drawn at random) importance is measured on",
     )

@@ -12,7 +12,7 @@ Reading in batches keeps memory bounded by one batch, whatever the source's size
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +41,17 @@ def open_source(data: DataConfig, task: str) -> Source:
     return open_files(source, data.batch_rows, timeouts=data)
 
 
-def read_all(data: DataConfig, task: str) -> tuple[pa.Table, list[str]]:
-    """Every row of the source as one Arrow table (production reads everything), and what
-    the user should be warned of about how it was read."""
+def read_all(
+    data: DataConfig, task: str, keep: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None
+) -> tuple[pa.Table, list[str]]:
+    """Every row of the source as one Arrow table (production reads everything), or the
+    rows `keep` keeps of each batch as it is read (the whole never held), and what the
+    user should be warned of about how it was read."""
     source = open_source(data, task)
     batches = []
     with progress_rows(f"reading {source.description}", source.total_rows) as advance:
         for batch in source.batches:
-            batches.append(batch)
+            batches.append(keep(batch) if keep else batch)
             advance(batch.num_rows)
     return pa.Table.from_batches(batches, schema=source.schema), source.warnings
 

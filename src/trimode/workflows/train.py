@@ -5,7 +5,7 @@ Modes differ only in their configuration (rows, models, output folder, seed).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -116,11 +116,15 @@ def _train(
         schema = feature_schema(config, loaded.frame)
     not_read = {config.data.target, *schema.ids, *schema.dropped}
     inputs = [str(name) for name in loaded.frame.columns if name not in not_read]
+    numeric_inputs = [name for name in inputs if kind_of(loaded.frame[name]) == "number"]
     # Notes and warnings go into the manifest and the report: no password.
     notes = [redact(note) for note in [*loaded.notes, *column_notes(loaded.frame, schema, config)]]
     warnings = [
         redact(item) for item in [*loaded.warnings, *split_warnings(loaded.frame, schema, config)]
     ]
+    # The split holds its own copies of the rows: the loaded frame goes before the fit,
+    # the run's peak of memory (its columns stay, for what reads their kinds).
+    loaded = replace(loaded, frame=loaded.frame.iloc[:0])
     names = models or config.train.models
     ranking = _compared_already(config, names, fingerprint["content_hash"])
     if ranking is not None:
@@ -173,6 +177,7 @@ def _train(
                 max_rows=config.inspection.importance_rows,
                 repeats=config.inspection.importance_repeats,
                 seed=config.train.seed,
+                weight=config.columns.weight,
             )
     if config.train.refit_on_all_rows:
         with timer.step("refit"):
@@ -201,9 +206,7 @@ def _train(
                 "roles": schema.roles(config.data.target),
                 # What the model reads from a row (predict checks an input has them).
                 "inputs": inputs,
-                "numeric_inputs": [
-                    name for name in inputs if kind_of(loaded.frame[name]) == "number"
-                ],
+                "numeric_inputs": numeric_inputs,
             },
             classes=getattr(model, "classes_", None),
             config={**config.raw, "data": {**config.raw.get("data", {}), "source": source}},
