@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from trimode.cli.main import main
 from trimode.core.errors import ConfigError, DataError
 from trimode.data.loading import load_dataset
 from trimode.modelling.compare import compare_models
@@ -75,6 +77,19 @@ def test_a_threshold_tuned_for_f1_is_recorded_and_applied_by_the_loaded_model(tm
     positive = threshold["positive_class"]
     probability = result.model.predict_proba(x)[:, list(result.model.classes_).index(positive)]
     assert ((result.model.predict(x) == positive) == (probability >= threshold["value"])).all()
+
+
+def test_train_says_how_rows_were_split_and_where_the_threshold_lies(tmp_path, capsys):
+    configs = make_configs(tmp_path, test={"evaluation": {"threshold": "f1"}})
+    assert main(["train", "--mode", "test", "--config-dir", str(configs)]) == 0
+    said = capsys.readouterr().out
+    manifest = json.loads((tmp_path / "outputs" / "test" / "manifest.json").read_text())
+    split, threshold = manifest["split"], manifest["decision_threshold"]
+    assert f"rows split: random, by each row's values: {split['n_train']} rows" in said
+    assert (
+        f"decision threshold: class {threshold['positive_class']!r} when its probability "
+        f"reaches {threshold['value']:.3f} (tuned for f1)"
+    ) in said
 
 
 @pytest.fixture(scope="module")

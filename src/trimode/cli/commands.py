@@ -69,6 +69,7 @@ def listed(text: str) -> list[str]:
 
 def run_train(arguments: argparse.Namespace, config: Config) -> int:
     """Train in the chosen mode and print a summary of the result."""
+    from trimode.modelling.splitting import describe_split
     from trimode.workflows.train import train
 
     result = train(config)
@@ -84,6 +85,14 @@ def run_train(arguments: argparse.Namespace, config: Config) -> int:
         f"{record['baseline'][primary]:.4f}; {verdict} it by the required "
         f"{record['min_lift_over_baseline']} (lift {record['lift_over_baseline']:.4f})"
     )
+    print(f"rows split: {describe_split(record['split'])}")
+    threshold = record.get("decision_threshold")
+    if threshold:
+        how = f"tuned for {threshold['tuned_for']}" if threshold["tuned_for"] else "as configured"
+        print(
+            f"decision threshold: class {threshold['positive_class']!r} when its probability "
+            f"reaches {threshold['value']:.3f} ({how})"
+        )
     gate = record["gate"]
     if gate["enforced"]:
         checks = "; ".join(
