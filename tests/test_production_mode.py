@@ -51,6 +51,22 @@ with Client(sys.argv[1], timeout=30) as client:
     print(json.dumps(client.run_on_scheduler(state)))
 """
 
+# Run by the project's python: the native thread pools (OpenMP, BLAS) each Dask worker
+# has loaded, by their thread counts. A worker's nanny starts it with one thread each
+# (Dask's distributed.nanny.pre-spawn-environ): a model fitted there on two threads per
+# worker thread would oversubscribe the cores.
+WORKER_THREADS = """
+import json, sys
+from distributed import Client
+
+def threads():
+    from threadpoolctl import threadpool_info
+    return sorted({pool["internal_api"]: pool["num_threads"] for pool in threadpool_info()}.items())
+
+with Client(sys.argv[1], timeout=30) as client:
+    print(json.dumps(list(client.run(threads).values())))
+"""
+
 
 def outputs_in(folder: Path) -> tuple[str, str]:
     """The edit that sends production's outputs to folder (its default is outputs/production)."""
@@ -245,6 +261,10 @@ def test_a_dask_cluster_gives_a_model_of_the_same_quality(environment, dask_clus
     primary = local["primary_metric"]
     assert dask["metrics"][primary] == pytest.approx(local["metrics"][primary], abs=0.005)
     assert dask["gate"]["passed"] and local["gate"]["passed"]
+    # The models fitted on the workers used one native thread per worker thread.
+    pools = json.loads(ok(installed.python(WORKER_THREADS, dask_cluster)).stdout)
+    assert len(pools) == 2 and all(pool for pool in pools), pools
+    assert all(count == 1 for pool in pools for _, count in pool), pools
 
 
 @pytest.mark.xdist_group(REGRESSION.group)
