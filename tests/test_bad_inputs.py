@@ -23,6 +23,7 @@ answers have a corpus of their own: tests/test_validation.py.
 from __future__ import annotations
 
 import csv
+import datetime
 import decimal
 import fnmatch
 import hashlib
@@ -270,6 +271,63 @@ def models_importing(module: str) -> Callable[[Path], None]:
         path.write_text(f"import {module}\n" + path.read_text(encoding="utf-8"))
 
     return setup
+
+
+# -- helpers of issue 22: groups, time, weights, metrics and thresholds
+
+
+def visits(*changes: Callable[[list[dict]], None]) -> Callable[[], list[dict]]:
+    """Rows of customers() as visits: four per customer (a key that repeats), two a day
+    (visit_date), each with a weight; changed by the functions given."""
+
+    def rows() -> list[dict]:
+        table = customers()
+        for number, row in enumerate(table):
+            day = datetime.date(2024, 1, 1) + datetime.timedelta(days=number // 2)
+            row.update(customer=f"c{number // 4}", visit_date=day.isoformat(), weight=1.5)
+        for change in changes:
+            change(table)
+        return table
+
+    return rows
+
+
+def visits_source(*changes: Callable[[list[dict]], None], **keys: str):
+    """A setup writing visits to customers.csv, test mode pointed at it with the keys."""
+    return csv_source(visits(*changes), **keys)
+
+
+def own_metric(entry: str) -> Callable[[Path], None]:
+    """A setup adding an entry to the METRICS of the project's metrics.py (a function
+    `careless` that raises is there for it), ranked by it in test mode."""
+
+    def setup(root: Path) -> None:
+        [path] = (root / "src").glob("*/metrics.py")
+        text = path.read_text(encoding="utf-8")
+        assert "METRICS = {" in text, "metrics.py changed: update this case"
+        path.write_text(
+            text + "\n\ndef careless(y_true, y_pred):\n    raise ValueError('no such cost')\n"
+            f"\n\nMETRICS['mine'] = {entry}\n",
+            encoding="utf-8",
+        )
+        set_keys(root, "test", {"evaluation.primary_metric": '"mine"'})
+
+    return setup
+
+
+NEIGHBOURS_MODEL = """
+
+from sklearn.neighbors import KNeighborsClassifier as _Neighbours
+
+MODELS["classification"]["neighbours"] = ModelSpec(make=lambda seed, n_jobs: _Neighbours())
+"""
+
+
+def neighbours_balanced(root: Path) -> None:
+    """A setup adding a model that takes no class weights, trained with balanced ones."""
+    [path] = (root / "src").glob("*/models.py")
+    path.write_text(path.read_text(encoding="utf-8") + NEIGHBOURS_MODEL, encoding="utf-8")
+    set_keys(root, "test", {"train.models": '["neighbours"]', "train.class_weight": '"balanced"'})
 
 
 # -- helpers of issue 21, nothing hangs: a source that never answers, a fit that never ends
@@ -1214,6 +1272,180 @@ CASES = [
         rc=0,
         says=("predicted 400 rows",),
         may_write=("scored.csv", ".trimode/*"),
+    ),
+    # -- issue 22: the keys of grouped and time-ordered rows, weights, metrics, thresholds
+    # (first=FETCH where the mistake shows in the rows: the sample is there already)
+    Case(
+        "a-group-column-that-is-not-there",
+        TRAIN,
+        visits_source(**{"columns.group": '"customr"'}),
+        says=("columns.group", "'customr'", "test.toml"),
+    ),
+    Case(
+        "the-group-column-is-the-target",
+        TRAIN,
+        visits_source(**{"columns.group": '"churned"'}),
+        says=("test.toml", "columns.group", "'churned'", "data.target"),
+    ),
+    Case(
+        "the-group-column-is-a-date-column-too",
+        TRAIN,
+        visits_source(**{"columns.group": '"customer"', "columns.dates": '["customer"]'}),
+        says=("test.toml", "columns.group", "'customer'", "columns.dates"),
+    ),
+    Case(
+        # An ID is no feature either: the group's role already.
+        "the-group-column-is-an-id-too",
+        TRAIN,
+        visits_source(**{"columns.group": '"customer"', "columns.ids": '["customer"]'}),
+        rc=0,
+        says=("beats it",),
+        may_write=("data/*", "outputs/*"),
+    ),
+    Case(
+        "a-time-column-of-text",
+        TRAIN,
+        visits_source(**{"columns.time": '"plan"'}),
+        first=FETCH,
+        says=("400 of 400 rows", "no readable date", "'plan'", "columns.time", "test.toml"),
+    ),
+    Case(
+        "a-time-column-of-numbers",
+        TRAIN,
+        visits_source(**{"columns.time": '"spend"'}),
+        first=FETCH,
+        says=("'spend'", "columns.time", "test.toml", "number values", "not dates"),
+    ),
+    Case(
+        "a-time-column-with-two-unreadable-dates",
+        TRAIN,
+        visits_source(
+            cell(3, "visit_date", "soon"),
+            cell(9, "visit_date", "31/31/2024"),
+            **{"columns.time": '"visit_date"'},
+        ),
+        first=FETCH,
+        says=("2 of 400 rows", "'visit_date'", "columns.time", "'soon'", "'31/31/2024'"),
+    ),
+    Case(
+        "a-time-and-a-group-column-both",
+        TRAIN,
+        visits_source(**{"columns.group": '"customer"', "columns.time": '"visit_date"'}),
+        says=("test.toml", "columns.group", "columns.time", "both set"),
+    ),
+    Case(
+        "a-negative-time-gap",
+        TRAIN,
+        visits_source(**{"columns.time": '"visit_date"', "columns.time_gap_days": "-3"}),
+        says=("test.toml", "columns.time_gap_days", "-3"),
+    ),
+    Case(
+        "a-time-gap-longer-than-the-rows-span",
+        TRAIN,
+        visits_source(**{"columns.time": '"visit_date"', "columns.time_gap_days": "1000"}),
+        first=FETCH,
+        says=("0 on the training side", "columns.time_gap_days = 1000", "test.toml", "shorter"),
+    ),
+    Case(
+        "a-negative-weight",
+        TRAIN,
+        visits_source(cell(5, "weight", -1), **{"columns.weight": '"weight"'}),
+        first=FETCH,
+        says=("columns.weight", "test.toml", "'weight'", "got -1", "on 1 of"),
+    ),
+    Case(
+        "weights-missing-on-some-rows",
+        TRAIN,
+        visits_source(some_empty("weight", 8), **{"columns.weight": '"weight"'}),
+        first=FETCH,
+        says=("columns.weight", "'weight'", "got no value on 8 of"),
+    ),
+    Case(
+        "weights-of-text",
+        TRAIN,
+        visits_source(**{"columns.weight": '"plan"'}),
+        first=FETCH,
+        says=("columns.weight", "'plan'", "finite number"),
+    ),
+    Case(
+        "a-misspelled-primary-metric",
+        TRAIN,
+        keys(evaluation__primary_metric='"rocauc"'),
+        says=("test.toml", "evaluation.primary_metric", "'rocauc'", "did you mean 'roc_auc'"),
+    ),
+    Case(
+        "a-metric-of-ones-own-that-raises",
+        TRAIN,
+        own_metric("make_scorer(careless)"),
+        first=FETCH,
+        says=("metrics.py", "METRICS['mine']", "ValueError", "no such cost"),
+    ),
+    Case(
+        "a-metric-of-ones-own-without-a-direction",
+        TRAIN,
+        own_metric("cost"),
+        says=("METRICS['mine']", "make_scorer", "greater_is_better"),
+    ),
+    Case(
+        "a-decision-threshold-above-one",
+        TRAIN,
+        keys(evaluation__threshold="1.5"),
+        says=("test.toml", "evaluation.threshold", "1.5"),
+    ),
+    Case(
+        "a-decision-threshold-tuned-for-f2",
+        TRAIN,
+        keys(evaluation__threshold='"f2"'),
+        says=("test.toml", "evaluation.threshold", "'f2'", "'f1', 'cost'"),
+    ),
+    Case(
+        "a-decision-threshold-in-a-regression",
+        TRAIN,
+        csv_source(
+            customers,
+            task='"regression"',
+            **{
+                "data.target": '"spend"',
+                "evaluation.primary_metric": '"r2"',
+                "compare.models": '["ridge"]',
+                "evaluation.threshold": '"f1"',
+            },
+        ),
+        says=("test.toml", "evaluation.threshold", "'f1'", "regression"),
+    ),
+    Case(
+        "a-decision-threshold-for-three-classes",
+        TRAIN,
+        csv_source(customers, **{"data.target": '"plan"', "evaluation.threshold": "0.3"}),
+        first=FETCH,
+        says=("evaluation.threshold", "test.toml", "'plan'", "holds 3"),
+    ),
+    Case(
+        "a-per-class-threshold-for-no-such-class",
+        TRAIN,
+        csv_source(customers, **{"evaluation.thresholds": '{ "recall.stayed" = 0.3 }'}),
+        first=FETCH,
+        says=("test.toml", "evaluation.thresholds", "'recall.stayed'", "no class 'stayed'"),
+    ),
+    Case(
+        "a-misspelled-class-weight",
+        TRAIN,
+        keys(train__class_weight='"balancd"'),
+        says=("test.toml", "train.class_weight", "'balancd'", "balanced, '' (none)"),
+    ),
+    Case(
+        "balanced-class-weights-for-a-model-without-them",
+        TRAIN,
+        both(csv_source(customers), neighbours_balanced),
+        rc=0,
+        says=("'balanced' is not applied to neighbours", "no class_weight"),
+        may_write=("data/*", "outputs/*"),
+    ),
+    Case(
+        "importance-on-no-rows",
+        TRAIN,
+        keys(inspection__importance_rows="0"),
+        says=("test.toml", "inspection.importance_rows", "at least 1"),
     ),
 ]
 

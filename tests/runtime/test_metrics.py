@@ -12,7 +12,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from trimode.cli.main import main
-from trimode.core.errors import ConfigError, DataError
+from trimode.core.errors import ConfigError, DataError, ProjectError
 from trimode.data.loading import load_dataset
 from trimode.modelling.compare import compare_models
 from trimode.modelling.registry import class_weight_warning, model_params
@@ -66,6 +66,56 @@ def test_an_unknown_metric_is_one_line_saying_where_the_names_are(tmp_path):
     assert "\n" not in message
     assert "evaluation.primary_metric" in message and "get_scorer_names()" in message
     assert "starter.metrics" in message
+
+
+def test_a_misspelled_metric_is_told_the_close_names(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown metric 'rocauc' \(did you mean 'roc_auc'"):
+        machine_config(tmp_path, evaluation={"primary_metric": "rocauc"})
+
+
+OWN_METRICS = """
+from sklearn.metrics import make_scorer
+
+
+def broken(y_true, y_pred):
+    raise ValueError("oops")
+
+
+def plain(y_true, y_pred):
+    return 0.0
+
+
+METRICS = {"broken": make_scorer(broken), "plain": plain}
+"""
+
+
+def own_metrics(tmp_path: Path, package: str) -> Path:
+    """A project whose metrics module is package.metrics (OWN_METRICS), importable."""
+    (tmp_path / package).mkdir(parents=True)
+    (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / package / "metrics.py").write_text(OWN_METRICS)
+    return tmp_path
+
+
+def test_a_metric_of_the_users_without_a_direction_or_that_raises_is_one_line(
+    tmp_path, monkeypatch
+):
+    monkeypatch.syspath_prepend(str(own_metrics(tmp_path / "code", "careless")))
+    root = tmp_path / "project"
+    configs = make_configs(root)
+    text = (root / "pyproject.toml").read_text().replace("starter.metrics", "careless.metrics")
+    (root / "pyproject.toml").write_text(text)
+    (configs / "test.toml").write_text('[evaluation]\nprimary_metric = "plain"\n')
+    # A plain function says not which way is better.
+    with pytest.raises(
+        ConfigError, match=r"METRICS\['plain'\] of careless\.metrics must be a scorer"
+    ):
+        load_config("test", configs)
+    (configs / "test.toml").write_text('[evaluation]\nprimary_metric = "broken"\n')
+    with pytest.raises(ProjectError) as error:
+        train(load_config("test", configs))
+    assert str(error.value).endswith("metrics.py: METRICS['broken'] raised ValueError: oops")
+    assert not (root / "outputs").exists()
 
 
 def test_a_threshold_tuned_for_f1_is_recorded_and_applied_by_the_loaded_model(tmp_path):

@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pytest
 
 from trimode.artifacts import tracking
@@ -22,13 +23,14 @@ from trimode.cli.main import main
 from trimode.core.errors import ConfigError, QualityGateFailed
 from trimode.core.layout import MARKER_FILE, MODES
 from trimode.core.writes import WriteRefused
+from trimode.data.synthetic import TARGETS, make_dataset
 from trimode.modelling.compare import BASELINE
 from trimode.workflows.compare import compare
 from trimode.workflows.report import build_report
 from trimode.workflows.session import load_config
 from trimode.workflows.train import train
 
-from .conftest import ROOT, machine_config, make_configs, write_pyproject
+from .conftest import ROOT, TASK, machine_config, make_configs, merged, write_pyproject
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -54,6 +56,16 @@ def store(folder: Path) -> str:
 def tracked(uri: str) -> dict:
     """The base settings of a project whose runs go to the store at uri."""
     return {**QUICK, "tracking": {"enabled": True, "uri": uri, "experiment": EXPERIMENT}}
+
+
+def grouped(folder: Path) -> dict:
+    """Settings of a project whose rows come three per customer (built-in rows in
+    customers.csv with a customer key), split by customer."""
+    frame = make_dataset(TASK, 1_500)
+    frame.insert(0, "customer", np.random.default_rng(0).permutation(len(frame)) // 3)
+    frame.to_csv(folder / "customers.csv", index=False)
+    source = {"source": str(folder / "customers.csv"), "target": TARGETS[TASK]}
+    return {"data": source, "columns": {"group": "customer"}}
 
 
 def client_of(uri: str) -> MlflowClient:
@@ -128,7 +140,8 @@ def test_a_bad_tracking_key_is_one_line_naming_the_file(tmp_path):
 @pytest.mark.slow
 def test_compare_logs_a_parent_run_with_a_child_run_per_model(tmp_path):
     uri = store(tmp_path)
-    config = machine_config(tmp_path, "human", base=tracked(uri))
+    base = merged(tracked(uri), grouped(tmp_path))
+    config = machine_config(tmp_path, "human", base=base, compare={"random_split_beside": True})
     leaderboard, _ = compare(config)
     client = client_of(uri)
     runs = runs_of(client, "compare")
@@ -137,6 +150,8 @@ def test_compare_logs_a_parent_run_with_a_child_run_per_model(tmp_path):
     parent = parents[0]
     assert parent.data.params["cv_folds"] == str(leaderboard.cv_folds)
     assert parent.data.params["best"] == leaderboard.best
+    assert parent.data.params["split"] == "group"
+    assert parent.data.params["split_column"] == "customer"
     assert {"leaderboard.csv", "leaderboard.json"} <= artifacts(client, parent.info.run_id)
     children = {run.data.tags["model"]: run for run in runs if run is not parent}
     assert set(children) == {"hist_gradient_boosting", "random_forest", BASELINE}
@@ -147,6 +162,9 @@ def test_compare_logs_a_parent_run_with_a_child_run_per_model(tmp_path):
         assert child.info.status == "FINISHED"
         for statistic in ("mean", "std"):
             key = f"{primary}_{statistic}"
+            assert child.data.metrics[key] == pytest.approx(row[key])
+            # The primary metric on random folds too, as the leaderboard shows it beside.
+            key = f"{primary}_random_split_{statistic}"
             assert child.data.metrics[key] == pytest.approx(row[key])
         assert "fit_time_mean" in child.data.metrics
     assert children["random_forest"].data.params["model.n_estimators"] == "10"
@@ -173,7 +191,8 @@ def test_a_folder_of_the_users_where_runs_files_would_go_is_refused(tmp_path):
 @pytest.mark.slow
 def test_train_logs_metrics_against_the_baseline_the_manifest_and_the_hash(tmp_path):
     uri = store(tmp_path)
-    config = machine_config(tmp_path, "human", base=tracked(uri))
+    base = merged(tracked(uri), grouped(tmp_path))
+    config = machine_config(tmp_path, "human", base=base, evaluation={"threshold": "f1"})
     result = train(config)
     manifest = result.manifest
     client = client_of(uri)
@@ -189,6 +208,14 @@ def test_train_logs_metrics_against_the_baseline_the_manifest_and_the_hash(tmp_p
     for item in manifest["importance"]["features"]:
         assert metrics[f"importance.{item['feature']}"] == pytest.approx(item["mean"])
     assert run.data.params["model"] == manifest["model"]
+    # How the rows were split, and how the decision threshold was chosen, as recorded.
+    params = run.data.params
+    assert (params["split"], params["split_column"]) == ("group", "customer")
+    assert manifest["split"]["kind"] == "group"
+    threshold = manifest["decision_threshold"]
+    assert metrics["decision_threshold"] == pytest.approx(threshold["value"])
+    assert params["decision_threshold_tuned_for"] == threshold["tuned_for"] == "f1"
+    assert params["decision_threshold_positive_class"] == str(threshold["positive_class"])
     assert {"manifest.json", "metrics.json", "model-card.md"} <= artifacts(client, run.info.run_id)
     logged = client.download_artifacts(run.info.run_id, "manifest.json", str(tmp_path))
     assert json.loads(Path(logged).read_text("utf-8")) == manifest

@@ -68,12 +68,16 @@ def test_fits_and_metrics_weigh_each_row(tmp_path):
     assert scores != pytest.approx(score(task, weighted, x_test, y_test))
 
 
-@pytest.mark.parametrize("bad", [-1.0, np.nan])
-def test_a_weight_that_is_no_weight_is_one_line(tmp_path, bad):
+@pytest.mark.parametrize(("bad", "shown"), [(-1.0, "-1.0"), (np.nan, "no value")])
+def test_a_weight_that_is_no_weight_is_one_line(tmp_path, bad, shown):
     weights = np.ones(1_500)
     weights[7] = bad
-    with pytest.raises(DataError, match=rf"^columns\.weight.*'{WEIGHT}' must hold a finite"):
+    with pytest.raises(
+        DataError, match=rf"^columns\.weight.*'{WEIGHT}' must hold a finite"
+    ) as error:
         train(weighted_config(tmp_path, weights=weights))
+    # The value as the user wrote it, and how many rows hold such.
+    assert str(error.value).endswith(f"got {shown} on 1 of 1500 rows")
 
 
 def test_the_weight_is_not_the_target(tmp_path):

@@ -1,12 +1,18 @@
 """Tracked experiments in MLflow: what compare, train and a published production model did.
 
-- `compare`: one parent run (the mode, rows, folds, the leaderboard as an artifact) with a
-  child run per model: its hyper-parameters, and the mean and spread (std) over folds of
-  every metric and of the fit and score times.
-- `train`: the model's hyper-parameters and the run's settings; its metrics on the
-  held-out rows beside the dummy baseline's (baseline_<metric>) and the lift; the
-  manifest, metrics.json, the model card and the report (`report` adds it to the run
-  that trained the model) as artifacts; the model file's sha256 as a tag.
+- `compare`: one parent run (the mode, rows, folds, how they were split, the leaderboard
+  as an artifact) with a child run per model: its hyper-parameters, and the mean and
+  spread (std) over folds of every metric and of the fit and score times, and with
+  compare.random_split_beside those of the primary metric on random folds
+  (<metric>_random_split_mean, _std).
+- `train`: the model's hyper-parameters and the run's settings, how the rows were split
+  (split, split_column, time_gap_days), how the decision threshold was chosen
+  (decision_threshold_tuned_for: f1, cost or given; decision_threshold_positive_class);
+  its metrics on the held-out rows beside the dummy baseline's (baseline_<metric>) and
+  the lift, the decision threshold and each feature's permutation importance
+  (importance.<feature>); the manifest, metrics.json, the model card and the report
+  (`report` adds it to the run that trained the model) as artifacts; the model file's
+  sha256 as a tag.
 - A model the quality gate passed (evaluation.gate, as production mode sets it) is also
   registered in MLflow's model registry, under the experiment's name, tagged with the
   manifest's sha256, the git commit and the data's content hash. The version's files
@@ -312,6 +318,7 @@ def record_compare(
                 "n_rows": leaderboard.n_rows,
                 "cv_folds": leaderboard.cv_folds,
                 "seed": leaderboard.seed,
+                **_split_params(leaderboard.split),
                 "models": ", ".join(leaderboard.rows["model"]),
                 "best": leaderboard.best,
             }
@@ -362,6 +369,8 @@ def record_train(
     run = client.create_run(experiment, tags=redacted(tags))
     run_id = run.info.run_id
     split = manifest["split"]
+    # The decision threshold the model acts on (binary classification), when set.
+    threshold = manifest.get("decision_threshold") or {}
     settings = {
         "mode": manifest["mode"],
         "model": manifest["model"],
@@ -370,6 +379,8 @@ def record_train(
         "n_train": split["n_train"],
         "n_test": split["n_test"],
         "seed": split["seed"],
+        **_split_params(split),
+        **_threshold_params(threshold),
         "refit_on_all_rows": manifest["refit_on_all_rows"],
     }
     metrics = {
@@ -377,8 +388,7 @@ def record_train(
         **_metrics(manifest["baseline"], "baseline_"),
         **_metrics({"lift_over_baseline": manifest["lift_over_baseline"]}),
         **_metrics({"duration_s": manifest["duration_s"]}),
-        # The decision threshold the model acts on (binary classification), when set.
-        **_metrics({"decision_threshold": (manifest.get("decision_threshold") or {}).get("value")}),
+        **_metrics({"decision_threshold": threshold.get("value")}),
         **_importances(manifest.get("importance")),
     }
     _log(client, run_id, _params(settings) | _params(manifest["params"], "model."), metrics)
@@ -389,6 +399,29 @@ def record_train(
     if gate["enforced"] and gate["passed"]:
         _register(client, run, config, manifest, output_dir)
     client.set_terminated(run_id)
+
+
+def _split_params(split: dict[str, Any]) -> dict[str, Any]:
+    """How the rows were split, as a leaderboard or a manifest records it: the kind
+    (random, group, time) and the column of a grouped or time split (an older record
+    has neither)."""
+    params = {"split": split.get("kind", "random")}
+    if split.get("column"):
+        params["split_column"] = split["column"]
+    if "time_gap_days" in split:
+        params["time_gap_days"] = split["time_gap_days"]
+    return params
+
+
+def _threshold_params(threshold: dict[str, Any]) -> dict[str, Any]:
+    """How the decision threshold was chosen (tuned for f1 or cost, or given as a number)
+    and the class whose probability it cuts; none without a threshold."""
+    if not threshold:
+        return {}
+    return {
+        "decision_threshold_tuned_for": threshold["tuned_for"] or "given",
+        "decision_threshold_positive_class": threshold["positive_class"],
+    }
 
 
 def _importances(importance: dict[str, Any] | None) -> dict[str, float]:

@@ -62,7 +62,9 @@ def _expected(loc: tuple[str, ...], error: Any) -> str:
     if kind in TYPE_WORDS:
         return TYPE_WORDS[kind]
     if kind == "literal_error" and field is not None:
-        return "be one of " + ", ".join(map(str, get_args(field.annotation)))
+        # An empty option (none) said in words: a bare "" would read as nothing.
+        options = [str(option) or "'' (none)" for option in get_args(field.annotation)]
+        return "be one of " + ", ".join(sorted(options, key=lambda option: option == "'' (none)"))
     if kind == "model_type":
         return f"be a [{loc[0]}] table"
     bound = next((name for name in BOUND_WORDS if name in error.get("ctx", {})), None)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trimode.core.errors import ConfigError
+from trimode.core.errors import ConfigError, ProjectError
 from trimode.core.tasks import Metric, Task, task_named
 
 if TYPE_CHECKING:
@@ -38,6 +38,9 @@ class Scored:
     """A metric's function of (y_true, fitted model, X) computed by a scorer, unsigned."""
 
     scorer: Any
+    # Where a metric of the user's is defined ("<file>: METRICS['cost']"); "" for
+    # scikit-learn's.
+    where: str = ""
 
     def __call__(
         self,
@@ -49,7 +52,13 @@ class Scored:
         # A scorer passes sample_weight on to its function; without weights, none is sent
         # (a function of the user's need not take them then).
         weights = {} if sample_weight is None else {"sample_weight": sample_weight}
-        return sign_of(self.scorer) * self.scorer(model, features, y_true, **weights)
+        try:
+            return sign_of(self.scorer) * self.scorer(model, features, y_true, **weights)
+        except Exception as error:
+            if not self.where:
+                raise
+            # The user's code: any error it raises is theirs to fix, one line naming it.
+            raise ProjectError(f"{self.where} raised {type(error).__name__}: {error}") from error
 
 
 def sign_of(scorer: Any) -> int:
@@ -57,9 +66,10 @@ def sign_of(scorer: Any) -> int:
     return -1 if getattr(scorer, "_sign", 1) < 0 else 1
 
 
-def scorer_metric(name: str, scorer: Any) -> Metric:
-    """The metric of that name a scikit-learn scorer computes (its range unknown)."""
-    return Metric(name, Scored(scorer), sign_of(scorer) > 0, -INFINITY, INFINITY)
+def scorer_metric(name: str, scorer: Any, where: str = "") -> Metric:
+    """The metric of that name a scikit-learn scorer computes (its range unknown); where:
+    the place a metric of the user's is defined."""
+    return Metric(name, Scored(scorer, where), sign_of(scorer) > 0, -INFINITY, INFINITY)
 
 
 def metric_named(task: Task, name: str, project: Project | None) -> Metric | None:
@@ -68,15 +78,18 @@ def metric_named(task: Task, name: str, project: Project | None) -> Metric | Non
     if name in task.metric_names:
         return task.metric(name)
     own = project.user_metrics() if project is not None else {}
-    if name in own:
+    if project is not None and name in own:
         scorer = own[name]
-        if not callable(scorer):
+        # A scorer that make_scorer made says which way is better (its sign); a plain
+        # function does not.
+        if not callable(scorer) or not hasattr(scorer, "_sign"):
             raise ConfigError(
-                f"METRICS[{name!r}] of {project and project.modules.get('metrics')} must be a "
+                f"METRICS[{name!r}] of {project.modules.get('metrics')} must be a "
                 "scorer (sklearn.metrics.make_scorer(function, greater_is_better=...)), "
                 f"got {type(scorer).__name__}"
             )
-        return scorer_metric(name, scorer)
+        where = f"{project.module('metrics').__file__}: METRICS[{name!r}]"
+        return scorer_metric(name, scorer, where)
     from sklearn.metrics import get_scorer, get_scorer_names
 
     if name in get_scorer_names():
@@ -110,9 +123,16 @@ def _project(root: Path | None) -> Project | None:
 
 def unknown_metric(task: Task, name: str, project: Project | None) -> str:
     """What a name that is no metric is told: where the valid names are."""
+    import difflib
+
+    from sklearn.metrics import get_scorer_names
+
     module = project.modules.get("metrics") if project is not None else None
     own = f"a scorer in METRICS of {module}" if module else "your own ([tool.trimode] metrics)"
+    names = [*task.metric_names, *(project.user_metrics() if project else {}), *get_scorer_names()]
+    close = difflib.get_close_matches(name, dict.fromkeys(names), n=3)
+    hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
     return (
-        f"unknown metric {name!r}: expected one of {', '.join(task.metric_names)} for task "
-        f"{task.name}, a scikit-learn scorer name (list them: {SCORER_NAMES}) or {own}"
+        f"unknown metric {name!r}{hint}: expected one of {', '.join(task.metric_names)} for "
+        f"task {task.name}, a scikit-learn scorer name (list them: {SCORER_NAMES}) or {own}"
     )

@@ -33,6 +33,7 @@ from sklearn.model_selection import TimeSeriesSplit
 from trimode.config.model import Config
 from trimode.core.dates import to_timestamps
 from trimode.core.errors import DataError
+from trimode.core.io import json_safe
 from trimode.core.kinds import kind_of
 from trimode.core.tasks import task_named
 
@@ -81,10 +82,18 @@ def split_rows(frame: pd.DataFrame, config: Config) -> Split:
         order = np.argsort(row_hash, kind="stable")
     train, test = order[kept[order]], order[held_out[order]]
     if not len(test) or not len(train):
+        gap = config.columns.time_gap_days if kind == "time" else 0
+        # Held-out rows but none before them by the gap: the gap is what to change.
+        fix = (
+            f" and columns.time_gap_days = {gap:g} ({config.file_of('columns.time_gap_days')}):"
+            " no row is that many days before the held-out ones; use a shorter gap"
+            if gap and len(test)
+            else "; use more rows"
+        )
         raise DataError(
             f"{len(labelled)} labelled rows put {len(test)} rows on the held-out side and "
             f"{len(train)} on the training side with data.test_fraction = {fraction}"
-            f"{_by(kind, column)}; use more rows"
+            f"{_by(kind, column)}{fix}"
         )
     if kind == "group":
         groups = features[column]
@@ -190,12 +199,22 @@ def _days(frame: pd.DataFrame, config: Config, key: str) -> np.ndarray:
     """The column a config key names as days since 1970 (fractional); DataError when a
     row has no readable date: it could not be placed in time."""
     values = _column(frame, config, key)
-    stamps = to_timestamps(values)
-    unread = int(stamps.isna().sum())
-    if unread:
+    kind = kind_of(values)
+    if kind in ("number", "boolean"):
         raise DataError(
-            f"{unread} of {len(values)} rows have no readable date in column "
-            f"{values.name!r} ({config.where(key)}): rows are split by time, so each needs one"
+            f"column {values.name!r} ({config.where(key)}) holds {kind} values (e.g. "
+            f"{json_safe(values.dropna().iloc[0])!r}), not dates: rows are split by time; "
+            "name a column of dates or text dates"
+        )
+    stamps = to_timestamps(values)
+    unread = stamps.isna()
+    if unread.any():
+        # A few of the values, or none: a missing date reads as no date either.
+        shown = ", ".join(repr(value)[:40] for value in values[unread].dropna().unique()[:3])
+        raise DataError(
+            f"{int(unread.sum())} of {len(values)} rows have no readable date in column "
+            f"{values.name!r} ({config.where(key)}){f', e.g. {shown}' if shown else ''}: "
+            "rows are split by time, so each needs one"
         )
     epoch = pd.Timestamp("1970-01-01", tz="UTC")
     return ((stamps - epoch).dt.total_seconds() / _DAY_S).to_numpy(dtype=float)

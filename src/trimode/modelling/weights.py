@@ -19,6 +19,7 @@ from sklearn.utils.validation import has_fit_parameter
 
 from trimode.config.model import Config
 from trimode.core.errors import DataError
+from trimode.core.io import json_safe
 from trimode.modelling.evaluation import row_weights
 from trimode.modelling.registry import make_estimator
 
@@ -35,9 +36,11 @@ def check_weights(config: Config, frame: pd.DataFrame) -> None:
     values = pd.to_numeric(frame[column], errors="coerce")
     bad = frame[column][values.isna() | ~np.isfinite(values) | (values < 0)]
     if len(bad):
+        first = bad.iloc[0]
+        shown = "no value" if pd.isna(first) else repr(json_safe(first))
         raise DataError(
             f"{where}: column {column!r} must hold a finite number >= 0 on every row, got "
-            f"{bad.iloc[0]!r} ({len(bad)} such rows)"
+            f"{shown} on {len(bad)} of {len(frame)} rows"
         )
     if not (values > 0).any():
         raise DataError(f"{where}: column {column!r} is 0 on every row")
