@@ -350,6 +350,14 @@ _SERVERS: dict[str, str] = {}
 _RUNNING: list = []  # the servers' contexts, kept: one collected would stop its server
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _release_quiet_requests():
+    """After the corpus, answer the requests left waiting: closing the server joins their
+    threads, and the process would otherwise wait up to 10 minutes at exit for them."""
+    yield
+    QUIET_RELEASED.set()
+
+
 def quietable_url(path: Path) -> str:
     """The URL of a file served by this session's server, which goes quiet on request."""
     if "files" not in _SERVERS:
