@@ -153,3 +153,14 @@ def test_stacked_predictions_read_as_one_call_per_shuffle_would(monkeypatch):
     alone = importances(CLASSIFICATION, "log_loss", model, x, y, repeats=3)
     assert together == alone
     assert together["features"][0]["mean"] > 0
+
+
+def test_repeats_beyond_a_hundred_are_one_line_naming_the_key(tmp_path):
+    """A typo's million repeats would shuffle until the run's budget: refused at load."""
+    from trimode.core.errors import ConfigError
+
+    from .conftest import machine_config
+
+    with pytest.raises(ConfigError, match=r"inspection\.importance_repeats") as error:
+        machine_config(tmp_path, inspection={"importance_repeats": 1_000_000})
+    assert "\n" not in str(error.value)

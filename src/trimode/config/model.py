@@ -282,6 +282,7 @@ class InspectionConfig(Section):
     importance_repeats: int = Field(
         5,
         ge=0,
+        le=100,  # more tells nothing new; a typo's million would run until the budget
         description="times each column is shuffled to measure its importance; 0: not measured",
     )
     partial_dependence_features: int = Field(

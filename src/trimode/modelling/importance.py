@@ -21,6 +21,7 @@ the rows, and on a few thousand rows that fixed cost was most of the work (all f
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -67,9 +68,11 @@ def permutation_importances(
     classes = list(model.classes_) if task.has_classes else []
     reading = _Reading(metric, classes if len(classes) > 2 else [], used_y, used_x, weight)
     rng = np.random.default_rng(seed)
-    shuffles = [
+    # Made as the batches take them: a row order per column and repeat held at once would
+    # not fit for many repeats (the run's time budget stops a long one).
+    shuffles = (
         (column, rng.permutation(len(used_x))) for column in shuffled for _ in range(repeats)
-    ]
+    )
     reference = reading(PredictedOnce(model, used_x))
     found: list[dict[str, float]] = []
     for batch in _batches(shuffles, max(1, CELLS_PER_CALL // max(1, used_x.size))):
@@ -164,10 +167,10 @@ class _Reading:
         return scores
 
 
-def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
-    """The items in lists of at most size."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    """The items in lists of at most size, each made when its list is taken."""
+    while batch := list(islice(items, size)):
+        yield batch
 
 
 def _predicted_together(model: BaseEstimator, frames: list[pd.DataFrame]) -> list[Any]:
