@@ -30,6 +30,7 @@ from trimode.config.checks import (
     check_outputs_root,
     problem,
 )
+from trimode.config.environment import ENV_FILE, local_variables, resolved
 from trimode.config.model import SECTIONS, Config, Settings
 from trimode.config.wording import Files, Problem, config_error, problems_of, refuse
 from trimode.core import tomlfile
@@ -125,9 +126,32 @@ def load_config(
     if overrides:
         files.append((OVERRIDES, parse_overrides(overrides)))
     files += [(option, parse_overrides(settings)) for option, settings in (options or {}).items()]
+    written, files = files, _from_environment(files, project_root(config_dir))
     refuse([problem for path, content in files for problem in _check_file(path, content)], files)
     merged, origin = _merge(files)
-    return _build(mode, merged, origin, config_dir, files, checks)
+    return _build(mode, merged, origin, config_dir, files, checks, _merge(written)[0])
+
+
+def _from_environment(files: Files, root: Path) -> Files:
+    """The files with each ${env:NAME} replaced (see environment.py); a variable set
+    nowhere is one problem naming the file, the key and the variable."""
+    variables = local_variables(root)
+    found: Files = []
+    problems: list[Problem] = []
+    for path, content in files:
+        unset: list[tuple[str, str]] = []
+        found.append((path, resolved(content, variables, unset)))
+        problems += [
+            Problem(
+                path,
+                key,
+                f"{path}: key '{key}' takes the environment variable {name}, which is not set "
+                f"(set it, or write {name}=... in {root / ENV_FILE}, which git ignores)",
+            )
+            for key, name in unset
+        ]
+    refuse(problems, files)
+    return found
 
 
 def project_root(config_dir: Path) -> Path:
@@ -152,14 +176,17 @@ def _build(
     config_dir: Path,
     files: Files,
     checks: Sequence[Check] = (),
+    written: dict[str, Any] | None = None,
 ) -> Config:
-    """Turn the merged settings into a Config, checking what needs the whole picture."""
+    """Turn the merged settings into a Config, checking what needs the whole picture.
+    `written`: the settings as the files write them (${env:NAME} kept), for the record."""
     root = project_root(config_dir)
     given: dict[str, Any] = {**merged, **{name: dict(merged.get(name, {})) for name in SECTIONS}}
     given["outputs"].setdefault("root", f"outputs/{mode}")
     # Redacted: the raw settings go into manifests (each file was validated already, so
     # the credentials its secret keys hold are known and masked wherever they appear).
-    raw = redacted(merged)
+    # A value taken from the environment is recorded as its reference, never its value.
+    raw = redacted(merged if written is None else written)
     extra = {"mode": mode, "raw": raw, "origin": origin, "root": root, "config_dir": config_dir}
     try:
         config = Config.model_validate({**given, **extra})

@@ -26,6 +26,9 @@ from urllib.parse import quote, quote_plus, unquote_plus
 MASK = "***"
 # What help texts and messages write where a value goes ("--set KEY=VALUE"): not secrets.
 PLACEHOLDERS = frozenset({"VALUE", "...", "…", MASK})
+# A config's reference to an environment variable, ${env:NAME} (config/environment.py):
+# it names where the secret is, and is no secret itself.
+ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 
 # Keys whose value is a credential. Long names may have a prefix (db_password,
 # client_secret, AccountKey, x-amz-signature); short ones stand alone, since "sig" or
@@ -99,7 +102,8 @@ def remember(text: str) -> None:
 
 def _mask(found: re.Match[str]) -> str:
     """The match with its group "value" replaced by the mask."""
-    if found["value"].rstrip(",.;:)]}") in PLACEHOLDERS:
+    value = found["value"]
+    if value.rstrip(",.;:)]}") in PLACEHOLDERS or ENV_REFERENCE.fullmatch(value):
         return found[0]
     start, end = found.span("value")
     offset = found.start()
