@@ -32,7 +32,9 @@ def local_variables(root: Path) -> dict[str, str]:
     return {name: value for name, value in dotenv_values(path).items() if value}
 
 
-def resolved(value: Any, variables: Mapping[str, str], unset: list[tuple[str, str]], key=""):
+def resolved(
+    value: Any, variables: Mapping[str, str], unset: list[tuple[str, str]], key: str = ""
+) -> Any:
     """The value (text, or lists and tables of them) with every ${env:NAME} replaced by
     the process's environment or else `variables`; each (key, NAME) set in neither is
     appended to `unset` and left as written."""

@@ -129,7 +129,7 @@ def load_config(
     written, files = files, _from_environment(files, project_root(config_dir))
     refuse([problem for path, content in files for problem in _check_file(path, content)], files)
     merged, origin = _merge(files)
-    return _build(mode, merged, origin, config_dir, files, checks, _merge(written)[0])
+    return _build(mode, merged, origin, config_dir, files, _merge(written)[0], checks)
 
 
 def _from_environment(files: Files, root: Path) -> Files:
@@ -175,8 +175,8 @@ def _build(
     origin: dict[str, Path | str],
     config_dir: Path,
     files: Files,
+    written: dict[str, Any],
     checks: Sequence[Check] = (),
-    written: dict[str, Any] | None = None,
 ) -> Config:
     """Turn the merged settings into a Config, checking what needs the whole picture.
     `written`: the settings as the files write them (${env:NAME} kept), for the record."""
@@ -186,7 +186,7 @@ def _build(
     # Redacted: the raw settings go into manifests (each file was validated already, so
     # the credentials its secret keys hold are known and masked wherever they appear).
     # A value taken from the environment is recorded as its reference, never its value.
-    raw = redacted(merged if written is None else written)
+    raw = redacted(written)
     extra = {"mode": mode, "raw": raw, "origin": origin, "root": root, "config_dir": config_dir}
     try:
         config = Config.model_validate({**given, **extra})

@@ -33,16 +33,23 @@ class PredictedOnce:
 
     def _call(self, method: str, features: pd.DataFrame) -> np.ndarray:
         if features is not self._features:
-            return getattr(self._model, method)(features)
+            return self._made(method, features)
         if method not in self._cache:
-            self._cache[method] = getattr(self._model, method)(features)
+            self._cache[method] = self._made(method, features)
         return self._cache[method]
 
-    def predict(self, features: pd.DataFrame) -> np.ndarray:
-        if self.classes_ is not None and hasattr(self._model, "predict_proba"):
+    def _made(self, method: str, features: pd.DataFrame) -> np.ndarray:
+        if (
+            method == "predict"
+            and self.classes_ is not None
+            and hasattr(self._model, "predict_proba")
+        ):
             # Label metrics score the most probable class (or the threshold's). For every
             # registry classifier that is what predict returns, and it saves a second pass.
             return decide(self.classes_, self._call("predict_proba", features), self._threshold)
+        return getattr(self._model, method)(features)
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
         return self._call("predict", features)
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:

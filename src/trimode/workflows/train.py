@@ -123,7 +123,7 @@ def _train(
         redact(item) for item in [*loaded.warnings, *split_warnings(loaded.frame, schema, config)]
     ]
     # The split holds its own copies of the rows: the loaded frame goes before the fit,
-    # the run's peak of memory (its columns stay, for what reads their kinds).
+    # the run's peak of memory (an empty frame of its columns stays in its place).
     loaded = replace(loaded, frame=loaded.frame.iloc[:0])
     names = models or config.train.models
     ranking = _compared_already(config, names, fingerprint["content_hash"])
