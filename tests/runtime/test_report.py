@@ -172,7 +172,13 @@ def test_the_page_shows_why_the_model_decides_and_its_calibration(reports, machi
     assert names == [item["feature"] for item in importance["features"]]
     assert set(names) == set(manifest["features"]["inputs"])
     assert f"drop in {manifest['primary_metric']} when shuffled" in why
-    assert f"on {importance['rows']} of the {importance['held_out_rows']} held-out rows" in why
+    # Counts read as people write them: 2,400 (3,000 rows: the training side has thousands).
+    assert f"on {importance['rows']:,} of the {importance['held_out_rows']:,} held-out rows" in why
+    training_rows = manifest["split"]["n_train"]
+    assert (
+        training_rows >= 1_000
+        and f"Data (the {training_rows:,} training rows)" in reports["without leaderboard"]
+    )
     calibration = section_of(reports["without leaderboard"], "calibration")
     assert calibration.count("<img") == 1 and "Brier score" in calibration
 

@@ -106,6 +106,11 @@
     return values;
   }
 
+  // A count as people read it: 1,946, not 1946 (a count never made is 0).
+  function counted(count) {
+    return (count || 0).toLocaleString("en-US");
+  }
+
   function percent(share) {
     return Number.isFinite(share) ? `${(100 * share).toFixed(1)}%` : "";
   }
@@ -299,10 +304,10 @@
       legend("false positives / negatives", "their reference (true negatives / positives)"),
     );
     parts.summary.textContent =
-      `${total.rows} held-out rows; ${data.error_name} over all of them: ${percent(overall)}. ` +
-      `Class ${label} against the rest: ${total.fp || 0} false positives ` +
-      `(${total.tn || 0} true negatives), ${total.fn || 0} false negatives ` +
-      `(${total.tp || 0} true positives).`;
+      `${counted(total.rows)} held-out rows; ${data.error_name} over all of them: ${percent(overall)}. ` +
+      `Class ${label} against the rest: ${counted(total.fp)} false positives ` +
+      `(${counted(total.tn)} true negatives), ${counted(total.fn)} false negatives ` +
+      `(${counted(total.tp)} true positives).`;
   }
 
   function showRegression(data, rows, feature, parts) {

@@ -128,13 +128,20 @@ def artifact_hash(manifest: dict[str, Any]) -> str | None:
 def _environment() -> Environment:
     """The page's templates (page.html, sections.html), files of this package: autoescaped,
     a missing value an error rather than an empty string."""
-    return Environment(
+    environment = Environment(
         loader=FunctionLoader(_asset),
         autoescape=True,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         finalize=_redacted,
     )
+    environment.filters["count"] = count
+    return environment
+
+
+def count(value: int) -> str:
+    """A count of rows as people read it: 336,776, not 336776."""
+    return f"{value:,}"
 
 
 class _Static(Markup):
