@@ -85,7 +85,11 @@ def plain(y_true, y_pred):
     return 0.0
 
 
-METRICS = {"broken": make_scorer(broken), "plain": plain}
+def nothing(y_true, y_pred):
+    return float("nan")
+
+
+METRICS = {"broken": make_scorer(broken), "plain": plain, "nothing": make_scorer(nothing)}
 """
 
 
@@ -97,7 +101,7 @@ def own_metrics(tmp_path: Path, package: str) -> Path:
     return tmp_path
 
 
-def test_a_metric_of_the_users_without_a_direction_or_that_raises_is_one_line(
+def test_a_metric_of_the_users_without_a_direction_raising_or_nan_is_one_line(
     tmp_path, monkeypatch
 ):
     monkeypatch.syspath_prepend(str(own_metrics(tmp_path / "code", "careless")))
@@ -115,6 +119,13 @@ def test_a_metric_of_the_users_without_a_direction_or_that_raises_is_one_line(
     with pytest.raises(ProjectError) as error:
         train(load_config("test", configs))
     assert str(error.value).endswith("metrics.py: METRICS['broken'] raised ValueError: oops")
+    # One that returns no number on rows of both classes: its function is at fault, not
+    # the rows (more rows would not help).
+    (configs / "test.toml").write_text('[evaluation]\nprimary_metric = "nothing"\n')
+    with pytest.raises(ProjectError) as error:
+        train(load_config("test", configs))
+    assert "metrics.py: METRICS['nothing'] returned nan on the " in str(error.value)
+    assert "(2 classes)" in str(error.value) and "more rows" not in str(error.value)
     assert not (root / "outputs").exists()
 
 

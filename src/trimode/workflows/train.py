@@ -28,6 +28,7 @@ from trimode.core.kinds import kind_of
 from trimode.core.layout import LEADERBOARD_JSON, MANIFEST_FILE, METRICS_FILE, MODEL_CARD_FILE
 from trimode.core.secrets import redact
 from trimode.core.specs import FeatureSchema
+from trimode.core.tasks import Task
 from trimode.data.loading import load_dataset
 from trimode.data.sampling import FetchResult, frame_hash
 from trimode.modelling.column_advice import column_notes
@@ -153,7 +154,7 @@ def _train(
         if suspicious:
             warnings.append(near_leak_warning(suspicious, config))
     primary = config.evaluation.primary_metric
-    _require_defined(config, primary, metrics[primary], split.y_test)
+    _require_defined(config, task, metrics[primary], split.y_test)
     primary_lift = lift(task, primary, metrics[primary], baseline[primary])
     checks = gate_checks(config, metrics, primary_lift, table)
     gate = {
@@ -262,12 +263,22 @@ def _train(
     )
 
 
-def _require_defined(config: Config, metric: str, value: float, y_test: pd.Series) -> None:
+def _require_defined(config: Config, task: Task, value: float, y_test: pd.Series) -> None:
     """Refuse, before anything is published, a run whose held-out rows cannot judge the
-    model: its primary metric is undefined there (one class only, too few rows)."""
+    model: its primary metric is undefined there (one class only, too few rows), or the
+    project's own metric returned no number on rows that can judge (its function's fault:
+    more rows would not help)."""
     if np.isfinite(value):
         return
+    metric = config.evaluation.primary_metric
     classes = y_test.unique().tolist()
+    where = getattr(task.metric(metric).compute, "where", "")  # "" for scikit-learn's
+    if where and (len(classes) > 1 or not task.has_classes):
+        raise ProjectError(
+            f"{where} returned {value} on the {len(y_test)} held-out rows, which can judge a "
+            f"model{f' ({len(classes)} classes)' if task.has_classes else ''}: nothing was "
+            "published; the function must return a number for rows like these"
+        )
     why = f"; they hold one class only ({classes[0]!r})" if len(classes) == 1 else ""
     raise DataError(
         f"{metric} is undefined on the {len(y_test)} held-out row(s){why}: nothing was "
