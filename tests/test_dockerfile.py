@@ -62,7 +62,7 @@ def test_the_image_runs_the_projects_python(case, renders):
     """Both stages stand on the Python the project was made for (its venv links to it)."""
     text = (renders.get(case, "copier") / "Dockerfile").read_text(encoding="utf-8")
     version = case.answers["python_version"]
-    assert f"ARG PYTHON_IMAGE=python:{version}-slim-bookworm\n" in text
+    assert f"ARG PYTHON_IMAGE=python:{version}-slim-trixie\n" in text
     assert text.count("FROM ${PYTHON_IMAGE}") == 2
 
 
