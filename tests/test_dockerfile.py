@@ -149,6 +149,11 @@ def container_engine() -> str:
     return docker
 
 
+# What building the runtime's wheel reads besides src/trimode/ (its pyproject.toml's
+# readme and license-files).
+RUNTIME_FILES = {"pyproject.toml", "README.md", "LICENSE"}
+
+
 def vendored_copy(installed: Installed, destination: Path) -> Path:
     """The project as docs/production.md tells a project to build without reaching the
     runtime's repository: the runtime's source in runtime/, pinned by path, let into the
@@ -184,11 +189,6 @@ def vendored_copy(installed: Installed, destination: Path) -> Path:
         )
     )
     return destination
-
-
-# What building the runtime's wheel reads besides src/trimode/ (its pyproject.toml's
-# readme and license-files).
-RUNTIME_FILES = {"pyproject.toml", "README.md", "LICENSE"}
 
 
 def docker_run(docker: str, *arguments: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -231,8 +231,6 @@ def container(container_engine: str, image: str) -> Iterator[str]:
             # The image's own health check, run often enough for a test to see it pass.
             "--health-interval",
             "2s",
-            "--health-start-period",
-            "0s",
             image,
         )
     )
