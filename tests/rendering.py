@@ -43,6 +43,9 @@ EXPECTED_FILES = [
     "README.md",
     ".gitignore",
     "noxfile.py",
+    # The container recipe: the image that serves the production model (docs/production.md).
+    "Dockerfile",
+    ".dockerignore",
     "configs/base.toml",
     "configs/test.toml",
     "configs/human.toml",
