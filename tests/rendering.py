@@ -42,6 +42,7 @@ EXPECTED_FILES = [
     "pyproject.toml",
     "README.md",
     ".gitignore",
+    ".env.example",
     "noxfile.py",
     "configs/base.toml",
     "configs/test.toml",

@@ -5,6 +5,7 @@ Modes differ only in their configuration (rows, models, output folder, seed).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from trimode.artifacts.model_card import model_card
 from trimode.artifacts.model_file import save_model
 from trimode.artifacts.publish import check_output_root, publishing, recover
 from trimode.config.model import Config
+from trimode.config.passwords import in_files_of
 from trimode.core import steps
 from trimode.core.errors import DataError, ProjectError, QualityGateFailed
 from trimode.core.io import read_json, write_atomically, write_json
@@ -97,6 +99,10 @@ def _train(
     config: Config, models: list[str] | None, engine: dict[str, Any], timer: StepTimer
 ) -> TrainingResult:
     started = datetime.now(UTC)
+    # Before the work: a password in a committed config is seen at once (by key, never
+    # shown), whether the run ends well or not.
+    for found in in_files_of(config):
+        print(f"warning: {found.advice()}", file=sys.stderr)
     output_root, key = config.output_dir, config.where("outputs.root")
     recover(output_root)
     tracking.check_store(config)  # a store it may not write: before the work
