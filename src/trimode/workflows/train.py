@@ -18,6 +18,7 @@ from sklearn.pipeline import Pipeline
 
 from trimode.artifacts import tracking
 from trimode.artifacts.manifest import RunRecord, data_fingerprint, git_state, library_versions
+from trimode.artifacts.mlflow_model import EXAMPLE_ROWS
 from trimode.artifacts.model_card import model_card
 from trimode.artifacts.model_file import save_model
 from trimode.artifacts.publish import check_output_root, publishing, recover
@@ -254,7 +255,14 @@ def _train(
         write_json(staging / METRICS_FILE, run.metrics_json())
         card = model_card(manifest)
         write_atomically(staging / MODEL_CARD_FILE, lambda path: path.write_text(card, "utf-8"))
-    tracking.after("train", config, manifest=manifest, output_dir=output_root)
+    tracking.after(
+        "train",
+        config,
+        manifest=manifest,
+        output_dir=output_root,
+        model=model,
+        rows=split.x_train.head(EXAMPLE_ROWS),
+    )
     return TrainingResult(
         model=decided(model, threshold),
         manifest=manifest,
