@@ -9,6 +9,8 @@ everything a run writes or prints goes through.
   Authorization header), and any known literal wherever it appears, in whatever shape
   a driver echoes it.
 - `guard_outputs()` sends what is printed, log records and warnings through `redact`.
+- `written_password(text)` finds a URL's password written out (not an ${env:NAME}
+  reference): the one test the commit hook and `train`'s warning apply to configs.
 """
 
 from __future__ import annotations
