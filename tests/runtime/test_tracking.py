@@ -467,7 +467,8 @@ def test_the_champion_served_by_mlflow_predicts_as_predict_does(
     environment = {
         **os.environ,
         "MLFLOW_TRACKING_URI": uri,
-        # MLflow loads no serialized model, skops included, without this consent.
+        # MLflow loads a serialized model, skops included, only with this consent (its
+        # default in 3.17, said here for versions that change it).
         "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true",
         # The project's own code (add_features) is what the pipeline calls.
         "PYTHONPATH": os.pathsep.join([str(starter_package.parent), *sys.path]),
