@@ -42,6 +42,7 @@ EXPECTED_FILES = [
     "pyproject.toml",
     "README.md",
     ".gitignore",
+    ".env.example",
     "noxfile.py",
     # The container recipe: the image that serves the production model (docs/production.md).
     "Dockerfile",

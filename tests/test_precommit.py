@@ -38,6 +38,7 @@ HOOK_IDS = {
     "check-toml",
     "check-added-large-files",
     "no-rej-files",
+    "no-written-passwords",
     "test-mode",
 }
 # check-added-large-files' limit (--maxkb in .pre-commit-config.yaml).
@@ -176,6 +177,23 @@ def test_a_bad_config_value_is_refused_with_the_config_error(project):
     assert "configs/test.toml: key 'data.max_rows' must be an integer, got 'many'" in printed, (
         commit.output
     )
+
+
+def test_a_password_written_out_in_a_config_is_refused_with_the_line_to_write(project):
+    password = "pl4nted-Secret-0417"
+    written = f'source = "postgresql+psycopg://reader:{password}@db.example/shop"\n'
+    project.replace("configs/production.toml", "max_rows = 0\n", "max_rows = 0\n" + written)
+    commit = project.add_and_commit("configs/production.toml", message="A database source")
+    printed = commit.assert_refused_by("no-written-passwords")
+    assert commit.failed() == {"no-written-passwords"}, commit.output
+    assert "configs/production.toml:" in printed and "data.source" in printed, commit.output
+    expected = 'source = "postgresql+psycopg://reader:${env:DB_PASSWORD}@db.example/shop"'
+    assert expected in printed and "DB_PASSWORD=... in .env" in printed, commit.output
+    assert password not in printed, commit.output
+    # The line it says to write passes the hook.
+    project.replace("configs/production.toml", written, expected + "\n")
+    commit = project.add_and_commit("configs/production.toml", message="A database source")
+    assert commit.status("no-written-passwords") == "Passed", commit.output
 
 
 def notebook_with_outputs() -> str:

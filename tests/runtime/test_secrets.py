@@ -162,6 +162,10 @@ def _served(folder: Path) -> Path:
     return folder
 
 
+# The variable a plant's ${env:NAME} takes the secret from (set for every run).
+PLANTED_VARIABLE = "TRIMODE_PLANTED_PASSWORD"
+
+
 def _plants(secret: str, server: str, data: Path) -> dict[str, dict]:
     """Each kind of source, and each other place a credential goes, holding the secret:
     the settings (as --set takes them) of a run."""
@@ -189,6 +193,11 @@ def _plants(secret: str, server: str, data: Path) -> dict[str, dict]:
         },
         "tracked run of a keyed source": {
             "data.source": f"{server}/rows.csv?sig={encoded}",
+            "tracking.enabled": True,
+            "tracking.uri": f"sqlite:///{data.parent / 'runs.db'}",
+        },
+        "tracked run of a source whose password is in the environment": {
+            "data.source": f"{server.replace('//', f'//u:${{env:{PLANTED_VARIABLE}}}@')}/rows.csv",
             "tracking.enabled": True,
             "tracking.uri": f"sqlite:///{data.parent / 'runs.db'}",
         },
@@ -239,6 +248,7 @@ def test_a_planted_secret_reaches_no_output(plant, secret, server, tmp_path_fact
     handler = logging.Handler()
     handler.emit = records.append  # type: ignore[method-assign]
     logging.getLogger().addHandler(handler)
+    os.environ[PLANTED_VARIABLE] = secret
     try:
         statuses = [main(["train", "--mode", "test", *argv])]
         if statuses[0] == 0:
@@ -246,6 +256,7 @@ def test_a_planted_secret_reaches_no_output(plant, secret, server, tmp_path_fact
         statuses.append(main(["-v", "fetch-sample", "--mode", "test", *argv]))
     finally:
         logging.getLogger().removeHandler(handler)
+        del os.environ[PLANTED_VARIABLE]
     streams = capsys.readouterr()
     assert set(statuses) <= {0, 1, 2}, (plant, statuses, streams.err)
     for variant in {secret, quote(secret, safe=""), quote(secret)}:
@@ -257,7 +268,8 @@ def test_a_planted_secret_reaches_no_output(plant, secret, server, tmp_path_fact
             if path.is_file() and path.parent != data and variant.encode() in path.read_bytes()
         ]
         assert not leaked, (plant, leaked)
-    if plant in ("url query key", "url user-info", "python-style in a query"):
+    working = ("url query key", "url user-info", "python-style in a query")
+    if plant in (*working, "tracked run of a source whose password is in the environment"):
         assert statuses[:2] == [0, 0], (plant, streams.err)  # these sources work
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from trimode.artifacts import tracking
@@ -340,20 +342,31 @@ def mlflow_server(tmp_path):
         str(tmp_path / "server" / "artifacts"),
     ]
     (tmp_path / "server").mkdir()
-    log = (tmp_path / "server" / "log.txt").open("w")
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    with serving(command, port, "/health", tmp_path / "server" / "log.txt") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(command: list[str], port: int, health: str, log_path: Path, env=None):
+    """Run an HTTP server's command (listening on 127.0.0.1:port), its output in
+    log_path; yield its URL once GET health answers 200 (at most 120 s); always stopped
+    afterwards, its whole process group."""
+    log = log_path.open("w")
+    server = subprocess.Popen(
+        command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
         while True:
-            assert server.poll() is None, (tmp_path / "server" / "log.txt").read_text()
+            assert server.poll() is None, log_path.read_text()
             try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
+                with urllib.request.urlopen(f"{url}{health}", timeout=2) as answer:
                     if answer.status == 200:
                         break
             except OSError:
                 pass
-            assert time.monotonic() < deadline, "mlflow server did not start in 120 s"
+            assert time.monotonic() < deadline, f"{command[:4]} did not start in 120 s"
             time.sleep(0.5)
         yield url
     finally:
@@ -382,3 +395,99 @@ def test_a_train_run_logged_to_an_mlflow_server_over_http(tmp_path, mlflow_serve
     assert list((tmp_path / "server" / "artifacts").rglob("manifest.json"))
     (version,) = client.search_model_versions(f"name = '{EXPERIMENT}'")
     assert version.run_id == run.info.run_id
+
+
+# A data source's password, taken from the environment by ${env:NAME}.
+SOURCE_VARIABLE = "TRIMODE_TEST_SOURCE_PASSWORD"
+SOURCE_PASSWORD = "pl4nted-Source-Secret-77"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("threshold", ["", 0.35], ids=["most-probable", "decision-threshold"])
+def test_the_champion_served_by_mlflow_predicts_as_predict_does(
+    tmp_path, monkeypatch, starter_package, threshold
+):
+    """A production run (its source's password from the environment) logs the model as
+    an MLflow Model in skops format, registered as the champion; `mlflow models serve`
+    serves it on 127.0.0.1 and its predictions are batch predict's on the same rows. The
+    password is nowhere in the store, its files or the outputs."""
+    from http_files import http_server  # tests/ is on the path: tests/runtime is a package
+
+    from trimode.artifacts.model_file import read_manifest, trusted_in
+    from trimode.workflows.predict import predict_file
+
+    served = tmp_path / "served"
+    served.mkdir()
+    make_dataset(TASK, 2_000).to_csv(served / "rows.csv", index=False)
+    monkeypatch.setenv(SOURCE_VARIABLE, SOURCE_PASSWORD)
+    uri = store(tmp_path)
+    with http_server(served, credentials=f"reader:{SOURCE_PASSWORD}") as url:
+        source = url.replace("//", f"//reader:${{env:{SOURCE_VARIABLE}}}@", 1) + "/rows.csv"
+        base = merged(tracked(uri), {"data": {"source": source}})
+        evaluation = {"gate": True, "threshold": threshold}
+        config = machine_config(tmp_path, "production", base=base, evaluation=evaluation)
+        manifest = train(config).manifest
+    assert bool(manifest["decision_threshold"]) == bool(threshold)
+    client = client_of(uri)
+    version = client.get_model_version_by_alias(EXPERIMENT, tracking.CHAMPION)
+    (run,) = runs_of(client, "train")
+    assert version.run_id == run.info.run_id
+    assert version.source.endswith(f"/{tracking.MLFLOW_MODEL}")
+    # The MLflow Model: skops, trusting exactly the types the runtime derives for the
+    # project's model file (and the threshold's wrapper), with a signature and an example.
+    folder = Path(client.download_artifacts(run.info.run_id, tracking.MLFLOW_MODEL, str(tmp_path)))
+    import yaml
+
+    described = yaml.safe_load((folder / "MLmodel").read_text())
+    flavour = described["flavors"]["sklearn"]
+    assert flavour["serialization_format"] == "skops"
+    model_file = config.output_dir / "model.skops"
+    derived = trusted_in(
+        model_file.read_bytes(), read_manifest(config.output_dir), config.project, model_file
+    )
+    assert "starter.features.add_features" in derived
+    wrapper = {
+        "sklearn.frozen._frozen.FrozenEstimator",
+        "sklearn.model_selection._classification_threshold.FixedThresholdClassifier",
+    }
+    assert set(flavour["skops_trusted_types"]) == set(derived) | (wrapper if threshold else set())
+    assert "signature" in described and "saved_input_example_info" in described
+
+    rows = make_dataset(TASK, 300, seed=3).drop(columns=[TARGETS[TASK]])
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    predict_file(
+        config.project, str(tmp_path / "rows.csv"), tmp_path / "out.csv", config.output_dir
+    )
+    expected = pd.read_csv(tmp_path / "out.csv")["prediction"].tolist()
+
+    port = free_port()
+    command = [sys.executable, "-m", "mlflow", "models", "serve", "-m"]
+    command += [f"models:/{EXPERIMENT}@{tracking.CHAMPION}", "--env-manager", "local"]
+    command += ["-h", "127.0.0.1", "-p", str(port), "-w", "1"]
+    environment = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": uri,
+        # MLflow loads a serialized model, skops included, only with this consent (its
+        # default in 3.17, said here for versions that change it).
+        "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true",
+        # The project's own code (add_features) is what the pipeline calls.
+        "PYTHONPATH": os.pathsep.join([str(starter_package.parent), *sys.path]),
+    }
+    body = json.dumps({"dataframe_split": json.loads(rows.to_json(orient="split", index=False))})
+    with serving(command, port, "/ping", tmp_path / "serve.log", environment) as served_url:
+        request = urllib.request.Request(
+            f"{served_url}/invocations",
+            data=body.encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            predictions = json.loads(answer.read())["predictions"]
+    assert predictions == expected
+    assert len(set(expected)) == 2  # both classes predicted: the comparison means something
+    # The password reached no file: store, runs' files, outputs, the server's log.
+    leaked = [
+        path
+        for path in tmp_path.rglob("*")
+        if path.is_file() and SOURCE_PASSWORD.encode() in path.read_bytes()
+    ]
+    assert leaked == []

@@ -83,6 +83,15 @@ def load_model(path: Path, manifest: dict[str, Any], project: Project) -> Pipeli
             f"{path}: its sha256 {actual[:12]}... differs from {expected[:12]}... in "
             f"{MANIFEST_FILE}: the file changed after training; refusing to load it"
         )
+    trusted = trusted_in(content, manifest, project, path)
+    # The model as it decides: with the decision threshold its sealed manifest records.
+    return decided(skops_io().loads(content, trusted=trusted), manifest.get("decision_threshold"))
+
+
+def trusted_in(content: bytes, manifest: dict[str, Any], project: Project, path: Path) -> list[str]:
+    """The types of the skops file (content, read from path) that skops does not trust by
+    itself and loading it trusts: those its model and the project's preprocessing
+    produce (trust.py). A type outside them refuses the file (ArtifactError)."""
     try:
         held = types_in(content)
     except ArtifactError as error:
@@ -95,7 +104,4 @@ def load_model(path: Path, manifest: dict[str, Any], project: Project) -> Pipeli
             f"preprocessing do not produce: {', '.join(refused)}; refusing to load it "
             "(train again if you changed features.py since)"
         )
-    sio = skops_io()
-    trusted = [kind for kind in sio.get_untrusted_types(data=content) if kind in allowed]
-    # The model as it decides: with the decision threshold its sealed manifest records.
-    return decided(sio.loads(content, trusted=trusted), manifest.get("decision_threshold"))
+    return [kind for kind in skops_io().get_untrusted_types(data=content) if kind in allowed]

@@ -14,11 +14,13 @@
   (`report` adds it to the run that trained the model) as artifacts; the model file's
   sha256 as a tag.
 - A model the quality gate passed (evaluation.gate, as production mode sets it) is also
-  registered in MLflow's model registry, under the experiment's name, tagged with the
-  manifest's sha256, the git commit and the data's content hash. The version's files
-  are the run's model/ artifacts: the very model.skops the project loads (checked
-  against its manifest), not a second copy in MLflow's pickle-based sklearn flavour,
-  which would be a file no one checks and that loading would have to trust whole.
+  logged as a standard MLflow Model (mlflow_model.py: the sklearn flavour in skops
+  format, never pickle, with the types the project trusts for it, a signature and an
+  input example) and registered in MLflow's model registry under the experiment's
+  name, tagged with the manifest's sha256, the git commit and the data's content hash,
+  with the alias `champion` on the newest version: `mlflow models serve -m
+  models:/<name>@champion` serves it. The run's model/ artifacts keep the very
+  model.skops the project loads (checked against its manifest) and that manifest.
 
 Where runs go is [tracking] in the configs: a SQLite file under the project root by
 default (`uv run mlflow ui --backend-store-uri sqlite:///mlruns.db` shows it; the
@@ -37,6 +39,7 @@ import math
 import os
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,7 +60,9 @@ from trimode.core.secrets import redact, redacted
 from trimode.core.writes import TRACKED_FILES, TRACKING, is_marked, mark
 
 if TYPE_CHECKING:
+    import pandas as pd
     from mlflow.tracking import MlflowClient
+    from sklearn.base import BaseEstimator
 
     from trimode.config.model import Config
     from trimode.modelling.compare import Leaderboard
@@ -75,6 +80,10 @@ HTTP_DEFAULTS = {
 # the names of the runs' folders in it (MLflow's run ids: 32 hex digits).
 RUNS_FILES = "mlruns"
 RUN_ID = re.compile(r"[0-9a-f]{32}")
+# Where a registered production model's MLflow Model goes in its run, and the alias of
+# the newest one (`mlflow models serve -m models:/<name>@champion`).
+MLFLOW_MODEL = "mlflow-model"
+CHAMPION = "champion"
 # The most runs the report's panel shows, newest first.
 RUNS_SHOWN = 50
 
@@ -348,9 +357,12 @@ def record_train(
     config: Config,
     manifest: dict[str, Any],
     output_dir: Path,
+    model: BaseEstimator,
+    rows: pd.DataFrame,
 ) -> None:
     """One run of the training: settings, metrics against the baseline, the run's files;
-    the model registered too when the quality gate passed it."""
+    the model (fitted, with training rows for its input example) registered too when the
+    quality gate passed it."""
     from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
 
     # Here, not above: artifacts.py imports scikit-learn, and the config imports this
@@ -397,7 +409,7 @@ def record_train(
             client.log_artifact(run_id, str(output_dir / name))
     gate = manifest["gate"]
     if gate["enforced"] and gate["passed"]:
-        _register(client, run, config, manifest, output_dir)
+        _register(client, run, config, manifest, output_dir, model, rows)
     client.set_terminated(run_id)
 
 
@@ -445,17 +457,32 @@ def _provenance(manifest: dict[str, Any]) -> dict[str, str]:
 
 
 def _register(
-    client: MlflowClient, run: Any, config: Config, manifest: dict[str, Any], output_dir: Path
+    client: MlflowClient,
+    run: Any,
+    config: Config,
+    manifest: dict[str, Any],
+    output_dir: Path,
+    model: BaseEstimator,
+    rows: pd.DataFrame,
 ) -> None:
-    """A new version of the registered model: the run's model/ artifacts (model.skops and
-    the manifest that vouches for it), tagged with the manifest's sha256, the git commit
-    and the data's content hash."""
+    """A new version of the registered model, aliased CHAMPION: the model as an MLflow
+    Model (mlflow_model.py) in the run's MLFLOW_MODEL/, tagged with the manifest's sha256,
+    the git commit and the data's content hash. The run's model/ holds the project's own
+    model.skops and the manifest that vouches for it."""
     from mlflow.exceptions import MlflowException
     from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
+
+    # Here, not above: it imports scikit-learn, which tracking compare runs only need.
+    from trimode.artifacts.mlflow_model import save_mlflow_model
 
     run_id = run.info.run_id
     for name in (MODEL_FILE, MANIFEST_FILE):
         client.log_artifact(run_id, str(output_dir / name), "model")
+    with tempfile.TemporaryDirectory(prefix="trimode-mlflow-model-") as folder:
+        saved = save_mlflow_model(
+            Path(folder) / MLFLOW_MODEL, model, manifest, output_dir, config.project, rows
+        )
+        client.log_artifacts(run_id, str(saved), MLFLOW_MODEL)
     name = experiment_name(config)
     try:
         client.create_registered_model(name, description="Models the quality gate passed.")
@@ -468,9 +495,10 @@ def _register(
         **_provenance(manifest),
         "mode": manifest["mode"],
     }
-    client.create_model_version(
-        name, source=f"{run.info.artifact_uri}/model", run_id=run_id, tags=redacted(tags)
+    version = client.create_model_version(
+        name, source=f"{run.info.artifact_uri}/{MLFLOW_MODEL}", run_id=run_id, tags=redacted(tags)
     )
+    client.set_registered_model_alias(name, CHAMPION, version.version)
 
 
 def record_report(

@@ -184,6 +184,17 @@ def run_predict(arguments: argparse.Namespace, config: None) -> int:
     return 0
 
 
+def run_check_secrets(arguments: argparse.Namespace, config: None) -> int:
+    """Refuse config files holding a password written out (ConfigError, a line each)."""
+    from trimode.config.passwords import check_files
+    from trimode.workflows.session import config_dir_of
+
+    paths = arguments.files or sorted((arguments.config_dir or config_dir_of()).glob("*.toml"))
+    check_files(paths)
+    print(f"no password written out in {len(paths)} config file(s)")
+    return 0
+
+
 def run_eject(arguments: argparse.Namespace, config: None) -> int:
     """Eject the runtime into the project around the current folder (or say what that
     would do); say what was done and what comes next."""

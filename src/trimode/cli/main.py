@@ -175,6 +175,19 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     predict.add_argument(
         "--batch-rows", type=int, default=100_000, help="rows scored at a time (default 100000)"
     )
+    check = add_command(
+        commands,
+        "check-secrets",
+        handlers.run_check_secrets,
+        None,
+        help="refuse config files holding a password written out (the commit hook)",
+        description="Read each config file given (default: every .toml file of the config "
+        "folder) and refuse, with a line per password naming the file, the line and the key, "
+        "a URL whose password is written out rather than taken from the environment: the "
+        "line says what to write instead, ${env:NAME}, and the variable to set in .env "
+        "(git-ignored). The passwords themselves are never printed.",
+    )
+    check.add_argument("files", nargs="*", type=Path, help="TOML files to check")
     eject = commands.add_parser(
         "eject",
         help="copy the runtime's source into the project, and depend on what it depends on",

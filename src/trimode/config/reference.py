@@ -53,10 +53,13 @@ not a number, `3000.0` is no row count, and an integer is accepted where a numbe
 a URL) are relative to the project root, the folder of `pyproject.toml`, whatever folder
 a command, a notebook or a test runs from.
 
-**Passwords** do not belong in a committed file. A URL's password is hidden in every
-line and file a run writes; keep it out of `configs/` with the driver's own means
-(PostgreSQL reads `PGPASSWORD` or `~/.pgpass`) or give the URL for one run with
-`--set data.source=...` from your shell.
+**Passwords** do not belong in a committed file: write `${{env:NAME}}` where one goes
+(`postgresql+psycopg://user:${{env:DB_PASSWORD}}@host/db`) and the value comes from the
+environment, else from `.env` at the project root (git-ignored; copy `.env.example`,
+which lists the variables). A variable set in neither is one error naming it. The
+commit hook (`trimode check-secrets`) refuses a config holding a password written out
+in a URL, naming the file, line and key and the line to write instead, and `train`
+warns of one. A URL's password is hidden in every line and file a run writes.
 
 Metrics by task (for `evaluation.primary_metric` and `evaluation.thresholds`):
 classification: {_metrics("classification", True)} (greater is better),

@@ -9,6 +9,8 @@ everything a run writes or prints goes through.
   Authorization header), and any known literal wherever it appears, in whatever shape
   a driver echoes it.
 - `guard_outputs()` sends what is printed, log records and warnings through `redact`.
+- `written_password(text)` finds a URL's password written out (not an ${env:NAME}
+  reference): the one test the commit hook and `train`'s warning apply to configs.
 """
 
 from __future__ import annotations
@@ -42,13 +44,14 @@ _KEY = (
 _START = r"(?<![A-Za-z0-9])"
 # Each shape a credential takes in text, its value in the group "value", most specific
 # first (a quoted value is masked before the unquoted shape could take its quote).
+# A URL's user-info, scheme://user:password@host. A user name may hold "@" (Azure's
+# user@server), and a password pasted unquoted may too: it runs to the token's last "@"
+# (not past a quote: in JSON text, that would join two strings).
+URL_PASSWORD = re.compile(
+    r"\b[A-Za-z][\w+.-]*://[^\s/:'\"]*:(?P<value>[^\s'\"]*?)@(?=[^\s@'\"]*(?:$|[\s'\"/?]))"
+)
 _SHAPES = [
-    # A URL's user-info, scheme://user:password@host. A user name may hold "@" (Azure's
-    # user@server), and a password pasted unquoted may too: it runs to the token's last "@"
-    # (not past a quote: in JSON text, that would join two strings).
-    re.compile(
-        r"\b[A-Za-z][\w+.-]*://[^\s/:'\"]*:(?P<value>[^\s'\"]*?)@(?=[^\s@'\"]*(?:$|[\s'\"/?]))"
-    ),
+    URL_PASSWORD,
     # Python or JSON text: password='...', password="...", "password": "...", 'key': '...'.
     re.compile(
         _START + r"[\"']?" + _KEY + r"[\"']?\s*[:=]\s*(?P<q>[\"'])(?P<value>[^\"'\n]+)(?P=q)",
@@ -103,7 +106,9 @@ def remember(text: str) -> None:
 def _mask(found: re.Match[str]) -> str:
     """The match with its group "value" replaced by the mask."""
     value = found["value"]
-    if value.rstrip(",.;:)]}") in PLACEHOLDERS or ENV_REFERENCE.fullmatch(value):
+    # A placeholder may end a sentence ("VALUE."); "..." is one whole, not a stripped "".
+    placeholder = value in PLACEHOLDERS or value.rstrip(",.;:)]}") in PLACEHOLDERS
+    if placeholder or ENV_REFERENCE.fullmatch(value):
         return found[0]
     start, end = found.span("value")
     offset = found.start()
@@ -121,6 +126,25 @@ def redact(text: object) -> str:
         text = pattern.sub(MASK, text)
     for shape in _SHAPES:
         text = shape.sub(_mask, text)
+    return text
+
+
+def written_password(text: str) -> re.Match[str] | None:
+    """The first password a URL in text holds written out (its group "value"): not an
+    ${env:NAME} reference, not empty, not a placeholder (***, VALUE). The one test of a
+    password in a committed config, for the commit hook and `train`'s warning alike."""
+    for found in URL_PASSWORD.finditer(text):
+        value = found["value"]
+        if value and value not in PLACEHOLDERS and not ENV_REFERENCE.fullmatch(value):
+            return found
+    return None
+
+
+def with_reference(text: str, variable: str) -> str:
+    """The text with each password written out in a URL replaced by ${env:variable}."""
+    while (found := written_password(text)) is not None:
+        start, end = found.span("value")
+        text = f"{text[:start]}${{env:{variable}}}{text[end:]}"
     return text
 
 

@@ -5,6 +5,7 @@ Modes differ only in their configuration (rows, models, output folder, seed).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,10 +18,12 @@ from sklearn.pipeline import Pipeline
 
 from trimode.artifacts import tracking
 from trimode.artifacts.manifest import RunRecord, data_fingerprint, git_state, library_versions
+from trimode.artifacts.mlflow_model import EXAMPLE_ROWS
 from trimode.artifacts.model_card import model_card
 from trimode.artifacts.model_file import save_model
 from trimode.artifacts.publish import check_output_root, publishing, recover
 from trimode.config.model import Config
+from trimode.config.passwords import in_files_of
 from trimode.core import steps
 from trimode.core.errors import DataError, ProjectError, QualityGateFailed
 from trimode.core.io import read_json, write_atomically, write_json
@@ -98,6 +101,10 @@ def _train(
     config: Config, models: list[str] | None, engine: dict[str, Any], timer: StepTimer
 ) -> TrainingResult:
     started = datetime.now(UTC)
+    # Before the work: a password in a committed config is seen at once (by key, never
+    # shown), whether the run ends well or not.
+    for found in in_files_of(config):
+        print(f"warning: {found.advice()}", file=sys.stderr)
     output_root, key = config.output_dir, config.where("outputs.root")
     recover(output_root)
     tracking.check_store(config)  # a store it may not write: before the work
@@ -249,7 +256,14 @@ def _train(
         write_json(staging / METRICS_FILE, run.metrics_json())
         card = model_card(manifest)
         write_atomically(staging / MODEL_CARD_FILE, lambda path: path.write_text(card, "utf-8"))
-    tracking.after("train", config, manifest=manifest, output_dir=output_root)
+    tracking.after(
+        "train",
+        config,
+        manifest=manifest,
+        output_dir=output_root,
+        model=model,
+        rows=split.x_train.head(EXAMPLE_ROWS),
+    )
     return TrainingResult(
         model=decided(model, threshold),
         manifest=manifest,
