@@ -212,14 +212,26 @@ def reloading_on_sighup(holder: ModelHolder) -> Iterator[None]:
         signal.signal(hangup, previous)
 
 
-def log_to_stderr() -> None:
-    """The server's own lines (a swap, a refused model) on stderr beside uvicorn's."""
-    if not LOG.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
-        LOG.addHandler(handler)
-        LOG.setLevel(logging.INFO)
-        LOG.propagate = False
+def configure_logging() -> None:
+    """uvicorn's log lines, and the server's own (a swap, a refused model), on stderr.
+
+    Each record's message is whole (and redacted) once made (core/secrets.py), so the
+    access lines take the plain formatter: uvicorn's own would unpack the request's
+    arguments again."""
+    import logging.config
+
+    plain = {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(message)s"}
+    handler = {"formatter": "plain", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
+    logger = {"handlers": ["stderr"], "level": "INFO", "propagate": False}
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"plain": plain},
+            "handlers": {"stderr": handler},
+            "loggers": {name: logger for name in ("uvicorn", "uvicorn.access", LOG.name)},
+        }
+    )
 
 
 def serve(project: Project, root: Path, settings: Any) -> None:
@@ -228,7 +240,7 @@ def serve(project: Project, root: Path, settings: Any) -> None:
     uvicorn = require_extra()
     from trimode.workflows.serve_app import build_app
 
-    log_to_stderr()
+    configure_logging()
     holder = ModelHolder(project, root)
     LOG.info(
         "serving %s (version %s) from %s",
@@ -242,7 +254,7 @@ def serve(project: Project, root: Path, settings: Any) -> None:
             app,
             host=settings.host,
             port=settings.port,
-            log_level="info",
+            log_config=None,  # configure_logging's
             timeout_keep_alive=5,
             server_header=False,
         )
