@@ -65,7 +65,7 @@ def test_a_template_given_as_a_path_pins_its_repository_at_the_version_tag(
     assert runtime_pin(project) == {"git": f"file://{template_repo}", "tag": TEMPLATE_TAG}
     # The one place: no version or URL in the requirements, the version nowhere else.
     requirements = runtime_requirements(project)
-    assert len(requirements) == 4, requirements
+    assert len(requirements) == 5, requirements
     for requirement in requirements:
         assert (str(requirement.specifier), requirement.url) == ("", None), requirement
     pyproject = (project / "pyproject.toml").read_text("utf-8")
