@@ -38,6 +38,7 @@ from trimode.data.contract import (
 )
 from trimode.data.files import FORMATS, open_files
 from trimode.data.stream import Source
+from trimode.modelling.evaluation import PredictedOnce
 
 PREDICTION = "prediction"
 # The contract checks that apply to rows being scored (missing and retyped columns are
@@ -203,9 +204,12 @@ class ScoringModel:
         recorded = (self.manifest.get("contract") or {}).get("columns", {})
         contract = {"columns": {name: recorded[name] for name in self.columns if name in recorded}}
         breaches = contract_breaches(frame, contract, SCORED_CHECKS)
-        columns: dict[str, Any] = {PREDICTION: self.model.predict(frame)}
+        # Labels from the probabilities of the same pass (or the model's own predict where it
+        # has none): one pass through the model per batch, not two.
+        predicted = PredictedOnce(self.model, frame)
+        columns: dict[str, Any] = {PREDICTION: predicted.predict(frame)}
         if self.classes is not None:
-            probabilities = self.model.predict_proba(frame)
+            probabilities = predicted.predict_proba(frame)
             for index, label in enumerate(self.classes):
                 columns[f"probability_{label}"] = probabilities[:, index]
         return Scored(columns, infinite, breaches)
