@@ -161,54 +161,50 @@ def wait_for_health(port: int, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"serve did not answer within {START_TIMEOUT_S}s: {log.read_text()}")
 
 
+def in_process(python: Path, project: Path, rows_file: Path) -> dict:
+    """One run of IN_PROCESS in the project's environment: its JSON line."""
+    measured = subprocess.run(
+        [
+            python,
+            "-c",
+            IN_PROCESS,
+            str(project),
+            str(sized(20, 2)),
+            str(rows_file),
+            str(BATCH_ROWS),
+        ],
+        cwd=project,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(measured.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=sized(100_000, 20_000))
-    parser.add_argument("--requests", type=int, default=sized(500, 25))
-    parser.add_argument("--batches", type=int, default=sized(50, 3))
+    parser.add_argument("--rounds", type=int, default=sized(3, 1))
+    parser.add_argument("--requests", type=int, default=sized(200, 25), help="per client, round")
+    parser.add_argument("--batches", type=int, default=sized(20, 3), help="per round")
     arguments = parser.parse_args()
     say_if_smoke()
+    local: list[dict] = []
+    single: list[float] = []
+    concurrent: list[float] = []
+    batches: list[float] = []
+    walls = {"single": 0.0, "concurrent": 0.0, "batch": 0.0}
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         project, python = make_project(workdir, extras=("serve",))
+        train = ["train", "--mode", "production", "--set", f"data.synthetic_rows={arguments.rows}"]
         subprocess.run(
-            [
-                python,
-                "-m",
-                "trimode",
-                "train",
-                "--mode",
-                "production",
-                "--set",
-                f"data.synthetic_rows={arguments.rows}",
-                "--set",
-                "tracking.enabled=false",
-            ],
+            [python, "-m", "trimode", *train, "--set", "tracking.enabled=false"],
             cwd=project,
             check=True,
             capture_output=True,
         )
         rows_file = workdir / "rows.json"
-        measured = subprocess.run(
-            [
-                python,
-                "-c",
-                IN_PROCESS,
-                str(project),
-                str(sized(5, 2)),
-                str(rows_file),
-                str(BATCH_ROWS),
-            ],
-            cwd=project,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        local = json.loads(measured.stdout.strip().splitlines()[-1])
-        rows = json.loads(rows_file.read_text())
-        one_row = json.dumps(rows[:1]).encode()
-        batch = json.dumps(rows).encode()
-
         port = free_port()
         log = workdir / "serve.log"
         with log.open("wb") as output:
@@ -220,10 +216,21 @@ def main() -> None:
             )
         try:
             wait_for_health(port, server, log)
-            load(port, one_row, 1, 20)  # warm-up
-            wall_1, single = load(port, one_row, 1, arguments.requests)
-            wall_c, concurrent = load(port, one_row, CLIENTS, arguments.requests)
-            wall_b, batches = load(port, batch, 1, arguments.batches)
+            # Rounds interleave the two sides (the server idles while the script runs), so
+            # a busy spell of the machine weighs on both.
+            for _ in range(arguments.rounds):
+                local.append(in_process(python, project, rows_file))
+                rows = json.loads(rows_file.read_text())
+                one_row, batch = json.dumps(rows[:1]).encode(), json.dumps(rows).encode()
+                load(port, one_row, 1, 10)  # warm-up
+                for key, body, clients, count, record in (
+                    ("single", one_row, 1, arguments.requests, single),
+                    ("concurrent", one_row, CLIENTS, arguments.requests, concurrent),
+                    ("batch", batch, 1, arguments.batches, batches),
+                ):
+                    wall, latencies = load(port, body, clients, count)
+                    walls[key] += wall
+                    record.extend(latencies)
             memory = resident_mib(server.pid)
         finally:
             server.terminate()
@@ -233,22 +240,25 @@ def main() -> None:
                 server.kill()
                 server.wait(timeout=30)
 
-    in_process_ms = local["one_row_s"] * 1000
-    served_rows_s = BATCH_ROWS * len(batches) / wall_b
-    local_rows_s = BATCH_ROWS / local["batch_s"]
-    loaded_mib = local["loaded_kib"] / 1024
+    in_process_ms = statistics.median(run["one_row_s"] for run in local) * 1000
+    batch_s = statistics.median(run["batch_s"] for run in local)
+    served_rows_s = BATCH_ROWS * len(batches) / walls["batch"]
+    local_rows_s = BATCH_ROWS / batch_s
+    loaded_mib = statistics.median(run["loaded_kib"] for run in local) / 1024
+    first = local[0]
     print(
-        f"python {sys.version.split()[0]}; model {local['model']} trained on "
-        f"{arguments.rows:,} rows; file {local['model_bytes'] / 2**20:.2f} MiB"
+        f"python {sys.version.split()[0]}; model {first['model']} trained on "
+        f"{arguments.rows:,} rows; file {first['model_bytes'] / 2**20:.2f} MiB; "
+        f"{arguments.rounds} round(s)"
     )
     print(
         f"in process: model.predict on one row {in_process_ms:.2f} ms (median); "
-        f"batch predict's scoring of {BATCH_ROWS:,} rows {local['batch_s'] * 1000:.1f} ms "
+        f"batch predict's scoring of {BATCH_ROWS:,} rows {batch_s * 1000:.1f} ms "
         f"({local_rows_s:,.0f} rows/s)"
     )
     for label, wall, latencies in (
-        ("1 client", wall_1, single),
-        (f"{CLIENTS} clients", wall_c, concurrent),
+        ("1 client", walls["single"], single),
+        (f"{CLIENTS} clients", walls["concurrent"], concurrent),
     ):
         print(
             f"one-row requests, {label}: {len(latencies) / wall:,.0f} requests/s, "
@@ -261,7 +271,7 @@ def main() -> None:
     )
     print(
         f"memory: server process {memory:.0f} MiB resident; the model loaded in process "
-        f"{loaded_mib:.1f} MiB"
+        f"{loaded_mib:.1f} MiB (resident growth while loading)"
     )
     print(
         f"ratio one-row p50 / in-process predict, 1 client: "

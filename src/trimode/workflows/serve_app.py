@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
+from threadpoolctl import ThreadpoolController
 
 from trimode.core.errors import DataError
 from trimode.core.secrets import redact
@@ -33,6 +35,9 @@ JSON_TYPES = ("application/json",)
 
 def build_app(holder: ModelHolder, settings: Any) -> FastAPI:
     """The application serving holder's current model under settings' limits."""
+    # The native thread pools the loaded model uses: found once, as finding them takes
+    # milliseconds and a limit set through them microseconds.
+    pools = ThreadpoolController()
     app = FastAPI(
         title="trimode model server",
         description="The published production model: POST rows to /predict.",
@@ -82,15 +87,23 @@ def build_app(holder: ModelHolder, settings: Any) -> FastAPI:
             raise BadRequest(415, f"expected Content-Type application/json, got {media!r}")
         body = await read_body(request, settings.max_body_bytes, settings.read_timeout_s)
         served = holder.current  # the one model of this request, whatever a swap does
-        values, count = read_rows(body, served.rows, settings.max_rows)
+        values = read_rows(body, served.rows, settings.max_rows)
         try:
-            answer = await run_in_threadpool(predictions, served, values, count)
+            answer = await run_in_threadpool(one_thread_each, pools, predictions, served, values)
         except DataError as error:
             raise BadRequest(422, redact(error)) from None
         return JSONResponse(answer)
 
     app.openapi = lambda: openapi_document(app, holder.current)  # type: ignore[method-assign]
     return app
+
+
+def one_thread_each(pools: ThreadpoolController, work: Callable[..., Any], *arguments: Any) -> Any:
+    """work(*arguments) on one OpenMP thread: concurrent requests are the server's workers,
+    and each starting a thread a core (gradient boosting's) would leave them waiting for
+    each other. OpenMP's limit is the calling thread's own, so requests never race on it."""
+    with pools.limit(limits=1, user_api="openmp"):
+        return work(*arguments)
 
 
 def refusal(status: int, message: str) -> JSONResponse:
@@ -136,14 +149,16 @@ def too_large(size: int, limit: int) -> str:
     return f"the body holds {size:,} bytes or more: at most {limit:,} (serve.max_body_bytes)"
 
 
-def predictions(served: Served, values: dict[str, list], count: int) -> dict[str, Any]:
+def predictions(served: Served, values: dict[str, list]) -> dict[str, Any]:
     """The rows scored as batch `predict` scores them: per row, its ID columns, the
     prediction and one probability per class (probability_<class>, as predict writes)."""
     rows = served.rows
     result = served.scoring.score(rows_table(values, rows), "request", 0)
     columns: dict[str, list] = {name: values[name] for name in rows.ids}
     columns |= {name: list(column.tolist()) for name, column in result.columns.items()}
-    records = [{name: column[index] for name, column in columns.items()} for index in range(count)]
+    names = list(columns)
+    rows_of = zip(*columns.values(), strict=True)
+    records = [dict(zip(names, values, strict=True)) for values in rows_of]
     return {
         "model": served.summary["model"],
         "version": served.summary["version"],

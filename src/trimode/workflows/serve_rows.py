@@ -172,9 +172,9 @@ def request_rows(model: ScoringModel) -> RequestRows:
     return RequestRows(ids, inputs, numeric, row, columns_model, adapter)
 
 
-def read_rows(body: bytes, rows: RequestRows, max_rows: int) -> tuple[dict[str, list], int]:
-    """The body's rows, checked: {column: values} for every column of rows.names, and
-    the row count. BadRequest names the row, the column and the value of the first fault."""
+def read_rows(body: bytes, rows: RequestRows, max_rows: int) -> dict[str, list]:
+    """The body's rows, checked: {column: values} for every column of rows.names.
+    BadRequest names the row, the column and the value of the first fault."""
     data = parse_json(body)
     records = as_records(data)
     if not records:
@@ -191,7 +191,7 @@ def read_rows(body: bytes, rows: RequestRows, max_rows: int) -> tuple[dict[str, 
     values = {name: [record[name] for record in records] for name in rows.names}
     for name in rows.numeric:
         values[name] = [None if value is None else float(value) for value in values[name]]
-    return values, len(records)
+    return values
 
 
 def as_records(data: Any) -> list[dict[str, Any]]:
