@@ -480,6 +480,19 @@ def test_serve_refuses_to_start_in_one_line(served, tmp_path, capsys, machine_ru
     assert_one_line(capsys, "--port")
 
 
+@pytest.mark.parametrize("served", ["binary"], indirect=True)
+def test_serve_on_a_port_in_use_ends_in_one_line(served, environment):
+    _, root, server = served
+    command = [sys.executable, "-m", "trimode", "serve", "--port", str(server.port)]
+    result = subprocess.run(
+        command, cwd=root, env=environment, capture_output=True, text=True, timeout=START_TIMEOUT_S
+    )
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "could not listen" in errors[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_serve_refuses_a_model_that_did_not_pass_the_gate(tmp_path, capsys):
     root = make_project(
         tmp_path / "project",

@@ -260,4 +260,12 @@ def serve(project: Project, root: Path, settings: Any) -> None:
         )
     )
     with holder.watching(settings.reload_interval_s), reloading_on_sighup(holder):
-        server.run()
+        try:
+            server.run()
+        except SystemExit:  # uvicorn's way to say it could not start (its log says why)
+            if server.started:
+                raise
+            raise ProjectError(
+                f"serve could not listen on {settings.host}:{settings.port} (the line above "
+                "says why, e.g. the port is in use): choose another with --port or serve.port"
+            ) from None
