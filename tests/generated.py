@@ -30,8 +30,8 @@ from rendering import render_with_cookiecutter, render_with_copier
 # which runs in it): one pytest-xdist worker sets the project up and owns it.
 XDIST_GROUP = "generated-environment"
 # Extras of the generated projects their environments install: http(s) sources,
-# PostgreSQL, Dask.
-EXTRAS = ("http", "postgres", "dask")
+# PostgreSQL, Dask, serve.
+EXTRAS = ("http", "postgres", "dask", "serve")
 
 
 @dataclass(frozen=True)

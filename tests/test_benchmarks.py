@@ -73,6 +73,12 @@ RATIOS = {
         "ratio compare / plain, group split:",
         "ratio compare / plain, time split:",
     ],
+    "serve": [
+        "ratio one-row p50 / in-process predict, 1 client:",
+        "ratio one-row p50 / in-process predict, 4 clients:",
+        "ratio rows/s served / in-process, 1000-row requests:",
+        "ratio server memory / model loaded size:",
+    ],
     "report_importance": [
         "ratio extra / report without:",
         "ratio extra / report without, CPU time:",

@@ -237,7 +237,7 @@ def test_a_project_outside_git_is_refused(tmp_path, monkeypatch, capsys):
             'tag = "v4.1.0"',
             f"pins trimode at v4.1.0, but this is trimode {VERSION}",
         ),
-        ('"trimode[excel,mlflow]"', '"trimode[excel,serve]"', "extra 'serve'"),
+        ('"trimode[excel,mlflow]"', '"trimode[excel,gpu]"', "extra 'gpu'"),
         ('"trimode[excel,mlflow]",\n', "", "has no trimode requirement"),
         ('packages = ["src/demo"]', "", "no [tool.hatch.build.targets.wheel] packages"),
         (

@@ -184,6 +184,20 @@ def run_predict(arguments: argparse.Namespace, config: None) -> int:
     return 0
 
 
+def run_serve(arguments: argparse.Namespace, config: None) -> int:
+    """Serve the production model over HTTP until stopped."""
+    from trimode.workflows.serve import serve
+
+    production = mode_config(arguments, "production")
+    options = {"host": arguments.host, "port": arguments.port}
+    given = {key: value for key, value in options.items() if value is not None}
+    if not 1 <= given.get("port", 1) <= 65535:
+        raise ProjectError(f"--port must lie in 1..65535, got {arguments.port}")
+    settings = production.serve.model_copy(update=given)
+    serve(production.project, arguments.model or production.output_dir, settings)
+    return 0
+
+
 def run_check_secrets(arguments: argparse.Namespace, config: None) -> int:
     """Refuse config files holding a password written out (ConfigError, a line each)."""
     from trimode.config.passwords import check_files

@@ -175,6 +175,27 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     predict.add_argument(
         "--batch-rows", type=int, default=100_000, help="rows scored at a time (default 100000)"
     )
+    serve = add_command(
+        commands,
+        "serve",
+        handlers.run_serve,
+        None,
+        help="serve the production model over HTTP: /health, /model, POST /predict",
+        description="Load the published production model once, with the checks of predict "
+        "(its sha256 and types; trained in production mode; through the quality gate), and "
+        "answer HTTP requests on [serve] host and port (127.0.0.1:8000 by default) until "
+        "stopped: GET /health, GET /model (its summary), POST /predict (JSON rows, as records "
+        "or columns; the schema check and data contract of predict), /docs. A newly "
+        "published model replaces it once loaded and verified (and on SIGHUP).",
+    )
+    serve.add_argument(
+        "--model",
+        type=Path,
+        help="model file, or the folder holding it and its manifest.json "
+        "(default: the production output root from configs/production.toml)",
+    )
+    serve.add_argument("--host", help="the address to listen on (default: serve.host)")
+    serve.add_argument("--port", type=int, help="the port to listen on (default: serve.port)")
     check = add_command(
         commands,
         "check-secrets",

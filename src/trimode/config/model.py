@@ -330,6 +330,24 @@ class TrackingConfig(Section):
     )
 
 
+class ServeConfig(Section):
+    """`serve`: where the production model answers over HTTP, and the limits of a request
+    (the `serve` extra of trimode)."""
+
+    host: Name = Field("127.0.0.1", description="the address to listen on (--host)")
+    port: int = Field(8000, ge=1, le=65535, description="the port to listen on (--port)")
+    max_body_bytes: int = Field(
+        5_000_000, ge=1, description="a larger request body is refused (413)"
+    )
+    max_rows: int = Field(10_000, ge=1, description="rows a request may hold (413 past it)")
+    read_timeout_s: Seconds = Field(
+        10, description="a request body not received within it is refused (408)"
+    )
+    reload_interval_s: Annotated[
+        float, Field(ge=0, allow_inf_nan=False), Expect("be 0 (never) or a number of seconds")
+    ] = Field(2, description="how often a newly published model is looked for; 0: on SIGHUP only")
+
+
 class OutputsConfig(Section):
     """Where a mode writes its models and metrics."""
 
@@ -356,6 +374,7 @@ class Settings(Section):
     compute: ComputeConfig
     dask: DaskConfig
     tracking: TrackingConfig
+    serve: ServeConfig
     outputs: OutputsConfig
 
 
@@ -426,5 +445,6 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "compute": ComputeConfig,
     "dask": DaskConfig,
     "tracking": TrackingConfig,
+    "serve": ServeConfig,
     "outputs": OutputsConfig,
 }

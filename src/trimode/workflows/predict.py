@@ -38,6 +38,7 @@ from trimode.data.contract import (
 )
 from trimode.data.files import FORMATS, open_files
 from trimode.data.stream import Source
+from trimode.modelling.evaluation import PredictedOnce
 
 PREDICTION = "prediction"
 # The contract checks that apply to rows being scored (missing and retyped columns are
@@ -81,24 +82,15 @@ def predict_file(
     """
     remember(input_path)  # a token in an input URL is masked wherever it shows up later
     refuse_overwriting_input(input_path, output)
-    model_path = resolve_model(model_path)
-    if not model_path.is_file():
-        raise ArtifactError(f"no trained model at {model_path} (train --mode production first)")
-    manifest = read_manifest(model_path.parent)
+    model_path, manifest = model_record(model_path)
     # Data sources here: the input, and the source the model was trained on (predictions
     # written into its folder would be read as rows by the next run). The user typed
     # --output, so it may lie outside the project.
     trained_on = str((manifest.get("data") or {}).get("source") or "")
     guard = Guard.of(project, [*local_files(input_path), *local_files(trained_on)])
     output = guard.file(output, "--output", PREDICTIONS, explicit=True)
-    if manifest.get("mode") != "production" and not allow_non_production:
-        raise ArtifactError(
-            f"{model_path} was trained in {manifest.get('mode')} mode, not production; "
-            "train --mode production, or pass --allow-non-production to score with it anyway"
-        )
-    features = manifest_features(manifest, model_path.parent)
-    with steps.step("load model", str(model_path)):
-        model = load_model(model_path, manifest, project)
+    loaded = load_scoring_model(project, model_path, manifest, allow_non_production)
+    features = loaded.features
     writer = _writer_for(output)
     columns = model_inputs(features)
     # CSV columns the model reads are read as text and converted by `conform`, which
@@ -128,12 +120,6 @@ def predict_file(
     if clashing:
         raise DataError(f"--keep: {', '.join(clashing)} would clash with an output column")
     ignored = [name for name in source.schema.names if name not in columns and name not in keep]
-    # The labels the fitted estimator predicts, from the model itself (a record may lag).
-    classes = getattr(model, "classes_", None)
-    # The training rows' contract, on the columns the model reads (older manifests have
-    # none): values outside it are scored, and named once per column and check.
-    recorded = (manifest.get("contract") or {}).get("columns", {})
-    contract = {"columns": {name: recorded[name] for name in columns if name in recorded}}
     warnings: dict[tuple[str, str], str] = {}
     # Infinities are read as missing values, as in training: counted over every batch.
     infinite: dict[str, int] = {}
@@ -146,20 +132,13 @@ def predict_file(
             writer(temporary) as write,
         ):
             for batch in _batches(source):
-                frame = conform(
-                    batch.select(columns), features, input_path, rows, source.decimal_point
-                )
-                for name, count in mask_infinities(frame).items():
+                result = loaded.score(batch, input_path, rows, source.decimal_point)
+                for name, count in result.infinite.items():
                     infinite[name] = infinite.get(name, 0) + count
-                for check, column, message in contract_breaches(frame, contract, SCORED_CHECKS):
+                for check, column, message in result.breaches:
                     warnings.setdefault((check, column), f"data contract: {message}")
                 scored = {name: batch.column(name) for name in keep}
-                scored[PREDICTION] = model.predict(frame)
-                if classes is not None:
-                    probabilities = model.predict_proba(frame)
-                    for index, label in enumerate(classes):
-                        scored[f"probability_{label}"] = probabilities[:, index]
-                write(pa.table(scored))
+                write(pa.table({**scored, **result.columns}))
                 rows += batch.num_rows
                 advance(batch.num_rows)
         if not rows:
@@ -169,6 +148,88 @@ def predict_file(
         guard.write(PREDICTIONS, {output: score_all})
     notes = [*infinities_read_as_missing(input_path, infinite), *warnings.values()]
     return Prediction(rows, output, model_path, manifest, ignored, notes)
+
+
+def model_record(model_path: Path) -> tuple[Path, dict[str, Any]]:
+    """The model file at model_path (see resolve_model) and its run's manifest, read and
+    checked against its own digest; the model itself is not loaded yet."""
+    model_path = resolve_model(model_path)
+    if not model_path.is_file():
+        raise ArtifactError(f"no trained model at {model_path} (train --mode production first)")
+    return model_path, read_manifest(model_path.parent)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One batch scored: its output columns (the prediction, then one probability per
+    class), the infinities read as missing per column, the data contract's breaches."""
+
+    columns: dict[str, Any]
+    infinite: dict[str, int]
+    breaches: list[tuple[str, str, str]]
+
+
+@dataclass(frozen=True)
+class ScoringModel:
+    """A model loaded with its trust checks, and what scoring rows with it needs: the
+    training columns of its manifest, and their data contract."""
+
+    path: Path
+    manifest: dict[str, Any]
+    features: dict[str, Any]
+    model: Any
+
+    @property
+    def columns(self) -> list[str]:
+        """The input columns the model reads."""
+        return model_inputs(self.features)
+
+    @property
+    def classes(self) -> Any:
+        """The labels the fitted estimator predicts, from the model itself (a record may
+        lag); None for regression."""
+        return getattr(self.model, "classes_", None)
+
+    def score(
+        self, batch: pa.RecordBatch | pa.Table, where: str, first_row: int, decimal_point: str = "."
+    ) -> Scored:
+        """Score the rows of batch (it holds the model's input columns, numbers or their
+        text): the schema check of conform, infinities read as missing, the contract's
+        checks of SCORED_CHECKS, then the model. The one scoring of `predict` and `serve`.
+        where names the rows in messages; first_row is the batch's first row's index."""
+        frame = conform(batch.select(self.columns), self.features, where, first_row, decimal_point)
+        infinite = mask_infinities(frame)
+        # The training rows' contract, on the columns the model reads (older manifests have
+        # none): values outside it are scored, and named.
+        recorded = (self.manifest.get("contract") or {}).get("columns", {})
+        contract = {"columns": {name: recorded[name] for name in self.columns if name in recorded}}
+        breaches = contract_breaches(frame, contract, SCORED_CHECKS)
+        # Labels from the probabilities of the same pass (or the model's own predict where it
+        # has none): one pass through the model per batch, not two.
+        predicted = PredictedOnce(self.model, frame)
+        columns: dict[str, Any] = {PREDICTION: predicted.predict(frame)}
+        if self.classes is not None:
+            probabilities = predicted.predict_proba(frame)
+            for index, label in enumerate(self.classes):
+                columns[f"probability_{label}"] = probabilities[:, index]
+        return Scored(columns, infinite, breaches)
+
+
+def load_scoring_model(
+    project: Project, model_path: Path, manifest: dict[str, Any], allow_non_production: bool
+) -> ScoringModel:
+    """The model at model_path (with its manifest, see model_record), refused unless it was
+    trained in production mode (or allow_non_production), loaded with load_model's trust
+    checks: its sha256 and the types it holds."""
+    if manifest.get("mode") != "production" and not allow_non_production:
+        raise ArtifactError(
+            f"{model_path} was trained in {manifest.get('mode')} mode, not production; "
+            "train --mode production, or pass --allow-non-production to score with it anyway"
+        )
+    features = manifest_features(manifest, model_path.parent)
+    with steps.step("load model", str(model_path)):
+        model = load_model(model_path, manifest, project)
+    return ScoringModel(model_path, manifest, features, model)
 
 
 def refuse_overwriting_input(input_path: str, output: Path) -> None:
