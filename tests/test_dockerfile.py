@@ -259,11 +259,10 @@ def wait_until_healthy(docker: str, container: str) -> None:
 
 
 def served_records(body) -> list[dict]:
-    """The rows of a /predict answer: a list of records, or an object holding one."""
-    if isinstance(body, dict):
-        [body] = [value for value in body.values() if isinstance(value, list)]
-    assert isinstance(body, list) and all(isinstance(row, dict) for row in body), body
-    return body
+    """The rows of a /predict answer ({"model", "version", "rows", "warnings"})."""
+    rows = body["rows"]
+    assert isinstance(rows, list) and all(isinstance(row, dict) for row in rows), body
+    return rows
 
 
 @pytest.mark.slow
