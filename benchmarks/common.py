@@ -74,13 +74,15 @@ def render_project(project: Path) -> Path:
     return project
 
 
-def make_project(workdir: Path) -> tuple[Path, Path]:
+def make_project(workdir: Path, extras: tuple[str, ...] = ()) -> tuple[Path, Path]:
     """Generate the default project (render_project) and install it into a virtual
-    environment of its own, trimode with it; return the project and its python."""
+    environment of its own, trimode with it (and the project's extras named); return the
+    project and its python."""
     project = render_project(workdir / "ml-project")
     venv = workdir / "venv"
     subprocess.run(["uv", "venv", "--quiet", str(venv)], check=True)
     python = venv / "bin" / "python"
     install = ["uv", "pip", "install", "--quiet", *compile_bytecode(), "--python", str(python)]
-    subprocess.run([*install, "-e", str(project)], check=True)
+    wanted = f"[{','.join(extras)}]" if extras else ""
+    subprocess.run([*install, "-e", f"{project}{wanted}"], check=True)
     return project, python
