@@ -8,6 +8,9 @@ columns are an error that lists them, extra columns are ignored (and named),
 values that cannot take the training type are an error naming the column, the
 value and the row. The output is written beside its final path and moved there
 only when every row has been scored, so a failed run leaves no output file.
+
+A batch is scored by Scoring.score, which predict_on_cluster.py also gives a Dask
+cluster's workers (compute.engine = "dask"): one code path for both.
 """
 
 from __future__ import annotations
