@@ -25,6 +25,7 @@ from trimode.core.errors import DataError
 from trimode.core.layout import MARKER_FILE
 from trimode.core.project import Project, project_at
 from trimode.core.tasks import task_named
+from trimode.core.writes import WriteRefused
 from trimode.workflows import predict_on_cluster as on_cluster
 from trimode.workflows.predict import predict_file
 from trimode.workflows.predict_on_cluster import predict_on_cluster
@@ -296,6 +297,42 @@ def test_predictions_that_exist_are_replaced_only_when_every_part_is_scored(
     theirs = tmp_path / "theirs"
     theirs.mkdir()
     (theirs / "notes.txt").write_text("mine")
-    with pytest.raises(Exception, match="holds files this project did not make"):
+    with pytest.raises(WriteRefused, match="holds files this project did not make"):
         predict_on_cluster(project, config, str(source), theirs, trained.output_dir)
     assert sorted(path.name for path in theirs.iterdir()) == ["notes.txt"]
+
+
+def test_the_cluster_warns_as_one_process_does_and_reads_urls_not_csv(
+    trained, project, workspace, cluster, tmp_path
+):
+    """Values outside the data contract and infinities, in several parts, are the same
+    notes as one process gives; a file:// URL is read; a CSV input is one line."""
+    features = trained.manifest["features"]
+    numeric, categorical = features["numeric"][0], features["categorical"][0]
+    frame = scoring_input(trained.manifest["task"], 3_000)
+    frame.loc[10, numeric] = 1e9
+    frame.loc[1_500, numeric] = np.inf
+    frame.loc[2_900, categorical] = "a category never seen"
+    source = tmp_path / "rows"
+    source.mkdir()
+    for index in range(3):
+        part = frame.iloc[index * 1_000 : (index + 1) * 1_000]
+        part.to_parquet(source / f"{index}.parquet", index=False)
+    single = predict_file(project, str(source), tmp_path / "single.parquet", trained.output_dir)
+    config = production_config(
+        workspace, "on-cluster", compute={"engine": "dask"}, dask={"scheduler_address": cluster}
+    )
+    url = source.as_uri()
+    clustered = predict_on_cluster(
+        project, config, url, tmp_path / "out", trained.output_dir, batch_rows=1_000
+    )
+    assert len(single.warnings) >= 3  # the infinity, the range, the category (and more)
+    assert clustered.warnings == [note.replace(str(source), url) for note in single.warnings]
+    assert clustered.ignored_columns == single.ignored_columns
+
+    frame.to_csv(tmp_path / "rows.csv", index=False)
+    with pytest.raises(DataError, match="scoring on a Dask cluster reads Parquet files"):
+        predict_on_cluster(
+            project, config, str(tmp_path / "rows.csv"), tmp_path / "csv-out", trained.output_dir
+        )
+    assert not (tmp_path / "csv-out").exists()
