@@ -50,7 +50,7 @@ from pathlib import Path
 import pyarrow as pa
 from trimode.core.project import project_at
 from trimode.data.synthetic import make_dataset
-from trimode.workflows.predict import load_scoring_model, model_record
+from trimode.workflows.predict import Seen, load_scoring_model, model_record
 
 root, repeats, out, rows = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
 
@@ -61,7 +61,7 @@ def resident_kib():
 
 before = resident_kib()
 path, manifest = model_record(root / "outputs" / "production")
-scoring = load_scoring_model(project_at(root), path, manifest, allow_non_production=False)
+scoring = load_scoring_model(project_at(root), path, manifest, "rows")
 loaded = resident_kib() - before
 frame = make_dataset(manifest["task"], rows, seed=11).drop(columns=[manifest["target"]])
 frame = frame[scoring.columns]
@@ -78,7 +78,7 @@ one = frame.iloc[:1]
 scoring.model.predict(one)
 one_row = median_s(lambda: scoring.model.predict(one), repeats * 20)
 table = pa.Table.from_pandas(frame, preserve_index=False)
-batch = median_s(lambda: scoring.score(table, "rows", 0), repeats)
+batch = median_s(lambda: scoring.score(table, Seen()), repeats)
 out.write_text(frame.to_json(orient="records"))
 print(json.dumps({"one_row_s": one_row, "batch_s": batch, "loaded_kib": loaded,
                   "model_bytes": manifest["artifact"]["bytes"], "model": manifest["model"]}))

@@ -49,6 +49,11 @@ RATIOS = {
         "peak-memory ratio A/B:",
         "peak-memory ratio predict N / N/10:",
     ],
+    "dask_predict": [
+        "ratio driver peak / data in memory:",
+        "ratio driver peak above its imports / data in memory:",
+        "ratio rows per second, cluster / one process:",
+    ],
     "production_memory": [
         "n_jobs 1: peak memory / frame A:",
         "n_jobs 1: peak memory above the import floor / frame A:",

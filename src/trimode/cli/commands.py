@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from trimode.cli.printing import print_fetch, print_leaderboard, print_notes, shown
 from trimode.core.errors import ProjectError
@@ -156,19 +156,24 @@ def run_predict(arguments: argparse.Namespace, config: None) -> int:
     if arguments.batch_rows < 1:
         raise ProjectError(f"--batch-rows must be at least 1, got {arguments.batch_rows}")
     config_dir = arguments.config_dir or config_dir_of()
-    model = arguments.model
-    if model is None:
-        model = mode_config(arguments, "production").output_dir
+    # Production's settings: its output root holds the model, its engine says where to score.
+    production = mode_config(arguments, "production")
+    model = arguments.model if arguments.model is not None else production.output_dir
     keep = tuple(name.strip() for name in arguments.keep.split(",") if name.strip())
-    result = predict_file(
-        project_at(project_root(Path(config_dir))),
-        arguments.input,
-        arguments.output,
-        model,
-        allow_non_production=arguments.allow_non_production,
-        batch_rows=arguments.batch_rows,
-        keep=keep,
-    )
+    project = project_at(project_root(Path(config_dir)))
+    options: dict[str, Any] = {
+        "allow_non_production": arguments.allow_non_production,
+        "batch_rows": arguments.batch_rows,
+        "keep": keep,
+    }
+    if production.compute.engine == "dask":
+        from trimode.workflows.predict_on_cluster import predict_on_cluster
+
+        result = predict_on_cluster(
+            project, production, arguments.input, arguments.output, model, **options
+        )
+    else:
+        result = predict_file(project, arguments.input, arguments.output, model, **options)
     if result.ignored_columns:
         print(
             f"note: ignored input column(s) the model does not use: "

@@ -151,10 +151,17 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         "input's row order. The input's columns are checked against the training schema first: "
         "missing ones are an error, extra ones are ignored. The model's sha256 and types are "
         "checked before it is loaded; an artifact trained in test or human mode is refused "
-        "unless --allow-non-production.",
+        "unless --allow-non-production. With compute.engine = 'dask' in the production "
+        "config, a Parquet input is scored in parts by the Dask cluster's workers, with the "
+        "same checks, and the output is a folder of Parquet files, one per part.",
     )
     predict.add_argument("--input", required=True, help="CSV or Parquet file or folder, or URL")
-    predict.add_argument("--output", required=True, type=Path, help="a .csv or .parquet file")
+    predict.add_argument(
+        "--output",
+        required=True,
+        type=Path,
+        help="a .csv or .parquet file (a folder, on a Dask cluster)",
+    )
     predict.add_argument(
         "--model",
         type=Path,

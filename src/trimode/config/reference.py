@@ -187,7 +187,9 @@ NOTES: dict[str, str] = {
     "sets one: it runs on every commit.",
     "compute.engine": "`dask` sends scikit-learn's parallel work (search candidates, "
     "cross-validation folds, a forest's trees) to a Dask cluster and reads CSV or Parquet "
-    "sources in partitions; it needs the project's `dask` extra (`uv sync --extra dask`).",
+    "sources in partitions; in production's config, `predict` then scores a Parquet input "
+    "in parts on the cluster's workers and writes a folder of Parquet files. It needs the "
+    "project's `dask` extra (`uv sync --extra dask`).",
     "dask.scheduler_address": "An existing cluster's scheduler, e.g. "
     '`"tcp://10.0.0.5:8786"`, whose workers have this project installed and can read the '
     "source. Empty: the run starts a local cluster and stops it when it ends.",

@@ -9,7 +9,9 @@ import json
 import math
 import os
 import re
+import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -70,6 +72,48 @@ def write_together(writes: dict[Path, Callable[[Path], object]]) -> None:
         raise
 
 
+def write_folder_atomically(path: Path, fill: Callable[[Path], object]) -> None:
+    """Call fill(temporary_folder) beside `path`, then move the folder into place: a
+    folder that was there (which the caller, through the guard, has claimed) is moved
+    aside first and removed after. When fill fails, nothing is left: not the temporary
+    folder, nor the folders made for it, and a folder that was there stays as it was."""
+    made = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(
+        tempfile.mkdtemp(dir=path.parent, prefix=temporary_name(path.name), suffix=".tmp")
+    )
+    try:
+        fill(temporary)
+        temporary.chmod(usual_mode(directory=True))
+        if path.exists():
+            aside = Path(
+                tempfile.mkdtemp(dir=path.parent, prefix=temporary_name(path.name), suffix=".tmp")
+            )
+            aside.rmdir()  # a free name to move the old folder to
+            os.rename(path, aside)
+            os.rename(temporary, path)
+            remove_folder(aside)
+        else:
+            os.rename(temporary, path)
+    except BaseException:
+        remove_folder(temporary)
+        for folder in sorted(made, key=lambda folder: len(folder.parts), reverse=True):
+            with contextlib.suppress(OSError):  # deepest first; only if still empty
+                folder.rmdir()
+        raise
+
+
+def remove_folder(folder: Path, attempts: int = 20) -> None:
+    """Remove a folder and what it holds, trying again a few times (bounded) while a
+    writer that has not stopped yet, e.g. a cluster's task, still adds files to it."""
+    for _ in range(attempts):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+        time.sleep(0.25)
+    shutil.rmtree(folder)  # the error, at last, says what stays
+
+
 # A temporary's name: hidden, the file it becomes, the writer's process id, mkstemp's
 # random part, ".tmp". The pid tells a later run whether its writer is gone.
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp")
@@ -89,8 +133,13 @@ def remove_stale_temporaries(folder: Path, name: str | None = None) -> list[Path
             found = _TEMPORARY.fullmatch(entry.name)
             if not found or (name is not None and found["name"] != name):
                 continue
-            if entry.is_file() and not entry.is_symlink() and not _alive(int(found["pid"])):
+            if entry.is_symlink() or _alive(int(found["pid"])):
+                continue
+            if entry.is_file():
                 entry.unlink(missing_ok=True)
+                removed.append(entry)
+            elif entry.is_dir():  # a folder written whole (write_folder_atomically)
+                shutil.rmtree(entry, ignore_errors=True)
                 removed.append(entry)
     return removed
 

@@ -45,6 +45,7 @@ from trimode.core.io import (
     json_writer,
     read_json,
     remove_stale_temporaries,
+    write_folder_atomically,
     write_json,
     write_together,
 )
@@ -76,9 +77,11 @@ TRACKING = Kind("tracked runs", folder=False)
 # The files MLflow keeps for the runs of a local store (mlruns/ beside its SQLite file).
 TRACKED_FILES = Kind("tracked runs' files", folder=True)
 PREDICTIONS = Kind("predictions", folder=False)
+# `predict`'s output on a Dask cluster: a folder of Parquet files, one per part.
+PARTITIONED_PREDICTIONS = Kind("partitioned predictions", folder=True)
 # Files of the user's a command edits on purpose, by a permission (PERMISSIONS) only.
 EDITS = Kind("a file it edits on purpose", folder=False)
-KINDS = (SAMPLES, OUTPUTS, TRACKING, TRACKED_FILES, PREDICTIONS, EDITS)
+KINDS = (SAMPLES, OUTPUTS, TRACKING, TRACKED_FILES, PREDICTIONS, PARTITIONED_PREDICTIONS, EDITS)
 
 
 @dataclass(frozen=True)
@@ -196,12 +199,14 @@ class Guard:
         key: str,
         kind: Kind,
         adopt: Callable[[Path], bool] = lambda folder: False,
+        *,
+        explicit: bool = False,
     ) -> Path:
         """Claim a folder for writing `kind` into it, writing nothing yet: accepted where it
-        is (place), and the project's (marked, or new or empty: write() marks it; adopt: a
-        folder an earlier version made without a marker). Stale temporaries in it, which
-        only the project's writers name so, are removed."""
-        folder = self.place(folder, key, kind)
+        is (place; explicit: the user typed it), and the project's (marked, or new or empty:
+        write() marks it; adopt: a folder an earlier version made without a marker). Stale
+        temporaries in it, which only the project's writers name so, are removed."""
+        folder = self.place(folder, key, kind, explicit=explicit)
         remove_stale_temporaries(folder)
         if folder.exists() and not is_marked(folder):
             foreign = sorted(entry.name for entry in folder.iterdir())
@@ -229,6 +234,19 @@ class Guard:
         if not kind.folder:
             for path in writes:
                 self.record(path, kind)
+
+    def write_folder(self, kind: Kind, folder: Path, fill: Callable[[Path], object]) -> None:
+        """Write a claimed folder (folder() first) whole, as io.write_folder_atomically
+        does: fill(temporary) fills a temporary folder beside it, marked as the project's,
+        which replaces the folder only once fill has returned. Stale temporary folders of
+        it are removed first."""
+        remove_stale_temporaries(folder.parent, folder.name)
+
+        def marked(temporary: Path) -> None:
+            mark(temporary, kind)
+            fill(temporary)
+
+        write_folder_atomically(folder, marked)
 
     def file(
         self,

@@ -104,6 +104,70 @@ def open_files(
     return Source(shown, schema, reported, total, warnings, dialect.decimal_point)
 
 
+@dataclass(frozen=True)
+class ParquetPart:
+    """Consecutive row groups of one Parquet file of a source: what one task reads alone."""
+
+    # The file, on the source's filesystem.
+    path: str
+    row_groups: tuple[int, ...]
+    # The source's rows before this part (in the order a stream of the source reads them).
+    first_row: int
+    rows: int
+
+
+def parquet_parts(source: str, rows_per_part: int) -> list[ParquetPart]:
+    """The Parquet files of a source (a file, a folder, an fsspec URL) cut into parts of
+    consecutive row groups, each of about rows_per_part rows (at least one row group),
+    in the order open_files streams them; from the files' metadata only, no row read.
+    A source of CSV files is an error: only Parquet files say where their rows are."""
+    import pyarrow.dataset as pads
+
+    shown = redact(source)
+    filesystem, path = filesystem_of(source)
+    data_format = _format_of(filesystem, path, shown)
+    if data_format != "parquet":
+        raise DataError(
+            f"data source {shown!r}: scoring on a Dask cluster reads Parquet files (a file or "
+            f"a folder of them), got {data_format}: convert it, or set compute.engine = 'local'"
+        )
+    parts: list[ParquetPart] = []
+    first_row = 0
+    try:
+        dataset = pads.dataset(path, format="parquet", filesystem=filesystem)
+        for fragment in dataset.get_fragments():
+            groups, rows = [], 0
+            metadata = fragment.metadata
+            for index in range(metadata.num_row_groups):
+                groups.append(index)
+                rows += metadata.row_group(index).num_rows
+                if rows >= rows_per_part or index == metadata.num_row_groups - 1:
+                    if rows:
+                        parts.append(ParquetPart(fragment.path, tuple(groups), first_row, rows))
+                    first_row += rows
+                    groups, rows = [], 0
+    except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
+        raise DataError(f"data source {shown!r}: cannot read it as parquet: {error}") from None
+    return parts
+
+
+def read_parquet_part(source: str, part: ParquetPart, schema: pa.Schema, batch_rows: int) -> Source:
+    """One part of a source's Parquet files (parquet_parts) as a Source of batches of the
+    source's schema (open_files's), read as open_files reads them."""
+    import pyarrow.parquet as pq
+
+    shown = redact(source)
+    filesystem, _ = filesystem_of(source)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        with filesystem.open(part.path, "rb") as handle:
+            parquet = pq.ParquetFile(handle, pre_buffer=False)
+            yield from parquet.iter_batches(batch_size=batch_rows, row_groups=part.row_groups)
+
+    reported = _reported(batches(), shown, lambda: schema.names)
+    return Source(shown, schema, reported, part.rows)
+
+
 def _first_file(path: str, filesystem) -> str:
     """The file itself, or the first file of a folder."""
     return sorted(filesystem.find(path))[0] if filesystem.isdir(path) else path

@@ -8,11 +8,15 @@ columns are an error that lists them, extra columns are ignored (and named),
 values that cannot take the training type are an error naming the column, the
 value and the row. The output is written beside its final path and moved there
 only when every row has been scored, so a failed run leaves no output file.
+
+A batch is scored by Scoring.score, which predict_on_cluster.py also gives a Dask
+cluster's workers (compute.engine = "dask") and serve each request's rows (through
+ScoringModel): one code path for all three.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -83,24 +87,207 @@ def predict_file(
     remember(input_path)  # a token in an input URL is masked wherever it shows up later
     refuse_overwriting_input(input_path, output)
     model_path, manifest = model_record(model_path)
-    # Data sources here: the input, and the source the model was trained on (predictions
-    # written into its folder would be read as rows by the next run). The user typed
-    # --output, so it may lie outside the project.
-    trained_on = str((manifest.get("data") or {}).get("source") or "")
-    guard = Guard.of(project, [*local_files(input_path), *local_files(trained_on)])
+    guard = output_guard(project, input_path, manifest)
     output = guard.file(output, "--output", PREDICTIONS, explicit=True)
-    loaded = load_scoring_model(project, model_path, manifest, allow_non_production)
-    features = loaded.features
+    features = production_features(model_path, manifest, allow_non_production)
+    with steps.step("load model", str(model_path)):
+        model = load_model(model_path, manifest, project)
     writer = _writer_for(output)
-    columns = model_inputs(features)
-    # CSV columns the model reads are read as text and converted by `conform`, which
-    # names a bad value; left to pyarrow, their types would be guessed from the first rows.
-    # The columns copied along (IDs, --keep) stay text: a 20-digit ID is copied exactly.
+    source = open_scored(input_path, features, keep, batch_rows)
+    scoring, ignored = scoring_of(input_path, source, manifest, keep)
+    seen = Seen()
+
+    def score_all(temporary: Path) -> None:
+        with (
+            progress_rows(f"predicting {input_path}", source.total_rows) as advance,
+            writer(temporary) as write,
+        ):
+            for batch in _batches(source):
+                write(scoring.score(model, batch, seen.rows, seen))
+                advance(batch.num_rows)
+        if not seen.rows:
+            raise DataError(f"{input_path}: holds no rows to predict")
+
+    with steps.step("predict", f"--input {input_path}"):
+        guard.write(PREDICTIONS, {output: score_all})
+    return Prediction(seen.rows, output, model_path, manifest, ignored, seen.notes(input_path))
+
+
+@dataclass
+class Seen:
+    """What scoring saw so far: rows scored, infinities (read as missing values, as in
+    training) per column, and one warning per contract check and column it broke."""
+
+    rows: int = 0
+    infinite: dict[str, int] = field(default_factory=dict)
+    warnings: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def add(self, other: Seen) -> None:
+        """Count what another part of the same input saw, after what this one saw."""
+        self.rows += other.rows
+        for name, count in other.infinite.items():
+            self.infinite[name] = self.infinite.get(name, 0) + count
+        for key, message in other.warnings.items():
+            self.warnings.setdefault(key, message)
+
+    def notes(self, input_path: str) -> list[str]:
+        """The warnings for the user: infinities read as missing, then contract breaches."""
+        return [*infinities_read_as_missing(input_path, self.infinite), *self.warnings.values()]
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How each batch of one input becomes predictions: the columns the model reads
+    conformed to the training schema (conform), checked against the training rows' data
+    contract, scored; the columns kept copied beside. Holds no model, so that it travels
+    to a Dask worker as it is (the worker loads the model itself)."""
+
+    input_path: str
+    features: dict[str, Any]
+    columns: list[str]
+    keep: tuple[str, ...]
+    # The training rows' contract, on the columns the model reads.
+    contract: dict[str, Any]
+    decimal_point: str = "."
+
+    @classmethod
+    def of(
+        cls,
+        input_path: str,
+        manifest: dict[str, Any],
+        keep: tuple[str, ...] = (),
+        decimal_point: str = ".",
+    ) -> Scoring:
+        """The scoring of rows from input_path (what messages name them by) by the model a
+        manifest describes: its training columns, and their data contract (older manifests
+        have none): values outside it are scored, and named once per column and check."""
+        features = manifest["features"]
+        columns = model_inputs(features)
+        recorded = (manifest.get("contract") or {}).get("columns", {})
+        contract = {"columns": {name: recorded[name] for name in columns if name in recorded}}
+        return cls(input_path, features, columns, keep, contract, decimal_point)
+
+    def score(
+        self, model: Any, batch: pa.RecordBatch | pa.Table, first_row: int, seen: Seen
+    ) -> pa.Table:
+        """The batch's predictions (and one probability per class the model knows), its
+        kept columns first; batch starts at data row first_row + 1 of the input."""
+        frame = conform(
+            batch.select(self.columns),
+            self.features,
+            self.input_path,
+            first_row,
+            self.decimal_point,
+        )
+        for name, count in mask_infinities(frame).items():
+            seen.infinite[name] = seen.infinite.get(name, 0) + count
+        for check, column, message in contract_breaches(frame, self.contract, SCORED_CHECKS):
+            seen.warnings.setdefault((check, column), f"data contract: {message}")
+        scored = {name: batch.column(name) for name in self.keep}
+        # Labels from the probabilities of the same pass (or the model's own predict where
+        # it has none): one pass through the model per batch, not two.
+        predicted = PredictedOnce(model, frame)
+        scored[PREDICTION] = predicted.predict(frame)
+        # The labels the fitted estimator predicts, from the model itself (a record may lag).
+        classes = getattr(model, "classes_", None)
+        if classes is not None:
+            probabilities = predicted.predict_proba(frame)
+            for index, label in enumerate(classes):
+                scored[f"probability_{label}"] = probabilities[:, index]
+        seen.rows += batch.num_rows
+        return pa.table(scored)
+
+
+@dataclass(frozen=True)
+class ScoringModel:
+    """A model loaded with its trust checks beside the Scoring of its rows: what `serve`
+    holds and scores each request's rows with."""
+
+    path: Path
+    manifest: dict[str, Any]
+    model: Any
+    scoring: Scoring
+
+    @property
+    def features(self) -> dict[str, Any]:
+        """The training columns of its manifest (names, kinds, roles)."""
+        return self.scoring.features
+
+    @property
+    def columns(self) -> list[str]:
+        """The input columns the model reads."""
+        return self.scoring.columns
+
+    def score(self, batch: pa.RecordBatch | pa.Table, seen: Seen) -> pa.Table:
+        """The rows of batch (the model's input columns, numbers or their text) scored as
+        `predict` scores a batch (Scoring.score); what it saw added to seen."""
+        return self.scoring.score(self.model, batch, 0, seen)
+
+
+def load_scoring_model(
+    project: Project, model_path: Path, manifest: dict[str, Any], where: str
+) -> ScoringModel:
+    """The production model at model_path (with its manifest, see model_record) loaded with
+    load_model's trust checks (its sha256, the types it holds), to score rows that messages
+    call `where`."""
+    production_features(model_path, manifest, allow_non_production=False)
+    with steps.step("load model", str(model_path)):
+        model = load_model(model_path, manifest, project)
+    return ScoringModel(model_path, manifest, model, Scoring.of(where, manifest))
+
+
+def model_record(model_path: Path) -> tuple[Path, dict[str, Any]]:
+    """The model file (resolve_model) and its run's manifest; an error when there is none."""
+    model_path = resolve_model(model_path)
+    if not model_path.is_file():
+        raise ArtifactError(f"no trained model at {model_path} (train --mode production first)")
+    return model_path, read_manifest(model_path.parent)
+
+
+def output_guard(project: Project, input_path: str, manifest: dict[str, Any]) -> Guard:
+    """The guard of predict's output. Data sources here: the input, and the source the
+    model was trained on (predictions written into its folder would be read as rows by the
+    next run). The user typed --output, so it may lie outside the project."""
+    trained_on = str((manifest.get("data") or {}).get("source") or "")
+    return Guard.of(project, [*local_files(input_path), *local_files(trained_on)])
+
+
+def production_features(
+    model_path: Path, manifest: dict[str, Any], allow_non_production: bool
+) -> dict[str, Any]:
+    """The training columns of a model trained in production mode (or any mode, when
+    allowed); an error naming the mode otherwise."""
+    if manifest.get("mode") != "production" and not allow_non_production:
+        raise ArtifactError(
+            f"{model_path} was trained in {manifest.get('mode')} mode, not production; "
+            "train --mode production, or pass --allow-non-production to score with it anyway"
+        )
+    return manifest_features(manifest, model_path.parent)
+
+
+def open_scored(
+    input_path: str, features: dict[str, Any], keep: tuple[str, ...], batch_rows: int
+) -> Source:
+    """The input opened for scoring, in batches of batch_rows rows (no row read yet).
+
+    CSV columns the model reads are read as text and converted by `conform`, which
+    names a bad value; left to pyarrow, their types would be guessed from the first rows.
+    The columns copied along (IDs, --keep) stay text: a 20-digit ID is copied exactly."""
     roles = features.get("roles", {})
     copied = [name for name, role in roles.items() if role == "id"] + list(keep)
-    as_text = {name: pa.string() for name in [*columns, *copied]}
-    source = open_files(input_path, batch_rows, as_text)
-    missing = [name for name in columns if name not in source.schema.names]
+    as_text = {name: pa.string() for name in [*model_inputs(features), *copied]}
+    return open_files(input_path, batch_rows, as_text)
+
+
+def scoring_of(
+    input_path: str, source: Source, manifest: dict[str, Any], keep: tuple[str, ...]
+) -> tuple[Scoring, list[str]]:
+    """How the source's batches are scored, checked against its schema before any row is
+    read: missing columns the model needs are an error that lists them, --keep must name
+    columns it has that clash with no output column. Also the columns it ignores."""
+    features, names = manifest["features"], source.schema.names
+    columns = model_inputs(features)
+    missing = [name for name in columns if name not in names]
     if missing:
         raise DataError(
             f"{input_path}: missing column(s) the model needs: {', '.join(missing)} "
@@ -108,128 +295,17 @@ def predict_file(
         )
     # ID columns (columns.ids in training) come along by default, when the input has them.
     ids = [
-        name
-        for name, role in features.get("roles", {}).items()
-        if role == "id" and name in source.schema.names
+        name for name, role in features.get("roles", {}).items() if role == "id" and name in names
     ]
     keep = tuple(dict.fromkeys([*ids, *keep]))
-    unknown = [name for name in keep if name not in source.schema.names]
+    unknown = [name for name in keep if name not in names]
     if unknown:
         raise DataError(f"--keep: {input_path} has no column(s) {', '.join(unknown)}")
     clashing = [name for name in keep if name == PREDICTION or name.startswith("probability_")]
     if clashing:
         raise DataError(f"--keep: {', '.join(clashing)} would clash with an output column")
-    ignored = [name for name in source.schema.names if name not in columns and name not in keep]
-    warnings: dict[tuple[str, str], str] = {}
-    # Infinities are read as missing values, as in training: counted over every batch.
-    infinite: dict[str, int] = {}
-    rows = 0
-
-    def score_all(temporary: Path) -> None:
-        nonlocal rows
-        with (
-            progress_rows(f"predicting {input_path}", source.total_rows) as advance,
-            writer(temporary) as write,
-        ):
-            for batch in _batches(source):
-                result = loaded.score(batch, input_path, rows, source.decimal_point)
-                for name, count in result.infinite.items():
-                    infinite[name] = infinite.get(name, 0) + count
-                for check, column, message in result.breaches:
-                    warnings.setdefault((check, column), f"data contract: {message}")
-                scored = {name: batch.column(name) for name in keep}
-                write(pa.table({**scored, **result.columns}))
-                rows += batch.num_rows
-                advance(batch.num_rows)
-        if not rows:
-            raise DataError(f"{input_path}: holds no rows to predict")
-
-    with steps.step("predict", f"--input {input_path}"):
-        guard.write(PREDICTIONS, {output: score_all})
-    notes = [*infinities_read_as_missing(input_path, infinite), *warnings.values()]
-    return Prediction(rows, output, model_path, manifest, ignored, notes)
-
-
-def model_record(model_path: Path) -> tuple[Path, dict[str, Any]]:
-    """The model file at model_path (see resolve_model) and its run's manifest, read and
-    checked against its own digest; the model itself is not loaded yet."""
-    model_path = resolve_model(model_path)
-    if not model_path.is_file():
-        raise ArtifactError(f"no trained model at {model_path} (train --mode production first)")
-    return model_path, read_manifest(model_path.parent)
-
-
-@dataclass(frozen=True)
-class Scored:
-    """One batch scored: its output columns (the prediction, then one probability per
-    class), the infinities read as missing per column, the data contract's breaches."""
-
-    columns: dict[str, Any]
-    infinite: dict[str, int]
-    breaches: list[tuple[str, str, str]]
-
-
-@dataclass(frozen=True)
-class ScoringModel:
-    """A model loaded with its trust checks, and what scoring rows with it needs: the
-    training columns of its manifest, and their data contract."""
-
-    path: Path
-    manifest: dict[str, Any]
-    features: dict[str, Any]
-    model: Any
-
-    @property
-    def columns(self) -> list[str]:
-        """The input columns the model reads."""
-        return model_inputs(self.features)
-
-    @property
-    def classes(self) -> Any:
-        """The labels the fitted estimator predicts, from the model itself (a record may
-        lag); None for regression."""
-        return getattr(self.model, "classes_", None)
-
-    def score(
-        self, batch: pa.RecordBatch | pa.Table, where: str, first_row: int, decimal_point: str = "."
-    ) -> Scored:
-        """Score the rows of batch (it holds the model's input columns, numbers or their
-        text): the schema check of conform, infinities read as missing, the contract's
-        checks of SCORED_CHECKS, then the model. The one scoring of `predict` and `serve`.
-        where names the rows in messages; first_row is the batch's first row's index."""
-        frame = conform(batch.select(self.columns), self.features, where, first_row, decimal_point)
-        infinite = mask_infinities(frame)
-        # The training rows' contract, on the columns the model reads (older manifests have
-        # none): values outside it are scored, and named.
-        recorded = (self.manifest.get("contract") or {}).get("columns", {})
-        contract = {"columns": {name: recorded[name] for name in self.columns if name in recorded}}
-        breaches = contract_breaches(frame, contract, SCORED_CHECKS)
-        # Labels from the probabilities of the same pass (or the model's own predict where it
-        # has none): one pass through the model per batch, not two.
-        predicted = PredictedOnce(self.model, frame)
-        columns: dict[str, Any] = {PREDICTION: predicted.predict(frame)}
-        if self.classes is not None:
-            probabilities = predicted.predict_proba(frame)
-            for index, label in enumerate(self.classes):
-                columns[f"probability_{label}"] = probabilities[:, index]
-        return Scored(columns, infinite, breaches)
-
-
-def load_scoring_model(
-    project: Project, model_path: Path, manifest: dict[str, Any], allow_non_production: bool
-) -> ScoringModel:
-    """The model at model_path (with its manifest, see model_record), refused unless it was
-    trained in production mode (or allow_non_production), loaded with load_model's trust
-    checks: its sha256 and the types it holds."""
-    if manifest.get("mode") != "production" and not allow_non_production:
-        raise ArtifactError(
-            f"{model_path} was trained in {manifest.get('mode')} mode, not production; "
-            "train --mode production, or pass --allow-non-production to score with it anyway"
-        )
-    features = manifest_features(manifest, model_path.parent)
-    with steps.step("load model", str(model_path)):
-        model = load_model(model_path, manifest, project)
-    return ScoringModel(model_path, manifest, features, model)
+    ignored = [name for name in names if name not in columns and name not in keep]
+    return Scoring.of(input_path, manifest, keep, source.decimal_point), ignored
 
 
 def refuse_overwriting_input(input_path: str, output: Path) -> None:

@@ -77,7 +77,7 @@ def open_served(project: Project, root: Path) -> Served:
             f"({MANIFEST_FILE}: gate.passed is {gate.get('passed')!r}); train --mode "
             "production with evaluation.gate = true until it passes"
         )
-    scoring = load_scoring_model(project, path, manifest, allow_non_production=False)
+    scoring = load_scoring_model(project, path, manifest, "request")
     return Served(scoring, request_rows(scoring), published_digest(manifest), summary(scoring))
 
 

@@ -24,6 +24,7 @@ from threadpoolctl import ThreadpoolController
 
 from trimode.core.errors import DataError
 from trimode.core.secrets import redact
+from trimode.workflows.predict import Seen
 from trimode.workflows.serve import ModelHolder, Served
 from trimode.workflows.serve_rows import BadRequest, read_rows, rows_table
 
@@ -153,9 +154,10 @@ def predictions(served: Served, values: dict[str, list]) -> dict[str, Any]:
     """The rows scored as batch `predict` scores them: per row, its ID columns, the
     prediction and one probability per class (probability_<class>, as predict writes)."""
     rows = served.rows
-    result = served.scoring.score(rows_table(values, rows), "request", 0)
+    seen = Seen()
+    result = served.scoring.score(rows_table(values, rows), seen)
     columns: dict[str, list] = {name: values[name] for name in rows.ids}
-    columns |= {name: list(column.tolist()) for name, column in result.columns.items()}
+    columns |= {name: result.column(name).to_pylist() for name in result.column_names}
     names = list(columns)
     rows_of = zip(*columns.values(), strict=True)
     records = [dict(zip(names, values, strict=True)) for values in rows_of]
@@ -163,7 +165,7 @@ def predictions(served: Served, values: dict[str, list]) -> dict[str, Any]:
         "model": served.summary["model"],
         "version": served.summary["version"],
         "rows": records,
-        "warnings": [f"data contract: {message}" for _, _, message in result.breaches],
+        "warnings": list(seen.warnings.values()),
     }
 
 
