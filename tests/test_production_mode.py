@@ -1,10 +1,11 @@
 """Production mode in generated projects, through the real command line.
 
-For both generated projects (each in its own environment, installed with the `dask`
-extra: generated.py): the walkthrough's production run, after promote, on every row of
-the built-in data set (the default project at its default size, 200,000 rows; the other
-on 20,000) publishes a model whose manifest has every field, and `predict` scores a file
-larger than one batch with it. Then, once each (not per project, on the regression
+For both generated projects (each in its own environment, installed with the `dask` and
+`serve` extras: generated.py): the walkthrough's production run, after promote, on every
+row of the built-in data set (the default project at its default size, 200,000 rows; the
+other on 20,000) publishes a model whose manifest has every field, `predict` scores a
+file larger than one batch with it, and the project's `serve` answers rows of that file
+over HTTP as `predict` scored them. Then, once each (not per project, on the regression
 project): a run whose threshold cannot be met exits 3 and leaves the previous artifact
 untouched; a run on a Dask cluster the test starts (a scheduler and two worker
 processes, as on a real cluster) gives a model of the same quality as the local run,
@@ -33,6 +34,7 @@ from generated import (
     read_json,
 )
 from rendering import VERSION
+from serving import serving
 
 pytestmark = pytest.mark.slow
 
@@ -133,6 +135,23 @@ def test_production_run_on_the_embedded_data_then_predict(
     if generated.task == "classification":
         expected += [f"probability_{label}" for label in manifest["classes"]]
     assert metadata.schema.names == expected
+
+    # The published model served by the project's own command line (the environment has
+    # the serve extra): rows predict scored get the same answers over HTTP. customer_id
+    # is no column of the model's (predict --keep copied it): the server would refuse it.
+    installed = environment[generated.slug]
+    rows = pq.read_table(walkthrough.workspace / "rows.parquet").slice(0, 50).to_pandas()
+    body = json.loads(rows.drop(columns="customer_id").to_json(orient="records"))
+    written = pq.read_table(walkthrough.predictions).slice(0, 50).to_pylist()
+    command = [installed.command(generated.slug), "serve"]
+    with serving(command, installed.folder, installed.variables()) as server:
+        status, answer = server.ask("POST", "/predict", body)
+    assert status == 200, answer
+    assert len(answer["rows"]) == len(written) == 50
+    for served, expected in zip(answer["rows"], written, strict=True):
+        assert served["prediction"] == pytest.approx(expected["prediction"], rel=1e-12)
+        for name in expected.keys() - {"customer_id", "prediction"}:
+            assert served[name] == pytest.approx(expected[name], rel=1e-12), name
 
 
 @pytest.mark.xdist_group(REGRESSION.group)

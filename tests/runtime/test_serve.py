@@ -11,9 +11,7 @@ Hot swap: clients keep asking while a new model is published; none fails.
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
 import shutil
 import signal
 import socket
@@ -23,7 +21,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import tomlkit
+from serving import REQUEST_TIMEOUT_S, START_TIMEOUT_S, Server, serving
 
 from trimode.artifacts.manifest import DIGEST_FIELD
 from trimode.cli.main import main
@@ -50,9 +48,6 @@ PASSWORD = "Sup3rSecretServePassw0rd"
 SECRET_SOURCE = f"postgresql://reader:{PASSWORD}@127.0.0.1:9/customers"
 # The limits the servers of these tests run with (serve.*).
 LIMITS = {"max_rows": 1_000, "read_timeout_s": 1.5, "reload_interval_s": 0.2}
-# Bounds of every wait: they end the test, never set its pace.
-START_TIMEOUT_S = 120
-REQUEST_TIMEOUT_S = 60
 # (task, target) of each project: binary (0/1), three text classes, regression.
 PROJECTS = {
     "binary": ("classification", TARGETS["classification"]),
@@ -61,81 +56,11 @@ PROJECTS = {
 }
 
 
-@dataclass
-class Server:
-    """A `serve` process and where it answers."""
-
-    process: subprocess.Popen
-    port: int
-    log: Path
-
-    def ask(self, method: str, path: str, body: Any = None, **headers: str) -> tuple[int, Any]:
-        """One request; the status and the answer's JSON (its text if it is none)."""
-        if body is not None and not isinstance(body, bytes):
-            body = json.dumps(body).encode()
-            headers.setdefault("Content-Type", "application/json")
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT_S)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode()
-        finally:
-            connection.close()
-        try:
-            return response.status, json.loads(text)
-        except ValueError:
-            return response.status, text
-
-    def log_text(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-
-def free_port() -> int:
-    """A port of 127.0.0.1 nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def environment(starter_package: Path) -> dict[str, str]:
-    """The environment of a server process: the starter package importable."""
-    return {**os.environ, "PYTHONPATH": str(starter_package.parent)}
-
-
 @contextmanager
 def running(root: Path, environment: dict[str, str], *options: str) -> Iterator[Server]:
-    """`trimode serve` for the project at root on a free port, until the block ends (then
-    stopped: SIGTERM, a kill if it lingers). Fails, with its log, if it does not answer
-    /health in time."""
-    port = free_port()
-    log = root / f"serve-{port}.log"
-    command = [sys.executable, "-m", "trimode", "serve", "--port", str(port), *options]
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, cwd=root, env=environment, stdout=output, stderr=subprocess.STDOUT
-        )
-    server = Server(process, port, log)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            assert process.poll() is None, (
-                f"serve ended ({process.returncode}):\n{server.log_text()}"
-            )
-            assert time.monotonic() < deadline, f"serve did not start:\n{server.log_text()}"
-            try:
-                if server.ask("GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+    """`trimode serve` for the project at root on a free port, until the block ends."""
+    with serving([sys.executable, "-m", "trimode", "serve", *options], root, environment) as server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
 
 
 def rows_of(task: str, rows: int, seed: int) -> pd.DataFrame:
