@@ -12,6 +12,8 @@ Hot swap: clients keep asking while a new model is published; none fails.
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import signal
 import socket
@@ -54,6 +56,12 @@ PROJECTS = {
     "three-class": ("classification", "plan"),
     "regression": ("regression", TARGETS["regression"]),
 }
+
+
+@pytest.fixture(scope="module")
+def environment(starter_package: Path) -> dict[str, str]:
+    """The environment of a server process: the starter package importable."""
+    return {**os.environ, "PYTHONPATH": str(starter_package.parent)}
 
 
 @contextmanager
@@ -201,6 +209,12 @@ def test_model_health_and_openapi_describe_the_served_model(served):
     assert "Row" in json.dumps(document["paths"]["/predict"]["post"]["requestBody"])
     status, page = server.ask("GET", "/docs")
     assert status == 200 and "swagger" in page.lower()
+    # The page's script and style come from the server itself: /docs works offline.
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', page)
+    assert len(assets) == 2 and all(asset.startswith("/") for asset in assets), assets
+    for asset in assets:
+        status, text = server.ask("GET", asset)
+        assert status == 200 and len(text) > 10_000, asset
 
 
 def slow_client(port: int, timeout_s: float) -> tuple[int, Any]:

@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from threadpoolctl import ThreadpoolController
@@ -39,7 +40,9 @@ def build_app(holder: ModelHolder, settings: Any) -> FastAPI:
     # The native thread pools the loaded model uses: found once, as finding them takes
     # milliseconds and a limit set through them microseconds.
     pools = ThreadpoolController()
-    app = FastAPI(
+    # /docs and /redoc with their scripts served from here, not from a CDN: they work on a
+    # machine that reaches no other host (FastAPI's own pages load them from jsDelivr).
+    app = FastAPIOffline(
         title="trimode model server",
         description="The published production model: POST rows to /predict.",
         version=holder.current.summary["version"],
