@@ -229,7 +229,7 @@ def configure_logging() -> None:
             "disable_existing_loggers": False,
             "formatters": {"plain": plain},
             "handlers": {"stderr": handler},
-            "loggers": {name: logger for name in ("uvicorn", "uvicorn.access", LOG.name)},
+            "loggers": dict.fromkeys(("uvicorn", "uvicorn.access", LOG.name), logger),
         }
     )
 

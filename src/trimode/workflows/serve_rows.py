@@ -157,7 +157,7 @@ def request_rows(model: ScoringModel) -> RequestRows:
     inputs = model.columns
     ids = [name for name, role in roles.items() if role == "id" and name not in inputs]
     numeric = numeric_inputs(model.features)
-    kinds: dict[str, Any] = {name: Identifier for name in ids}
+    kinds: dict[str, Any] = dict.fromkeys(ids, Identifier)
     kinds |= {name: Number if name in numeric else Text for name in inputs}
     # Column names need not be Python names: each field takes its column name as alias.
     forbid = ConfigDict(extra="forbid")
