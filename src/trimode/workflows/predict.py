@@ -84,14 +84,9 @@ def predict_file(
 
     keep names input columns copied into the output beside the predictions (an ID).
     """
-    remember(input_path)  # a token in an input URL is masked wherever it shows up later
-    refuse_overwriting_input(input_path, output)
-    model_path, manifest = model_record(model_path)
-    guard = output_guard(project, input_path, manifest)
+    model_path, manifest, guard = predicting(project, input_path, output, model_path)
     output = guard.file(output, "--output", PREDICTIONS, explicit=True)
-    features = production_features(model_path, manifest, allow_non_production)
-    with steps.step("load model", str(model_path)):
-        model = load_model(model_path, manifest, project)
+    features, model = loaded_model(project, model_path, manifest, allow_non_production)
     writer = _writer_for(output)
     source = open_scored(input_path, features, keep, batch_rows)
     scoring, ignored = scoring_of(input_path, source, manifest, keep)
@@ -230,10 +225,30 @@ def load_scoring_model(
     """The production model at model_path (with its manifest, see model_record) loaded with
     load_model's trust checks (its sha256, the types it holds), to score rows that messages
     call `where`."""
-    production_features(model_path, manifest, allow_non_production=False)
-    with steps.step("load model", str(model_path)):
-        model = load_model(model_path, manifest, project)
+    _, model = loaded_model(project, model_path, manifest, allow_non_production=False)
     return ScoringModel(model_path, manifest, model, Scoring.of(where, manifest))
+
+
+def loaded_model(
+    project: Project, model_path: Path, manifest: dict[str, Any], allow_non_production: bool
+) -> tuple[dict[str, Any], Any]:
+    """The training columns of the model at model_path (see production_features) and the
+    model, loaded with load_model's trust checks: its sha256 and the types it holds."""
+    features = production_features(model_path, manifest, allow_non_production)
+    with steps.step("load model", str(model_path)):
+        return features, load_model(model_path, manifest, project)
+
+
+def predicting(
+    project: Project, input_path: str, output: Path, model_path: Path
+) -> tuple[Path, dict[str, Any], Guard]:
+    """What every way of predicting starts with: the input's token masked from here on, an
+    output that is not the input, the model file and its manifest (model_record), and the
+    guard of the output (output_guard)."""
+    remember(input_path)  # a token in an input URL is masked wherever it shows up later
+    refuse_overwriting_input(input_path, output)
+    model_path, manifest = model_record(model_path)
+    return model_path, manifest, output_guard(project, input_path, manifest)
 
 
 def model_record(model_path: Path) -> tuple[Path, dict[str, Any]]:

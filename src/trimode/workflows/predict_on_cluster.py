@@ -34,7 +34,6 @@ from trimode.core import steps
 from trimode.core.errors import DataError, ProjectError
 from trimode.core.progress import rows as progress_rows
 from trimode.core.project import Project
-from trimode.core.secrets import remember
 from trimode.core.writes import PARTITIONED_PREDICTIONS
 from trimode.data.files import ParquetPart, parquet_parts, read_parquet_part
 from trimode.modelling.compute import dask_cluster
@@ -44,11 +43,9 @@ from trimode.workflows.predict import (
     Seen,
     _batches,
     _ParquetWriter,
-    model_record,
     open_scored,
-    output_guard,
+    predicting,
     production_features,
-    refuse_overwriting_input,
     scoring_of,
 )
 
@@ -81,10 +78,7 @@ def predict_on_cluster(
     """Score every row of the Parquet source input_path on the Dask cluster of config
     (dask_cluster: its scheduler, or a local cluster started for the run); write the
     predictions as a folder of Parquet files at output. keep as predict_file's."""
-    remember(input_path)  # a token in an input URL is masked wherever it shows up later
-    refuse_overwriting_input(input_path, output)
-    model_path, manifest = model_record(model_path)
-    guard = output_guard(project, input_path, manifest)
+    model_path, manifest, guard = predicting(project, input_path, output, model_path)
     if output.suffix.lower() == ".csv":
         raise DataError(
             f"--output {output}: on a Dask cluster predict writes a folder of Parquet files, "

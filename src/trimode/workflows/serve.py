@@ -27,7 +27,7 @@ from trimode.artifacts.manifest import DIGEST_FIELD
 from trimode.core.errors import ArtifactError, ProjectError
 from trimode.core.layout import MANIFEST_FILE, VERSION
 from trimode.core.project import Project
-from trimode.core.secrets import redact
+from trimode.core.secrets import redact, redacted
 from trimode.workflows.predict import ScoringModel, load_scoring_model, model_record
 from trimode.workflows.serve_rows import RequestRows, request_rows
 
@@ -111,15 +111,6 @@ def summary(scoring: ScoringModel) -> dict[str, Any]:
         "runtime": VERSION,
     }
     return redacted(record)
-
-
-def redacted(data: Any) -> Any:
-    """JSON data with every credential in its strings hidden (core/secrets.py)."""
-    if isinstance(data, dict):
-        return {redact(key): redacted(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [redacted(value) for value in data]
-    return redact(data) if isinstance(data, str) else data
 
 
 class ModelHolder:
