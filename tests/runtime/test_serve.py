@@ -35,7 +35,7 @@ from serving import REQUEST_TIMEOUT_S, START_TIMEOUT_S, Server, serving
 from trimode.artifacts.manifest import DIGEST_FIELD
 from trimode.cli.main import main
 from trimode.core.layout import MANIFEST_FILE, MODEL_FILE, VERSION
-from trimode.data.synthetic import TARGETS, make_dataset
+from trimode.data.synthetic import TARGETS, make_dataset, with_date_and_text
 from trimode.workflows.predict import predict_file
 from trimode.workflows.train import train
 
@@ -537,3 +537,43 @@ def test_sighup_swaps_in_a_new_model_when_polling_is_off(tmp_path, environment):
             assert time.monotonic() < deadline, server.log_text()
             time.sleep(0.1)
         assert server.ask("GET", "/model")[1]["model"] == "ridge"
+
+
+def test_dates_and_text_are_served_as_batch_predict_reads_them(tmp_path, environment):
+    """A date column and a text column, sent as JSON strings: the answers of batch
+    `predict`; a value that is no date is read as missing and said, by both alike."""
+    frame = with_date_and_text(make_dataset("classification", ROWS, seed=1), seed=1)
+    frame.insert(0, ID, np.arange(len(frame)))
+    root = tmp_path / "project"
+    root.mkdir()
+    frame.to_csv(root / "rows.csv", index=False)
+    train(
+        machine_config(
+            root,
+            "production",
+            data={"source": "rows.csv", "max_rows": 0},
+            columns={"ids": [ID], "text": ["feedback"], "dates": ["signup_date"]},
+            evaluation={"gate": True, "min_lift_over_baseline": 0.01},
+        )
+    )
+    rows = with_date_and_text(make_dataset("classification", 50, seed=9), seed=9)
+    rows = rows.drop(columns=TARGETS["classification"])
+    rows.insert(0, ID, np.arange(50) + 10_000)
+    rows["signup_date"] = rows["signup_date"].dt.strftime("%Y-%m-%d").astype(object)
+    rows.loc[3, "signup_date"] = None
+    rows.loc[4, "feedback"] = None
+    rows.loc[5, "signup_date"] = "yesterday"
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    expected = batch_predictions(root, rows, batch)
+    with running(root, environment) as server:
+        status, answer = server.ask("POST", "/predict", json_rows(rows))
+    assert status == 200, answer
+    got = pd.DataFrame(answer["rows"])
+    np.testing.assert_array_equal(got["prediction"].to_numpy(), expected["prediction"].to_numpy())
+    probabilities = ["probability_0", "probability_1"]
+    np.testing.assert_array_equal(got[probabilities].to_numpy(), expected[probabilities].to_numpy())
+    said = "column 'signup_date' holds values that are no date, read as missing: 1 of 50 rows"
+    assert [warning for warning in answer["warnings"] if said in warning] == [
+        f"request: {said}, e.g. 'yesterday'"
+    ]

@@ -184,6 +184,19 @@ def contract_breaches(
     return [breach for breach in breaches if not checks or breach[0] in checks]
 
 
+def unread_dates(frame: pd.DataFrame, dates: list[str]) -> list[tuple[str, str, str]]:
+    """Per date column of the frame, the values present that are no date (read as missing,
+    as training reads them): (check, column, one-line message), as contract_breaches."""
+    found = []
+    for name in [name for name in dates if name in frame.columns]:
+        values = frame[name]
+        unread = (to_timestamps(values).isna() & values.notna()).to_numpy()
+        if unread.any():
+            message = f"column {name!r} holds values that are no date, read as missing: "
+            found.append(("unread_date", name, message + _example(values, unread)))
+    return found
+
+
 def mostly_numeric(frame: pd.DataFrame, skip: set[str]) -> list[str]:
     """Text columns whose values are numbers but for a few: one message per column
     naming the count and the values that are not numbers."""

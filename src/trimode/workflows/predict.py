@@ -39,6 +39,7 @@ from trimode.data.contract import (
     infinities_read_as_missing,
     mask_infinities,
     refuse_inexact_integers,
+    unread_dates,
 )
 from trimode.data.files import FORMATS, open_files
 from trimode.data.stream import Source
@@ -178,6 +179,8 @@ class Scoring:
             seen.infinite[name] = seen.infinite.get(name, 0) + count
         for check, column, message in contract_breaches(frame, self.contract, SCORED_CHECKS):
             seen.warnings.setdefault((check, column), f"data contract: {message}")
+        for check, column, message in unread_dates(frame, self.features.get("dates", [])):
+            seen.warnings.setdefault((check, column), f"{self.input_path}: {message}")
         scored = {name: batch.column(name) for name in self.keep}
         # Labels from the probabilities of the same pass (or the model's own predict where
         # it has none): one pass through the model per batch, not two.
