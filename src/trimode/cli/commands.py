@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from trimode.cli.printing import print_fetch, print_leaderboard, print_notes, shown
 from trimode.core.errors import ProjectError
+from trimode.core.stopping import EXIT_INTERRUPTED
 
 if TYPE_CHECKING:  # the config model imports pydantic, which --help does not need
     from trimode.config.model import Config
@@ -116,13 +117,15 @@ def run_fetch_sample(arguments: argparse.Namespace, config: Config) -> int:
 
 def run_compare(arguments: argparse.Namespace, config: Config) -> int:
     """Compare models in the chosen mode; print the leaderboard and where it was saved."""
+    from trimode.modelling.fold_fits import INTERRUPTED
     from trimode.workflows.compare import compare
 
     leaderboard, paths = compare(config)
     print_notes(leaderboard.notes)
     print_leaderboard(leaderboard)
     print(f"outputs: {', '.join(map(shown, paths))}")
-    return 0
+    # Ctrl-C kept the rows that finished, and still ends as an interrupted command does.
+    return EXIT_INTERRUPTED if leaderboard.stopped == INTERRUPTED else 0
 
 
 def run_report(arguments: argparse.Namespace, config: Config) -> int:

@@ -16,6 +16,8 @@ from trimode.data.loading import load_dataset
 from trimode.data.sampling import frame_hash
 from trimode.modelling.column_advice import column_notes
 from trimode.modelling.compare import Leaderboard, compare_models, ranking_fingerprint
+from trimode.modelling.fold_fits import BUDGET
+from trimode.modelling.halving import rounds_line
 from trimode.modelling.registry import class_weight_warning, feature_schema
 from trimode.modelling.split_advice import split_warnings
 from trimode.modelling.splitting import split_rows
@@ -35,6 +37,19 @@ def save_leaderboard(
         write_atomically(csv_path, lambda path: leaderboard.rows.to_csv(path, index=False))
         write_json(json_path, leaderboard.to_json())
     return [csv_path, json_path]
+
+
+def partial_note(leaderboard: Leaderboard, budget_key: str) -> str:
+    """What a partial leaderboard lacks, and why, in one line."""
+    why = (
+        f"the budget of {leaderboard.budget_s:g} s ({budget_key}) ran out"
+        if leaderboard.stopped == BUDGET
+        else "it was interrupted"
+    )
+    return (
+        f"partial leaderboard: {why} after {leaderboard.elapsed_s:.0f} s; not finished: "
+        f"{', '.join(leaderboard.unfinished)}"
+    )
 
 
 def compare(config: Config, models: list[str] | None = None) -> tuple[Leaderboard, list[Path]]:
@@ -59,6 +74,9 @@ def compare(config: Config, models: list[str] | None = None) -> tuple[Leaderboar
     ]
     names = models or config.compare.models
     notes += class_weight_warning(config, names) + weight_warning(config, names)
+    notes += [rounds_line(model, rounds) for model, rounds in leaderboard.halving.items()]
+    if leaderboard.partial:
+        notes.append(partial_note(leaderboard, config.where("compare.time_budget_s")))
     data_hash = frame_hash(loaded.frame)
     made_by = {
         "command": "compare",
