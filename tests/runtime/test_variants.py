@@ -17,6 +17,7 @@ from trimode.core.layout import LEADERBOARD_JSON
 from trimode.modelling.compare import BASELINE
 from trimode.modelling.fold_fits import BUDGET, INTERRUPTED
 from trimode.workflows.compare import compare
+from trimode.workflows.session import load_config
 
 from .conftest import machine_config, make_configs
 
@@ -190,3 +191,47 @@ def test_ctrl_c_keeps_the_finished_rows_and_exits_130(tmp_path, capsys):
         "hist_gradient_boosting#2",
     }
     assert "partial leaderboard: it was interrupted after " in out.err + out.out
+
+
+def test_promote_takes_a_variant_from_the_leaderboard(tmp_path, capsys):
+    config_dir = make_configs(
+        tmp_path,
+        human={
+            "compare": {
+                "models": ["logistic_regression", "hist_gradient_boosting"],
+                "variants": {"logistic_regression": {"C": C_VALUES}},
+            }
+        },
+    )
+    assert main(["compare", "--mode", "human", "--config-dir", str(config_dir)]) == 0
+    argv = ["promote", "--variant", "logistic_regression#3", "--config-dir", str(config_dir)]
+    assert main(argv) == 0
+    production = load_config("production", config_dir)
+    assert production.train.models == ["logistic_regression"]
+    assert production.train.params == {"logistic_regression": {"C": 100.0}}
+    text = (config_dir / "production.toml").read_text()
+    assert "promoted from human mode's leaderboard: logistic_regression#3 (C=100.0), roc_auc " in (
+        text
+    )
+    # A model as compared is a row too; a name the leaderboard lacks is one line naming them.
+    assert main([*argv[:2], "hist_gradient_boosting", *argv[3:]]) == 0
+    assert load_config("production", config_dir).train.models == ["hist_gradient_boosting"]
+    capsys.readouterr()
+    assert main([*argv[:2], "mlp#9", *argv[3:]]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ranks no variant 'mlp#9' (it ranks: " in err, err
+    assert "logistic_regression#1" in err and BASELINE not in err
+
+
+def test_variants_from_the_command_line(tmp_path, capsys):
+    config_dir = make_configs(tmp_path, human={"compare": {"models": ["logistic_regression"]}})
+    argv = ["compare", "--mode", "human", "--config-dir", str(config_dir)]
+    argv += ["--set", "compare.variants.logistic_regression.C=[0.1, 10.0]"]
+    argv += ["--set", "compare.variants.logistic_regression.fit_intercept=[true, false]"]
+    assert main(argv) == 0
+    saved = json.loads((tmp_path / "outputs" / "human" / LEADERBOARD_JSON).read_text())
+    assert sorted(
+        (variant["params"]["C"], variant["params"]["fit_intercept"])
+        for variant in saved["variants"].values()
+    ) == [(0.1, False), (0.1, True), (10.0, False), (10.0, True)]
+    assert "fit_intercept=False" in capsys.readouterr().out

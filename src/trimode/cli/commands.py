@@ -140,7 +140,9 @@ def run_promote(arguments: argparse.Namespace, config: None) -> int:
     """Write the chosen model into the target mode's config; say what was written."""
     from trimode.workflows.promote import promote
 
-    promotion = promote(arguments.config_dir, arguments.source_mode, arguments.target_mode)
+    promotion = promote(
+        arguments.config_dir, arguments.source_mode, arguments.target_mode, arguments.variant
+    )
     params = ", ".join(f"{key} = {value!r}" for key, value in promotion.params.items())
     print(
         f"{promotion.path}: train.models = [{promotion.model!r}] (from {promotion.source_mode} "

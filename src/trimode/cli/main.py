@@ -126,6 +126,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     promote.add_argument(
         "--to", dest="target_mode", default="production", choices=MODES, help="default: production"
     )
+    promote.add_argument(
+        "--variant",
+        metavar="NAME",
+        help="promote this row of --from's leaderboard instead (a variant compare ranked, "
+        "e.g. mlp#2, or a model as compared)",
+    )
     add_command(
         commands,
         "report",

@@ -147,6 +147,8 @@ class Leaderboard:
             "elapsed_s": self.elapsed_s,
             "estimate_s": self.estimate_s,
             "variants": self.variants,
+            # Each row's hyper-parameters as its estimator had them: what promote writes.
+            "hyper_parameters": {name: json_safe(params) for name, params in self.params.items()},
             "halving": self.halving,
             "rows": [json_safe(row) for row in self.rows.to_dict(orient="records")],
         }
