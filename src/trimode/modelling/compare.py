@@ -28,7 +28,7 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import cross_validate
 
 from trimode.config.model import Config, Settings
-from trimode.core import cache
+from trimode.core import cache, progress
 from trimode.core.errors import DataError
 from trimode.core.io import json_safe
 from trimode.core.layout import VERSION
@@ -212,8 +212,12 @@ def compare_models(
             n_jobs=n_jobs,
             budget=(budget_s, budget_key),
             group_of=lambda name: split_name(name)[0],
+            announce=not halved_models,
         )
         for model, group in halved_models.items():
+            progress.announce(
+                f"compare: halving {len(group)} variants of {model} on {len(folds)} folds"
+            )
             base = Candidate(model, model, {}).build(config, schema)
             results, rounds[model] = halve(
                 base,

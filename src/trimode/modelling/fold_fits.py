@@ -115,12 +115,13 @@ def run_fits(
     n_jobs: int,
     budget: tuple[float, str] = (0, ""),
     group_of: Callable[[str], str] = lambda name: name,
+    announce: bool = True,
 ) -> None:
     """Fit and score every estimator on every fold, in parallel over n_jobs workers, into
     `fits` as they finish (so that what finished is kept if the run is stopped: see
     `stoppable`). group_of names a candidate's registry model: once each model's first fit
     is in, the time it all takes is announced, against the budget (seconds left, the
-    setting)."""
+    setting); announce=False says nothing (more work follows that the estimate lacks)."""
     tasks = _ordered(estimators, folds, group_of)
     for name in estimators:
         fits.finished.setdefault(name, [])
@@ -139,7 +140,7 @@ def run_fits(
             group = group_of(result.name)
             if group not in first:
                 first[group] = result.fit_time + result.score_time
-                if len(first) == len({group_of(name) for name in estimators}):
+                if announce and len(first) == len({group_of(name) for name in estimators}):
                     fits.estimate_s = _estimate(tasks, first, group_of, workers)
                     line = _estimate_line(fits.estimate_s, len(tasks), workers, budget)
                     progress.announce(line)
