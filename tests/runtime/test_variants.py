@@ -235,3 +235,33 @@ def test_variants_from_the_command_line(tmp_path, capsys):
         for variant in saved["variants"].values()
     ) == [(0.1, False), (0.1, True), (10.0, False), (10.0, True)]
     assert "fit_intercept=False" in capsys.readouterr().out
+
+
+def test_halving_tries_more_variants_than_a_grid_within_the_same_budget(tmp_path):
+    # A forest's fit grows with its rows (a boosting's 100 rounds cost much the same on
+    # few rows as on many: halving saves little there).
+    grid = {
+        "n_estimators": [20],
+        "max_depth": [6, 12, 24],
+        "min_samples_leaf": [1, 5, 20],
+        "max_features": ["sqrt", 0.5, 1.0],
+    }
+    settings = {"models": ["random_forest"], "variants": {"random_forest": grid}}
+    base = {"data": {"synthetic_rows": 8_000}}
+
+    def compared(folder, **more):
+        folder.mkdir()
+        config = machine_config(folder, "human", base=base, compare={**settings, **more})
+        return compare(config)[0]
+
+    def tried(leaderboard):
+        return len(leaderboard.rows) - 1  # the baseline left out
+
+    # Halving tries all 27 variants; twice the time it took is the budget ...
+    halving = compared(tmp_path / "halving", strategy="halving")
+    assert tried(halving) == 27 and not halving.partial
+    budget = max(2 * halving.elapsed_s, 1.0)
+    # ... in which the grid, every variant on every fold, tries fewer: a partial leaderboard.
+    grid_run = compared(tmp_path / "grid", time_budget_s=budget)
+    assert grid_run.partial and grid_run.stopped == BUDGET
+    assert tried(grid_run) < 27 and tried(grid_run) + len(grid_run.unfinished) == 27
