@@ -16,6 +16,7 @@ import pytest
 from trimode.core.layout import LEADERBOARD_JSON
 from trimode.modelling.compare import BASELINE
 from trimode.modelling.fold_fits import BUDGET
+from trimode.modelling.halving import rounds_line
 from trimode.workflows.compare import compare, save_leaderboard
 
 from .conftest import machine_config
@@ -140,10 +141,10 @@ def test_lists_are_categories_and_other_varied_values_make_series():
     assert variant_plots({"rows": saved["rows"]}) == []
 
 
-def copy_of(project, folder: Path, **settings):
-    """A project in folder with the fixture's published model and leaderboard, tracking
-    off, the human mode's settings replaced (the same built-in rows)."""
-    config = machine_config(folder, "human", **{**SETTINGS, **settings})
+def copy_of(project, folder: Path, base: dict | None = None, **settings):
+    """A project in folder with the fixture's published model and leaderboard (the same
+    built-in rows), the human mode's settings replaced; tracking off unless base says."""
+    config = machine_config(folder, "human", base=base, **{**SETTINGS, **settings})
     shutil.copytree(project["config"].output_dir, config.output_dir)
     return config
 
@@ -181,7 +182,8 @@ def test_halving_rounds_and_the_variants_it_left_behind_are_said(project, tmp_pa
         "strategy": "halving",
         "variants": {"logistic_regression": {"C": values}},
     }
-    config = copy_of(project, tmp_path, compare=halving)
+    uri = store(tmp_path)
+    config = copy_of(project, tmp_path, base=tracked(uri), compare=halving)
     halved, _ = compare(config)
     rounds = halved.halving["logistic_regression"]
     assert len(rounds) >= 2
@@ -196,6 +198,18 @@ def test_halving_rounds_and_the_variants_it_left_behind_are_said(project, tmp_pa
     table = table_after(section, "variants plotted")
     assert len(table) == len(values)
     assert sum(row[-1] == "yes" for row in table) == behind
+    # Tracked: the rounds on the compare run, the rows each variant was scored on on its own.
+    runs = runs_of(client_of(uri), "compare")
+    (parent,) = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
+    assert parent.data.params["strategy"] == "halving"
+    assert parent.data.params["halving.logistic_regression"] == rounds_line(
+        "logistic_regression", rounds
+    )
+    children = [run for run in runs if run is not parent]
+    sizes = {run.data.tags["model"]: run.data.metrics.get("rows") for run in children}
+    for row in halved.rows.to_dict(orient="records"):
+        if row["model"] != BASELINE:
+            assert sizes[row["model"]] == row["rows"]
 
 
 def test_each_variant_is_a_tracked_child_run_of_the_compare_run(project):

@@ -1,10 +1,13 @@
 """Tracked experiments in MLflow: what compare, train and a published production model did.
 
-- `compare`: one parent run (the mode, rows, folds, how they were split, the leaderboard
-  as an artifact) with a child run per model: its hyper-parameters, and the mean and
-  spread (std) over folds of every metric and of the fit and score times, and with
+- `compare`: one parent run (the mode, rows, folds, how they were split, the strategy and
+  budget, whether it is partial and which candidates did not finish, halving's rounds,
+  the leaderboard as an artifact) with a child run per leaderboard row: its
+  hyper-parameters (model.*), and the mean and spread (std) over folds of every metric
+  and of the fit and score times, its rank (and the rows halving scored it on), and with
   compare.random_split_beside those of the primary metric on random folds
-  (<metric>_random_split_mean, _std).
+  (<metric>_random_split_mean, _std). A variant's run is named by its values, tagged
+  variant_of with its registry model, and has its values as variant.* params.
 - `train`: the model's hyper-parameters and the run's settings, how the rows were split
   (split, split_column, time_gap_days), how the decision threshold was chosen
   (decision_threshold_tuned_for: f1, cost or given; decision_threshold_positive_class);
