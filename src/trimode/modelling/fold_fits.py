@@ -73,6 +73,21 @@ class Stop:
     reason: str | None = None
 
 
+def stopped_line(
+    reason: str | None, budget_s: float, elapsed_s: float, unfinished: list[str], key: str
+) -> str:
+    """What a partial comparison lacks, and why (a Stop's reason; key: the budget's
+    setting), in one line: the run's note and the report's alike."""
+    why = (
+        f"the budget of {budget_s:g} s ({key}) ran out"
+        if reason == BUDGET
+        else "it was interrupted"
+    )
+    return (
+        f"partial leaderboard: {why} after {elapsed_s:.0f} s; not finished: {', '.join(unfinished)}"
+    )
+
+
 @dataclass(frozen=True)
 class Task:
     """A fit to make: the candidate's name, its estimator, the fold's place and rows."""

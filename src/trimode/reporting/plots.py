@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from trimode.reporting.calibration import Reliability
 from trimode.reporting.dependence import Dependence
 from trimode.reporting.inspection import Contrast, DataSummary
+from trimode.reporting.variants import LEFT_BEHIND, VariantPlot
 
 
 def to_png(figure: Figure) -> bytes:
@@ -151,6 +152,60 @@ def importance_bars(table: pd.DataFrame, measure: str, title: str, top_n: int = 
     axes.axvline(0, color="black", linewidth=0.8)
     axes.set_xlabel(measure)
     axes.set_title(title, fontsize=10)
+    return figure
+
+
+def variant_metric(plot: VariantPlot) -> Figure:
+    """A model's variants' primary metric (mean over the folds, their std as error bars)
+    against one hyper-parameter: numbers on a numeric axis (log when they span orders of
+    magnitude), other values (lists, texts) as categories; a colour per combination of the
+    other varied values; variants halving left behind as hollow, paler points."""
+    points = plot.points
+    figure = Figure(figsize=(6, 3.4))
+    axes = figure.add_subplot()
+    series = list(dict.fromkeys(points["series"]))
+    for place, name in enumerate(series):
+        # Categories: series side by side around each category, so their bars do not hide.
+        shift = 0.0 if plot.numeric else 0.08 * (place - (len(series) - 1) / 2)
+        label = name or None
+        for behind in (False, True):
+            shown = points[(points["series"] == name) & (points[LEFT_BEHIND] == behind)]
+            if shown.empty:
+                continue
+            shown = shown.sort_values("x")
+            axes.errorbar(
+                shown["x"].to_numpy(float) + shift,
+                shown["mean"].to_numpy(float),
+                yerr=shown["std"].to_numpy(float),
+                marker="o",
+                linestyle="-" if plot.numeric and not behind else "none",
+                capsize=3,
+                color=f"C{place}",
+                markerfacecolor="none" if behind else f"C{place}",
+                alpha=0.55 if behind else 1.0,
+                label=label,
+            )
+            label = None  # one legend entry per series
+    if points[LEFT_BEHIND].any():
+        axes.plot(
+            [],
+            [],
+            marker="o",
+            markerfacecolor="none",
+            linestyle="none",
+            color="#555",
+            label="hollow: left behind by halving (fewer rows)",
+        )
+    if plot.log:
+        axes.set_xscale("log")
+    if not plot.numeric:
+        axes.set_xticks(range(len(plot.values)), plot.values)
+        axes.tick_params(axis="x", labelrotation=30 if len(plot.values) > 4 else 0)
+    axes.set_xlabel(plot.param)
+    axes.set_ylabel(f"{plot.metric} (mean ± std over folds)")
+    axes.set_title(f"{plot.model}: {plot.metric} by {plot.param}", fontsize=10)
+    if axes.get_legend_handles_labels()[1]:
+        axes.legend(fontsize=7)
     return figure
 
 

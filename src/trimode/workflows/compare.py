@@ -16,7 +16,7 @@ from trimode.data.loading import load_dataset
 from trimode.data.sampling import frame_hash
 from trimode.modelling.column_advice import column_notes
 from trimode.modelling.compare import Leaderboard, compare_models, ranking_fingerprint
-from trimode.modelling.fold_fits import BUDGET
+from trimode.modelling.fold_fits import stopped_line
 from trimode.modelling.halving import rounds_line
 from trimode.modelling.registry import class_weight_warning, feature_schema
 from trimode.modelling.split_advice import split_warnings
@@ -41,14 +41,12 @@ def save_leaderboard(
 
 def partial_note(leaderboard: Leaderboard, budget_key: str) -> str:
     """What a partial leaderboard lacks, and why, in one line."""
-    why = (
-        f"the budget of {leaderboard.budget_s:g} s ({budget_key}) ran out"
-        if leaderboard.stopped == BUDGET
-        else "it was interrupted"
-    )
-    return (
-        f"partial leaderboard: {why} after {leaderboard.elapsed_s:.0f} s; not finished: "
-        f"{', '.join(leaderboard.unfinished)}"
+    return stopped_line(
+        leaderboard.stopped,
+        leaderboard.budget_s,
+        leaderboard.elapsed_s,
+        leaderboard.unfinished,
+        budget_key,
     )
 
 
