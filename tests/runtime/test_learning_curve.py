@@ -237,3 +237,30 @@ def test_the_reading_on_real_data_sets_matches_their_numbers(tmp_path, name, tas
         check_line(model, model.reading, made.metric, made.greater_is_better, FOLDS)
         # Production reads the same file whole, as this mode does: no more rows there.
         assert model.reading.endswith(UNLIKELY) or "are no more than these" in model.reading
+
+
+# --- tracked ---
+
+
+def test_the_curve_is_tracked_on_the_compare_run(tmp_path):
+    from .test_tracking import client_of, runs_of, store, tracked
+
+    uri = store(tmp_path)
+    variants = {"hist_gradient_boosting": {"max_iter": [20, 40]}}
+    settings = {"learning_curve": True, "variants": variants}
+    config = machine_config(tmp_path, "human", base=tracked(uri), compare=settings)
+    leaderboard, _ = compare(config)
+    client = client_of(uri)
+    (parent,) = [
+        run for run in runs_of(client, "compare") if "mlflow.parentRunId" not in run.data.tags
+    ]
+    made = leaderboard.learning_curve.models
+    assert len(made) == 2 and any("#" in model.model for model in made)  # a variant leads
+    for model in made:
+        key = "learning_curve." + model.model.replace("#", "_")
+        assert parent.data.tags[key] == model.reading
+        for side, values in (("valid", model.valid_mean), ("train", model.train_mean)):
+            history = client.get_metric_history(parent.info.run_id, f"{key}.{side}")
+            assert sorted((point.step, point.value) for point in history) == pytest.approx(
+                list(zip(model.rows, values, strict=True))
+            )
