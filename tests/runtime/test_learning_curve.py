@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from markupsafe import escape
 from sklearn import datasets
 
 from trimode.cli.main import main
@@ -264,3 +265,27 @@ def test_the_curve_is_tracked_on_the_compare_run(tmp_path):
             assert sorted((point.step, point.value) for point in history) == pytest.approx(
                 list(zip(model.rows, values, strict=True))
             )
+
+
+# --- in the report ---
+
+
+def test_the_report_shows_the_curve_only_when_the_leaderboard_has_one(tmp_path):
+    from trimode.workflows.report import build_report
+    from trimode.workflows.train import train
+
+    from .test_report import parse, section_of
+
+    models = {"models": FAST["classification"]}
+    config = machine_config(tmp_path, compare=models)
+    compare(config)
+    train(config)
+    assert "Would more rows help?" not in build_report(config).read_text()
+    config = machine_config(tmp_path, compare={**models, "learning_curve": True})
+    leaderboard, _ = compare(config)
+    page = build_report(config).read_text()
+    assert not parse(page).problems
+    section = section_of(page, "learning-curve")
+    assert section.count('<img src="data:image/png;base64,') == 1
+    for model in leaderboard.learning_curve.models:
+        assert f"<li>{escape(model.reading)}</li>" in section
