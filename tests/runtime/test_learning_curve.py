@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from markupsafe import escape
 from sklearn import datasets
+from sklearn.exceptions import FitFailedWarning
 
 from trimode.cli.main import main
 from trimode.core.layout import LEADERBOARD_JSON
@@ -289,3 +292,83 @@ def test_the_report_shows_the_curve_only_when_the_leaderboard_has_one(tmp_path):
     assert section.count('<img src="data:image/png;base64,') == 1
     for model in leaderboard.learning_curve.models:
         assert f"<li>{escape(model.reading)}</li>" in section
+
+
+# --- a rare class, a partial leaderboard, Ctrl-C ---
+
+
+def test_a_share_too_small_to_hold_both_classes_is_left_out_with_a_note(
+    tmp_path, monkeypatch, recwarn
+):
+    # 3% of the rows in class "b": a share of 10 rows often holds none, and a classifier
+    # given one class cannot be fitted. The smallest share is forced down to 10 rows.
+    from trimode.modelling import learning_curve
+
+    monkeypatch.setattr(learning_curve, "MIN_ROWS", 10)
+    monkeypatch.setattr(learning_curve, "SMALLEST_SHARE", 0.01)
+    monkeypatch.setattr(learning_curve, "MIN_PER_CLASS", 0)
+    rng = np.random.default_rng(0)
+    label = np.where(np.arange(1_000) % 33 == 0, "b", "a")
+    frame = pd.DataFrame(
+        {"x1": rng.normal(size=1_000) + (label == "b") * 2, "x2": rng.normal(size=1_000)}
+    )
+    frame.assign(label=label).to_csv(tmp_path / "rare.csv", index=False)
+    base = {"data": {"source": str(tmp_path / "rare.csv"), "target": "label"}}
+    config = machine_config(
+        tmp_path,
+        "human",
+        base=base,
+        compare={"models": ["logistic_regression"], "learning_curve": True},
+    )
+    leaderboard, _ = compare(config)
+    made = leaderboard.learning_curve
+    (model,) = made.models
+    (note,) = made.notes
+    found = re.fullmatch(
+        r"learning curve of logistic_regression: left out the sizes of ([\d, ]+) rows, where "
+        r"a fit failed on some fold \(a share that small may miss a class\)",
+        note,
+    )
+    assert found is not None, note
+    left_out = [int(size.replace(",", "")) for size in found[1].split(", ")]
+    assert 10 in left_out and not set(left_out) & set(model.rows)
+    assert len(model.rows) >= 2 and model.rows[-1] > max(left_out)  # the rest is there
+    assert np.isfinite(model.valid_mean).all() and np.isfinite(model.train_mean).all()
+    check_line(model, model.reading, made.metric, made.greater_is_better, 3)
+    # scikit-learn's warnings of the failed fits (tracebacks) are not shown: the note says it.
+    assert not [w for w in recwarn if issubclass(w.category, FitFailedWarning)]
+
+
+def test_a_partial_leaderboard_gets_no_curve(tmp_path):
+    from .test_variants import slow_grid
+
+    config = machine_config(
+        tmp_path, "human", compare=slow_grid(time_budget_s=4, learning_curve=True)
+    )
+    leaderboard, _ = compare(config)
+    assert leaderboard.partial and leaderboard.learning_curve is None
+    assert "learning curve: not drawn, the leaderboard is partial" in leaderboard.notes
+    saved = json.loads((config.output_dir / LEADERBOARD_JSON).read_text())
+    assert saved["learning_curve"] is None
+
+
+def test_ctrl_c_during_the_curve_keeps_the_leaderboard_and_exits_130(tmp_path, monkeypatch, capsys):
+    from trimode.modelling import learning_curve
+
+    def interrupted(*arguments, **settings):
+        raise KeyboardInterrupt  # as Ctrl-C arriving while the curve's models are fitted
+
+    monkeypatch.setattr(learning_curve, "learning_curve", interrupted)
+    config_dir = make_configs(tmp_path, human={"compare": {"models": ["logistic_regression"]}})
+    arguments = ["compare", "--mode", "human", "--config-dir", str(config_dir)]
+    assert main([*arguments, "--learning-curve"]) == 130
+    out = capsys.readouterr().out
+    saved = json.loads((tmp_path / "outputs" / "human" / LEADERBOARD_JSON).read_text())
+    assert not saved["partial"] and {row["model"] for row in saved["rows"]} >= {
+        "logistic_regression"
+    }
+    assert saved["learning_curve"]["stopped"] == "interrupted"
+    assert saved["learning_curve"]["models"] == []
+    assert (
+        "learning curve: none kept, it was interrupted; the leaderboard is saved without it" in out
+    )

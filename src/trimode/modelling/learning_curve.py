@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import learning_curve
 
 from trimode.config.model import Config
@@ -135,7 +139,7 @@ def learning_curves(
         return made
     scorer = PrimaryScorer(task, primary, config.columns.weight)
     sign = 1.0 if greater else -1.0
-    with compute_engine(config), parallel_work(), stoppable(budget_s) as stop:
+    with compute_engine(config), parallel_work(), stoppable(budget_s) as stop, _quiet():
         for name in leaderboard.leaders(count):
             estimator = leaderboard.estimators[name]
             rows, train, valid = learning_curve(
@@ -172,6 +176,16 @@ def smallest_share(train_rows: int, y: pd.Series | None = None) -> int:
         rarest = float(y.value_counts(normalize=True).min())
         smallest = max(smallest, math.ceil(MIN_PER_CLASS / rarest))
     return smallest
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Without scikit-learn's warnings of fits that failed or could not be scored (a
+    traceback each): the sizes they leave out are said in a note."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FitFailedWarning)
+        warnings.filterwarnings("ignore", message="Scoring failed")
+        yield
 
 
 def train_sizes(train_rows: int, y: pd.Series | None = None) -> list[int]:
