@@ -176,9 +176,15 @@ def test_the_flag_draws_the_curve_and_prints_its_lines(tmp_path, capsys):
     saved = json.loads((tmp_path / "outputs" / "human" / LEADERBOARD_JSON).read_text())
     assert saved["learning_curve"] is None  # not asked for
     assert main([*arguments, "--learning-curve", "--models", "logistic_regression"]) == 0
-    out = capsys.readouterr().out
+    printed = capsys.readouterr()
+    out = printed.out
     saved = json.loads((tmp_path / "outputs" / "human" / LEADERBOARD_JSON).read_text())
     (model,) = saved["learning_curve"]["models"]  # --models and --learning-curve together
+    rows = model["rows"]
+    assert (
+        f"learning curve: logistic_regression on 5 sizes from {rows[0]:,} to {rows[-1]:,} rows, "
+        "15 fits, about " in printed.err
+    )
     assert model["model"] == "logistic_regression"
     # The line printed after the leaderboard is the one saved with the numbers.
     assert f"learning curve of {model['reading']}\n" in out

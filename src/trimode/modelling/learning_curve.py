@@ -32,9 +32,10 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import learning_curve
 
 from trimode.config.model import Config
-from trimode.modelling.compute import compute_engine, parallel_work
+from trimode.core import progress
+from trimode.modelling.compute import compute_engine, parallel_work, workers
 from trimode.modelling.evaluation import PrimaryScorer
-from trimode.modelling.fold_fits import BUDGET, stoppable
+from trimode.modelling.fold_fits import BUDGET, duration, stoppable
 from trimode.modelling.weights import fit_params
 
 if TYPE_CHECKING:
@@ -139,8 +140,16 @@ def learning_curves(
         return made
     scorer = PrimaryScorer(task, primary, config.columns.weight)
     sign = 1.0 if greater else -1.0
-    with compute_engine(config), parallel_work(), stoppable(budget_s) as stop, _quiet():
-        for name in leaderboard.leaders(count):
+    leaders = leaderboard.leaders(count)
+    progress.announce(_estimate_line(leaderboard, leaders, sizes, config.compute.n_jobs))
+    with (
+        compute_engine(config),
+        parallel_work(),
+        stoppable(budget_s) as stop,
+        _quiet(),
+        progress.activity("learning curve"),
+    ):
+        for name in leaders:
             estimator = leaderboard.estimators[name]
             rows, train, valid = learning_curve(
                 estimator,
@@ -176,6 +185,26 @@ def smallest_share(train_rows: int, y: pd.Series | None = None) -> int:
         rarest = float(y.value_counts(normalize=True).min())
         smallest = max(smallest, math.ceil(MIN_PER_CLASS / rarest))
     return smallest
+
+
+def _estimate_line(
+    leaderboard: Leaderboard, leaders: list[str], sizes: list[int], n_jobs: int
+) -> str:
+    """What the curve is about to do, and about how long it takes: each fit as long as the
+    model's fit and scoring in the leaderboard, in proportion to its rows."""
+    rows = leaderboard.rows.set_index("model")
+    per_fold = sum(
+        float(rows.loc[name, "fit_time_mean"] + rows.loc[name, "score_time_mean"])
+        for name in leaders
+    )
+    folds = len(leaderboard.folds)
+    seconds = per_fold * folds * sum(sizes) / sizes[-1] / workers(n_jobs)
+    fits = len(leaders) * len(sizes) * folds
+    return (
+        f"learning curve: {', '.join(leaders)} on {len(sizes)} sizes from {sizes[0]:,} to "
+        f"{sizes[-1]:,} rows, {fits:,} fits, about {duration(seconds)} (timed on the "
+        "leaderboard's fits)"
+    )
 
 
 @contextmanager
