@@ -7,7 +7,10 @@
   and of the fit and score times, its rank (and the rows halving scored it on), and with
   compare.random_split_beside those of the primary metric on random folds
   (<metric>_random_split_mean, _std). A variant's run is named by its values, tagged
-  variant_of with its registry model, and has its values as variant.* params.
+  variant_of with its registry model, and has its values as variant.* params. With
+  compare.learning_curve, the parent run holds the curve (learning_curve.<model>.valid,
+  .train, .valid_std: one step per size, step = rows) and its reading (the tag
+  learning_curve.<model>).
 - `train`: the model's hyper-parameters and the run's settings, how the rows were split
   (split, split_column, time_gap_days), how the decision threshold was chosen
   (decision_threshold_tuned_for: f1, cost or given; decision_threshold_positive_class);
@@ -69,6 +72,7 @@ if TYPE_CHECKING:
 
     from trimode.config.model import Config
     from trimode.modelling.compare import Leaderboard
+    from trimode.modelling.learning_curve import LearningCurve
 
 # MLflow's own limit on a parameter's value (characters).
 PARAM_LENGTH = 6000
@@ -409,6 +413,8 @@ def record_compare(
         params |= _params((variant or {}).get("params", {}), "variant.")
         _log(client, child, params, _metrics({**row, "rank": rank}))
         client.set_terminated(child)
+    if leaderboard.learning_curve is not None:
+        _record_learning_curve(client, parent, leaderboard.learning_curve)
     for path in paths:
         client.log_artifact(parent, str(path))
     client.set_terminated(parent)
@@ -447,6 +453,35 @@ def _child_tags(row: dict[str, Any], variant: dict[str, Any] | None) -> dict[str
         "variant_of": variant["model"],
         MLFLOW_RUN_NAME: f"{name} ({row.get('params') or ''})",
     }
+
+
+# --- the learning curve (compare.learning_curve) ---
+
+# What MLflow refuses in a metric's or a tag's name (a variant's "#", say).
+NOT_IN_KEYS = re.compile(r"[^\w\-. /]")
+
+
+def _record_learning_curve(client: MlflowClient, run_id: str, curve: LearningCurve) -> None:
+    """The curve on the compare run: per model, the mean primary metric on the fold's test
+    rows and on the rows fitted (learning_curve.<model>.valid, .train) and the spread of
+    the first (.valid_std), one step per size (step = rows); its reading as the tag
+    learning_curve.<model>."""
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    metrics: list[Metric] = []
+    for model in curve.models:
+        key = f"learning_curve.{NOT_IN_KEYS.sub('_', model.model)}"
+        sides = {"valid": model.valid_mean, "train": model.train_mean}
+        sides["valid_std"] = model.valid_std
+        metrics += [
+            Metric(f"{key}.{side}", value, now, rows)
+            for side, values in sides.items()
+            for rows, value in zip(model.rows, values, strict=True)
+            if math.isfinite(value)
+        ]
+        client.set_tag(run_id, key, redact(model.reading))
+    client.log_batch(run_id, metrics=metrics)
 
 
 def record_train(

@@ -56,8 +56,13 @@ def command_options(arguments: argparse.Namespace) -> dict[str, dict[str, object
     settings named by the option: the config checks them like any other."""
     if arguments.command == "train" and arguments.model is not None:
         return {"--model": {"train.models": [arguments.model]}}
-    if arguments.command == "compare" and arguments.models is not None:
-        return {"--models": {"compare.models": listed(arguments.models)}}
+    if arguments.command == "compare":
+        options: dict[str, dict[str, object]] = {}
+        if arguments.models is not None:
+            options["--models"] = {"compare.models": listed(arguments.models)}
+        if arguments.learning_curve:
+            options["--learning-curve"] = {"compare.learning_curve": True}
+        return options
     if arguments.command == "fetch-sample" and arguments.also is not None:
         return {"--also": {"data.sample_formats": listed(arguments.also)}}
     return {}
@@ -123,9 +128,14 @@ def run_compare(arguments: argparse.Namespace, config: Config) -> int:
     leaderboard, paths = compare(config)
     print_notes(leaderboard.notes)
     print_leaderboard(leaderboard)
+    curve = leaderboard.learning_curve
+    for line in curve.lines if curve else []:
+        print(line)
     print(f"outputs: {', '.join(map(shown, paths))}")
-    # Ctrl-C kept the rows that finished, and still ends as an interrupted command does.
-    return EXIT_INTERRUPTED if leaderboard.stopped == INTERRUPTED else 0
+    # Ctrl-C kept the rows that finished (or the leaderboard, in its learning curve), and
+    # still ends as an interrupted command does.
+    stopped = {leaderboard.stopped, curve.stopped if curve else None}
+    return EXIT_INTERRUPTED if INTERRUPTED in stopped else 0
 
 
 def run_report(arguments: argparse.Namespace, config: Config) -> int:

@@ -109,6 +109,13 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         metavar="A,B,C",
         help="comma-separated registry models to compare instead of those in compare.models",
     )
+    compare.add_argument(
+        "--learning-curve",
+        action="store_true",
+        default=None,
+        help="also fit the two leading models on growing shares of the rows and say whether "
+        "more rows would help (sets compare.learning_curve)",
+    )
     promote = add_command(
         commands,
         "promote",

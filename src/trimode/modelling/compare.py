@@ -37,6 +37,7 @@ from trimode.modelling.compute import compute_engine, parallel_work
 from trimode.modelling.evaluation import PrimaryScorer, score
 from trimode.modelling.fold_fits import INTERRUPTED, Fits, FoldScore, run_fits, stoppable
 from trimode.modelling.halving import Halved, halve
+from trimode.modelling.learning_curve import LearningCurve
 from trimode.modelling.registry import feature_schema
 from trimode.modelling.splitting import make_folds, split_kind
 from trimode.modelling.timing import BudgetExceeded
@@ -94,6 +95,8 @@ class Leaderboard:
     estimate_s: float | None = None
     # The unfitted pipeline of each row (not saved): what a learning curve refits.
     estimators: dict[str, BaseEstimator] = field(default_factory=dict, repr=False, compare=False)
+    # The leading models on growing shares of the rows (compare.learning_curve), or None.
+    learning_curve: LearningCurve | None = None
 
     @property
     def partial(self) -> bool:
@@ -151,6 +154,9 @@ class Leaderboard:
             "hyper_parameters": {name: json_safe(params) for name, params in self.params.items()},
             "halving": self.halving,
             "rows": [json_safe(row) for row in self.rows.to_dict(orient="records")],
+            "learning_curve": (
+                json_safe(self.learning_curve.to_json()) if self.learning_curve else None
+            ),
         }
 
     def registry_model(self, name: str) -> str:

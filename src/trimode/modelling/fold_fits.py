@@ -224,29 +224,29 @@ def _estimate_line(estimate: float, count: int, workers: int, budget: tuple[floa
     budget_s, key = budget
     workers_text = f"{workers} worker{'s' * (workers > 1)}"
     line = (
-        f"compare: {count:,} fits on {workers_text}, about {_duration(estimate)} in all "
+        f"compare: {count:,} fits on {workers_text}, about {duration(estimate)} in all "
         "(timed on each model's first fit)"
     )
     if not budget_s:
         return line
     if estimate > budget_s:
         return (
-            f"{line}: over the {_duration(budget_s)} left of the budget ({key}); the "
+            f"{line}: over the {duration(budget_s)} left of the budget ({key}); the "
             "leaderboard will hold what finishes (strategy 'halving' or fewer variants try "
             "more in less time)"
         )
-    return f"{line}, within the {_duration(budget_s)} left of the budget ({key})"
+    return f"{line}, within the {duration(budget_s)} left of the budget ({key})"
 
 
 def _left(started: float, budget: float) -> str:
     """What the progress line says of the time: spent, and left of the budget."""
     spent = time.perf_counter() - started
     if not budget:
-        return f"{_duration(spent)} spent"
-    return f"{_duration(spent)} spent, {_duration(max(budget - spent, 0))} of the budget left"
+        return f"{duration(spent)} spent"
+    return f"{duration(spent)} spent, {duration(max(budget - spent, 0))} of the budget left"
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     """Seconds as people read them: 42 s, 3 min 5 s."""
     whole = round(seconds)
     if whole < 60:

@@ -110,6 +110,7 @@ def render_page(
         calibration=_calibration(model, split) if task.has_classes else None,
         why=_why(config, record, model, split),
         leaderboard=_leaderboard(leaderboard, record),
+        learning_curve=_learning_curve(leaderboard),
         tracked_runs=_tracked_runs(list(tracked_runs)),
         data=_data(config, seen, schema),
         errors=_errors(config, preprocessing, seen, schema),
@@ -633,3 +634,27 @@ def _explored(classes: int) -> str:
         "reference (the true negatives and true positives), the class's actual share and its "
         "mean predicted probability"
     )
+
+
+# --- the learning curve (compare.learning_curve) ---
+
+
+def _learning_curve(path: Path) -> dict[str, Any] | None:
+    """The learning curve the leaderboard at path holds, as the page shows it (its plot,
+    each model's reading, its notes); None when compare drew none."""
+    if not path.exists():
+        return None
+    curve = read_json(path, advice=": run compare again").get("learning_curve") or {}
+    models = curve.get("models") or []
+    if not models:
+        return None
+    metric = curve["metric"]
+    return {
+        "metric": metric,
+        "folds": curve["folds"],
+        "image": _image(
+            plots.learning_curves(models, metric), f"{metric} against the training rows"
+        ),
+        "readings": [model["reading"] for model in models],
+        "notes": curve.get("notes") or [],
+    }

@@ -246,3 +246,34 @@ def reliability_curves(curves: list[Reliability]) -> Figure:
     axes.legend(fontsize=8, title="class", title_fontsize=8)
     axes.set_title("Reliability (calibration) on the held-out rows", fontsize=10)
     return figure
+
+
+# --- the learning curve (compare.learning_curve) ---
+
+
+def learning_curves(curves: list[dict], metric: str) -> Figure:
+    """One panel per model (a curve as leaderboard.json holds it: rows, train_mean,
+    train_std, valid_mean, valid_std): the primary metric on the rows each fit was fitted
+    on and on the fold's test rows, against the training rows (a log scale: each size a
+    similar factor more), the mean over folds with a band of ± its std."""
+    figure = Figure(figsize=(4.6 * len(curves), 3.6), layout="constrained")
+    for position, curve in enumerate(curves, start=1):
+        axes = figure.add_subplot(1, len(curves), position)
+        rows = np.asarray(curve["rows"], float)
+        for side, label, color in (
+            ("train", "rows fitted", "#4c72b0"),
+            ("valid", "fold's test rows", "#dd8452"),
+        ):
+            mean = np.asarray(curve[f"{side}_mean"], float)
+            spread = np.asarray(curve[f"{side}_std"], float)
+            axes.plot(rows, mean, marker="o", color=color, label=label)
+            axes.fill_between(rows, mean - spread, mean + spread, color=color, alpha=0.2)
+        axes.set_xscale("log")
+        # The sizes themselves as ticks, in plain numbers (not powers of ten).
+        axes.set_xticks(rows, [f"{size:,.0f}" for size in rows], fontsize=8)
+        axes.minorticks_off()
+        axes.set_xlabel("training rows")
+        axes.set_ylabel(metric)
+        axes.set_title(curve["model"], fontsize=10)
+        axes.legend(fontsize=8)
+    return figure
