@@ -99,10 +99,13 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         handlers.run_compare,
         MODES,
         help="cross-validate several models side by side, write a leaderboard",
-        description="Load the mode's data, cross-validate the chosen registry models and the "
-        "dummy baseline on identical folds (in parallel across the mode's cores), print the "
-        "leaderboard (mean ± std of every metric, fit and score times, best first) and write "
-        "it as leaderboard.csv and leaderboard.json under the mode's output root.",
+        description="Load the mode's data, cross-validate the chosen registry models (each "
+        "variant compare.variants lists for one: a row each) and the dummy baseline on "
+        "identical folds (in parallel across the mode's cores; compare.strategy = 'halving' "
+        "tries many variants on few rows first), print the leaderboard (mean ± std of every "
+        "metric, fit and score times, best first) and write it as leaderboard.csv and "
+        "leaderboard.json under the mode's output root. When compare.time_budget_s runs out, "
+        "or on Ctrl-C (exit 130), the leaderboard holds the rows that finished, marked partial.",
     )
     compare.add_argument(
         "--models",
