@@ -43,6 +43,10 @@ RATIOS = {
         "peak-memory ratio A/B:",
     ],
     "compare_models": ["ratio compare / plain:"],
+    "mlp_fit": [
+        "ratio mlp / hist_gradient_boosting fit time, classification:",
+        "ratio mlp / hist_gradient_boosting fit time, regression:",
+    ],
     "compare_tracking": ["ratio on / off:"],
     "production": [
         "time ratio A/B:",

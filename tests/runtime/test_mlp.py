@@ -9,16 +9,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPRegressor
 
 from trimode import ScaledTargetMLPRegressor
 from trimode.artifacts.model_file import load_model
+from trimode.config.model import ColumnsConfig
 from trimode.core.layout import MODEL_FILE
 from trimode.core.tasks import task_named
 from trimode.data.schema import infer_schema
-from trimode.data.synthetic import TARGETS, make_dataset
+from trimode.data.synthetic import TARGETS, make_dataset, with_date_and_text
 from trimode.modelling.compare import BASELINE, compare_models
 from trimode.modelling.evaluation import lift
 from trimode.modelling.registry import build_model, class_path, make_estimator
@@ -143,3 +145,24 @@ def test_partial_fit_is_refused_not_fitted_on_the_raw_target():
     assert not hasattr(network, "partial_fit")  # tools that probe for it see none
     with pytest.raises(AttributeError, match=r"standardises its target .* use fit"):
         network.partial_fit(x, y)
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_the_network_sees_every_kind_of_column_scaled(task, tmp_path):
+    """Its preprocessing (features.py's build_preprocessor) leaves no column on its raw
+    scale: numbers and the parts of dates standardised, categories one-hot, text TF-IDF
+    weights (0 to 1). A year of 2020 or a count in thousands would swamp a network."""
+    config = machine_config(tmp_path, task=task)
+    frame = with_date_and_text(make_dataset(task, 2_000))
+    schema = infer_schema(frame, TARGETS[task], ColumnsConfig(text=["feedback"]))
+    assert schema.numeric and schema.categorical and schema.dates and schema.text
+    network = build_model(config.project, task, "mlp", schema, seed=0, n_jobs=1)
+    features = network[:-1].fit_transform(frame.drop(columns=TARGETS[task]), frame[TARGETS[task]])
+    matrix = features.toarray() if scipy.sparse.issparse(features) else np.asarray(features)
+    assert np.isfinite(matrix).all()
+    within_0_and_1 = (matrix.min(axis=0) >= 0) & (matrix.max(axis=0) <= 1)
+    standardised = matrix[:, ~within_0_and_1]
+    # The numbers and the five parts of each date; a constant part (one year) is all 0.
+    assert standardised.shape[1] >= len(schema.numeric) + 4
+    np.testing.assert_allclose(standardised.mean(axis=0), 0, atol=1e-9)
+    assert np.all((np.abs(standardised.std(axis=0) - 1) < 1e-6) | (standardised.std(axis=0) == 0))
