@@ -21,10 +21,13 @@ from trimode.core.layout import MODEL_FILE
 from trimode.core.tasks import task_named
 from trimode.data.schema import infer_schema
 from trimode.data.synthetic import TARGETS, make_dataset, with_date_and_text
+from trimode.modelling.behaviour import PASSED
 from trimode.modelling.compare import BASELINE, compare_models
 from trimode.modelling.evaluation import lift
-from trimode.modelling.registry import build_model, class_path, make_estimator
+from trimode.modelling.registry import build_model, class_path, feature_schema, make_estimator
+from trimode.modelling.splitting import split_rows
 from trimode.workflows.report import published_model
+from trimode.workflows.session import check_expectations
 from trimode.workflows.train import train
 
 from .conftest import machine_config
@@ -94,6 +97,22 @@ def test_the_regressor_learns_a_target_in_millions_in_its_units(tmp_path):
     raw = build_model(config.project, "regression", "mlp", schema, seed=0, n_jobs=1)
     raw.steps[-1] = ("model", MLPRegressor(**network.named_steps["model"].get_params()))
     assert r2_score(y_test, raw.fit(x_train, y_train).predict(x_test)) < 0.5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", TASKS)
+def test_the_network_holds_the_projects_expectations_on_the_built_in_data(task, tmp_path):
+    """The expectations the project ships (the device does not matter, more support calls
+    mean more churn and less value) hold for the registry's network as for its boosting:
+    without its penalty (alpha) the regressor's predictions moved with the device."""
+    config = machine_config(tmp_path, task=task, base={"data": {"synthetic_rows": 5_000}})
+    split = split_rows(make_dataset(task, 5_000, seed=config.train.seed), config)
+    schema = feature_schema(config, split.x_train)
+    network = build_model(config.project, task, "mlp", schema, config.train.seed, n_jobs=1)
+    network.fit(split.x_train, split.y_train)
+    outcomes = check_expectations(config, network, split.x_test, schema)
+    assert len(outcomes) == 3
+    assert all(outcome.status == PASSED for outcome in outcomes), [o.summary for o in outcomes]
 
 
 def test_its_hyper_parameters_are_mlpregressors_own(tmp_path):
