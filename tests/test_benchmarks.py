@@ -43,6 +43,11 @@ RATIOS = {
         "peak-memory ratio A/B:",
     ],
     "compare_models": ["ratio compare / plain:"],
+    "compare_variants": [
+        "ratio compare grid / GridSearchCV:",
+        "ratio compare halving / HalvingGridSearchCV:",
+        "ratio best halving / best full grid:",
+    ],
     "mlp_fit": [
         "ratio mlp / hist_gradient_boosting fit time, classification:",
         "ratio mlp / hist_gradient_boosting fit time, regression:",

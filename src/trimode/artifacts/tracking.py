@@ -1,10 +1,16 @@
 """Tracked experiments in MLflow: what compare, train and a published production model did.
 
-- `compare`: one parent run (the mode, rows, folds, how they were split, the leaderboard
-  as an artifact) with a child run per model: its hyper-parameters, and the mean and
-  spread (std) over folds of every metric and of the fit and score times, and with
+- `compare`: one parent run (the mode, rows, folds, how they were split, the strategy and
+  budget, whether it is partial and which candidates did not finish, halving's rounds,
+  the leaderboard as an artifact) with a child run per leaderboard row: its
+  hyper-parameters (model.*), and the mean and spread (std) over folds of every metric
+  and of the fit and score times, its rank (and the rows halving scored it on), and with
   compare.random_split_beside those of the primary metric on random folds
-  (<metric>_random_split_mean, _std).
+  (<metric>_random_split_mean, _std). A variant's run is named by its values, tagged
+  variant_of with its registry model, and has its values as variant.* params. With
+  compare.learning_curve, the parent run holds the curve (learning_curve.<model>.valid,
+  .train, .valid_std: one step per size, step = rows) and its reading (the tag
+  learning_curve.<model>).
 - `train`: the model's hyper-parameters and the run's settings, how the rows were split
   (split, split_column, time_gap_days), how the decision threshold was chosen
   (decision_threshold_tuned_for: f1, cost or given; decision_threshold_positive_class);
@@ -66,6 +72,7 @@ if TYPE_CHECKING:
 
     from trimode.config.model import Config
     from trimode.modelling.compare import Leaderboard
+    from trimode.modelling.learning_curve import LearningCurve
 
 # MLflow's own limit on a parameter's value (characters).
 PARAM_LENGTH = 6000
@@ -84,8 +91,10 @@ RUN_ID = re.compile(r"[0-9a-f]{32}")
 # the newest one (`mlflow models serve -m models:/<name>@champion`).
 MLFLOW_MODEL = "mlflow-model"
 CHAMPION = "champion"
-# The most runs the report's panel shows, newest first.
+# The most train runs the report's panel shows, newest first, and candidates of the latest
+# comparison, best first.
 RUNS_SHOWN = 50
+COMPARED_SHOWN = 500
 
 
 def after(event: str, config: Config, **facts: Any) -> None:
@@ -106,9 +115,10 @@ def after(event: str, config: Config, **facts: Any) -> None:
 
 
 def tracked_runs(config: Config) -> list[dict[str, Any]] | None:
-    """The train runs of the experiment so far, newest first (at most RUNS_SHOWN), for the
-    report's panel "Runs tracked so far"; None when tracking is off for the mode. Never
-    raises: when the store cannot be read, one line on stderr, and no panel."""
+    """The train runs of the experiment so far, newest first (at most RUNS_SHOWN), then the
+    child runs of its latest comparison (see _compared_run), for the report's panel "Runs
+    tracked so far"; None when tracking is off for the mode. Never raises: when the store
+    cannot be read, one line on stderr, and no panel."""
     tracking: TrackingConfig = config.tracking
     if not tracking.enabled or not _installed(config):
         return None
@@ -118,30 +128,31 @@ def tracked_runs(config: Config) -> list[dict[str, Any]] | None:
         with _store(config, uri):  # opening a store may add MLflow's tables to it
             client = _client(uri)
             found = client.get_experiment_by_name(experiment_name(config))
-            runs = (
-                []
-                if found is None
-                else client.search_runs(
+            if found is None:
+                return []
+            runs = [
+                _tracked_run(run)
+                for run in client.search_runs(
                     [found.experiment_id],
                     filter_string="tags.command = 'train'",
                     order_by=["attributes.start_time DESC"],
                     max_results=RUNS_SHOWN,
                 )
-            )
+            ]
+            runs += _latest_comparison(client, found.experiment_id)
     except Exception as error:  # the report is written without the panel
         _say_skipped(f"tracked runs not read from {uri}", error)
         return None
-    return [_tracked_run(run) for run in runs]
+    return runs
 
 
 def _tracked_run(run: Any) -> dict[str, Any]:
     """One row of the report's panel: when, which model in which mode, at which commit,
     and its metrics on the held-out rows (the baseline's are in the run, not the row)."""
     tags = run.data.tags
-    started = datetime.fromtimestamp(run.info.start_time / 1000, UTC)
     return {
         "run_id": run.info.run_id,
-        "started": started.isoformat(timespec="seconds"),
+        "started": _started(run),
         "model": tags.get("model", ""),
         "mode": tags.get("mode", ""),
         "git_commit": tags.get("git_commit", "")[:12],
@@ -151,6 +162,59 @@ def _tracked_run(run: Any) -> dict[str, Any]:
             if not name.startswith("baseline_") and name != "duration_s"
         },
     }
+
+
+def _latest_comparison(client: MlflowClient, experiment: str) -> list[dict[str, Any]]:
+    """The child runs of the experiment's latest comparison, best first: one per
+    leaderboard row (see _compared_run); [] before any compare."""
+    from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+
+    newest = client.search_runs(
+        [experiment],
+        filter_string="tags.command = 'compare'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    if not newest:
+        return []
+    # A comparison's children start after it: the newest compare run is one of them.
+    parent = client.get_run(newest[0].data.tags.get(MLFLOW_PARENT_RUN_ID, newest[0].info.run_id))
+    children = client.search_runs(
+        [experiment],
+        filter_string=f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{parent.info.run_id}'",
+        order_by=["metrics.rank ASC"],
+        max_results=COMPARED_SHOWN,
+    )
+    return [_compared_run(child, parent) for child in children]
+
+
+def _compared_run(run: Any, parent: Any) -> dict[str, Any]:
+    """One candidate of a comparison as the report's panel lists it: the compare run it
+    belongs to, its model (and the registry model a variant varies), its variant's values
+    (variant.<name> params, one column each), its rank and the primary metric's mean and
+    spread over the folds (and the rows halving scored it on)."""
+    primary = parent.data.params.get("primary_metric", "")
+    metrics = run.data.metrics
+    shown = ["rank", f"{primary}_mean", f"{primary}_std", "rows"]
+    return {
+        "run_id": run.info.run_id,
+        "started": _started(run),
+        "model": run.data.tags.get("model", ""),
+        "command": "compare",
+        "compare_run": f"{parent.info.run_name} {parent.info.run_id[:12]}",
+        "variant_of": run.data.tags.get("variant_of", ""),
+        "variant": {
+            name.removeprefix("variant."): value
+            for name, value in sorted(run.data.params.items())
+            if name.startswith("variant.")
+        },
+        "metrics": {name: metrics[name] for name in shown if name in metrics},
+    }
+
+
+def _started(run: Any) -> str:
+    """When a run started, as ISO text in UTC."""
+    return datetime.fromtimestamp(run.info.start_time / 1000, UTC).isoformat(timespec="seconds")
 
 
 def _installed(config: Config) -> bool:
@@ -313,8 +377,10 @@ def record_compare(
     from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 
     tags = {"command": "compare", "mode": config.mode, "task": leaderboard.task}
+    # Whether the comparison stopped before every candidate finished, as a tag to filter on.
+    partial = {"partial": str(leaderboard.partial).lower()}
     parent = client.create_run(
-        experiment, tags=redacted({**tags, MLFLOW_RUN_NAME: f"compare {config.mode}"})
+        experiment, tags=redacted({**tags, **partial, MLFLOW_RUN_NAME: f"compare {config.mode}"})
     ).info.run_id
     _log(
         client,
@@ -330,25 +396,92 @@ def record_compare(
                 **_split_params(leaderboard.split),
                 "models": ", ".join(leaderboard.rows["model"]),
                 "best": leaderboard.best,
+                **_how_compared(leaderboard),
             }
         ),
-        {},
+        _metrics({"elapsed_s": leaderboard.elapsed_s, "estimate_s": leaderboard.estimate_s}),
     )
     for rank, row in enumerate(leaderboard.rows.to_dict(orient="records"), start=1):
         name = row["model"]
+        variant = leaderboard.variants.get(name)
         child = client.create_run(
             experiment,
-            tags=redacted(
-                {**tags, "model": name, MLFLOW_PARENT_RUN_ID: parent, MLFLOW_RUN_NAME: name}
-            ),
+            tags=redacted({**tags, **_child_tags(row, variant), MLFLOW_PARENT_RUN_ID: parent}),
         ).info.run_id
         settings = {"model": name, "cv_folds": leaderboard.cv_folds, "seed": leaderboard.seed}
         params = _params(settings) | _params(leaderboard.params.get(name, {}), "model.")
+        params |= _params((variant or {}).get("params", {}), "variant.")
         _log(client, child, params, _metrics({**row, "rank": rank}))
         client.set_terminated(child)
+    if leaderboard.learning_curve is not None:
+        _record_learning_curve(client, parent, leaderboard.learning_curve)
     for path in paths:
         client.log_artifact(parent, str(path))
     client.set_terminated(parent)
+
+
+def _how_compared(leaderboard: Leaderboard) -> dict[str, Any]:
+    """A comparison's parent-run parameters on how it ran: its strategy and budget, whether
+    it is partial (why, and the candidates that did not finish), and halving's rounds per
+    model (halving.<model>: "mlp: halving tried 12 variants on 1,111 rows, 4 on 3,333")."""
+    # Here, not above: modelling imports scikit-learn, and the config imports this module.
+    from trimode.modelling.halving import rounds_line
+
+    found: dict[str, Any] = {
+        "strategy": leaderboard.strategy,
+        "budget_s": leaderboard.budget_s,
+        "partial": leaderboard.partial,
+    }
+    if leaderboard.partial:
+        found |= {"stopped": leaderboard.stopped, "unfinished": ", ".join(leaderboard.unfinished)}
+    for model, rounds in leaderboard.halving.items():
+        found[f"halving.{model}"] = rounds_line(model, rounds)
+    return found
+
+
+def _child_tags(row: dict[str, Any], variant: dict[str, Any] | None) -> dict[str, str]:
+    """A child run's model and name, and for a variant the registry model it varies
+    (variant_of) and a name that says its values: "mlp#2 (hidden_layer_sizes=[64, 64])"
+    (the leaderboard's params column)."""
+    from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
+
+    name = row["model"]
+    if not variant:
+        return {"model": name, MLFLOW_RUN_NAME: name}
+    return {
+        "model": name,
+        "variant_of": variant["model"],
+        MLFLOW_RUN_NAME: f"{name} ({row.get('params') or ''})",
+    }
+
+
+# --- the learning curve (compare.learning_curve) ---
+
+# What MLflow refuses in a metric's or a tag's name (a variant's "#", say).
+NOT_IN_KEYS = re.compile(r"[^\w\-. /]")
+
+
+def _record_learning_curve(client: MlflowClient, run_id: str, curve: LearningCurve) -> None:
+    """The curve on the compare run: per model, the mean primary metric on the fold's test
+    rows and on the rows fitted (learning_curve.<model>.valid, .train) and the spread of
+    the first (.valid_std), one step per size (step = rows); its reading as the tag
+    learning_curve.<model>."""
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    metrics: list[Metric] = []
+    for model in curve.models:
+        key = f"learning_curve.{NOT_IN_KEYS.sub('_', model.model)}"
+        sides = {"valid": model.valid_mean, "train": model.train_mean}
+        sides["valid_std"] = model.valid_std
+        metrics += [
+            Metric(f"{key}.{side}", value, now, rows)
+            for side, values in sides.items()
+            for rows, value in zip(model.rows, values, strict=True)
+            if math.isfinite(value)
+        ]
+        client.set_tag(run_id, key, redact(model.reading))
+    client.log_batch(run_id, metrics=metrics)
 
 
 def record_train(

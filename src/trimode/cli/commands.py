@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from trimode.cli.printing import print_fetch, print_leaderboard, print_notes, shown
 from trimode.core.errors import ProjectError
+from trimode.core.stopping import EXIT_INTERRUPTED
 
 if TYPE_CHECKING:  # the config model imports pydantic, which --help does not need
     from trimode.config.model import Config
@@ -55,8 +56,13 @@ def command_options(arguments: argparse.Namespace) -> dict[str, dict[str, object
     settings named by the option: the config checks them like any other."""
     if arguments.command == "train" and arguments.model is not None:
         return {"--model": {"train.models": [arguments.model]}}
-    if arguments.command == "compare" and arguments.models is not None:
-        return {"--models": {"compare.models": listed(arguments.models)}}
+    if arguments.command == "compare":
+        options: dict[str, dict[str, object]] = {}
+        if arguments.models is not None:
+            options["--models"] = {"compare.models": listed(arguments.models)}
+        if arguments.learning_curve:
+            options["--learning-curve"] = {"compare.learning_curve": True}
+        return options
     if arguments.command == "fetch-sample" and arguments.also is not None:
         return {"--also": {"data.sample_formats": listed(arguments.also)}}
     return {}
@@ -116,13 +122,20 @@ def run_fetch_sample(arguments: argparse.Namespace, config: Config) -> int:
 
 def run_compare(arguments: argparse.Namespace, config: Config) -> int:
     """Compare models in the chosen mode; print the leaderboard and where it was saved."""
+    from trimode.modelling.fold_fits import INTERRUPTED
     from trimode.workflows.compare import compare
 
     leaderboard, paths = compare(config)
     print_notes(leaderboard.notes)
     print_leaderboard(leaderboard)
+    curve = leaderboard.learning_curve
+    for line in curve.lines if curve else []:
+        print(line)
     print(f"outputs: {', '.join(map(shown, paths))}")
-    return 0
+    # Ctrl-C kept the rows that finished (or the leaderboard, in its learning curve), and
+    # still ends as an interrupted command does.
+    stopped = {leaderboard.stopped, curve.stopped if curve else None}
+    return EXIT_INTERRUPTED if INTERRUPTED in stopped else 0
 
 
 def run_report(arguments: argparse.Namespace, config: Config) -> int:
@@ -137,7 +150,9 @@ def run_promote(arguments: argparse.Namespace, config: None) -> int:
     """Write the chosen model into the target mode's config; say what was written."""
     from trimode.workflows.promote import promote
 
-    promotion = promote(arguments.config_dir, arguments.source_mode, arguments.target_mode)
+    promotion = promote(
+        arguments.config_dir, arguments.source_mode, arguments.target_mode, arguments.variant
+    )
     params = ", ".join(f"{key} = {value!r}" for key, value in promotion.params.items())
     print(
         f"{promotion.path}: train.models = [{promotion.model!r}] (from {promotion.source_mode} "

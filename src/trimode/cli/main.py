@@ -22,14 +22,12 @@ from trimode.core.errors import ConfigError, ProjectError, QualityGateFailed
 from trimode.core.layout import MODES, VERSION
 from trimode.core.secrets import guard_outputs, redact, redacted_traceback
 from trimode.core.steps import failed_step, step
-from trimode.core.stopping import Terminated, end_workers, handling_signals
+from trimode.core.stopping import EXIT_INTERRUPTED, Terminated, end_workers, handling_signals
 
 EXIT_BAD_INPUT = 2
 # A failure no check foresaw ends as bad input does: one line, naming the step.
 EXIT_FAILURE = EXIT_BAD_INPUT
 EXIT_GATE_FAILED = 3
-# What a shell reports for a process ended by SIGINT (128 + 2).
-EXIT_INTERRUPTED = 130
 # And for one ended by SIGTERM (128 + 15).
 EXIT_TERMINATED = 143
 # The exit status of each kind of error: the first kind the error is.
@@ -111,6 +109,13 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         metavar="A,B,C",
         help="comma-separated registry models to compare instead of those in compare.models",
     )
+    compare.add_argument(
+        "--learning-curve",
+        action="store_true",
+        default=None,
+        help="also fit the two leading models on growing shares of the rows and say whether "
+        "more rows would help (sets compare.learning_curve)",
+    )
     promote = add_command(
         commands,
         "promote",
@@ -127,6 +132,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
     promote.add_argument(
         "--to", dest="target_mode", default="production", choices=MODES, help="default: production"
+    )
+    promote.add_argument(
+        "--variant",
+        metavar="NAME",
+        help="promote this row of --from's leaderboard instead (a variant compare ranked, "
+        "e.g. mlp#2, or a model as compared)",
     )
     add_command(
         commands,

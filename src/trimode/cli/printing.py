@@ -74,13 +74,20 @@ def render_leaderboard(leaderboard: Leaderboard) -> Table:
             f"; {primary} random split: on shuffled folds that ignore the {split.get('kind')} "
             f"column {split.get('column')!r}, how optimistic a random split would be"
         )
+    variants = bool(leaderboard.variants)
+    halving = "rows" in leaderboard.rows.columns
+    if halving:
+        caption += "; rows: the rows halving gave a variant last (it ranks below the finalists)"
     table = Table(
-        title=f"{leaderboard.mode} mode: {leaderboard.n_rows} rows, {leaderboard.cv_folds}-fold "
-        f"cross-validation{_folds_by(split)}, best {primary} first",
+        title=f"{leaderboard.mode} mode: {leaderboard.n_rows:,} rows, {leaderboard.cv_folds}-fold "
+        f"cross-validation{_folds_by(split)}, best {primary} first"
+        + (" (PARTIAL: not every model finished)" if leaderboard.partial else ""),
         caption=caption,
         box=box.SIMPLE_HEAD,
     )
     table.add_column("model", no_wrap=True)
+    if variants:
+        table.add_column("params")
     for name in metrics:
         better = task.metric(primary if name == beside else name).greater_is_better
         style = "bold" if name == primary else ""
@@ -88,10 +95,14 @@ def render_leaderboard(leaderboard: Leaderboard) -> Table:
         table.add_column(f"{label} {'↑' if better else '↓'}", justify="right", style=style)
     for name in TIMES:
         table.add_column(name.replace("_", " "), justify="right")
+    if halving:
+        table.add_column("rows", justify="right")
     for row in leaderboard.rows.to_dict(orient="records"):
-        cells = [row["model"]]
+        cells = [row["model"]] + ([row["params"]] if variants else [])
         cells += [_mean_std(row, name, 4) for name in metrics]
         cells += [_mean_std(row, name, 2) for name in TIMES]
+        if halving:
+            cells.append(f"{row['rows']:,.0f}" if _is_finite(row["rows"]) else "all")
         table.add_row(*cells, style="dim" if row["model"] == BASELINE else None)
     return table
 

@@ -83,14 +83,19 @@ def _merge(
 
 
 def parse_overrides(settings: dict[str, Any]) -> dict[str, Any]:
-    """Turn {"data.max_rows": 1000} into the nested form a config file has."""
+    """Turn {"data.max_rows": 1000} into the nested form a config file has. A key deeper
+    than a section's, "compare.variants.mlp.alpha", makes the tables on its way: such
+    overrides together replace that section key (compare.variants) of the files."""
     nested: dict[str, Any] = {}
     for key, value in settings.items():
-        section, _, name = key.partition(".")
-        if name:
-            nested.setdefault(section, {})[name] = value
-        else:
-            nested[section] = value
+        *path, name = key.split(".")
+        table = nested
+        for place, part in enumerate(path):
+            table = table.setdefault(part, {})
+            if not isinstance(table, dict):
+                above = ".".join(path[: place + 1])
+                raise ConfigError(f"--set {key}: another --set gives {above} a value, not a table")
+        table[name] = value
     return nested
 
 

@@ -77,6 +77,14 @@ Seconds = Annotated[
 ]
 # Registry model names: at least one.
 Models = Annotated[list[str], Field(min_length=1), Expect("be a non-empty list of strings")]
+# Variants per registry model to compare: {"model name": {"parameter": [values]}} (every
+# combination), or {"model name": [{"parameter": value}, ...]} (each table one variant).
+Variants = Annotated[
+    dict[str, dict[str, list[Any]] | list[dict[str, Any]]],
+    Expect(
+        "be a table of model names to tables of hyper-parameter value lists (or to lists of tables)"
+    ),
+]
 # Hyper-parameters per registry model: {"model name": {"parameter": value}}.
 Params = Annotated[
     dict[str, dict[str, Any]],
@@ -264,6 +272,25 @@ class CompareConfig(Section):
     random_split_beside: bool = Field(
         False,
         description="with columns.group or time, each model's primary metric on random folds too",
+    )
+    variants: Variants = Field(
+        {},
+        description="per model, hyper-parameter values to try: a table of lists (every "
+        "combination) or a list of tables (one variant each)",
+    )
+    strategy: Literal["grid", "halving"] = Field(
+        "grid",
+        description="grid: every variant on every fold; halving: many variants on few rows, "
+        "the best on more (successive halving)",
+    )
+    time_budget_s: float = Field(
+        0,
+        ge=0,
+        description="seconds compare may take: the leaderboard then holds what finished "
+        "(0: no limit)",
+    )
+    learning_curve: bool = Field(
+        False, description="fit the leading models on growing shares of the rows, too"
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 # The runtime's version: the template's too (one version, one tag). A test checks that
 # pyproject.toml, CHANGELOG.md and the template's pin say the same.
-VERSION = "6.2.0"
+VERSION = "6.3.0"
 
 MODES = ("test", "human", "production")
 

@@ -53,3 +53,30 @@ def activity(description: str) -> Iterator[None]:
     ) as spinner:
         spinner.add_task(description, total=None)
         yield
+
+
+def announce(line: str) -> None:
+    """Say one line on the error stream (always, not only on a terminal): what a long run
+    is about to do, such as its estimated length."""
+    print(redact(line), file=sys.stderr, flush=True)
+
+
+@contextmanager
+def counter(description: str, total: int, unit: str) -> Iterator[Callable[[str], None]]:
+    """A bar of units done out of total, with a line of text beside it (time left, say);
+    yields advance(text), which counts one unit done."""
+    if not enabled():
+        yield lambda text: None
+        return
+    description = redact(description)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit + " {task.fields[text]}"),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=total, text="")
+        yield lambda text: bar.update(task, advance=1, text=text)

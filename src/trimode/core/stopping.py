@@ -22,6 +22,10 @@ import sys
 import threading
 from collections.abc import Iterator
 
+# What a shell reports for a process ended by SIGINT (128 + 2): a command stopped by Ctrl-C
+# exits so, even one that kept what it had finished.
+EXIT_INTERRUPTED = 130
+
 
 class Terminated(KeyboardInterrupt):
     """The process was asked to end (SIGTERM): handled as Ctrl-C is."""

@@ -113,7 +113,7 @@ def fit_best(
     if len(names) > 1 and ranking is not None:
         best, candidates = ranking
     elif len(names) > 1:
-        leaderboard = compare_models(config, split.x_train, split.y_train, names)
+        leaderboard = compare_models(config, split.x_train, split.y_train, names, variants=False)
         candidates = {name: leaderboard.scores(name) for name in names}
         best = leaderboard.best
     model, threshold, search = fit_model(config, best, schema, split.x_train, split.y_train)

@@ -34,6 +34,8 @@ from trimode.core.secrets import redact
 from trimode.core.specs import FeatureSchema
 from trimode.core.tasks import Task, task_named
 from trimode.modelling.behaviour import MAX_ROWS, Expectation
+from trimode.modelling.fold_fits import stopped_line
+from trimode.modelling.halving import rounds_line
 from trimode.modelling.importance import importance_table, top_features
 from trimode.modelling.registry import as_preprocessed
 from trimode.modelling.splitting import Split, describe_split, split_kind
@@ -53,6 +55,7 @@ from trimode.reporting.inspection import (
     worst_predictions,
     worst_slices,
 )
+from trimode.reporting.variants import variant_plots
 
 # The id of the <script type="application/json"> block holding the explorer's rows.
 EXPLORER_DATA_ID = "explorer-rows"
@@ -78,6 +81,9 @@ def render_page(
     of one row per run, in the order given. Each run is a mapping with the keys run_id,
     started (text, e.g. an ISO time), model, and metrics (a mapping of metric name to
     number); any other key whose value is a number, text or boolean becomes a column too.
+    A run whose command is "compare" is a candidate of a comparison: those make a second
+    table, with its compare_run and variant_of, and its variant's values (a mapping of
+    hyper-parameter to value, variant) a column each.
     """
     task = task_named(config.task)
     described = artifact_hash(record)
@@ -104,6 +110,7 @@ def render_page(
         calibration=_calibration(model, split) if task.has_classes else None,
         why=_why(config, record, model, split),
         leaderboard=_leaderboard(leaderboard, record),
+        learning_curve=_learning_curve(leaderboard),
         tracked_runs=_tracked_runs(list(tracked_runs)),
         data=_data(config, seen, schema),
         errors=_errors(config, preprocessing, seen, schema),
@@ -416,28 +423,91 @@ def _leaderboard(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         "table": _table(rows, index=False, sortable=True),
         "made_by": which,
         "made_at": made_by.get("made_at"),
+        **_how_compared(leaderboard),
+    }
+
+
+def _how_compared(leaderboard: dict[str, Any]) -> dict[str, Any]:
+    """What leaderboard.json says of how its rows came about: whether it is partial (why,
+    and the candidates that did not finish), halving's rounds per model, and per model
+    with variants a plot of the primary metric against each hyper-parameter they vary,
+    with the points plotted as a table. An older leaderboard without these keys: none."""
+    partial = None
+    if leaderboard.get("partial"):
+        partial = stopped_line(
+            leaderboard.get("stopped"),
+            leaderboard.get("budget_s") or 0,
+            leaderboard.get("elapsed_s") or 0,
+            leaderboard.get("unfinished") or [],
+            "compare.time_budget_s",
+        )
+    halving = leaderboard.get("halving") or {}
+    return {
+        "partial": partial,
+        "halving": [rounds_line(model, rounds) for model, rounds in halving.items() if rounds],
+        "variant_plots": [
+            {
+                "model": plot.model,
+                "param": plot.param,
+                "metric": plot.metric,
+                "points": len(plot.points),
+                "left_behind": plot.left_behind,
+                "image": _image(plots.variant_metric(plot), f"{plot.metric} by {plot.param}"),
+                "table": _table(plot.table(), index=False, sortable=True),
+            }
+            for plot in variant_plots(leaderboard)
+        ],
     }
 
 
 def _tracked_runs(runs: list[TrackedRun]) -> dict[str, Any] | None:
-    """The runs tracked so far, one row each (see render_page); None without runs."""
+    """The runs tracked so far (see render_page): the train runs, one row each, and the
+    candidates of the latest comparison (runs whose command is "compare"); None without
+    runs."""
     if not runs:
         return None
-    named = ["run_id", "started", "model"]
+    trained = [run for run in runs if run.get("command") != "compare"]
+    compared = [run for run in runs if run.get("command") == "compare"]
+    return {
+        "count": len(trained),
+        "table": _runs_table(trained, ["run_id", "started", "model"]) if trained else None,
+        "compared": {
+            "count": len(compared),
+            "run": compared[0].get("compare_run"),
+            "table": _runs_table(
+                compared,
+                ["compare_run", "run_id", "started", "model", "variant_of"],
+                ("variant", "metrics"),
+            ),
+        }
+        if compared
+        else None,
+    }
+
+
+def _runs_table(
+    runs: list[TrackedRun], named: list[str], nested: tuple[str, ...] = ("metrics",)
+) -> Markup:
+    """A sortable table of runs: the named facts first, then every other fact whose value
+    is a number, text or boolean, then the items of each nested mapping (metrics, a
+    variant's values), each a column in order of appearance."""
     rows: list[dict[str, Any]] = []
-    # The other facts' and the metrics' names, in order of appearance (dicts as ordered sets).
+    # The columns after the named ones, in order of appearance (dicts as ordered sets).
     others: dict[str, None] = {}
-    metrics: dict[str, None] = {}
+    inner: dict[str, dict[str, None]] = {key: {} for key in nested}
     for run in runs:
         row = {name: run.get(name) for name in named}
         for name, value in run.items():
-            if name not in named and name != "metrics" and isinstance(value, int | float | str):
+            if name in {*named, *nested, "command"}:
+                continue
+            if isinstance(value, int | float | str):
                 row[name], others[name] = value, None
-        for name, value in (run.get("metrics") or {}).items():
-            row[name], metrics[name] = value, None
+        for key in nested:
+            for name, value in (run.get(key) or {}).items():
+                row[name], inner[key][name] = value, None
         rows.append(row)
-    table = pd.DataFrame(rows, columns=[*named, *others, *metrics])
-    return {"count": len(rows), "table": _table(table, index=False, sortable=True)}
+    columns = [*named, *others, *(name for names in inner.values() for name in names)]
+    return _table(pd.DataFrame(rows, columns=columns), index=False, sortable=True)
 
 
 def _data(config: Config, split: Split, schema: FeatureSchema) -> dict[str, Any]:
@@ -564,3 +634,27 @@ def _explored(classes: int) -> str:
         "reference (the true negatives and true positives), the class's actual share and its "
         "mean predicted probability"
     )
+
+
+# --- the learning curve (compare.learning_curve) ---
+
+
+def _learning_curve(path: Path) -> dict[str, Any] | None:
+    """The learning curve the leaderboard at path holds, as the page shows it (its plot,
+    each model's reading, its notes); None when compare drew none."""
+    if not path.exists():
+        return None
+    curve = read_json(path, advice=": run compare again").get("learning_curve") or {}
+    models = curve.get("models") or []
+    if not models:
+        return None
+    metric = curve["metric"]
+    return {
+        "metric": metric,
+        "folds": curve["folds"],
+        "image": _image(
+            plots.learning_curves(models, metric), f"{metric} against the training rows"
+        ),
+        "readings": [model["reading"] for model in models],
+        "notes": curve.get("notes") or [],
+    }

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from trimode.reporting.calibration import Reliability
 from trimode.reporting.dependence import Dependence
 from trimode.reporting.inspection import Contrast, DataSummary
+from trimode.reporting.variants import LEFT_BEHIND, VariantPlot
 
 
 def to_png(figure: Figure) -> bytes:
@@ -154,6 +155,60 @@ def importance_bars(table: pd.DataFrame, measure: str, title: str, top_n: int = 
     return figure
 
 
+def variant_metric(plot: VariantPlot) -> Figure:
+    """A model's variants' primary metric (mean over the folds, their std as error bars)
+    against one hyper-parameter: numbers on a numeric axis (log when they span orders of
+    magnitude), other values (lists, texts) as categories; a colour per combination of the
+    other varied values; variants halving left behind as hollow, paler points."""
+    points = plot.points
+    figure = Figure(figsize=(6, 3.4))
+    axes = figure.add_subplot()
+    series = list(dict.fromkeys(points["series"]))
+    for place, name in enumerate(series):
+        # Categories: series side by side around each category, so their bars do not hide.
+        shift = 0.0 if plot.numeric else 0.08 * (place - (len(series) - 1) / 2)
+        label = name or None
+        for behind in (False, True):
+            shown = points[(points["series"] == name) & (points[LEFT_BEHIND] == behind)]
+            if shown.empty:
+                continue
+            shown = shown.sort_values("x")
+            axes.errorbar(
+                shown["x"].to_numpy(float) + shift,
+                shown["mean"].to_numpy(float),
+                yerr=shown["std"].to_numpy(float),
+                marker="o",
+                linestyle="-" if plot.numeric and not behind else "none",
+                capsize=3,
+                color=f"C{place}",
+                markerfacecolor="none" if behind else f"C{place}",
+                alpha=0.55 if behind else 1.0,
+                label=label,
+            )
+            label = None  # one legend entry per series
+    if points[LEFT_BEHIND].any():
+        axes.plot(
+            [],
+            [],
+            marker="o",
+            markerfacecolor="none",
+            linestyle="none",
+            color="#555",
+            label="hollow: left behind by halving (fewer rows)",
+        )
+    if plot.log:
+        axes.set_xscale("log")
+    if not plot.numeric:
+        axes.set_xticks(range(len(plot.values)), plot.values)
+        axes.tick_params(axis="x", labelrotation=30 if len(plot.values) > 4 else 0)
+    axes.set_xlabel(plot.param)
+    axes.set_ylabel(f"{plot.metric} (mean ± std over folds)")
+    axes.set_title(f"{plot.model}: {plot.metric} by {plot.param}", fontsize=10)
+    if axes.get_legend_handles_labels()[1]:
+        axes.legend(fontsize=7)
+    return figure
+
+
 def partial_dependence_grid(dependences: list[Dependence], ylabel: str) -> Figure:
     """One panel per feature: the average prediction (or probability of each class read)
     as the feature's value changes; categories as points."""
@@ -190,4 +245,35 @@ def reliability_curves(curves: list[Reliability]) -> Figure:
     axes.set_ylabel("actual share of the class")
     axes.legend(fontsize=8, title="class", title_fontsize=8)
     axes.set_title("Reliability (calibration) on the held-out rows", fontsize=10)
+    return figure
+
+
+# --- the learning curve (compare.learning_curve) ---
+
+
+def learning_curves(curves: list[dict], metric: str) -> Figure:
+    """One panel per model (a curve as leaderboard.json holds it: rows, train_mean,
+    train_std, valid_mean, valid_std): the primary metric on the rows each fit was fitted
+    on and on the fold's test rows, against the training rows (a log scale: each size a
+    similar factor more), the mean over folds with a band of ± its std."""
+    figure = Figure(figsize=(4.6 * len(curves), 3.6), layout="constrained")
+    for position, curve in enumerate(curves, start=1):
+        axes = figure.add_subplot(1, len(curves), position)
+        rows = np.asarray(curve["rows"], float)
+        for side, label, color in (
+            ("train", "rows fitted", "#4c72b0"),
+            ("valid", "fold's test rows", "#dd8452"),
+        ):
+            mean = np.asarray(curve[f"{side}_mean"], float)
+            spread = np.asarray(curve[f"{side}_std"], float)
+            axes.plot(rows, mean, marker="o", color=color, label=label)
+            axes.fill_between(rows, mean - spread, mean + spread, color=color, alpha=0.2)
+        axes.set_xscale("log")
+        # The sizes themselves as ticks, in plain numbers (not powers of ten).
+        axes.set_xticks(rows, [f"{size:,.0f}" for size in rows], fontsize=8)
+        axes.minorticks_off()
+        axes.set_xlabel("training rows")
+        axes.set_ylabel(metric)
+        axes.set_title(curve["model"], fontsize=10)
+        axes.legend(fontsize=8)
     return figure

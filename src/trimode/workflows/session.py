@@ -64,8 +64,9 @@ def load_config(
     checks: list[loading.Check] = []
     if registry:
         from trimode.modelling.registry import registry_problems
+        from trimode.modelling.variants import variant_problems
 
-        checks.append(registry_problems)
+        checks += [registry_problems, variant_problems]
     folder = config_dir_of() if config_dir is None else Path(config_dir)
     return loading.load_config(mode, folder, overrides, options=options, checks=checks)
 
