@@ -26,6 +26,7 @@ from trimode.modelling.compare import BASELINE, compare_models
 from trimode.modelling.evaluation import lift
 from trimode.modelling.registry import build_model, class_path, feature_schema, make_estimator
 from trimode.modelling.splitting import split_rows
+from trimode.workflows.compare import compare
 from trimode.workflows.report import published_model
 from trimode.workflows.session import check_expectations
 from trimode.workflows.train import train
@@ -113,6 +114,24 @@ def test_the_network_holds_the_projects_expectations_on_the_built_in_data(task, 
     outcomes = check_expectations(config, network, split.x_test, schema)
     assert len(outcomes) == 3
     assert all(outcome.status == PASSED for outcome in outcomes), [o.summary for o in outcomes]
+
+
+@pytest.mark.slow
+def test_variants_of_the_regressor_name_mlpregressors_parameters(tmp_path):
+    """The issue's grid, on the regressor: its parameters are flat (no `regressor__`), so
+    `[compare.variants.mlp]` names them as for the classifier, one row each."""
+    sizes = [[16], [32, 16], [64, 32, 16]]
+    config = machine_config(
+        tmp_path,
+        "human",
+        task="regression",
+        compare={"models": ["mlp"], "variants": {"mlp": {"hidden_layer_sizes": sizes}}},
+    )
+    leaderboard, _ = compare(config)
+    rows = leaderboard.rows.set_index("model")
+    for place, size in enumerate(sizes, start=1):
+        assert leaderboard.params[f"mlp#{place}"]["hidden_layer_sizes"] == size
+        assert np.isfinite(rows.loc[f"mlp#{place}", "r2_mean"])
 
 
 def test_its_hyper_parameters_are_mlpregressors_own(tmp_path):
