@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import TypeVar
@@ -86,3 +87,14 @@ def make_project(workdir: Path, extras: tuple[str, ...] = ()) -> tuple[Path, Pat
     wanted = f"[{','.join(extras)}]" if extras else ""
     subprocess.run([*install, "-e", f"{project}{wanted}"], check=True)
     return project, python
+
+
+def run_driver(driver: str, *arguments: str) -> None:
+    """Generate and install the default project (make_project), then run the Python
+    source `driver` with the project's python, from the project's folder, with these
+    command-line arguments; fails loudly if it fails."""
+    with tempfile.TemporaryDirectory() as folder:
+        project, python = make_project(Path(folder))
+        script = Path(folder) / "driver.py"
+        script.write_text(driver, encoding="utf-8")
+        subprocess.run([str(python), str(script), *arguments], cwd=project, check=True)

@@ -1,23 +1,19 @@
 """Time `compare` in a generated project next to plain scikit-learn cross_validate calls.
 
-The work is the same on both sides: the three registry models of the default
-(classification) project and the dummy baseline, 5-fold cross-validation on the
-same folds of 50,000 synthetic rows, the same estimators (built by the project's
-registry), the same metrics and the same n_jobs. The plain side calls
-cross_validate once per model with scikit-learn's own scorers. Both run
-interleaved in one process inside the project's environment; the script prints
-the medians and their ratio (target: at most 1.1).
+The work is the same on both sides: the registry models of the default
+(classification) project (four: linear, forest, boosting, network) and the dummy
+baseline, 5-fold cross-validation on the same folds of 50,000 synthetic rows, the same
+estimators (built by the project's registry), the same metrics and the same n_jobs.
+The plain side calls cross_validate once per model with scikit-learn's own scorers.
+Both run interleaved in one process inside the project's environment; the script
+prints the medians and their ratio (target: at most 1.1).
 Run it with: uv run python benchmarks/compare_models.py
 (at smoke size, TRIMODE_BENCHMARK_SMOKE=1: 2,000 rows, one run, no warm-up; see common.py).
 """
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
-from pathlib import Path
-
-from common import SMOKE, make_project, rows_and_repeats
+from common import SMOKE, rows_and_repeats, run_driver
 
 # Runs inside the generated project's environment, from the project's folder.
 DRIVER = '''
@@ -135,13 +131,8 @@ for side, work in (("plain", plain_work), ("compare", compare_work)):
 def main() -> None:
     """Generate and install the project, then run the measurements inside it."""
     arguments = rows_and_repeats(__doc__.splitlines()[0], 50_000, 2_000)
-    with tempfile.TemporaryDirectory() as folder:
-        project, python = make_project(Path(folder))
-        driver = Path(folder) / "driver.py"
-        driver.write_text(DRIVER, encoding="utf-8")
-        warm_up = "no-warm-up" if SMOKE else "warm-up"
-        command = [str(python), str(driver), str(arguments.rows), str(arguments.repeats), warm_up]
-        subprocess.run(command, cwd=project, check=True)
+    warm_up = "no-warm-up" if SMOKE else "warm-up"
+    run_driver(DRIVER, str(arguments.rows), str(arguments.repeats), warm_up)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,10 @@ RATIOS = {
         "ratio compare halving / HalvingGridSearchCV:",
         "ratio best halving / best full grid:",
     ],
+    "mlp_fit": [
+        "ratio mlp / hist_gradient_boosting fit time, classification:",
+        "ratio mlp / hist_gradient_boosting fit time, regression:",
+    ],
     "compare_tracking": ["ratio on / off:"],
     "production": [
         "time ratio A/B:",

@@ -34,6 +34,7 @@ _PUBLIC = {
     "to_timestamps": "trimode.modelling.features",
     "native_categories": "trimode.modelling.features",
     "ordinal_categories": "trimode.modelling.features",
+    "ScaledTargetMLPRegressor": "trimode.modelling.estimators",
     "Expectation": "trimode.modelling.behaviour",
     "Directional": "trimode.modelling.behaviour",
     "Invariant": "trimode.modelling.behaviour",
@@ -69,6 +70,7 @@ __all__ = [
     "FeatureSchema",
     "Invariant",
     "ModelSpec",
+    "ScaledTargetMLPRegressor",
     "__version__",
     "as_documents",
     "as_preprocessed",
@@ -117,6 +119,7 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from trimode.core.tasks import task_named
     from trimode.modelling.behaviour import Directional, Examples, Expectation, Invariant
     from trimode.modelling.compare import compare_models
+    from trimode.modelling.estimators import ScaledTargetMLPRegressor
     from trimode.modelling.evaluation import per_class
     from trimode.modelling.features import (
         DateParts,

@@ -257,8 +257,8 @@ def test_a_model_trained_before_its_registry_entry_went_still_loads(ridge, proje
 @pytest.mark.parametrize(
     ("estimator", "expected"),
     [
-        ("builtins.eval", r"neither a scikit-learn class, one of this project's \(starter\)"),
-        ("os.system", r"neither a scikit-learn class, one of this project's"),
+        ("builtins.eval", r"neither a scikit-learn or trimode class, one of this project's \(st"),
+        ("os.system", r"neither a scikit-learn or trimode class, one of this project's"),
         ("sklearn.utils.Bunch", r"'sklearn\.utils\.Bunch', which is not an estimator"),
     ],
 )

@@ -62,7 +62,9 @@ def test_a_linear_model_gets_scaled_one_hot_columns_sparse_when_wide(rows, proje
     assert matrix.shape[1] > len(schema.columns) + 100  # a column per frequent category
 
 
-@pytest.mark.parametrize("name", ["logistic_regression", "random_forest", "hist_gradient_boosting"])
+@pytest.mark.parametrize(
+    "name", ["logistic_regression", "random_forest", "hist_gradient_boosting", "mlp"]
+)
 def test_every_model_beats_the_dummy_on_flights(rows, project, name):
     assert name in model_names(project, TASK.name)
     schema, x_train, x_test, y_train, y_test = rows

@@ -331,7 +331,8 @@ def test_a_record_naming_a_class_from_elsewhere_is_refused_in_one_line(
         load_model(folder / MODEL_FILE, manifest, project_of(trained))
     message = str(refused.value)
     assert "\n" not in message
-    assert f"names estimator {estimator!r}, which is neither a scikit-learn class" in message
+    neither = "which is neither a scikit-learn or trimode class"
+    assert f"names estimator {estimator!r}, {neither}" in message
     assert "refusing to load it" in message
     # The command line says the same, in one line, and exits 2 (bad input).
     rows().to_csv(tmp_path / "rows.csv", index=False)

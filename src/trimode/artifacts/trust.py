@@ -4,10 +4,10 @@ A skops file says which types it holds; loading refuses any that the model it cl
 be could not hold. What that model holds is found by building it and fitting it on 500
 rows of the built-in data set (a date and a text column added; three classes when the
 artifact has three or more, a multinomial loss holding types two classes do not): its
-estimator is the class and hyper-parameters its manifest records (only a scikit-learn
-class, one of the project's own, or another library's that the registry's entry of the
-same name makes), so a model trained before models.py changed still loads; failing that,
-the registry entry of the same name. The preprocessing is built by the function the
+estimator is the class and hyper-parameters its manifest records (only a scikit-learn or
+trimode class, one of the project's own, or another library's that the registry's entry
+of the same name makes), so a model trained before models.py changed still loads;
+failing that, the registry entry of the same name. The preprocessing is built by the function the
 manifest records (trimode's or the project's own; the registry entry's when that one is
 gone; features.py's build_preprocessor for a manifest that records none), with the
 project's add_features when it has one.
@@ -169,19 +169,19 @@ def _trusted_class(
     project: Project, path: str, task: Task, name: Any, where: str
 ) -> type[BaseEstimator] | None:
     """The estimator class a manifest names, when it is one the project may load: a
-    scikit-learn class, one of the project's own package, or the class the registry's
-    entry of the model's name makes (another library's, chosen in the project's code).
-    None when it cannot be built without arguments (the registry's entry is tried
-    instead)."""
+    scikit-learn or trimode class, one of the project's own package, or the class the
+    registry's entry of the model's name makes (another library's, chosen in the
+    project's code). None when it cannot be built without arguments (the registry's entry
+    is tried instead)."""
     module_name, _, qualname = path.rpartition(".")
     own = project.modules["models"].partition(".")[0]
-    if module_name.split(".")[0] not in ("sklearn", own) and not _registry_makes(
+    if module_name.split(".")[0] not in ("sklearn", "trimode", own) and not _registry_makes(
         project, task, name, path
     ):
         raise ArtifactError(
-            f"{where} names estimator {path!r}, which is neither a scikit-learn class, one of "
-            f"this project's ({own}), nor the class its registry entry {name!r} makes: "
-            "refusing to load it"
+            f"{where} names estimator {path!r}, which is neither a scikit-learn or trimode "
+            f"class, one of this project's ({own}), nor the class its registry entry {name!r} "
+            "makes: refusing to load it"
         )
     kind: Any  # whatever the name holds, checked below
     try:

@@ -5,9 +5,9 @@ seed and the number of cores), a search space for tuning, and the preprocessing 
 model needs: features.py's build_preprocessor (scaled numbers, one-hot categories)
 unless `preprocess` names another. Trees need no scaling nor one-hot columns: gradient
 boosting reads categories natively (native_categories), a random forest their codes
-(ordinal_categories), each one column per input. To add a model, add one entry under
-its task: the commit hook fits the one test mode trains; `compare` and the configs
-name any of them.
+(ordinal_categories), each one column per input. A neural network (mlp) needs the
+scaling: it keeps the default. To add a model, add one entry under its task: the commit
+hook fits the one test mode trains; `compare` and the configs name any of them.
 """
 
 from sklearn.ensemble import (
@@ -17,8 +17,20 @@ from sklearn.ensemble import (
     RandomForestRegressor,
 )
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.neural_network import MLPClassifier
 
-from trimode import ModelSpec, native_categories, ordinal_categories
+from trimode import ModelSpec, ScaledTargetMLPRegressor, native_categories, ordinal_categories
+
+# The neural networks (mlp): two hidden layers; early stopping holds out a tenth of the
+# rows a fit is given and stops when their score stops improving. A strong penalty
+# (alpha; scikit-learn's default is 1e-4) keeps them from learning noise: on the built-in
+# data they then hold the expectations (the device does not matter) and score as well.
+MLP = {"hidden_layer_sizes": (64, 32), "alpha": 1.0, "early_stopping": True, "max_iter": 300}
+# What a search tries of them: their layers and their penalty.
+MLP_SEARCH: dict[str, list] = {
+    "hidden_layer_sizes": [(32,), (64, 32), (128, 64)],
+    "alpha": [0.1, 1.0, 10.0],
+}
 
 MODELS: dict[str, dict[str, ModelSpec]] = {
     "classification": {
@@ -38,6 +50,10 @@ MODELS: dict[str, dict[str, ModelSpec]] = {
             search_space={"learning_rate": [0.03, 0.1, 0.3], "max_leaf_nodes": [15, 31, 63]},
             preprocess=native_categories,
         ),
+        "mlp": ModelSpec(
+            make=lambda seed, n_jobs: MLPClassifier(**MLP, random_state=seed),
+            search_space=MLP_SEARCH,
+        ),
     },
     "regression": {
         "ridge": ModelSpec(
@@ -55,6 +71,11 @@ MODELS: dict[str, dict[str, ModelSpec]] = {
             make=lambda seed, n_jobs: HistGradientBoostingRegressor(random_state=seed),
             search_space={"learning_rate": [0.03, 0.1, 0.3], "max_leaf_nodes": [15, 31, 63]},
             preprocess=native_categories,
+        ),
+        # scikit-learn's MLPRegressor learning the target standardised (same parameters).
+        "mlp": ModelSpec(
+            make=lambda seed, n_jobs: ScaledTargetMLPRegressor(**MLP, random_state=seed),
+            search_space=MLP_SEARCH,
         ),
     },
 }
