@@ -33,3 +33,19 @@ def flights(rows: int | None = None, seed: int = 0) -> pd.DataFrame:
         frame = frame.sample(n=rows, random_state=seed).reset_index(drop=True)
     late = (frame["arr_delay"] > 15).astype("Int64").mask(frame["arr_delay"].isna())
     return frame.drop(columns=list(AFTER_ARRIVAL)).assign(**{FLIGHTS_TARGET: late})
+
+
+def real_set_settings(folder: Path, name: str) -> dict:
+    """scikit-learn's breast cancer (two classes) or diabetes (regression) as a CSV file in
+    folder, and the settings of a project reading it (two models compared)."""
+    from sklearn import datasets
+
+    if name == "breast-cancer":
+        frame = datasets.load_breast_cancer(as_frame=True).frame
+        target, models = "diagnosis", ["logistic_regression", "random_forest"]
+    else:
+        frame = datasets.load_diabetes(as_frame=True, scaled=False).frame
+        target, models = "progression", ["ridge", "hist_gradient_boosting"]
+    path = folder / f"{name}.csv"
+    frame.rename(columns={"target": target}).to_csv(path, index=False)
+    return {"data": {"source": str(path), "target": target}, "compare": {"models": models}}

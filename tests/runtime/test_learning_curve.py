@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from markupsafe import escape
-from sklearn import datasets
 from sklearn.exceptions import FitFailedWarning
 
 from trimode.cli.main import main
@@ -29,6 +28,7 @@ from trimode.modelling.learning_curve import (
 from trimode.workflows.compare import compare, production_rows
 
 from .conftest import machine_config, make_configs
+from .real_sets import real_set_settings
 
 pytestmark = pytest.mark.slow
 
@@ -218,20 +218,10 @@ def test_production_rows_are_what_the_sample_and_the_configs_say(tmp_path):
 
 
 def real_set(folder: Path, name: str) -> dict:
-    """scikit-learn's breast cancer (two classes) or diabetes (regression) as a CSV file,
-    and the settings of a project reading it."""
-    if name == "breast-cancer":
-        frame = datasets.load_breast_cancer(as_frame=True).frame
-        target, models = "diagnosis", ["logistic_regression", "random_forest"]
-    else:
-        frame = datasets.load_diabetes(as_frame=True, scaled=False).frame
-        target, models = "progression", ["ridge", "hist_gradient_boosting"]
-    path = folder / f"{name}.csv"
-    frame.rename(columns={"target": target}).to_csv(path, index=False)
-    return {
-        "data": {"source": str(path), "target": target},
-        "compare": {"models": models, "cv_folds": FOLDS, "learning_curve": True},
-    }
+    """A real set's project settings, with the learning curve on."""
+    settings = real_set_settings(folder, name)
+    settings["compare"] |= {"cv_folds": FOLDS, "learning_curve": True}
+    return settings
 
 
 @pytest.mark.parametrize(

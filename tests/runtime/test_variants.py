@@ -20,6 +20,7 @@ from trimode.workflows.compare import compare
 from trimode.workflows.session import load_config
 
 from .conftest import machine_config, make_configs
+from .real_sets import real_set_settings
 
 pytestmark = pytest.mark.slow
 
@@ -265,3 +266,24 @@ def test_halving_tries_more_variants_than_a_grid_within_the_same_budget(tmp_path
     grid_run = compared(tmp_path / "grid", time_budget_s=budget)
     assert grid_run.partial and grid_run.stopped == BUDGET
     assert tried(grid_run) < 27 and tried(grid_run) + len(grid_run.unfinished) == 27
+
+
+@pytest.mark.parametrize(
+    ("name", "task"), [("breast-cancer", "classification"), ("diabetes", "regression")]
+)
+def test_the_networks_layers_as_variants_on_real_data(tmp_path, name, task):
+    """How many layers, on data nobody here made: one row per architecture, each with its
+    layers, each beating the dummy baseline."""
+    settings = real_set_settings(tmp_path, name)
+    layers = [[16], [32, 16], [64, 32, 16]]
+    settings["compare"] = {"models": ["mlp"], "variants": {"mlp": {"hidden_layer_sizes": layers}}}
+    leaderboard, _ = compare(machine_config(tmp_path, "human", task, base=settings))
+    rows = rows_of(leaderboard)
+    primary = f"{leaderboard.primary_metric}_mean"
+    greater = leaderboard.rules.metric(leaderboard.primary_metric).greater_is_better
+    for place, sizes in enumerate(layers, start=1):
+        row = rows[f"mlp#{place}"]
+        assert row["params"] == f"hidden_layer_sizes={sizes!r}"
+        assert list(leaderboard.params[f"mlp#{place}"]["hidden_layer_sizes"]) == sizes
+        baseline = rows[BASELINE][primary]
+        assert (row[primary] > baseline) if greater else (row[primary] < baseline)
