@@ -248,7 +248,7 @@ def test_halving_tries_more_variants_than_a_grid_within_the_same_budget(tmp_path
         "max_features": ["sqrt", 0.5, 1.0],
     }
     settings = {"models": ["random_forest"], "variants": {"random_forest": grid}}
-    base = {"data": {"synthetic_rows": 8_000}}
+    base = {"data": {"synthetic_rows": 12_000}}
 
     def compared(folder, **more):
         folder.mkdir()
@@ -258,14 +258,18 @@ def test_halving_tries_more_variants_than_a_grid_within_the_same_budget(tmp_path
     def tried(leaderboard):
         return len(leaderboard.rows) - 1  # the baseline left out
 
-    # Halving tries all 27 variants; twice the time it took is the budget ...
+    # Halving tries all 27 variants; a quarter more than the time it took is the budget
+    # (on these rows the grid's fits take about 2.5 times halving's) ...
     halving = compared(tmp_path / "halving", strategy="halving")
     assert tried(halving) == 27 and not halving.partial
-    budget = max(2 * halving.elapsed_s, 1.0)
+    budget = max(1.25 * halving.elapsed_s, 1.0)
     # ... in which the grid, every variant on every fold, tries fewer: a partial leaderboard.
     grid_run = compared(tmp_path / "grid", time_budget_s=budget)
     assert grid_run.partial and grid_run.stopped == BUDGET
-    assert tried(grid_run) < 27 and tried(grid_run) + len(grid_run.unfinished) == 27
+    assert tried(grid_run) < 27 and tried(grid_run) + len(grid_run.unfinished) == 27, (
+        halving.elapsed_s,
+        grid_run.elapsed_s,
+    )
 
 
 @pytest.mark.parametrize(
