@@ -232,20 +232,32 @@ def registry_problems(config: Config) -> Iterator[Problem]:
             yield problem(config, "train.params", f"names unknown model {name!r} {expected}", key)
             continue
         estimator = make_estimator(project, task, name)
-        known = sorted(estimator.get_params(deep=False))
-        unknown = [param for param in params if param not in known]
-        if unknown:
-            yield problem(
-                config,
-                "train.params",
-                f"sets unknown hyper-parameter(s) {', '.join(map(repr, unknown))} "
-                f"(the estimator takes: {', '.join(known)})",
-                key,
-            )
+        found = unknown_params(config, "train.params", key, name, params)
+        if found:
+            yield found
         # Checked by the estimator itself, before any data is read.
         elif invalid := invalid_params(estimator.set_params(**params)):
             file = config.file_of("train.params")
             yield Problem(file, "train.params", f"{file}: key '{key}': {invalid}")
+
+
+def unknown_params(
+    config: Config, key: str, named: str, name: str, params: dict[str, Any]
+) -> Problem | None:
+    """The problem of the hyper-parameters among params that the named registry model's
+    estimator does not take (None: it takes them all); key is the config key, named the
+    one the message names (train.params.<model>)."""
+    known = sorted(make_estimator(config.project, config.task, name).get_params(deep=False))
+    unknown = [param for param in params if param not in known]
+    if not unknown:
+        return None
+    return problem(
+        config,
+        key,
+        f"sets unknown hyper-parameter(s) {', '.join(map(repr, unknown))} "
+        f"(the estimator takes: {', '.join(known)})",
+        named,
+    )
 
 
 def feature_schema(config: Config, x: pd.DataFrame) -> FeatureSchema:

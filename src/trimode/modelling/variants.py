@@ -28,6 +28,7 @@ from trimode.modelling.registry import (
     make_estimator,
     model_names,
     model_params,
+    unknown_params,
 )
 
 # Between a model's name and its variant's place: `mlp#2`.
@@ -115,17 +116,10 @@ def variant_problems(config: Config) -> Iterator[Problem]:
         if not tables or any(not table for table in tables):
             yield problem(config, "compare.variants", "lists no variant (an empty table)", key)
             continue
-        known = sorted(make_estimator(project, task, model).get_params(deep=False))
         for table in tables:
-            unknown = [param for param in table if param not in known]
-            if unknown:
-                yield problem(
-                    config,
-                    "compare.variants",
-                    f"sets unknown hyper-parameter(s) {', '.join(map(repr, unknown))} "
-                    f"(the estimator takes: {', '.join(known)})",
-                    key,
-                )
+            found = unknown_params(config, "compare.variants", key, model, table)
+            if found:
+                yield found
                 break
             empty = [param for param, values in table.items() if values == []]
             if isinstance(listed, dict) and empty:
