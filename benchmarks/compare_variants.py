@@ -11,7 +11,8 @@ halving. Both pairs run interleaved in one process inside the project's environm
 script prints the medians, their ratios (targets: at most 1.1) and the best primary
 metric halving found over the full grid's (target: at least 0.98).
 Run it with: uv run python benchmarks/compare_variants.py
-(at smoke size, TRIMODE_BENCHMARK_SMOKE=1: 2,000 rows, one run, no warm-up; see common.py).
+(at smoke size, TRIMODE_BENCHMARK_SMOKE=1: 2,000 rows, 10 boosting rounds, one run, no
+warm-up; see common.py).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV
 from trimode import load_config
 from trimode.data.synthetic import make_dataset
 from trimode.modelling.compare import BASELINE, compare_models
-from trimode.modelling.registry import build_model, feature_schema
+from trimode.modelling.registry import build_model, feature_schema, model_params
 from trimode.modelling.splitting import make_folds, split_rows
 
 rows, repeats, warm_up = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "warm-up"
@@ -42,6 +43,8 @@ MODEL = "hist_gradient_boosting"
 GRID = {"learning_rate": [0.03, 0.1, 0.3], "max_leaf_nodes": [7, 15, 31, 63]}
 overrides = {f"compare.variants.{MODEL}.{key}": values for key, values in GRID.items()}
 overrides |= {"compare.cv_folds": 5, "compare.time_budget_s": 0}
+if rows < 10_000:  # smoke size: fewer boosting rounds, on both sides alike
+    overrides[f"train.params.{MODEL}.max_iter"] = 10
 grid_config = load_config("human", overrides=overrides)
 halving_config = load_config("human", overrides={**overrides, "compare.strategy": "halving"})
 task, seed, n_jobs = grid_config.task, grid_config.train.seed, grid_config.compute.n_jobs
@@ -66,7 +69,8 @@ def searched(kind, features, y):
     """The same grid with scikit-learn's own search, on compare's folds."""
     folds = make_folds(grid_config, features, y, "compare.cv_folds")
     schema = feature_schema(grid_config, features)
-    model = build_model(grid_config.project, task, MODEL, schema, seed, 1)
+    params = model_params(grid_config, MODEL)
+    model = build_model(grid_config.project, task, MODEL, schema, seed, 1, params)
     grid = {f"model__{key}": values for key, values in GRID.items()}
     if kind == "grid":
         search = GridSearchCV(model, grid, cv=folds, scoring=SCORERS, refit=False, n_jobs=n_jobs)

@@ -413,14 +413,13 @@ def _rank(
     if "_behind" not in rows:
         rows["_behind"] = 0
     rows["_behind"] = rows["_behind"].fillna(0)
-    ordered = rows.sort_values(
+    return rows.sort_values(
         ["_behind", f"{primary}_mean"],
         ascending=[True, not task.metric(primary).greater_is_better],
         na_position="last",
         kind="stable",
         ignore_index=True,
     ).drop(columns="_behind")
-    return ordered
 
 
 def _is_finite(value: Any) -> bool:
