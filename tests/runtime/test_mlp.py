@@ -32,6 +32,7 @@ from trimode.workflows.session import check_expectations
 from trimode.workflows.train import train
 
 from .conftest import machine_config
+from .real_sets import real_set_settings
 
 TASKS = ["classification", "regression"]
 # A model compare ranks the network beside, per task.
@@ -204,3 +205,29 @@ def test_the_network_sees_every_kind_of_column_scaled(task, tmp_path):
     assert standardised.shape[1] >= len(schema.numeric) + 4
     np.testing.assert_allclose(standardised.mean(axis=0), 0, atol=1e-9)
     assert np.all((np.abs(standardised.std(axis=0) - 1) < 1e-6) | (standardised.std(axis=0) == 0))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "task"), [("breast-cancer", "classification"), ("diabetes", "regression")]
+)
+def test_on_real_data_the_network_ranks_and_its_artifact_predicts_exactly(tmp_path, name, task):
+    """Data nobody here made: the network beats the baseline in the leaderboard, and the
+    model it publishes loads trusted and predicts what the fitted one did."""
+    settings = real_set_settings(tmp_path, name)
+    settings["compare"]["models"].append("mlp")
+    settings["train"] = {"models": ["mlp"]}
+    config = machine_config(tmp_path, "human", task, base=settings)
+    board = compare(config)[0]
+    rows = board.rows.set_index("model")[f"{board.primary_metric}_mean"]
+    greater = board.rules.metric(board.primary_metric).greater_is_better
+    assert (rows["mlp"] > rows[BASELINE]) if greater else (rows["mlp"] < rows[BASELINE])
+    result = train(config)
+    loaded, record = published_model(config)
+    assert record["model"] == "mlp"
+    held_out = result.split.x_test
+    np.testing.assert_array_equal(loaded.predict(held_out), result.model.predict(held_out))
+    if task == "classification":
+        np.testing.assert_array_equal(
+            loaded.predict_proba(held_out), result.model.predict_proba(held_out)
+        )
