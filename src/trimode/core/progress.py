@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from trimode.core.secrets import redact
 
@@ -55,9 +56,16 @@ def activity(description: str) -> Iterator[None]:
         yield
 
 
+# The bar `counter` shows, while it shows one: a line announced then goes above it.
+_shown: list[Any] = []
+
+
 def announce(line: str) -> None:
     """Say one line on the error stream (always, not only on a terminal): what a long run
-    is about to do, such as its estimated length."""
+    is about to do, such as its estimated length; above a bar being shown, not through it."""
+    if _shown:
+        _shown[-1].console.print(redact(line), markup=False, highlight=False, soft_wrap=True)
+        return
     print(redact(line), file=sys.stderr, flush=True)
 
 
@@ -79,4 +87,8 @@ def counter(description: str, total: int, unit: str) -> Iterator[Callable[[str],
         transient=True,
     ) as bar:
         task = bar.add_task(description, total=total, text="")
-        yield lambda text: bar.update(task, advance=1, text=text)
+        _shown.append(bar)
+        try:
+            yield lambda text: bar.update(task, advance=1, text=text)
+        finally:
+            _shown.remove(bar)
